@@ -1,0 +1,153 @@
+"""The ``chipsim`` command: validate, run and schema.
+
+User errors (bad scenario files, bad options, existing output folders) print one line per
+problem to stderr and exit with status 2; they never show a traceback.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from . import __version__
+from .errors import ChipsimUserError, ScenarioError
+
+app = typer.Typer(
+    name="chipsim",
+    help="Simulate the semiconductor supply chain under export controls, shocks and policies.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+USER_ERROR = 2
+
+
+def _fail_scenario(exc: ScenarioError) -> None:
+    for problem in exc.problems:
+        err.print(str(problem), markup=False)
+    noun = "problem" if len(exc.problems) == 1 else "problems"
+    err.print(f"[red]{len(exc.problems)} {noun} found[/red]")
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"chipsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit.")) -> None:
+    """chipsim: scenario files in, shortfalls out."""
+
+
+@app.command()
+def validate(
+    files: List[Path] = typer.Argument(..., help="Scenario files to check."),
+    search_path: List[Path] = typer.Option([], "--search-path", help="Extra folder that `extends` may read from."),
+) -> None:
+    """Check scenario files; print every problem as FILE:LINE:COL: message (exit 2 if any)."""
+    from .loader import load_scenario
+
+    failed = 0
+    for file in files:
+        try:
+            sc = load_scenario(file, search_paths=search_path)
+        except ScenarioError as exc:
+            failed += 1
+            _fail_scenario(exc)
+            continue
+        out.print(f"[green]ok[/green] {file}: {len(sc.nodes)} nodes, {len(sc.lanes)} lanes, "
+                  f"{len(sc.shocks)} shocks, {len(sc.policies)} policies, {sc.horizon} days")
+    if failed:
+        raise typer.Exit(USER_ERROR)
+
+
+def _default_out(file: Path) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", file.stem)
+    return Path("runs") / f"{stem}-{stamp}"
+
+
+@app.command()
+def run(
+    file: Path = typer.Argument(..., help="Scenario file."),
+    replications: Optional[int] = typer.Option(None, "--replications", "-n", min=1, help="Monte Carlo runs (default: the scenario's)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Root seed (default: the scenario's)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Processes to run replications in."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory to create (default: runs/<scenario>-<time>)."),
+    force: bool = typer.Option(False, "--force", help="Replace --out if it already exists."),
+    search_path: List[Path] = typer.Option([], "--search-path", help="Extra folder that `extends` may read from."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+) -> None:
+    """Run a scenario and write a run directory (timeseries, KPIs, resolved scenario, manifest, charts)."""
+    from .experiment import run as run_scenario
+    from .loader import load_scenario
+
+    try:
+        scenario = load_scenario(file, search_paths=search_path)
+    except ScenarioError as exc:
+        _fail_scenario(exc)
+        raise typer.Exit(USER_ERROR)
+    target = out_dir or _default_out(file)
+    if target.exists() and not force:
+        err.print(f"{target} already exists; choose another --out or pass --force to replace it", markup=False)
+        raise typer.Exit(USER_ERROR)
+    try:
+        results = run_scenario(scenario, replications=replications, seed=seed, workers=workers, progress=not quiet)
+        saved = results.save(target, force=force)
+    except ChipsimUserError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(USER_ERROR)
+    if not quiet:
+        _summary(results, saved)
+
+
+def _summary(results, saved: Path) -> None:
+    from rich.table import Table
+
+    k = results.kpis
+    table = Table(title=f"{results.scenario.name}: {results.replications} replication(s), seed {results.seed}")
+    for col in ("node", "product", "demand", "shortfall", "fill rate", "survive (d)", "recover (d)"):
+        table.add_column(col, justify="left" if col in ("node", "product") else "right")
+
+    def fmt(x: float, pct: bool = False) -> str:
+        if x != x:  # NaN
+            return "-"
+        return f"{x:.1%}" if pct else f"{x:,.0f}"
+
+    for _, row in k.iterrows():
+        table.add_row(str(row["node"]), str(row["product"]), fmt(row["demand"]), fmt(row["shortfall"]),
+                      fmt(row["fill_rate"], pct=True), fmt(row["time_to_survive_days"]), fmt(row["time_to_recover_days"]))
+    out.print(table)
+    out.print(f"Results written to [bold]{saved}[/bold] (means over replications; '-' = never short / not recovered)")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editor completion and checks)."""
+    from .schema import scenario_json_schema
+
+    sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted; no partial run directory was left behind")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

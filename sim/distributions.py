@@ -1,0 +1,149 @@
+"""Distributions that may stand in for any numeric scenario parameter.
+
+A scenario writes ``{dist: triangular, low: 180, mode: 270, high: 400}``; the engine
+gets a sampler bound to one of the replication's named random streams. Parameters are
+in the unit of the field they replace (days for lead times, units/day for capacity).
+"""
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def lowest(self) -> float:
+        """Smallest value the distribution can produce (-inf when unbounded)."""
+        raise NotImplementedError
+
+    def mean_value(self) -> float:
+        """Expected value, used where chipsim needs a nominal figure."""
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator, size: int | None = None):
+        """Draw ``size`` values (or one float) from ``rng``."""
+        raise NotImplementedError
+
+
+class Uniform(_Dist):
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not self.low <= self.high:
+            raise ValueError(f"uniform needs low <= high (got low={self.low}, high={self.high})")
+        return self
+
+    def lowest(self) -> float:
+        return self.low
+
+    def mean_value(self) -> float:
+        return 0.5 * (self.low + self.high)
+
+    def sample(self, rng, size=None):
+        return rng.uniform(self.low, self.high, size)
+
+
+class Triangular(_Dist):
+    dist: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not self.low <= self.mode <= self.high:
+            raise ValueError(
+                "triangular needs low <= mode <= high "
+                f"(got {self.low}, {self.mode}, {self.high})"
+            )
+        return self
+
+    def lowest(self) -> float:
+        return self.low
+
+    def mean_value(self) -> float:
+        return (self.low + self.mode + self.high) / 3.0
+
+    def sample(self, rng, size=None):
+        if self.low == self.high:
+            return np.full(size, self.low) if size is not None else float(self.low)
+        return rng.triangular(self.low, self.mode, self.high, size)
+
+
+class Normal(_Dist):
+    dist: Literal["normal"]
+    mean: float
+    sd: float = Field(ge=0)
+
+    def lowest(self) -> float:
+        return -math.inf if self.sd > 0 else self.mean
+
+    def mean_value(self) -> float:
+        return self.mean
+
+    def sample(self, rng, size=None):
+        return rng.normal(self.mean, self.sd, size)
+
+
+class LogNormal(_Dist):
+    """Log-normal given the mean and standard deviation of the value itself."""
+
+    dist: Literal["lognormal"]
+    mean: float = Field(gt=0)
+    sd: float = Field(ge=0)
+
+    def lowest(self) -> float:
+        return 0.0
+
+    def mean_value(self) -> float:
+        return self.mean
+
+    def sample(self, rng, size=None):
+        sigma2 = math.log1p((self.sd / self.mean) ** 2)
+        mu = math.log(self.mean) - 0.5 * sigma2
+        return rng.lognormal(mu, math.sqrt(sigma2), size)
+
+
+class Poisson(_Dist):
+    dist: Literal["poisson"]
+    mean: float = Field(ge=0)
+
+    def lowest(self) -> float:
+        return 0.0
+
+    def mean_value(self) -> float:
+        return self.mean
+
+    def sample(self, rng, size=None):
+        out = rng.poisson(self.mean, size)
+        return out.astype(float) if size is not None else float(out)
+
+
+Distribution = Annotated[
+    Union[Uniform, Triangular, Normal, LogNormal, Poisson], Field(discriminator="dist")
+]
+DIST_TYPES: dict[str, type[_Dist]] = {
+    "uniform": Uniform,
+    "triangular": Triangular,
+    "normal": Normal,
+    "lognormal": LogNormal,
+    "poisson": Poisson,
+}
+
+
+def is_distribution(value: object) -> bool:
+    return isinstance(value, _Dist)
+
+
+def draw_value(value, rng: np.random.Generator, low: float = -math.inf, high: float = math.inf) -> float:
+    """A fixed number as it is, or one draw of a distribution clipped to ``[low, high]``."""
+    if isinstance(value, _Dist):
+        return float(min(max(float(value.sample(rng)), low), high))
+    return float(value)

@@ -1,0 +1,95 @@
+"""Headline KPIs computed from the tidy timeseries: pure functions, no engine imports.
+
+Definitions (scenario-format.md, section 9):
+- shortfall: the part of a day's new demand not served that day;
+- fill_rate = 1 - shortfall / demand, per replication;
+- time_to_survive_days: days from the earliest shock's start to the node's first day of
+  shortfall on or after that start (empty when it never falls short);
+- time_to_recover_days: days from the earliest shock's end (its start if it never ends)
+  to the day after the node's last day of shortfall; 0 when never short (or when the
+  shortfall was over before the shock ended), empty when still short on the last day.
+Means skip replications where a value is empty; ``_p05``/``_p95`` are the 5th and 95th
+percentiles over replications.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+SHORT_EPS = 1e-9  # a day counts as short when its shortfall exceeds this many units
+KPI_COLUMNS = ("demand", "delivered", "shortfall", "fill_rate", "time_to_survive_days", "time_to_recover_days")
+
+
+@dataclass(frozen=True)
+class ShockWindow:
+    """The earliest shock's active days: ``start <= d < end`` (``end`` None: open-ended)."""
+
+    start: int
+    end: Optional[int]
+
+
+def earliest_window(windows: list[tuple[int, Optional[int]]]) -> ShockWindow:
+    """The shock that starts first (ties: the one that ends first); day 0 when there is none."""
+    if not windows:
+        return ShockWindow(0, None)
+    start, end = min(windows, key=lambda w: (w[0], math.inf if w[1] is None else w[1]))
+    return ShockWindow(start, end)
+
+
+def time_to_survive_days(shortfall: np.ndarray, window: ShockWindow) -> float:
+    """Days from the window's start to the first short day at or after it (NaN if none)."""
+    days = np.flatnonzero(shortfall > SHORT_EPS)
+    days = days[days >= window.start]
+    return float(days[0] - window.start) if days.size else math.nan
+
+
+def time_to_recover_days(shortfall: np.ndarray, window: ShockWindow) -> float:
+    """Days from the window's end (or start) to the day after the last short day."""
+    days = np.flatnonzero(shortfall > SHORT_EPS)
+    if days.size == 0:
+        return 0.0
+    if days[-1] == len(shortfall) - 1:
+        return math.nan
+    reference = window.end if window.end is not None else window.start
+    return float(max(0, days[-1] + 1 - reference))
+
+
+def kpi_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per demand (node, product): means over replications with p05/p95 companions."""
+    wanted = timeseries[timeseries["metric"].isin(["demand", "delivered", "shortfall"])]
+    rows = []
+    if wanted.empty:
+        return pd.DataFrame(columns=["node", "product", "unit", *KPI_COLUMNS])
+    for (node, product), group in wanted.groupby(["node", "product"], observed=True, sort=False):
+        cube = {}
+        for metric, series in group.groupby("metric", observed=True):
+            series = series.sort_values(["replication", "day"])
+            reps = series["replication"].nunique()
+            cube[metric] = series["value"].to_numpy().reshape(reps, -1)
+        demand, delivered, shortfall = cube["demand"], cube["delivered"], cube["shortfall"]
+        per_rep = {
+            "demand": demand.sum(axis=1),
+            "delivered": delivered.sum(axis=1),
+            "shortfall": shortfall.sum(axis=1),
+        }
+        total = per_rep["demand"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_rep["fill_rate"] = np.where(total > 0, 1.0 - per_rep["shortfall"] / np.where(total > 0, total, 1.0), np.nan)
+        per_rep["time_to_survive_days"] = np.array([time_to_survive_days(r, window) for r in shortfall])
+        per_rep["time_to_recover_days"] = np.array([time_to_recover_days(r, window) for r in shortfall])
+        row = {"node": node, "product": product, "unit": (units or {}).get(product, "")}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-empty columns give NaN, as intended
+            for name in KPI_COLUMNS:
+                values = per_rep[name]
+                row[name] = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
+                row[f"{name}_p05"] = float(np.nanquantile(values, 0.05)) if np.isfinite(values).any() else math.nan
+                row[f"{name}_p95"] = float(np.nanquantile(values, 0.95)) if np.isfinite(values).any() else math.nan
+        row["replications"] = int(len(total))
+        rows.append(row)
+    return pd.DataFrame(rows)

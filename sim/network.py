@@ -1,0 +1,298 @@
+"""The network as plain, indexed structure: nodes, stock slots, lanes, recipes.
+
+``build_network`` turns a validated ``Scenario`` into a ``Network`` the engine can run
+without looking at the schema again: every (node, product) stock gets a slot index,
+every lane knows its slots, every ordering node knows its lanes and their shares.
+Parameters that may be distributions stay as specs here; ``BuildContext`` draws them
+once per replication from named random streams.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional
+
+import numpy as np
+
+from .distributions import draw_value, is_distribution
+from .fields import EntitySelector, RegionSelector
+from .quantities import day_number
+from .schema import Scenario
+
+
+# --- selectors (shared by the loader, on raw data, and the engine) -----------------
+
+def _ownership_share(entity: str, node: Mapping[str, Any], by_entity: dict[str, list], seen: frozenset) -> float:
+    """Share of ``node`` held by ``entity``: direct plus indirect, multiplied along chains."""
+    if node.get("entity") == entity:
+        return 1.0
+    total = 0.0
+    owners = node.get("owners") or {}
+    for owner, share in owners.items():
+        if not isinstance(share, (int, float)):
+            continue
+        if owner == entity:
+            total += share
+        elif owner not in seen:
+            # the owner's own owners are those listed on the owner's nodes
+            parents: dict[str, float] = {}
+            for other in by_entity.get(owner, ()):
+                for k, v in (other.get("owners") or {}).items():
+                    if isinstance(v, (int, float)):
+                        parents[k] = max(parents.get(k, 0.0), float(v))
+            if parents:
+                total += share * _ownership_share(entity, {"owners": parents}, by_entity, seen | {owner})
+    return min(total, 1.0)
+
+
+def nodes_matching_raw(selector: Any, nodes: Mapping[str, Any]) -> set[str]:
+    """Node ids chosen by a selector; ``nodes`` maps id -> dict-like with region/entity/owners."""
+    if isinstance(selector, RegionSelector):
+        selector = {"region": selector.region}
+    elif isinstance(selector, EntitySelector):
+        selector = {"entity": selector.entity, "affiliates": selector.affiliates}
+    if isinstance(selector, str):
+        return {selector} if selector in nodes else set()
+    if isinstance(selector, (list, tuple)):
+        return {n for n in selector if n in nodes}
+    if not isinstance(selector, Mapping):
+        return set()
+    valid = {nid: n for nid, n in nodes.items() if isinstance(n, Mapping)}
+    if "region" in selector:
+        regions = selector["region"]
+        regions = {regions} if isinstance(regions, str) else set(regions or ())
+        return {nid for nid, n in valid.items() if n.get("region") in regions}
+    entity = selector.get("entity")
+    threshold = selector.get("affiliates")
+    chosen = {nid for nid, n in valid.items() if n.get("entity") == entity}
+    if isinstance(threshold, (int, float)):
+        by_entity: dict[str, list] = {}
+        for n in valid.values():
+            if isinstance(n.get("entity"), str):
+                by_entity.setdefault(n["entity"], []).append(n)
+        for nid, n in valid.items():
+            # a tiny tolerance so 0.6 * 0.9 vs 0.54 is not lost to rounding
+            if _ownership_share(entity, n, by_entity, frozenset({entity})) >= threshold - 1e-12:
+                chosen.add(nid)
+    return chosen
+
+
+def _node_views(scenario: Scenario) -> dict[str, dict]:
+    return {nid: {"region": n.region, "entity": n.entity, "owners": n.owners} for nid, n in scenario.nodes.items()}
+
+
+def lanes_matching(scenario: Scenario, spec) -> list[int]:
+    """Indices of the scenario's lanes chosen by a trade shock's product/from/to."""
+    views = _node_views(scenario)
+    products = None if spec.product is None else ({spec.product} if isinstance(spec.product, str) else set(spec.product))
+    senders = None if spec.from_ is None else nodes_matching_raw(spec.from_, views)
+    receivers = None if spec.to is None else nodes_matching_raw(spec.to, views)
+    return [
+        i for i, lane in enumerate(scenario.lanes)
+        if (products is None or lane.product in products)
+        and (senders is None or lane.from_ in senders)
+        and (receivers is None or lane.to in receivers)
+    ]
+
+
+# --- structure ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LaneDef:
+    index: int
+    src: str
+    dst: str
+    product: str
+    src_slot: int
+    dst_slot: int
+    lead_time: Any       # float days or a distribution (drawn per shipment)
+    share: float         # normalised among the buyer's lanes for this product
+
+
+@dataclass(frozen=True)
+class ProducerDef:
+    node: str
+    out_slot: int
+    capacity: Any                           # units/day, number or distribution
+    inputs: tuple[tuple[int, str, Any], ...]  # (slot, product, amount per unit)
+
+
+@dataclass(frozen=True)
+class DemandDef:
+    node: str
+    slot: int
+    rate: Any
+    growth: float
+    poisson: bool
+    backlog: bool
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One node's replenishment of one product over its incoming lanes."""
+
+    node: str
+    product: str
+    slot: int
+    lanes: tuple[int, ...]
+    rule: str            # "level" | "cover_input" | "cover_demand" | "cover_shipments"
+    amount: float        # units for "level", days otherwise
+
+
+@dataclass
+class Network:
+    scenario: Scenario
+    slots: list[tuple[str, str]]
+    slot_of: dict[tuple[str, str], int]
+    lanes: list[LaneDef]
+    producers: list[ProducerDef]
+    demands: list[DemandDef]
+    order_lines: list[OrderLine]
+    series: list[tuple[int, str]] = field(default_factory=list)  # (slot, metric) reported
+
+    @property
+    def horizon(self) -> int:
+        return self.scenario.horizon
+
+
+METRICS = ("demand", "delivered", "shortfall", "backlog", "inventory", "produced",
+           "consumed", "shipped", "received", "capacity", "cost")
+
+
+def build_network(scenario: Scenario) -> Network:
+    """Index a validated scenario into slots, lanes, producers, demands and order lines."""
+    slots: list[tuple[str, str]] = []
+    slot_of: dict[tuple[str, str], int] = {}
+
+    def slot(node: str, product: str) -> int:
+        key = (node, product)
+        if key not in slot_of:
+            slot_of[key] = len(slots)
+            slots.append(key)
+        return slot_of[key]
+
+    for nid, node in scenario.nodes.items():
+        if node.produces:
+            slot(nid, node.produces)
+        for pid in node.consumes:
+            slot(nid, pid)
+        for pid in node.inventory:
+            slot(nid, pid)
+        if node.demand:
+            slot(nid, node.demand.product)
+
+    incoming: dict[tuple[str, str], list[int]] = {}
+    for i, lane in enumerate(scenario.lanes):
+        incoming.setdefault((lane.to, lane.product), []).append(i)
+    lanes: list[LaneDef] = []
+    for i, lane in enumerate(scenario.lanes):
+        group = incoming[(lane.to, lane.product)]
+        weights = [scenario.lanes[j].share for j in group]
+        if all(w is None for w in weights):
+            share = 1.0 / len(group)
+        else:
+            given = [w if w is not None else 0.0 for w in weights]
+            total = sum(given)
+            share = (lane.share or 0.0) / total if total > 0 else 1.0 / len(group)
+        lanes.append(LaneDef(i, lane.from_, lane.to, lane.product, slot(lane.from_, lane.product),
+                             slot(lane.to, lane.product), lane.lead_time, share))
+
+    producers = [
+        ProducerDef(nid, slot_of[(nid, n.produces)], n.capacity,
+                    tuple((slot_of[(nid, p)], p, a) for p, a in n.consumes.items()))
+        for nid, n in scenario.nodes.items() if n.produces
+    ]
+    demands = [
+        DemandDef(nid, slot_of[(nid, n.demand.product)], n.demand.rate, n.demand.growth,
+                  n.demand.distribution == "poisson", n.demand.backlog)
+        for nid, n in scenario.nodes.items() if n.demand
+    ]
+
+    order_lines: list[OrderLine] = []
+    for (nid, pid), lane_ids in incoming.items():
+        node = scenario.nodes[nid]
+        if node.reorder is None:
+            continue
+        rule = node.reorder
+        if rule.level is not None:
+            level = rule.level.get(pid) if isinstance(rule.level, dict) else rule.level
+            if level is None:
+                continue  # a per-product level that leaves this product out: not ordered
+            line_rule, amount = "level", float(level)
+        elif pid in node.consumes:
+            line_rule, amount = "cover_input", rule.days_of_cover
+        elif node.demand and node.demand.product == pid:
+            line_rule, amount = "cover_demand", rule.days_of_cover
+        else:
+            line_rule, amount = "cover_shipments", rule.days_of_cover
+        order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), line_rule, float(amount)))
+
+    net = Network(scenario, slots, slot_of, lanes, producers, demands, order_lines)
+    net.series = _reported_series(net)
+    return net
+
+
+def _reported_series(net: Network) -> list[tuple[int, str]]:
+    """The (slot, metric) pairs that can be non-zero, in a stable order."""
+    wanted: dict[int, set[str]] = {s: {"inventory"} for s in range(len(net.slots))}
+    for lane in net.lanes:
+        wanted[lane.src_slot].add("shipped")
+        wanted[lane.dst_slot].update(("received", "cost"))
+    for p in net.producers:
+        wanted[p.out_slot].update(("produced", "capacity"))
+        for s, _, _ in p.inputs:
+            wanted[s].add("consumed")
+    for d in net.demands:
+        wanted[d.slot].update(("demand", "delivered", "shortfall", "backlog"))
+    return [(s, m) for s in range(len(net.slots)) for m in METRICS if m in wanted[s]]
+
+
+# --- per-replication context -----------------------------------------------------------
+
+def _stream_key(name: str) -> int:
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+
+
+class Streams:
+    """Named random streams of one replication: the same name gives the same draws in
+    every variant of a scenario (common random numbers), whatever else changed."""
+
+    def __init__(self, seed_seq: np.random.SeedSequence):
+        self._seq = seed_seq
+        self._cache: dict[str, np.random.Generator] = {}
+
+    def get(self, name: str) -> np.random.Generator:
+        gen = self._cache.get(name)
+        if gen is None:
+            child = np.random.SeedSequence(self._seq.entropy, spawn_key=tuple(self._seq.spawn_key) + (_stream_key(name),))
+            gen = self._cache[name] = np.random.Generator(np.random.PCG64(child))
+        return gen
+
+
+class BuildContext:
+    """What a shock/policy spec needs to become an engine effect in one replication."""
+
+    def __init__(self, net: Network, streams: Streams):
+        self.net = net
+        self.streams = streams
+        self.start_date: _dt.date = net.scenario.start_date
+
+    def day(self, ref) -> int:
+        return day_number(ref, self.start_date)
+
+    def end_day(self, ref) -> Optional[int]:
+        return None if ref is None else day_number(ref, self.start_date)
+
+    def draw(self, value, name: str, low: float = -math.inf, high: float = math.inf) -> float:
+        """A fixed value, or one draw per replication from the stream ``param:<name>``."""
+        if is_distribution(value):
+            return draw_value(value, self.streams.get(f"param:{name}"), low, high)
+        return float(value)
+
+    def stream(self, name: str) -> np.random.Generator:
+        return self.streams.get(name)
+
+    def matching_lanes(self, spec, index: int) -> list[int]:
+        return lanes_matching(self.net.scenario, spec)

@@ -1,0 +1,1 @@
+"""Charts and briefings built from tidy result tables (never from engine internals)."""
