@@ -113,23 +113,25 @@ def run(
 
 
 def _summary(results, saved: Path) -> None:
+    from rich import box
     from rich.table import Table
 
-    k = results.kpis
-    table = Table(title=f"{results.scenario.name}: {results.replications} replication(s), seed {results.seed}")
-    for col in ("node", "product", "demand", "shortfall", "fill rate", "survive (d)", "recover (d)"):
-        table.add_column(col, justify="left" if col in ("node", "product") else "right")
+    table = Table(title=f"{results.scenario.name}\n{results.replications} replication(s), seed {results.seed}",
+                  box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("demand node / product", overflow="fold", min_width=22, ratio=3)
+    for col in ("demand", "shortfall", "fill rate", "survive (days)", "recover (days)"):
+        table.add_column(col, justify="right", max_width=10, ratio=1)
 
     def fmt(x: float, pct: bool = False) -> str:
         if x != x:  # NaN
             return "-"
         return f"{x:.1%}" if pct else f"{x:,.0f}"
 
-    for _, row in k.iterrows():
-        table.add_row(str(row["node"]), str(row["product"]), fmt(row["demand"]), fmt(row["shortfall"]),
+    for _, row in results.kpis.iterrows():
+        table.add_row(f"{row['node']}\n[dim]{row['product']} ({row['unit']})[/dim]", fmt(row["demand"]), fmt(row["shortfall"]),
                       fmt(row["fill_rate"], pct=True), fmt(row["time_to_survive_days"]), fmt(row["time_to_recover_days"]))
     out.print(table)
-    out.print(f"Results written to [bold]{saved}[/bold] (means over replications; '-' = never short / not recovered)")
+    out.print(f"Means over replications; '-' means never short. Results in [bold]{saved}[/bold]")
 
 
 @app.command()

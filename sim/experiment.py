@@ -81,12 +81,13 @@ def run(scenario: Union[Scenario, str, os.PathLike], replications: Optional[int]
     net = build_network(scenario)
     started = time.perf_counter()
     if progress:
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("replications"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
-        with Progress(*columns, transient=False) as bar:
-            task = bar.add_task(scenario.name[:40], total=reps)
+        columns = (TextColumn("Simulating"), BarColumn(bar_width=30), MofNCompleteColumn(),
+                   TextColumn("replications"), TimeElapsedColumn(), TimeRemainingColumn())
+        with Progress(*columns, transient=False, console=Console(stderr=True)) as bar:
+            task = bar.add_task("run", total=reps)
             cube = run_cube(net, seed, reps, workers, lambda k: bar.advance(task, k))
     else:
         cube = run_cube(net, seed, reps, workers)

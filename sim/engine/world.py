@@ -218,6 +218,8 @@ class World:
                         use = q * a
                         inv[s] -= use
                         consumed[s] += use
+                        if inv[s] < 0.0:  # q = avail / a can overshoot by one ulp
+                            inv[s] = 0.0
                     inv[out] += q
                     produced[out] += q
             # 4. demand: backlog first (oldest demand first), then today's demand
@@ -231,6 +233,8 @@ class World:
                 avail -= old
                 new = want if want < avail else (avail if avail > 0.0 else 0.0)
                 inv[s] -= old + new
+                if inv[s] < 0.0:
+                    inv[s] = 0.0
                 delivered[s] += old + new
                 demand[s] += want
                 short = want - new
