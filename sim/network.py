@@ -24,27 +24,41 @@ from .schema import Scenario
 
 # --- selectors (shared by the loader, on raw data, and the engine) -----------------
 
-def _ownership_share(entity: str, node: Mapping[str, Any], by_entity: dict[str, list], seen: frozenset) -> float:
-    """Share of ``node`` held by ``entity``: direct plus indirect, multiplied along chains."""
-    if node.get("entity") == entity:
-        return 1.0
+def _entity_owners(nodes: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """Owners of each entity, gathered from the ``owners`` of every node it operates."""
+    owners: dict[str, dict[str, float]] = {}
+    for node in nodes.values():
+        entity = node.get("entity")
+        if isinstance(entity, str) and isinstance(node.get("owners"), Mapping):
+            merged = owners.setdefault(entity, {})
+            for owner, share in node["owners"].items():
+                if isinstance(share, (int, float)) and not isinstance(share, bool):
+                    merged[owner] = max(merged.get(owner, 0.0), float(share))
+    return owners
+
+
+def _held_share(entity: str, owners: Mapping[str, Any], by_entity: dict[str, dict[str, float]], seen: frozenset) -> float:
+    """Share that ``entity`` holds through ``owners``: direct stakes plus stakes held via
+    other entities, multiplied along each chain and summed (the affiliates rule)."""
     total = 0.0
-    owners = node.get("owners") or {}
     for owner, share in owners.items():
-        if not isinstance(share, (int, float)):
+        if not isinstance(share, (int, float)) or isinstance(share, bool):
             continue
         if owner == entity:
             total += share
         elif owner not in seen:
-            # the owner's own owners are those listed on the owner's nodes
-            parents: dict[str, float] = {}
-            for other in by_entity.get(owner, ()):
-                for k, v in (other.get("owners") or {}).items():
-                    if isinstance(v, (int, float)):
-                        parents[k] = max(parents.get(k, 0.0), float(v))
-            if parents:
-                total += share * _ownership_share(entity, {"owners": parents}, by_entity, seen | {owner})
+            total += share * _held_share(entity, by_entity.get(owner, {}), by_entity, seen | {owner})
     return min(total, 1.0)
+
+
+def ownership_share(entity: str, node: Mapping[str, Any], by_entity: dict[str, dict[str, float]]) -> float:
+    """Share of ``node`` held by ``entity`` (1 for the entity's own nodes)."""
+    if node.get("entity") == entity:
+        return 1.0
+    owners = dict(by_entity.get(node.get("entity"), {})) if isinstance(node.get("entity"), str) else {}
+    for owner, share in (node.get("owners") or {}).items():
+        owners[owner] = share
+    return _held_share(entity, owners, by_entity, frozenset({entity}))
 
 
 def nodes_matching_raw(selector: Any, nodes: Mapping[str, Any]) -> set[str]:
@@ -68,13 +82,10 @@ def nodes_matching_raw(selector: Any, nodes: Mapping[str, Any]) -> set[str]:
     threshold = selector.get("affiliates")
     chosen = {nid for nid, n in valid.items() if n.get("entity") == entity}
     if isinstance(threshold, (int, float)):
-        by_entity: dict[str, list] = {}
-        for n in valid.values():
-            if isinstance(n.get("entity"), str):
-                by_entity.setdefault(n["entity"], []).append(n)
+        by_entity = _entity_owners(valid)
         for nid, n in valid.items():
-            # a tiny tolerance so 0.6 * 0.9 vs 0.54 is not lost to rounding
-            if _ownership_share(entity, n, by_entity, frozenset({entity})) >= threshold - 1e-12:
+            # a tiny tolerance so that 0.6 * 0.9 against 0.54 is not lost to rounding
+            if ownership_share(entity, n, by_entity) >= threshold - 1e-12:
                 chosen.add(nid)
     return chosen
 

@@ -1,0 +1,118 @@
+"""Invariants on randomly generated small networks (hypothesis).
+
+For every node and product, every day: end stock = initial + received + produced
+- consumed - shipped - delivered (cumulative); no stock is ever negative; delivered never
+exceeds today's demand plus yesterday's backlog; the same seed gives identical tables.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sim
+from sim.schema import Scenario
+
+FLOWS = {"received": 1, "produced": 1, "consumed": -1, "shipped": -1, "delivered": -1}
+
+
+@st.composite
+def networks(draw) -> Scenario:
+    """Tiered networks: sources of p0 -> plants making p1 from p0 -> depots -> demand."""
+    n_src = draw(st.integers(1, 2))
+    n_plant = draw(st.integers(1, 2))
+    n_depot = draw(st.integers(0, 2))
+    n_dem = draw(st.integers(1, 3))
+    qty = st.floats(0, 500, allow_nan=False)
+    lead = st.one_of(st.integers(1, 6), st.just({"dist": "triangular", "low": 1, "mode": 2, "high": 5}))
+    nodes, lanes = {}, []
+    regions = ["CN", "US", "EU"]
+    for i in range(n_src):
+        nodes[f"src{i}"] = {"region": draw(st.sampled_from(regions)), "produces": "p0",
+                            "capacity": draw(st.floats(0, 50)), "inventory": {"p0": draw(qty)}}
+    for i in range(n_plant):
+        nodes[f"plant{i}"] = {"region": draw(st.sampled_from(regions)), "produces": "p1",
+                              "capacity": draw(st.floats(0, 40)),
+                              "consumes": {"p0": draw(st.floats(0.1, 3))},
+                              "inventory": {"p0": draw(qty), "p1": draw(qty)},
+                              "reorder": {"days_of_cover": draw(st.floats(0, 30))}}
+        for j in draw(st.sets(st.integers(0, n_src - 1), min_size=1)):
+            lanes.append({"from": f"src{j}", "to": f"plant{i}", "product": "p0", "lead_time": draw(lead)})
+    upstream_of_demand = [f"plant{i}" for i in range(n_plant)]
+    for i in range(n_depot):
+        nodes[f"depot{i}"] = {"inventory": {"p1": draw(qty)},
+                              "reorder": draw(st.sampled_from([{"days_of_cover": 10}, {"level": 200}]))}
+        for j in draw(st.sets(st.integers(0, n_plant - 1), min_size=1)):
+            lanes.append({"from": f"plant{j}", "to": f"depot{i}", "product": "p1", "lead_time": draw(lead)})
+        upstream_of_demand.append(f"depot{i}")
+    for i in range(n_dem):
+        nodes[f"city{i}"] = {
+            "region": draw(st.sampled_from(regions)),
+            "inventory": {"p1": draw(qty)},
+            "demand": {"product": "p1", "rate": draw(st.floats(0, 30)),
+                       "distribution": draw(st.sampled_from(["deterministic", "poisson"])),
+                       "backlog": draw(st.booleans()), "growth": draw(st.floats(-0.5, 1.0))},
+            "reorder": {"days_of_cover": draw(st.floats(0, 40))},
+        }
+        for up in draw(st.sets(st.sampled_from(upstream_of_demand), min_size=1)):
+            lanes.append({"from": up, "to": f"city{i}", "product": "p1", "lead_time": draw(lead),
+                          "share": draw(st.floats(0.1, 5))})
+    shocks = []
+    for _ in range(draw(st.integers(0, 2))):
+        start = draw(st.integers(0, 40))
+        shocks.append({"type": "export_ban", "start": start,
+                       "end": draw(st.one_of(st.none(), st.integers(start + 1, 80))),
+                       "to": {"region": draw(st.sampled_from(regions))},
+                       "leakage": draw(st.sampled_from([0.0, 0.3]))})
+    doc = {"name": "random", "horizon": draw(st.integers(5, 80)), "seed": draw(st.integers(0, 1000)),
+           "replications": 2, "products": {"p0": {"price": 2}, "p1": {"price": 5}},
+           "nodes": nodes, "lanes": lanes, "shocks": shocks}
+    sc = Scenario.model_validate(doc)
+    # a ban on a region with no matching lane is a load error; keep only live shocks
+    from sim.network import lanes_matching
+    live = [s for s in sc.shocks if lanes_matching(sc, s)]
+    return sc.model_copy(update={"shocks": live})
+
+
+def _wide(ts: pd.DataFrame) -> pd.DataFrame:
+    return ts.pivot_table(index=["replication", "node", "product", "day"], columns="metric",
+                          values="value", observed=True, aggfunc="sum").fillna(0.0)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks())
+def test_stock_flow_balance_and_no_negative_stock(sc):
+    res = sim.run(sc)
+    wide = _wide(res.timeseries)
+    for metric in ("inventory", *FLOWS):
+        if metric not in wide:
+            wide[metric] = 0.0
+    assert (wide["inventory"] >= -1e-9).all()
+    net_flow = sum(sign * wide[m] for m, sign in FLOWS.items())
+    cumulative = net_flow.groupby(level=["replication", "node", "product"]).cumsum()
+    initial = pd.Series(
+        [float(sc.nodes[n].inventory.get(p, 0.0)) for _, n, p, _ in wide.index], index=wide.index)
+    expected = initial + cumulative
+    scale = 1.0 + wide["inventory"].abs().max()
+    np.testing.assert_allclose(wide["inventory"].to_numpy(), expected.to_numpy(), atol=1e-7 * scale)
+
+
+@settings(max_examples=30, deadline=None)
+@given(networks())
+def test_delivered_never_exceeds_demand_plus_backlog(sc):
+    wide = _wide(sim.run(sc).timeseries)
+    if "demand" not in wide:
+        return
+    owed_before = wide["backlog"].groupby(level=["replication", "node", "product"]).shift(1).fillna(0.0)
+    assert (wide["delivered"] <= wide["demand"] + owed_before + 1e-9).all()
+    assert (wide["shortfall"] <= wide["demand"] + 1e-9).all()
+    assert (wide["shortfall"] >= 0).all()
+
+
+@settings(max_examples=15, deadline=None)
+@given(networks())
+def test_same_seed_same_tables(sc):
+    a, b = sim.run(sc), sim.run(sc)
+    pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
+    pd.testing.assert_frame_equal(a.kpis, b.kpis)

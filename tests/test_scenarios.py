@@ -1,0 +1,24 @@
+"""Every bundled scenario validates and runs (on a short horizon to stay fast)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import sim
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted(ROOT.glob("scenarios/**/*.yaml")) + sorted(ROOT.glob("bench/scenarios/*.yaml"))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_bundled_scenario_validates_and_runs(path):
+    scenario = sim.load_scenario(path)
+    short = scenario.model_copy(update={"horizon": min(scenario.horizon, 120)})
+    results = sim.run(short, replications=2)
+    assert len(results.timeseries) > 0
+    assert (results.timeseries.query("metric == 'inventory'")["value"] >= 0).all()
+
+
+def test_scenario_library_is_not_empty():
+    assert any(p.name == "quickstart.yaml" for p in SCENARIOS)
