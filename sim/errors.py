@@ -39,5 +39,7 @@ def did_you_mean(name: object, candidates: Iterable[str]) -> str:
     """Return `` (did you mean 'x'?)`` for a near-miss name, or an empty string."""
     if not isinstance(name, str):
         return ""
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    # short codes (regions like CN/CM) differ by one letter at a ratio of 0.5
+    cutoff = 0.5 if len(name) <= 3 else 0.6
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=cutoff)
     return f" (did you mean '{close[0]}'?)" if close else ""

@@ -78,6 +78,9 @@ def run(scenario: Union[Scenario, str, os.PathLike], replications: Optional[int]
     if workers < 1:
         raise ChipsimUserError(f"workers must be at least 1, got {workers}")
     workers = min(workers, reps)
+    if (reps, seed) != (scenario.replications, scenario.seed):
+        # the resolved scenario saved with the run records what was actually run
+        scenario = scenario.model_copy(update={"replications": reps, "seed": seed})
     net = build_network(scenario)
     started = time.perf_counter()
     if progress:

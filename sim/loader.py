@@ -90,7 +90,8 @@ def _display(path: Path) -> str:
 
 
 def _read_chain(path: Path, roots: Sequence[str], chain: list[str], sources: list[SourceFile],
-                problems: list[Problem]) -> tuple[dict | None, PosNode | None]:
+                problems: list[Problem], broken: list[str]) -> tuple[dict | None, PosNode | None]:
+    """Read ``path`` and its parents, merged; ``broken`` collects files whose parent could not be merged."""
     display = _display(path)
     data, pos, found = read_yaml(path, display)
     problems.extend(found)
@@ -108,22 +109,27 @@ def _read_chain(path: Path, roots: Sequence[str], chain: list[str], sources: lis
         return data, pos
     if not isinstance(parent_ref, str) or not parent_ref.strip():
         problems.append(Problem(ext_loc.file, ext_loc.line, ext_loc.col, "extends must be a file path relative to this file"))
+        broken.append(display)
         return data, pos
     target = Path(os.path.realpath(path.parent / parent_ref))
     where = (ext_loc.file, ext_loc.line, ext_loc.col)
     if not _within(str(target), roots):
         problems.append(Problem(*where, f"extends '{parent_ref}' points outside the scenario folder {roots[0]}; pass --search-path to allow another folder"))
+        broken.append(display)
         return data, pos
     if str(target) in chain:
         cycle = " -> ".join(_display(Path(p)) for p in chain[chain.index(str(target)):] + [str(target)])
         problems.append(Problem(*where, f"extends forms a cycle: {cycle}"))
+        broken.append(display)
         return data, pos
     if not target.is_file():
         siblings = [p.name for p in target.parent.glob("*.yaml")] if target.parent.is_dir() else []
         problems.append(Problem(*where, f"extends '{parent_ref}': no such file{did_you_mean(Path(parent_ref).name, siblings)}"))
+        broken.append(display)
         return data, pos
-    parent, ppos = _read_chain(target, roots, chain + [str(target)], sources, problems)
+    parent, ppos = _read_chain(target, roots, chain + [str(target)], sources, problems, broken)
     if parent is None:
+        broken.append(display)
         return data, pos
     return _merge(parent, ppos, data, pos, top=True)
 
@@ -297,6 +303,17 @@ class _Refs:
         for lane in lanes:
             if isinstance(lane, dict) and lane.get("to") in holds:
                 holds[lane["to"]].add(lane.get("product"))
+        shared: dict[tuple, list[int]] = {}
+        for i, lane in enumerate(lanes):
+            if isinstance(lane, dict):
+                shared.setdefault((lane.get("to"), lane.get("product")), []).append(i)
+        for (dst, pid), group in shared.items():
+            given = [i for i in group if lanes[i].get("share") is not None]
+            if given and len(given) < len(group):
+                missing = next(i for i in group if lanes[i].get("share") is None)
+                self.add(self.at("lanes", missing),
+                         f"lanes[{missing}]: give every lane into '{dst}' for '{pid}' a share, or none "
+                         f"(lanes[{given[0]}] has one; shares are normalised among a buyer's lanes)")
         seen: dict[tuple, int] = {}
         for i, lane in enumerate(lanes):
             if not isinstance(lane, dict):
@@ -363,23 +380,36 @@ def load_scenario(path: str | os.PathLike, search_paths: Sequence[str | os.PathL
     roots = [os.path.realpath(real.parent)] + [os.path.realpath(p) for p in search_paths]
     problems: list[Problem] = []
     sources: list[SourceFile] = []
-    data, pos = _read_chain(real, roots, [str(real)], sources, problems)
-    if data is None:
+    broken: list[str] = []
+    data, pos = _read_chain(real, roots, [str(real)], sources, problems, broken)
+    if data is None or broken:
+        # without its parent the document is incomplete: checking it would only add
+        # spurious "missing key" and "unknown node" lines
         raise ScenarioError(problems)
+    # values the reader rejected (e.g. a forbidden tag) became null; don't report them twice
+    rejected = {(p.file, p.line, p.col) for p in problems}
+    checks: list[Problem] = []
     scenario = None
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_pydantic_problems(exc, data, pos))
-    problems.extend(_Refs(data, pos).check())
-    if scenario is not None and not problems:
-        problems.extend(_shock_lane_problems(scenario, data, pos))
+        checks.extend(_pydantic_problems(exc, data, pos))
+    checks.extend(_Refs(data, pos).check())
+    if scenario is not None and not problems and not checks:
+        checks.extend(_shock_lane_problems(scenario, data, pos))
+    problems.extend(p for p in checks if (p.file, p.line, p.col) not in rejected)
     if problems:
         raise ScenarioError(problems)
-    scenario._sources = tuple(sources)
+    # kept out of pydantic's private attributes, which == compares: a scenario must equal
+    # the same scenario loaded back from its resolved copy. pydantic ignores non-field
+    # entries of __dict__ in == (as it does for functools.cached_property values).
+    scenario.__dict__[_SOURCES_KEY] = tuple(sources)
     return scenario
+
+
+_SOURCES_KEY = "_chipsim_sources"
 
 
 def scenario_sources(scenario: Scenario) -> tuple[SourceFile, ...]:
     """Files read to build ``scenario`` (empty for scenarios built in Python)."""
-    return getattr(scenario, "_sources", ())
+    return scenario.__dict__.get(_SOURCES_KEY, ())

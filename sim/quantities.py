@@ -62,7 +62,7 @@ def whole_days(days: float) -> int:
 def parse_rate_per_day(value: object, what: str = "rate") -> float:
     """Units per day from a number (already per day) or a string like ``"1200/month"``."""
     if isinstance(value, str):
-        match = _RATE_RE.match(value)
+        match = _RATE_RE.match(value.replace("_", ""))
         if match:
             unit = match.group(2).lower().rstrip("s") or match.group(2).lower()
             if unit not in RATE_UNITS:

@@ -12,7 +12,7 @@ import json
 import math
 from typing import Literal, Optional, Union
 
-from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from .fields import (
     Fraction, Horizon, LeadTime, PerUnit, Quantity, Rate, StrictModel,
@@ -136,7 +136,6 @@ class Scenario(StrictModel):
     lanes: list[Lane] = Field(default_factory=list)
     shocks: list[Shock] = Field(default_factory=list)
     policies: list[Policy] = Field(default_factory=list)
-    _sources: tuple = PrivateAttr(default=())  # files read by the loader, for the manifest
 
     def to_document(self) -> dict:
         """The scenario as plain data, every default filled in; loads back to an equal Scenario."""

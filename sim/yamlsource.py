@@ -14,6 +14,7 @@ from typing import Any, Union
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from .errors import Problem
 
@@ -124,6 +125,51 @@ class _TooBig(Exception):
         self.loc = loc
 
 
+def _composed_nodes(text: str):
+    """Every node of the document in file order, without constructing any value."""
+    try:
+        stack, seen = [YAML(typ="rt").compose(text)], set()
+    except (YAMLError, ValueError, RecursionError):
+        return
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:  # aliases share nodes
+            continue
+        seen.add(id(node))
+        yield node
+        if isinstance(node, MappingNode):
+            stack.extend(item for pair in reversed(node.value) for item in reversed(pair))
+        elif isinstance(node, SequenceNode):
+            stack.extend(reversed(node.value))
+
+
+def _first_definition(text: str, dup_mark) -> int | None:
+    """1-based line of the earlier key that the duplicate key at ``dup_mark`` repeats."""
+    if dup_mark is None:
+        return None
+    for node in _composed_nodes(text):
+        if not isinstance(node, MappingNode):
+            continue
+        keys = [k for k, _ in node.value]
+        dup = next((k for k in keys if (k.start_mark.line, k.start_mark.column) == (dup_mark.line, dup_mark.column)), None)
+        if isinstance(dup, ScalarNode):
+            for key in keys[:keys.index(dup)]:
+                if isinstance(key, ScalarNode) and key.value == dup.value:
+                    return key.start_mark.line + 1
+    return None
+
+
+def _bad_date(text: str) -> tuple[int, int, str, str] | None:
+    """1-based (line, col, text, reason) of the first scalar that looks like a date but is not one."""
+    for node in _composed_nodes(text):
+        if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                YAML(typ="safe", pure=True).load(node.value)
+            except ValueError as exc:
+                return node.start_mark.line + 1, node.start_mark.column + 1, node.value, str(exc)
+    return None
+
+
 def read_yaml(path: Path, display: str) -> tuple[Any, PosNode, list[Problem]]:
     """Parse ``path`` safely; return (plain data, positions, problems)."""
     try:
@@ -143,10 +189,20 @@ def read_yaml(path: Path, display: str) -> tuple[Any, PosNode, list[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         what = (exc.problem or exc.context or "invalid YAML").strip()
-        if "duplicate key" in what and exc.context_mark is not None:
-            what += f" (first defined on line {exc.context_mark.line + 1})"
+        if "duplicate key" in what:
+            # ruamel's context mark is the start of the mapping, not the first definition
+            first = _first_definition(text, exc.problem_mark)
+            if first is not None:
+                what += f" (first defined on line {first})"
+        elif exc.problem and exc.context and exc.context_mark is not None and exc.context_mark is not mark:
+            # e.g. an unclosed [ ... : say where the construct that was never closed began
+            what += f"; {exc.context.strip()} that starts at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
         return None, PosNode(Loc(display, line, col)), [Problem(display, line, col, f"YAML syntax error: {what}")]
     except (YAMLError, ValueError, RecursionError) as exc:
+        bad = _bad_date(text) if isinstance(exc, ValueError) else None
+        if bad is not None:  # e.g. 2025-02-30: the constructor fails without a position
+            line, col, value, why = bad
+            return None, PosNode(Loc(display, line, col)), [Problem(display, line, col, f"invalid date {value!r}: {why}")]
         return None, PosNode(Loc(display, 1, 1)), [Problem(display, 1, 1, f"YAML syntax error: {exc}")]
     walker = _Walker(display)
     top = Loc(display, 1, 1)
