@@ -108,6 +108,9 @@ def run(
     except ChipsimUserError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(USER_ERROR)
+    except KeyboardInterrupt:
+        err.print("interrupted; no run directory was written")
+        raise typer.Exit(130)
     if not quiet:
         _summary(results, saved)
 
@@ -131,7 +134,8 @@ def _summary(results, saved: Path) -> None:
         table.add_row(f"{row['node']}\n[dim]{row['product']} ({row['unit']})[/dim]", fmt(row["demand"]), fmt(row["shortfall"]),
                       fmt(row["fill_rate"], pct=True), fmt(row["time_to_survive_days"]), fmt(row["time_to_recover_days"]))
     out.print(table)
-    out.print(f"Means over replications; '-' means never short. Results in [bold]{saved}[/bold]")
+    out.print("Means over replications. Survive '-': never short; recover '-': still short on the last day.")
+    out.print(f"Results in [bold]{saved}[/bold]")
 
 
 @app.command()

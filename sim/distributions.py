@@ -20,6 +20,10 @@ class _Dist(BaseModel):
         """Smallest value the distribution can produce (-inf when unbounded)."""
         raise NotImplementedError
 
+    def highest(self) -> float:
+        """Largest value the distribution can produce (inf when unbounded)."""
+        return math.inf
+
     def mean_value(self) -> float:
         """Expected value, used where chipsim needs a nominal figure."""
         raise NotImplementedError
@@ -42,6 +46,9 @@ class Uniform(_Dist):
 
     def lowest(self) -> float:
         return self.low
+
+    def highest(self) -> float:
+        return self.high
 
     def mean_value(self) -> float:
         return 0.5 * (self.low + self.high)
@@ -67,6 +74,9 @@ class Triangular(_Dist):
 
     def lowest(self) -> float:
         return self.low
+
+    def highest(self) -> float:
+        return self.high
 
     def mean_value(self) -> float:
         return (self.low + self.mode + self.high) / 3.0

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Callable, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, TypeAdapter, ValidationError, WithJsonSchema
 
 from .distributions import DIST_TYPES, Distribution, is_distribution
-from .quantities import parse_duration_days, parse_number, parse_rate_per_day
+from .quantities import parse_duration_days, parse_number, parse_rate_per_day, whole_days
 
 _DIST_ADAPTER = TypeAdapter(Distribution)
 # pydantic cannot follow a hand-written $ref inside WithJsonSchema, so distribution slots
@@ -99,6 +99,8 @@ def param_type(
             low, floor = dist.lowest(), lo if dist_lo is None else dist_lo
             if floor is not None and math.isfinite(low) and low < floor:
                 raise ValueError(f"distribution can fall below the allowed range (>= {floor:g})")
+            if hi is not None and math.isfinite(dist.highest()) and dist.highest() > hi:
+                raise ValueError(f"distribution can rise above the allowed range (<= {hi:g})")
             return dist
         return check(parse(value, "value"))
 
@@ -139,7 +141,7 @@ LeadTime = param_type(
 
 def _validate_horizon(value: Any) -> int:
     days = parse_duration_days(value, "horizon")
-    whole = int(round(days))
+    whole = whole_days(days)
     if whole < 1:
         raise ValueError(f"horizon must be at least 1 day, got {value!r}")
     return whole
@@ -166,7 +168,7 @@ def _validate_dayref(value: Any):
         except ValueError:
             pass
         days = parse_duration_days(value, "day")
-        return int(round(days))
+        return whole_days(days)
     number = parse_number(value, "day")
     if number != int(number):
         raise ValueError(f"a day number must be whole, got {value!r}")

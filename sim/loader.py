@@ -18,12 +18,16 @@ from pydantic import ValidationError
 from .distributions import DIST_TYPES
 from .errors import Problem, ScenarioError, did_you_mean
 from .network import lanes_matching, nodes_matching_raw
+from .quantities import day_number
 from .policies import POLICY_TYPES
 from .schema import Demand, Lane, Node, Product, Reorder, Scenario
 from .shocks import SHOCK_TYPES, TradeShockSpec
 from .yamlsource import Loc, PosNode, read_yaml
 
 APPENDED_LISTS = ("lanes", "shocks", "policies")
+# contract types (scenario-format.md, section 7) that later versions implement
+PLANNED_TYPES = {"export_license", "entity_list", "capacity_loss", "yield_shock", "demand_change",
+                 "service_ban", "stockpile", "stockpile_release", "capacity_expansion", "new_lane"}
 
 
 @dataclass(frozen=True)
@@ -214,7 +218,11 @@ def _pydantic_problems(exc: ValidationError, data: dict, pos: PosNode) -> list[P
         elif kind == "union_tag_invalid":
             registry = SHOCK_TYPES if path and path[0] == "shocks" else POLICY_TYPES
             tag = err["ctx"]["tag"]
-            msg = f"unknown {path[0][:-1] if path else 'item'} type '{tag}'{did_you_mean(tag, registry)}; known types: {', '.join(registry)}"
+            what = path[0][:-1] if path else "item"
+            if tag in PLANNED_TYPES:
+                msg = f"{what} type '{tag}' is part of the scenario format but not implemented in this version; available: {', '.join(registry) or 'none yet'}"
+            else:
+                msg = f"unknown {what} type '{tag}'{did_you_mean(tag, registry)}; known types: {', '.join(registry)}"
             node = node.child("type") if isinstance(node, PosNode) and node.child("type") else node
             at = node.at
         elif kind == "union_tag_not_found":
@@ -357,10 +365,17 @@ class _Refs:
                     self.add(self.at(kind, i, side), f"{kind}[{i}].{side}: no node matches {what} {sel.get(what)!r}{did_you_mean(sel.get(what), known)}")
 
 
-def _shock_lane_problems(scenario: Scenario, data: dict, pos: PosNode) -> list[Problem]:
+def _shock_problems(scenario: Scenario, data: dict, pos: PosNode) -> list[Problem]:
+    """Checks that need the validated scenario: windows in day numbers, matched lanes."""
     problems = []
-    for kind, items in (("shocks", scenario.shocks),):
+    for kind, items in (("shocks", scenario.shocks), ("policies", scenario.policies)):
         for i, spec in enumerate(items):
+            start = day_number(spec.start, scenario.start_date)
+            if spec.end is not None and day_number(spec.end, scenario.start_date) <= start:
+                at = _locate((kind, i, "end"), data, pos)[2].at
+                problems.append(Problem(at.file, at.line, at.col,
+                                        f"{kind}[{i}].end: must come after start (start is day {start}, "
+                                        f"end is day {day_number(spec.end, scenario.start_date)}; day 0 = {scenario.start_date})"))
             if isinstance(spec, TradeShockSpec) and not lanes_matching(scenario, spec):
                 at = _locate((kind, i), data, pos)[2].at
                 problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}] ({spec.type}): matches no lane; check product, from and to"))
@@ -396,7 +411,7 @@ def load_scenario(path: str | os.PathLike, search_paths: Sequence[str | os.PathL
         checks.extend(_pydantic_problems(exc, data, pos))
     checks.extend(_Refs(data, pos).check())
     if scenario is not None and not problems and not checks:
-        checks.extend(_shock_lane_problems(scenario, data, pos))
+        checks.extend(_shock_problems(scenario, data, pos))
     problems.extend(p for p in checks if (p.file, p.line, p.col) not in rejected)
     if problems:
         raise ScenarioError(problems)

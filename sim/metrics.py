@@ -64,7 +64,7 @@ def kpi_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[str, st
     wanted = timeseries[timeseries["metric"].isin(["demand", "delivered", "shortfall"])]
     rows = []
     if wanted.empty:
-        return pd.DataFrame(columns=["node", "product", "unit", *KPI_COLUMNS])
+        return pd.DataFrame(columns=kpi_columns())
     for (node, product), group in wanted.groupby(["node", "product"], observed=True, sort=False):
         cube = {}
         for metric, series in group.groupby("metric", observed=True):
@@ -92,4 +92,12 @@ def kpi_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[str, st
                 row[f"{name}_p95"] = float(np.nanquantile(values, 0.95)) if np.isfinite(values).any() else math.nan
         row["replications"] = int(len(total))
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=kpi_columns())
+
+
+def kpi_columns() -> list[str]:
+    """Column order of the KPI table."""
+    cols = ["node", "product", "unit"]
+    for name in KPI_COLUMNS:
+        cols += [name, f"{name}_p05", f"{name}_p95"]
+    return cols + ["replications"]

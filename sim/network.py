@@ -17,6 +17,7 @@ from typing import Any, Mapping, Optional
 import numpy as np
 
 from .distributions import draw_value, is_distribution
+from .errors import ChipsimUserError
 from .fields import EntitySelector, RegionSelector
 from .quantities import day_number
 from .schema import Scenario
@@ -203,10 +204,10 @@ def build_network(scenario: Scenario) -> Network:
         weights = [scenario.lanes[j].share for j in group]
         if all(w is None for w in weights):
             share = 1.0 / len(group)
+        elif any(w is None for w in weights):
+            raise ChipsimUserError(f"lanes into '{lane.to}' for '{lane.product}': give every lane a share, or none")
         else:
-            given = [w if w is not None else 0.0 for w in weights]
-            total = sum(given)
-            share = (lane.share or 0.0) / total if total > 0 else 1.0 / len(group)
+            share = lane.share / sum(weights)
         lanes.append(LaneDef(i, lane.from_, lane.to, lane.product, slot(lane.from_, lane.product),
                              slot(lane.to, lane.product), lane.lead_time, share))
 

@@ -11,7 +11,6 @@ from typing import Any
 from pydantic import PlainValidator, WithJsonSchema
 from typing_extensions import Annotated
 
-from .errors import did_you_mean
 from .shocks import ShockSpec
 
 POLICY_TYPES: dict[str, type[ShockSpec]] = {}
@@ -20,8 +19,8 @@ POLICY_TYPES: dict[str, type[ShockSpec]] = {}
 def _no_policy_types(value: Any):
     kind = value.get("type") if isinstance(value, dict) else None
     raise ValueError(
-        f"policy type {kind!r} is not available in this version of chipsim"
-        f"{did_you_mean(kind, POLICY_TYPES)}; no policy types are implemented yet"
+        f"policy type {kind!r} is part of the scenario format but not implemented in this "
+        "version of chipsim; no policy types are available yet"
     )
 
 

@@ -93,6 +93,7 @@ class Results:
         except OSError as exc:
             raise ChipsimUserError(f"cannot create the run directory in {parent}: {exc.strerror or exc}") from None
         try:
+            os.chmod(tmp, 0o777 & ~_umask())
             self._write(tmp, charts)
             if out.exists():
                 trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
@@ -119,6 +120,12 @@ class Results:
         if charts:
             from .reporting.charts import save_run_charts
             save_run_charts(self, chart_dir)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def scenario_yaml(scenario: Scenario) -> str:

@@ -37,7 +37,7 @@ class Product(StrictModel):
     def _numeric_extras(self):
         known = [n for n in type(self).model_fields]
         for key, value in (self.model_extra or {}).items():
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.85)
+            close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.75)
             if close:
                 raise ValueError(f"unknown product field '{key}' (did you mean '{close[0]}'?)")
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):

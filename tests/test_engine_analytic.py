@@ -215,3 +215,25 @@ def test_time_metrics_without_shocks_count_from_day_zero():
     assert k["time_to_survive_days"] == 3
     assert np.isnan(k["time_to_recover_days"])
     assert k["shortfall"] == pytest.approx(70)
+
+
+def test_empty_warehouse_orders_from_the_orders_it_receives():
+    # The depot starts empty, so it has no shipment history. Day 0: the shop orders its
+    # level of 50 and the depot ships nothing. Day 1: the depot's level is 10 days x 50
+    # (the mean of the orders it received over 1 day) = 500, ordered from the plant with
+    # a 1-day lead time. Day 2: the 500 arrive and the shop's fresh order of 50 ships.
+    sc = scenario(
+        horizon=4,
+        products={"x": {}},
+        nodes={
+            "plant": {"produces": "x", "capacity": 1000},
+            "depot": {"reorder": {"days_of_cover": 10}},
+            "shop": {"demand": {"product": "x", "rate": 5}, "reorder": {"level": 50}},
+        },
+        lanes=[{"from": "plant", "to": "depot", "product": "x", "lead_time": 1},
+               {"from": "depot", "to": "shop", "product": "x", "lead_time": 1}],
+    )
+    res = run(sc)
+    assert series(res, "plant", "shipped").loc[1] == pytest.approx(500)
+    assert series(res, "depot", "shipped").loc[:1].sum() == 0
+    assert series(res, "depot", "shipped").loc[2] == pytest.approx(50)

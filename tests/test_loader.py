@@ -555,7 +555,7 @@ def test_shock_with_unknown_node_in_selector(in_tmp):
 def test_resolved_scenario_document_loads_back_equal(in_tmp):
     from sim.results import scenario_yaml
 
-    for source in (REPO / "scenarios" / "quickstart.yaml", write(in_tmp, "s.yaml", TINY + SHOCK.format(start="2025-02-01", end="3w"))):
+    for source in (REPO / "scenarios" / "quickstart.yaml", write(in_tmp, "s.yaml", TINY + SHOCK.format(start="2025-02-01", end="10w"))):
         original = load_scenario(source)
         copy = write(in_tmp, "resolved.yaml", scenario_yaml(original))
         again = load_scenario(copy)
@@ -596,3 +596,30 @@ def test_mixed_shares_and_region_typo_are_reported(tmp_path):
 def test_rate_accepts_digit_separators():
     from sim.quantities import parse_rate_per_day
     assert parse_rate_per_day("1_000/quarter") == pytest.approx(1000 / 91.25)
+
+
+def test_end_before_start_across_date_and_day_number(in_tmp):
+    # start 2025-06-01 is day 151 from 2025-01-01; end 30 is day 30: the window is empty
+    path = write(in_tmp, "s.yaml", TINY + SHOCK.format(start="2025-06-01", end=30))
+    (p,) = problems_of(path)
+    assert "end" in p.message and "day 151" in p.message and "day 30" in p.message
+
+
+def test_planned_shock_type_is_named_as_not_implemented(in_tmp):
+    path = write(in_tmp, "s.yaml", TINY + SHOCK.format(start=1, end=5).replace("export_ban", "export_license"))
+    (p,) = problems_of(path)
+    assert "not implemented" in p.message and "did you mean" not in p.message
+
+
+@pytest.mark.parametrize("typo", ["prise", "Price", "unitt"])
+def test_product_field_typos_are_caught(in_tmp, typo):
+    doc = TINY.replace("products:\n", f"products:\n  extra_product: {{{typo}: 5}}\n", 1)
+    path = write(in_tmp, "s.yaml", doc)
+    messages = [p.message for p in problems_of(path)]
+    assert any("did you mean" in m for m in messages), messages
+
+
+def test_distribution_above_the_allowed_range(in_tmp):
+    path = write(in_tmp, "s.yaml", TINY + SHOCK.format(start=1, end=5) + "    leakage: {dist: uniform, low: 0.5, high: 1.5}\n")
+    messages = [p.message for p in problems_of(path)]
+    assert any("above the allowed range" in m for m in messages), messages

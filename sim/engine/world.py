@@ -184,9 +184,13 @@ class World:
             by_supplier.setdefault(lane.src, []).append(lane)
         suppliers = list(by_supplier.items())
         arrivals = self.arrivals
-        watch = sorted({p[0] for p in plan if p[1] == 2})  # warehouses: 30-day shipment history
+        # warehouses: 30-day history of what they shipped and of what they were asked for
+        watch = sorted({p[0] for p in plan if p[1] == 2})
         history = {s: [0.0] * 30 for s in watch}
         history_sum = dict.fromkeys(watch, 0.0)
+        asked = {s: [0.0] * 30 for s in watch}
+        asked_sum = dict.fromkeys(watch, 0.0)
+        requested = [0.0] * n
 
         zeros = [0.0] * n
         received, produced, consumed, shipped, delivered, demand, shortfall, cost = ([0.0] * n for _ in range(8))
@@ -248,8 +252,13 @@ class World:
                     level = amount
                 elif rule == 1:
                     level = amount * path[d]
+                elif d:
+                    # mean shipments of the last 30 days; a warehouse that has shipped
+                    # nothing yet (it started empty) uses the orders it received instead
+                    used = history_sum[s] if history_sum[s] > EPS else asked_sum[s]
+                    level = amount * used / (d if d < 30 else 30)
                 else:
-                    level = amount * history_sum[s] / (d if d < 30 else 30) if d else 0.0
+                    level = 0.0
                 q = level - (inv[s] - reserved[s] - backlog[s] + pipeline[s])
                 if q > EPS:
                     for lane, share in lanes:
@@ -270,6 +279,7 @@ class World:
                         total += r
                 if total <= 0.0:
                     continue
+                requested[src] = total
                 avail = inv[src] - reserved[src]
                 if avail <= EPS:
                     for lane in lanes:
@@ -296,10 +306,14 @@ class World:
                 if inv[src] < 0.0:  # rounding dust from the pro-rata split
                     inv[src] = 0.0
             for s in watch:
+                ring = d % 30
                 hist = history[s]
-                slot_in_ring = d % 30
-                history_sum[s] += shipped[s] - hist[slot_in_ring]
-                hist[slot_in_ring] = shipped[s]
+                history_sum[s] += shipped[s] - hist[ring]
+                hist[ring] = shipped[s]
+                hist = asked[s]
+                asked_sum[s] += requested[s] - hist[ring]
+                hist[ring] = requested[s]
+                requested[s] = 0.0
             # record the day, then clear the daily flows
             r_inv[d] = inv
             r_rec[d] = received
