@@ -10,7 +10,7 @@ import datetime as _dt
 import math
 from typing import Annotated, Any, Callable, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, TypeAdapter, ValidationError, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, TypeAdapter, ValidationError, WithJsonSchema, model_validator
 
 from .distributions import DIST_TYPES, Distribution, is_distribution
 from .quantities import parse_duration_days, parse_number, parse_rate_per_day, whole_days
@@ -132,6 +132,7 @@ Fraction = param_type(
     parse_number, lo=0, hi=1,
     description="A share between 0 and 1, or a distribution drawn once per replication.",
 )
+_FRACTION_VALIDATE = Fraction.__metadata__[0].func
 LeadTime = param_type(
     parse_duration_days, lo=1, dist_lo=0,
     description="Days (a number or '35d', '2w', '6m', '1y'), or a distribution drawn per shipment. Rounded to whole days, at least 1.",
@@ -260,3 +261,151 @@ ProductSelector = Annotated[
 def distribution_json_schema() -> dict:
     """JSON Schema of the distribution mapping, referenced as ``#/$defs/Distribution``."""
     return _DIST_ADAPTER.json_schema(ref_template="#/$defs/{model}")
+
+
+# --- whole-day durations, review times and schedules ---------------------------------
+
+def _validate_days(value: Any) -> int:
+    days = parse_duration_days(value, "duration")
+    if days < 0:
+        raise ValueError(f"must be >= 0 days, got {value!r}")
+    return whole_days(days)
+
+
+Days = Annotated[
+    int,
+    PlainValidator(_validate_days),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"}],
+                    "description": "Whole days: a number or '90d', '12w', '6m' (30 d), '1y' (365 d)."}),
+]
+
+_WORKING_DAYS_RE = __import__("re").compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*wd\s*$")
+
+
+def _working_days(value: object) -> Optional[float]:
+    if isinstance(value, str):
+        match = _WORKING_DAYS_RE.match(value)
+        if match:
+            return float(match.group(1))
+    return None
+
+
+class ReviewTime(StrictModel):
+    """A review period: a fixed value or a distribution, in calendar or working days."""
+
+    value: Any
+    working_days: bool = False
+
+
+def _validate_review(value: Any) -> ReviewTime:
+    if isinstance(value, ReviewTime):
+        return value
+    if isinstance(value, dict):
+        params = {k: v for k, v in value.items() if k != "dist"}
+        working = [isinstance(v, str) and _working_days(v) is not None for v in params.values()]
+        if any(working) and not all(w or not isinstance(v, str) for w, v in zip(working, params.values())):
+            raise ValueError("give every parameter of a review-time distribution in the same unit")
+        as_wd = any(working)
+        converted = {k: (_working_days(v) if as_wd and k != "dist" and isinstance(v, str) else v) for k, v in value.items()}
+        dist = _parse_dist(converted, None if as_wd else parse_duration_days)
+        if math.isfinite(dist.lowest()) and dist.lowest() < 0:
+            raise ValueError("a review time cannot be negative")
+        return ReviewTime(value=dist, working_days=as_wd)
+    wd = _working_days(value)
+    if wd is not None:
+        if wd < 0:
+            raise ValueError(f"a review time cannot be negative, got {value!r}")
+        return ReviewTime(value=float(wd), working_days=True)
+    try:
+        days = parse_duration_days(value, "review time")
+    except ValueError:
+        raise ValueError(f"review time {value!r} is not a duration; write calendar days (45, '9w') "
+                         "or working days ('45wd', Monday to Friday)") from None
+    if days < 0:
+        raise ValueError(f"a review time cannot be negative, got {value!r}")
+    return ReviewTime(value=days, working_days=False)
+
+
+def _dump_review(review: ReviewTime):
+    if is_distribution(review.value):
+        doc = review.value.model_dump()
+        if review.working_days:
+            doc = {k: (f"{v:g}wd" if k != "dist" else v) for k, v in doc.items()}
+        return doc
+    return f"{review.value:g}wd" if review.working_days else review.value
+
+
+ReviewDays = Annotated[
+    Any,
+    PlainValidator(_validate_review),
+    PlainSerializer(_dump_review),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, {"type": "string"}, DIST_PLACEHOLDER],
+                    "description": "Days of review per shipment: calendar days (45, '9w') or working days ('45wd', Monday to Friday); a distribution is drawn per shipment."}),
+]
+
+
+class RateStep(StrictModel):
+    """One step of a schedule: ``rate`` applies from ``after`` (since the shock's start) or
+    ``from`` (a day reference) until the next step."""
+
+    after: Optional[Days] = Field(default=None, description="Offset from the shock's start, e.g. '2m'.")
+    from_: Optional[Any] = Field(default=None, alias="from", description="A date or day number.")
+    rate: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _one_anchor(self):
+        if self.after is not None and self.from_ is not None:
+            raise ValueError("give a step either `after` or `from`, not both")
+        if self.from_ is not None:
+            object.__setattr__(self, "from_", _validate_dayref(self.from_))
+        return self
+
+
+def _validate_schedule(value: Any):
+    """A fixed share, a distribution, or a list of steps (the first may omit its anchor)."""
+    if isinstance(value, list):
+        if not value:
+            raise ValueError("a schedule needs at least one step")
+        steps = []
+        for i, item in enumerate(value):
+            if isinstance(item, RateStep):
+                steps.append(item)
+                continue
+            if not isinstance(item, dict):
+                raise ValueError(f"step {i + 1}: expected a mapping like {{after: 2m, rate: 0.6}}, got {item!r}")
+            try:
+                steps.append(RateStep.model_validate(item))
+            except ValidationError as exc:
+                raise ValueError(f"step {i + 1}: {_first_error(exc)}") from None
+        for i, step in enumerate(steps[1:], start=2):
+            if step.after is None and step.from_ is None:
+                raise ValueError(f"step {i}: every step after the first needs `after` or `from`")
+        return tuple(steps)
+    return _FRACTION_VALIDATE(value)
+
+
+Schedule = Annotated[
+    Any,
+    PlainValidator(_validate_schedule),
+    PlainSerializer(lambda v: [s.model_dump(by_alias=True, exclude_none=True, mode="json") for s in v] if isinstance(v, tuple) else v),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, DIST_PLACEHOLDER,
+                              {"type": "array", "items": {"type": "object", "properties": {
+                                  "after": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
+                                  "from": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
+                                  "rate": {"type": "number", "minimum": 0, "maximum": 1}},
+                                  "required": ["rate"], "additionalProperties": False}}],
+                    "description": "A share (0..1), a distribution drawn per replication, or a schedule of steps [{rate: 0.25}, {after: 2m, rate: 0.6}]."}),
+]
+
+
+class Window(StrictModel):
+    """A span of days ``start <= d < end``."""
+
+    start: DayRef
+    end: DayRef
+
+
+class Anticipation(StrictModel):
+    """How buyers react to an announced shock before it starts."""
+
+    days_of_cover: float = Field(ge=0, description="Buyers on the affected lanes order up to this many days of their own use until the shock starts.")

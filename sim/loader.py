@@ -26,8 +26,10 @@ from .yamlsource import Loc, PosNode, read_yaml
 
 APPENDED_LISTS = ("lanes", "shocks", "policies")
 # contract types (scenario-format.md, section 7) that later versions implement
-PLANNED_TYPES = {"export_license", "entity_list", "capacity_loss", "yield_shock", "demand_change",
-                 "service_ban", "stockpile", "stockpile_release", "capacity_expansion", "new_lane"}
+CONTRACT_TYPES = {"export_ban", "export_license", "entity_list", "capacity_loss", "yield_shock",
+                  "demand_change", "service_ban", "stockpile", "stockpile_release",
+                  "capacity_expansion", "new_lane"}
+PLANNED_TYPES = CONTRACT_TYPES - set(SHOCK_TYPES) - set(POLICY_TYPES)
 
 
 @dataclass(frozen=True)
@@ -349,7 +351,15 @@ class _Refs:
         elif isinstance(products, list):
             for j, pid in enumerate(products):
                 self.product(pid, kind, i, "product", j)
-        for side in ("from", "to"):
+        entities = item.get("entities") if item.get("type") == "entity_list" else None
+        if isinstance(entities, (str, list)):
+            known = {n.get("entity") for n in self.nodes.values() if isinstance(n, dict)} | {
+                o for n in self.nodes.values() if isinstance(n, dict) and isinstance(n.get("owners"), dict) for o in n["owners"]}
+            for j, name in enumerate([entities] if isinstance(entities, str) else entities):
+                if isinstance(name, str) and name not in known:
+                    path = (kind, i, "entities") if isinstance(entities, str) else (kind, i, "entities", j)
+                    self.add(self.at(*path), f"{kind}[{i}].entities: unknown entity '{name}'{did_you_mean(name, sorted(k for k in known if isinstance(k, str)))}")
+        for side in ("from", "to", "node"):
             sel = item.get(side)
             if isinstance(sel, str):
                 self.node(sel, kind, i, side)
@@ -379,6 +389,10 @@ def _shock_problems(scenario: Scenario, data: dict, pos: PosNode) -> list[Proble
             if isinstance(spec, TradeShockSpec) and not lanes_matching(scenario, spec):
                 at = _locate((kind, i), data, pos)[2].at
                 problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}] ({spec.type}): matches no lane; check product, from and to"))
+            for where, message in spec.check(scenario):
+                at = _locate((kind, i, *where), data, pos)[2].at
+                field = ".".join(str(w) for w in where)
+                problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}]{'.' + field if field else ''}: {message}"))
     return problems
 
 

@@ -95,17 +95,32 @@ def _node_views(scenario: Scenario) -> dict[str, dict]:
     return {nid: {"region": n.region, "entity": n.entity, "owners": n.owners} for nid, n in scenario.nodes.items()}
 
 
+def nodes_matching(scenario: Scenario, selector) -> set[str]:
+    """Node ids of a validated scenario chosen by a selector."""
+    return nodes_matching_raw(selector, _node_views(scenario))
+
+
+def all_lanes(scenario: Scenario) -> list[tuple[str, str, str]]:
+    """(from, to, product) of every lane: the scenario's, then those opened by policies."""
+    lanes = [(lane.from_, lane.to, lane.product) for lane in scenario.lanes]
+    lanes += [(p.from_, p.to, p.product) for p in scenario.policies if p.type == "new_lane"]
+    return lanes
+
+
 def lanes_matching(scenario: Scenario, spec) -> list[int]:
-    """Indices of the scenario's lanes chosen by a trade shock's product/from/to."""
+    """Indices (into ``all_lanes``) of the lanes chosen by a trade shock's product/from/to."""
     views = _node_views(scenario)
     products = None if spec.product is None else ({spec.product} if isinstance(spec.product, str) else set(spec.product))
     senders = None if spec.from_ is None else nodes_matching_raw(spec.from_, views)
-    receivers = None if spec.to is None else nodes_matching_raw(spec.to, views)
+    if hasattr(spec, "buyer_selectors"):  # entity_list: buyers are the listed entities' nodes
+        receivers = set().union(*(nodes_matching_raw(s, views) for s in spec.buyer_selectors()))
+    else:
+        receivers = None if spec.to is None else nodes_matching_raw(spec.to, views)
     return [
-        i for i, lane in enumerate(scenario.lanes)
-        if (products is None or lane.product in products)
-        and (senders is None or lane.from_ in senders)
-        and (receivers is None or lane.to in receivers)
+        i for i, (src, dst, pid) in enumerate(all_lanes(scenario))
+        if (products is None or pid in products)
+        and (senders is None or src in senders)
+        and (receivers is None or dst in receivers)
     ]
 
 
@@ -121,6 +136,7 @@ class LaneDef:
     dst_slot: int
     lead_time: Any       # float days or a distribution (drawn per shipment)
     share: float         # normalised among the buyer's lanes for this product
+    policy: Optional[int] = None  # index of the new_lane policy that opens it (closed until then)
 
 
 @dataclass(frozen=True)
@@ -143,14 +159,20 @@ class DemandDef:
 
 @dataclass(frozen=True)
 class OrderLine:
-    """One node's replenishment of one product over its incoming lanes."""
+    """One node's replenishment of one product over its incoming lanes.
+
+    The order-up-to level is ``level`` units when given, else ``cover`` days of the
+    node's own daily use of the product, which is ``use``: "input" (nominal capacity x
+    recipe), "demand" (expected demand rate) or "stock" (mean shipments, warehouses).
+    """
 
     node: str
     product: str
     slot: int
-    lanes: tuple[int, ...]
-    rule: str            # "level" | "cover_input" | "cover_demand" | "cover_shipments"
-    amount: float        # units for "level", days otherwise
+    lanes: tuple[int, ...]       # open from day 0
+    use: str
+    level: Optional[float]
+    cover: Optional[float]
 
 
 @dataclass
@@ -170,7 +192,7 @@ class Network:
 
 
 METRICS = ("demand", "delivered", "shortfall", "backlog", "inventory", "produced",
-           "consumed", "shipped", "received", "capacity", "cost")
+           "consumed", "shipped", "received", "capacity", "cost", "stockpile")
 
 
 def build_network(scenario: Scenario) -> Network:
@@ -198,6 +220,7 @@ def build_network(scenario: Scenario) -> Network:
     incoming: dict[tuple[str, str], list[int]] = {}
     for i, lane in enumerate(scenario.lanes):
         incoming.setdefault((lane.to, lane.product), []).append(i)
+    policy_lanes = [(j, p) for j, p in enumerate(scenario.policies) if p.type == "new_lane"]
     lanes: list[LaneDef] = []
     for i, lane in enumerate(scenario.lanes):
         group = incoming[(lane.to, lane.product)]
@@ -210,6 +233,12 @@ def build_network(scenario: Scenario) -> Network:
             share = lane.share / sum(weights)
         lanes.append(LaneDef(i, lane.from_, lane.to, lane.product, slot(lane.from_, lane.product),
                              slot(lane.to, lane.product), lane.lead_time, share))
+    for j, p in policy_lanes:
+        lanes.append(LaneDef(len(lanes), p.from_, p.to, p.product, slot(p.from_, p.product),
+                             slot(p.to, p.product), p.lead_time, 0.0, policy=j))
+    for j, p in enumerate(scenario.policies):
+        if p.type in ("stockpile", "stockpile_release"):
+            slot(p.node, p.product)
 
     producers = [
         ProducerDef(nid, slot_of[(nid, n.produces)], n.capacity,
@@ -222,24 +251,22 @@ def build_network(scenario: Scenario) -> Network:
         for nid, n in scenario.nodes.items() if n.demand
     ]
 
+    for _, p in policy_lanes:
+        incoming.setdefault((p.to, p.product), [])
     order_lines: list[OrderLine] = []
     for (nid, pid), lane_ids in incoming.items():
         node = scenario.nodes[nid]
         if node.reorder is None:
             continue
         rule = node.reorder
+        use = "input" if pid in node.consumes else "demand" if node.demand and node.demand.product == pid else "stock"
         if rule.level is not None:
             level = rule.level.get(pid) if isinstance(rule.level, dict) else rule.level
             if level is None:
                 continue  # a per-product level that leaves this product out: not ordered
-            line_rule, amount = "level", float(level)
-        elif pid in node.consumes:
-            line_rule, amount = "cover_input", rule.days_of_cover
-        elif node.demand and node.demand.product == pid:
-            line_rule, amount = "cover_demand", rule.days_of_cover
+            order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, float(level), None))
         else:
-            line_rule, amount = "cover_shipments", rule.days_of_cover
-        order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), line_rule, float(amount)))
+            order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, None, float(rule.days_of_cover)))
 
     net = Network(scenario, slots, slot_of, lanes, producers, demands, order_lines)
     net.series = _reported_series(net)
@@ -258,6 +285,9 @@ def _reported_series(net: Network) -> list[tuple[int, str]]:
             wanted[s].add("consumed")
     for d in net.demands:
         wanted[d.slot].update(("demand", "delivered", "shortfall", "backlog"))
+    for p in net.scenario.policies:
+        if p.type in ("stockpile", "stockpile_release"):
+            wanted[net.slot_of[(p.node, p.product)]].update(("stockpile", "cost"))
     return [(s, m) for s in range(len(net.slots)) for m in METRICS if m in wanted[s]]
 
 
@@ -308,3 +338,23 @@ class BuildContext:
 
     def matching_lanes(self, spec, index: int) -> list[int]:
         return lanes_matching(self.net.scenario, spec)
+
+    def nodes(self, selector) -> list[str]:
+        """Node ids chosen by a selector, in scenario order."""
+        chosen = nodes_matching(self.net.scenario, selector)
+        return [n for n in self.net.scenario.nodes if n in chosen]
+
+    def slot(self, node: str, product: str) -> int:
+        return self.net.slot_of[(node, product)]
+
+    def policy_lane(self, policy_index: int) -> int:
+        """Lane index of the lane a ``new_lane`` policy opens."""
+        return next(l.index for l in self.net.lanes if l.policy == policy_index)
+
+    def working_days_to_calendar(self, day: int, working_days: int) -> int:
+        """Calendar days from ``day`` until ``working_days`` Monday-to-Friday days have passed."""
+        if working_days <= 0:
+            return 0
+        begin = np.datetime64(self.start_date) + np.timedelta64(day, "D")
+        end = np.busday_offset(begin, working_days, roll="forward")
+        return int((end - begin) / np.timedelta64(1, "D"))

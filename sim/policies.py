@@ -1,27 +1,218 @@
-"""Policies: what a government or firm does. Same mechanism as shocks (``shocks.py``).
-
-Policy types (stockpile, stockpile_release, capacity_expansion, new_lane) register here
-as they are implemented; until one is, a ``policies:`` entry is reported as an error with
-its position instead of being silently ignored.
-"""
+"""Policies: what a government or firm does. Same mechanism and hooks as ``shocks.py``."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, ClassVar, Literal, Optional, Union
 
-from pydantic import PlainValidator, WithJsonSchema
-from typing_extensions import Annotated
+from pydantic import Field, model_validator
 
-from .shocks import ShockSpec
-
-POLICY_TYPES: dict[str, type[ShockSpec]] = {}
+from .fields import DayRef, Days, LeadTime, Quantity, Rate, StrictModel
+from .shocks import Effect, ShockSpec, active_intervals
 
 
-def _no_policy_types(value: Any):
-    kind = value.get("type") if isinstance(value, dict) else None
-    raise ValueError(
-        f"policy type {kind!r} is part of the scenario format but not implemented in this "
-        "version of chipsim; no policy types are available yet"
-    )
+class PolicySpec(ShockSpec):
+    """Fields shared by every policy; a policy starts on day 0 unless told otherwise."""
+
+    kind: ClassVar[str] = "policy"
+    start: DayRef = Field(default=0, description="Day the policy is decided or starts acting.")
 
 
-Policy = Annotated[Any, PlainValidator(_no_policy_types), WithJsonSchema({"type": "object", "description": "A policy (none implemented yet)."})]
+class _AtNode(PolicySpec):
+    node: str = Field(description="Node id.")
+    product: str = Field(description="Product id.")
+
+    def check(self, scenario):
+        problems = []
+        if self.node not in scenario.nodes:
+            from .errors import did_you_mean
+            problems.append((("node",), f"unknown node '{self.node}'{did_you_mean(self.node, scenario.nodes)}"))
+        if self.product not in scenario.products:
+            from .errors import did_you_mean
+            problems.append((("product",), f"unknown product '{self.product}'{did_you_mean(self.product, scenario.products)}"))
+        return problems
+
+
+class StockpileSpec(_AtNode):
+    """Build a strategic stock of a product at a node, at most ``fill_rate`` a day.
+
+    Stockpiled units stay on the node's shelves (they count in ``inventory`` and in the
+    ``stockpile`` metric) but are not used for production, demand or shipments until a
+    ``stockpile_release`` frees them. The node's normal ordering refills what the
+    stockpile takes, so the purchases appear in ``cost`` as they arrive. Filling pauses
+    while a release of the same node and product is active, so the two never fight.
+    """
+
+    type: Literal["stockpile"]
+    target: Quantity = Field(description="Units to hold in the stockpile.")
+    fill_rate: Optional[Rate] = Field(default=None, description="Most units moved into the stockpile per day; unlimited when absent.")
+    holding_cost: float = Field(default=0.0, ge=0, description="Cost per stockpiled unit per day, booked in the node's cost metric.")
+    initial: float = Field(default=0.0, ge=0, description="Units of the node's opening inventory already in the stockpile at day 0.")
+
+    def check(self, scenario):
+        problems = super().check(scenario)
+        node = scenario.nodes.get(self.node)
+        if node is not None and self.initial > 0:
+            stock = node.inventory.get(self.product, 0.0)
+            if not isinstance(stock, (int, float)) or stock < self.initial:
+                problems.append((("initial",), f"'{self.node}' opens with {stock} of '{self.product}', less than the initial stockpile {self.initial:g}"))
+        return problems
+
+    def build(self, ctx, index):
+        target = ctx.draw(self.target, f"policies.{index}.target", 0.0)
+        rate = None if self.fill_rate is None else ctx.draw(self.fill_rate, f"policies.{index}.fill_rate", 0.0)
+        return [Stockpile(self.label(index), self.intervals(ctx), ctx.slot(self.node, self.product), target, rate,
+                          self.holding_cost, self.initial)]
+
+
+class Stockpile(Effect):
+    def __init__(self, label, intervals, slot, target, rate, holding_cost, initial):
+        super().__init__(label, intervals)
+        self.slot, self.target, self.rate, self.holding_cost, self.initial = slot, target, rate, holding_cost, initial
+
+    def prepare(self, world):
+        world.hold(self.slot, self.initial)
+
+    def daily(self, world, day):
+        if self.slot not in world.releasing:
+            room = self.target - world.held[self.slot]
+            if self.rate is not None:
+                room = min(room, self.rate)
+            world.hold(self.slot, room)
+        if self.holding_cost:
+            world.book_cost(self.slot, world.held[self.slot] * self.holding_cost)
+
+
+class StockpileReleaseSpec(_AtNode):
+    """Free stockpiled units at ``rate`` a day, from ``start`` or whenever cover is low."""
+
+    type: Literal["stockpile_release"]
+    rate: Rate = Field(description="Units released per day while the release is active.")
+    when_cover_below: Optional[float] = Field(default=None, ge=0, description="Release only while free stock covers fewer than this many days of the node's own use.")
+
+    def check(self, scenario):
+        problems = super().check(scenario)
+        node = scenario.nodes.get(self.node)
+        if node is not None and self.when_cover_below is not None:
+            uses = set(node.consumes) | ({node.demand.product} if node.demand else set())
+            if self.product not in uses:
+                problems.append((("when_cover_below",), f"'{self.node}' neither consumes nor has demand for '{self.product}', so its cover is undefined"))
+        return problems
+
+    def build(self, ctx, index):
+        rate = ctx.draw(self.rate, f"policies.{index}.rate", 0.0)
+        return [StockpileRelease(self.label(index), self.intervals(ctx), ctx.slot(self.node, self.product), rate, self.when_cover_below)]
+
+
+class StockpileRelease(Effect):
+    def __init__(self, label, intervals, slot, rate, when_cover_below):
+        super().__init__(label, intervals)
+        self.slot, self.rate, self.threshold = slot, rate, when_cover_below
+
+    def activate(self, world):
+        world.releasing[self.slot] = world.releasing.get(self.slot, 0) + 1
+
+    def deactivate(self, world):
+        world.releasing[self.slot] -= 1
+        if not world.releasing[self.slot]:
+            del world.releasing[self.slot]
+
+    def daily(self, world, day):
+        if self.threshold is not None:
+            use = world.daily_use(self.slot, day)
+            if use <= 0 or world.free_stock(self.slot) >= self.threshold * use:
+                return
+        world.release(self.slot, self.rate)
+
+
+class CapacityExpansionSpec(PolicySpec):
+    """New capacity: decided at ``start``, built over ``build_days``, ramped over ``ramp_days``."""
+
+    type: Literal["capacity_expansion"]
+    node: str = Field(description="Producing node that gains capacity.")
+    capacity: Rate = Field(description="Capacity added at full ramp, in the node's output units per day.")
+    build_days: Days = Field(default=0, description="Days from `start` until the first output.")
+    ramp_days: Days = Field(default=0, description="Days from first output to full added capacity (linear; day k of the ramp adds (k+1)/ramp_days).")
+
+    def check(self, scenario):
+        node = scenario.nodes.get(self.node)
+        if node is None:
+            from .errors import did_you_mean
+            return [(("node",), f"unknown node '{self.node}'{did_you_mean(self.node, scenario.nodes)}")]
+        if node.produces is None:
+            return [(("node",), f"'{self.node}' produces nothing; capacity_expansion needs a producing node")]
+        return []
+
+    def build(self, ctx, index):
+        added = ctx.draw(self.capacity, f"policies.{index}.capacity", 0.0)
+        return [CapacityExpansion(self.label(index), self.intervals(ctx), self.node, added, self.build_days, self.ramp_days)]
+
+
+class CapacityExpansion(Effect):
+    def __init__(self, label, intervals, node, added, build_days, ramp_days):
+        super().__init__(label, intervals)
+        self.node, self.added, self.build_days, self.ramp_days = node, added, build_days, ramp_days
+
+    def prepare(self, world):
+        path = world.nominal_capacity_path(self.node)
+        for a, b in self.intervals:
+            online = max(a, 0) + self.build_days
+            stop = world.horizon if b is None else min(b, world.horizon)
+            for d in range(online, stop):
+                k = d - online
+                share = 1.0 if self.ramp_days == 0 else min(1.0, (k + 1) / self.ramp_days)
+                path[d] += self.added * share
+
+
+class NewLaneSpec(PolicySpec):
+    """Alternative sourcing: a lane that opens ``qualification_days`` after ``start``."""
+
+    type: Literal["new_lane"]
+    from_: str = Field(alias="from", description="Supplier node id.")
+    to: str = Field(description="Buyer node id (needs a `reorder` rule).")
+    product: str
+    lead_time: LeadTime = Field(default=1, description="Days in transit, drawn per shipment.")
+    share: Optional[float] = Field(default=None, gt=0, lt=1, description="Share of the buyer's orders for the product sent to this lane once open (the other lanes keep their proportions); equal split when absent.")
+    qualification_days: Days = Field(default=0, description="Days from `start` until the first order (supplier qualification).")
+
+    def check(self, scenario):
+        from .errors import did_you_mean
+        problems = []
+        for field, value in (("from", self.from_), ("to", self.to)):
+            if value not in scenario.nodes:
+                problems.append(((field,), f"unknown node '{value}'{did_you_mean(value, scenario.nodes)}"))
+        if self.product not in scenario.products:
+            problems.append((("product",), f"unknown product '{self.product}'{did_you_mean(self.product, scenario.products)}"))
+        buyer = scenario.nodes.get(self.to)
+        if buyer is not None and buyer.reorder is None:
+            problems.append((("to",), f"'{self.to}' has no reorder rule, so it would never order on the new lane"))
+        if any(l.from_ == self.from_ and l.to == self.to and l.product == self.product for l in scenario.lanes):
+            problems.append(((), f"a lane {self.from_} -> {self.to} for {self.product} already exists"))
+        return problems
+
+    def intervals(self, ctx):
+        windows = [(ctx.day(w.start), ctx.day(w.end)) for w in self.suspended]
+        return active_intervals(ctx.day(self.start) + self.qualification_days, ctx.end_day(self.end), windows)
+
+    def build(self, ctx, index):
+        return [NewLane(self.label(index), self.intervals(ctx), ctx.policy_lane(index), self.share)]
+
+
+class NewLane(Effect):
+    def __init__(self, label, intervals, lane, share):
+        super().__init__(label, intervals)
+        self.lane, self.share = lane, share
+
+    def activate(self, world):
+        world.open_lane(self.lane, self.share)
+
+    def deactivate(self, world):
+        world.close_lane(self.lane)
+
+
+POLICY_TYPES: dict[str, type[ShockSpec]] = {
+    "stockpile": StockpileSpec,
+    "stockpile_release": StockpileReleaseSpec,
+    "capacity_expansion": CapacityExpansionSpec,
+    "new_lane": NewLaneSpec,
+}
+
+Policy = Annotated[Union[tuple(POLICY_TYPES.values())], Field(discriminator="type")]

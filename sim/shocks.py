@@ -1,15 +1,17 @@
 """Shocks: what happens to the world. One small class per type, registered by ``type``.
 
-A shock type is a pydantic spec (its YAML schema) with a ``build`` method that turns
-the validated spec into an engine ``Effect`` for one replication. Effects are switched
-on and off by SimPy processes at the start of their first and last day (step 1 of the
-day order), and act on the world through narrow hooks:
+A type is a pydantic spec (its YAML schema) whose ``build`` returns an engine ``Effect``
+for one replication. Effects act through a few hooks, called by ``World``:
 
-- ``activate(world)`` / ``deactivate(world)``: called at step 1 of the start/end day;
-- ``admit(lane, qty) -> qty``: a trade gate, asked before a supplier allocates, for
-  every order on a lane the effect is attached to (``world.attach_gate``).
+- ``prepare(world)``: at build time, reshape deterministic daily paths (demand rates,
+  capacity) over the effect's active days;
+- ``activate(world)`` / ``deactivate(world)``: at step 1 of the first and last day of each
+  active interval (trade gates, licences, anticipation, new lanes);
+- ``daily(world, day)``: at step 1 of every active day (stockpile fill and release);
+- ``admit(lane, qty) -> qty``: as a trade gate, before a supplier allocates.
 
-Policies (``policies.py``) use the same mechanism.
+Active intervals are ``start <= d < end`` minus any ``suspended`` windows. Policies
+(``policies.py``) use the same classes and hooks.
 """
 from __future__ import annotations
 
@@ -17,40 +19,64 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Optional, Union
 
 from pydantic import Field, model_validator
 
-from .fields import DayRef, Fraction, ProductSelector, Selector, StrictModel
+from .fields import (
+    Anticipation, DayRef, Days, Fraction, ProductSelector, ReviewDays, Schedule, Selector,
+    StrictModel, Window,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine.world import Lane, World
     from .network import BuildContext
 
 
+def active_intervals(start: int, end: Optional[int], suspended: list[tuple[int, int]]) -> list[tuple[int, Optional[int]]]:
+    """``[start, end)`` minus the suspended windows, as sorted ``(a, b)`` pairs (b None: open)."""
+    spans: list[tuple[int, Optional[int]]] = [(start, end)]
+    for s0, s1 in sorted(suspended):
+        out = []
+        for a, b in spans:
+            if (b is not None and s0 >= b) or s1 <= a:
+                out.append((a, b))
+                continue
+            if s0 > a:
+                out.append((a, s0))
+            if b is None or s1 < b:
+                out.append((s1, b))
+        spans = out
+    return [(a, b) for a, b in spans if b is None or b > a]
+
+
 class Effect:
-    """The engine side of a shock or policy for one replication.
+    """The engine side of a shock or policy for one replication."""
 
-    ``start`` and ``end`` are day numbers; the effect is active on ``start <= d < end``
-    (``end`` None: until the horizon).
-    """
+    daily = None  # set to a method ``daily(world, day)`` to act every active day
 
-    def __init__(self, label: str, start: int, end: int | None):
+    def __init__(self, label: str, intervals: list[tuple[int, Optional[int]]]):
         self.label = label
-        self.start = start
-        self.end = end
+        self.intervals = intervals
 
-    def activate(self, world: "World") -> None:  # pragma: no cover - overridden
-        pass
+    def is_active(self, day: int) -> bool:
+        return any(a <= day and (b is None or day < b) for a, b in self.intervals)
 
-    def deactivate(self, world: "World") -> None:  # pragma: no cover - overridden
-        pass
+    def prepare(self, world: "World") -> None:
+        """Reshape deterministic paths before the run (default: nothing)."""
+
+    def activate(self, world: "World") -> None:
+        """Start acting (step 1 of the first day of an active interval)."""
+
+    def deactivate(self, world: "World") -> None:
+        """Stop acting (step 1 of the day an active interval ends)."""
 
 
 class ShockSpec(StrictModel):
-    """Fields shared by every shock: when it acts and an optional label for charts."""
+    """Fields shared by every shock: when it acts, suspensions, and a label for charts."""
 
     kind: ClassVar[str] = "shock"
     type: str
     name: Optional[str] = Field(default=None, description="Label used in charts and briefings.")
     start: DayRef = Field(description="First day the shock acts: a date, a day number or an offset like '6m'.")
     end: Optional[DayRef] = Field(default=None, description="First day it no longer acts; open-ended when absent.")
+    suspended: list[Window] = Field(default_factory=list, description="Windows during which the rule is paused (e.g. announced, suspended for a year, resumed).")
 
     @model_validator(mode="after")
     def _end_after_start(self):
@@ -62,9 +88,19 @@ class ShockSpec(StrictModel):
     def label(self, index: int) -> str:
         return self.name or f"{self.type} #{index + 1}"
 
+    def intervals(self, ctx: "BuildContext") -> list[tuple[int, Optional[int]]]:
+        windows = [(ctx.day(w.start), ctx.day(w.end)) for w in self.suspended]
+        return active_intervals(ctx.day(self.start), ctx.end_day(self.end), windows)
+
+    def check(self, scenario) -> list[tuple[tuple, str]]:
+        """Semantic problems needing the whole scenario: (path inside the item, message)."""
+        return []
+
     def build(self, ctx: "BuildContext", index: int) -> Effect:  # pragma: no cover - abstract
         raise NotImplementedError
 
+
+# --- trade shocks -------------------------------------------------------------------
 
 class TradeShockSpec(ShockSpec):
     """A shock that acts on lanes chosen by product, sender and receiver."""
@@ -72,6 +108,39 @@ class TradeShockSpec(ShockSpec):
     product: Optional[ProductSelector] = Field(default=None, description="Product id or list; all products when absent.")
     from_: Optional[Selector] = Field(default=None, alias="from", description="Exporting nodes: id, list, {region: ...} or {entity: ..., affiliates: 0.5}.")
     to: Optional[Selector] = Field(default=None, description="Importing nodes, same forms as `from`.")
+    announced: Optional[DayRef] = Field(default=None, description="Day the measure becomes known, before `start`.")
+    anticipation: Optional[Anticipation] = Field(default=None, description="Buyers' reaction between `announced` and `start`.")
+
+    @model_validator(mode="after")
+    def _announcement(self):
+        if self.anticipation is not None and self.announced is None:
+            raise ValueError("anticipation needs `announced:` (the day buyers learn of the measure)")
+        if self.announced is not None and type(self.announced) is type(self.start) and not self.announced < self.start:
+            raise ValueError("announced must come before start")
+        return self
+
+    def anticipation_effect(self, ctx: "BuildContext", index: int, lanes: list[int]) -> Optional[Effect]:
+        if self.anticipation is None or self.announced is None:
+            return None
+        window = active_intervals(ctx.day(self.announced), ctx.day(self.start), [])
+        return Anticipate(f"{self.label(index)} (announced)", window, lanes, self.anticipation.days_of_cover)
+
+
+class Anticipate(Effect):
+    """Buyers on the announced lanes raise their cover until the measure starts."""
+
+    def __init__(self, label, intervals, lanes, days_of_cover):
+        super().__init__(label, intervals)
+        self.lanes = lanes
+        self.days = days_of_cover
+
+    def activate(self, world):
+        for line in world.order_lines_fed_by(self.lanes):
+            line.boost = max(line.boost, self.days)
+
+    def deactivate(self, world):
+        for line in world.order_lines_fed_by(self.lanes):
+            line.boost = 0.0
 
 
 class ExportBanSpec(TradeShockSpec):
@@ -80,26 +149,27 @@ class ExportBanSpec(TradeShockSpec):
     type: Literal["export_ban"]
     leakage: Fraction = Field(default=0.0, description="Per-shipment probability that a blocked order still ships (secondary markets, smuggling).")
 
-    def build(self, ctx: "BuildContext", index: int) -> Effect:
+    def build(self, ctx, index):
         lanes = ctx.matching_lanes(self, index)
         leakage = ctx.draw(self.leakage, f"shocks.{index}.leakage", 0.0, 1.0)
-        return ExportBan(self.label(index), ctx.day(self.start), ctx.end_day(self.end), lanes, leakage, ctx.stream(f"shock{index}:leakage"))
+        return [ExportBan(self.label(index), self.intervals(ctx), lanes, leakage, ctx.stream(f"shock{index}:leakage")),
+                self.anticipation_effect(ctx, index, lanes)]
 
 
 class ExportBan(Effect):
     """Trade gate that refuses orders on its lanes, letting a ``leakage`` share through."""
 
-    def __init__(self, label, start, end, lanes, leakage, rng):
-        super().__init__(label, start, end)
+    def __init__(self, label, intervals, lanes, leakage, rng):
+        super().__init__(label, intervals)
         self.lanes = lanes
         self.leakage = leakage
         self._random = rng.random
 
-    def activate(self, world: "World") -> None:
+    def activate(self, world):
         for lane in self.lanes:
             world.attach_gate(lane, self)
 
-    def deactivate(self, world: "World") -> None:
+    def deactivate(self, world):
         for lane in self.lanes:
             world.detach_gate(lane, self)
 
@@ -109,8 +179,227 @@ class ExportBan(Effect):
         return 0.0
 
 
+class EntityListSpec(TradeShockSpec):
+    """An export ban on every lane into the listed entities (and their affiliates)."""
+
+    type: Literal["entity_list"]
+    entities: Union[str, list[str]] = Field(description="Listed entities (the `entity` of nodes).")
+    affiliates: Optional[float] = Field(default=None, ge=0, le=1, description="Also cover nodes these entities own at least this share of, directly or through other entities (the 50% rule: 0.5).")
+    leakage: Fraction = Field(default=0.0, description="Per-shipment probability that a blocked order still ships.")
+
+    @model_validator(mode="after")
+    def _buyers_by_entity(self):
+        if self.to is not None:
+            raise ValueError("entity_list selects buyers by `entities`; remove `to`")
+        return self
+
+    @property
+    def entity_list(self) -> list[str]:
+        return [self.entities] if isinstance(self.entities, str) else list(self.entities)
+
+    def buyer_selectors(self):
+        return [{"entity": e, "affiliates": self.affiliates} for e in self.entity_list]
+
+    def build(self, ctx, index):
+        lanes = ctx.matching_lanes(self, index)
+        leakage = ctx.draw(self.leakage, f"shocks.{index}.leakage", 0.0, 1.0)
+        return [ExportBan(self.label(index), self.intervals(ctx), lanes, leakage, ctx.stream(f"shock{index}:leakage")),
+                self.anticipation_effect(ctx, index, lanes)]
+
+
+class ExportLicenseSpec(TradeShockSpec):
+    """Each matching shipment waits for review, then is approved or denied."""
+
+    type: Literal["export_license"]
+    approval_rate: Schedule = Field(default=1.0, description="Per-shipment approval probability, a distribution, or a schedule [{rate: 0.25}, {after: 2m, rate: 0.6}].")
+    review_days: ReviewDays = Field(default=0, validate_default=True, description="Review time per shipment, calendar days (45) or working days ('45wd'); distributions are drawn per shipment.")
+    quota: Optional[float] = Field(default=None, ge=0, description="Units approved per 30-day block counted from `start`; the excess stays with the seller.")
+    fee: float = Field(default=0.0, ge=0, le=10, description="Fee as a share of shipment value, added to the buyer's cost.")
+
+    def build(self, ctx, index):
+        lanes = ctx.matching_lanes(self, index)
+        start = ctx.day(self.start)
+        if isinstance(self.approval_rate, tuple):
+            steps = []
+            for i, step in enumerate(self.approval_rate):
+                day = start if step.after is None and step.from_ is None else (
+                    start + step.after if step.after is not None else ctx.day(step.from_))
+                steps.append((day, step.rate))
+            steps.sort(key=lambda s: s[0])
+        else:
+            steps = [(start, ctx.draw(self.approval_rate, f"shocks.{index}.approval_rate", 0.0, 1.0))]
+        licence = ExportLicense(self.label(index), self.intervals(ctx), lanes, start, steps, self.review_days,
+                                self.quota, self.fee, ctx, index)
+        return [licence, self.anticipation_effect(ctx, index, lanes)]
+
+
+class ExportLicense(Effect):
+    """Licence regime on a set of lanes: review time, approval, quota and fee.
+
+    The world sends every allocated shipment on a licensed lane for review; the goods
+    stay locked at the seller until the decision day, then leave (approved, within quota)
+    or return to the seller's free stock (denied, or over quota). When the regime ends
+    or is suspended, shipments still under review leave at once.
+    """
+
+    def __init__(self, label, intervals, lanes, start, steps, review, quota, fee, ctx, index):
+        super().__init__(label, intervals)
+        self.lanes = lanes
+        self.start = start
+        self.steps = steps
+        self.review = review
+        self.quota = quota
+        self.fee = fee
+        self._ctx = ctx
+        self._index = index
+        self._streams: dict[int, tuple] = {}
+        self.approved_in_block: dict[int, float] = {}
+
+    def activate(self, world):
+        for lane in self.lanes:
+            world.attach_licence(lane, self)
+
+    def deactivate(self, world):
+        for lane in self.lanes:
+            world.detach_licence(lane, self)
+        # once the regime ends (or is suspended) no licence is needed: goods still
+        # waiting for a decision leave at once, without fee or quota
+        world.release_pending(self)
+
+    def _rngs(self, lane: "Lane"):
+        pair = self._streams.get(lane.index)
+        if pair is None:
+            pair = self._streams[lane.index] = (self._ctx.stream(f"licence{self._index}:approve:{lane.name}"),
+                                                self._ctx.stream(f"licence{self._index}:review:{lane.name}"))
+        return pair
+
+    def review_days(self, lane: "Lane", day: int) -> int:
+        """Whole calendar days from application (``day``) to decision for one shipment."""
+        from .distributions import is_distribution
+        from .quantities import whole_days
+
+        value = self.review.value
+        if is_distribution(value):
+            value = max(0.0, float(value.sample(self._rngs(lane)[1])))
+        days = whole_days(value)
+        if self.review.working_days:
+            return self._ctx.working_days_to_calendar(day, days)
+        return days
+
+    def approval_rate(self, day: int) -> float:
+        rate = self.steps[0][1]
+        for when, value in self.steps:
+            if when <= day:
+                rate = value
+        return rate
+
+    def decide(self, lane: "Lane", qty: float, day: int) -> float:
+        """Units approved to leave today out of ``qty`` (0 if denied; capped by the quota)."""
+        rate = self.approval_rate(day)
+        if rate < 1.0 and self._rngs(lane)[0].random() >= rate:
+            return 0.0
+        if self.quota is None:
+            return qty
+        block = (day - self.start) // 30
+        used = self.approved_in_block.get(block, 0.0)
+        allowed = min(qty, max(0.0, self.quota - used))
+        self.approved_in_block[block] = used + allowed
+        return allowed
+
+
+# --- node shocks ----------------------------------------------------------------------
+
+class NodeShockSpec(ShockSpec):
+    """A shock on nodes chosen by id, list, region or entity."""
+
+    node: Selector = Field(description="Node id, list of ids, {region: ...} or {entity: ...}.")
+
+    def check(self, scenario):
+        from .network import nodes_matching
+        if not nodes_matching(scenario, self.node):
+            return [(("node",), "matches no node")]
+        return []
+
+
+class CapacityLossSpec(NodeShockSpec):
+    """Capacity falls by ``fraction`` from start to end, then recovers linearly."""
+
+    type: Literal["capacity_loss"]
+    fraction: Fraction = Field(description="Share of capacity lost while the shock lasts.")
+    recovery_days: Days = Field(default=0, description="Days after `end` over which capacity returns linearly: the loss on day end+k is fraction x (1 - k/recovery_days).")
+
+    def check(self, scenario):
+        problems = super().check(scenario)
+        from .network import nodes_matching
+        idle = sorted(n for n in nodes_matching(scenario, self.node) if scenario.nodes[n].produces is None)
+        if idle:
+            problems.append((("node",), f"node(s) {', '.join(idle)} produce nothing, so they have no capacity to lose"))
+        return problems
+
+    def build(self, ctx, index):
+        fraction = ctx.draw(self.fraction, f"shocks.{index}.fraction", 0.0, 1.0)
+        return [CapacityLoss(self.label(index), self.intervals(ctx), ctx.nodes(self.node), fraction, self.recovery_days)]
+
+
+class CapacityLoss(Effect):
+    def __init__(self, label, intervals, nodes, fraction, recovery_days):
+        super().__init__(label, intervals)
+        self.nodes = nodes
+        self.fraction = fraction
+        self.recovery = recovery_days
+
+    def prepare(self, world):
+        horizon = world.horizon
+        for node in self.nodes:
+            factor = world.capacity_factor_path(node)
+            for a, b in self.intervals:
+                stop = horizon if b is None else min(b, horizon)
+                for d in range(max(a, 0), stop):
+                    factor[d] *= 1.0 - self.fraction
+                if b is not None:
+                    for k in range(self.recovery):
+                        d = b + k
+                        if 0 <= d < horizon:
+                            factor[d] *= 1.0 - self.fraction * (1.0 - k / self.recovery)
+
+
+class DemandChangeSpec(NodeShockSpec):
+    """Scales final demand at the selected nodes while active."""
+
+    type: Literal["demand_change"]
+    multiplier: float = Field(ge=0, description="Demand is multiplied by this (0.5 halves it, 1.3 adds 30%).")
+
+    def check(self, scenario):
+        problems = super().check(scenario)
+        from .network import nodes_matching
+        idle = sorted(n for n in nodes_matching(scenario, self.node) if scenario.nodes[n].demand is None)
+        if idle:
+            problems.append((("node",), f"node(s) {', '.join(idle)} have no demand to change"))
+        return problems
+
+    def build(self, ctx, index):
+        return [DemandChange(self.label(index), self.intervals(ctx), ctx.nodes(self.node), self.multiplier)]
+
+
+class DemandChange(Effect):
+    def __init__(self, label, intervals, nodes, multiplier):
+        super().__init__(label, intervals)
+        self.nodes = nodes
+        self.multiplier = multiplier
+
+    def prepare(self, world):
+        for node in self.nodes:
+            path = world.demand_rate_path(node)
+            for a, b in self.intervals:
+                path[max(a, 0):(world.horizon if b is None else b)] *= self.multiplier
+
+
 SHOCK_TYPES: dict[str, type[ShockSpec]] = {
     "export_ban": ExportBanSpec,
+    "export_license": ExportLicenseSpec,
+    "entity_list": EntityListSpec,
+    "capacity_loss": CapacityLossSpec,
+    "demand_change": DemandChangeSpec,
 }
 
 Shock = Annotated[Union[tuple(SHOCK_TYPES.values())], Field(discriminator="type")]

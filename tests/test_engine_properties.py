@@ -59,19 +59,42 @@ def networks(draw) -> Scenario:
             lanes.append({"from": up, "to": f"city{i}", "product": "p1", "lead_time": draw(lead),
                           "share": draw(st.floats(0.1, 5))})
     shocks = []
-    for _ in range(draw(st.integers(0, 2))):
+    for _ in range(draw(st.integers(0, 3))):
         start = draw(st.integers(0, 40))
-        shocks.append({"type": "export_ban", "start": start,
-                       "end": draw(st.one_of(st.none(), st.integers(start + 1, 80))),
-                       "to": {"region": draw(st.sampled_from(regions))},
-                       "leakage": draw(st.sampled_from([0.0, 0.3]))})
+        window = {"start": start, "end": draw(st.one_of(st.none(), st.integers(start + 1, 80)))}
+        kind = draw(st.sampled_from(["export_ban", "export_license", "capacity_loss", "demand_change"]))
+        if kind == "export_ban":
+            shocks.append({"type": kind, **window, "to": {"region": draw(st.sampled_from(regions))},
+                           "leakage": draw(st.sampled_from([0.0, 0.3]))})
+        elif kind == "export_license":
+            shocks.append({"type": kind, **window, "to": {"region": draw(st.sampled_from(regions))},
+                           "review_days": draw(st.sampled_from([0, 3, "4wd", {"dist": "uniform", "low": 1, "high": 9}])),
+                           "approval_rate": draw(st.sampled_from([1.0, 0.5, [{"rate": 0.2}, {"after": 10, "rate": 0.9}]])),
+                           "quota": draw(st.sampled_from([None, 50.0])), "fee": 0.25})
+        elif kind == "capacity_loss":
+            shocks.append({"type": kind, **window, "node": "plant0", "fraction": draw(st.floats(0, 1)),
+                           "recovery_days": draw(st.integers(0, 10))})
+        else:
+            shocks.append({"type": kind, **window, "node": "city0", "multiplier": draw(st.floats(0, 3))})
+    policies = []
+    if draw(st.booleans()):
+        policies.append({"type": "stockpile", "node": "city0", "product": "p1", "target": draw(st.floats(0, 300)),
+                         "fill_rate": draw(st.floats(1, 50)), "start": draw(st.integers(0, 20)), "end": 40})
+        policies.append({"type": "stockpile_release", "node": "city0", "product": "p1", "rate": draw(st.floats(0, 30)),
+                         "start": 40, "when_cover_below": draw(st.sampled_from([None, 5.0]))})
+    if n_src > 1 and draw(st.booleans()):
+        held = {l["from"] for l in lanes if l["to"] == "plant0"}
+        free = [f"src{j}" for j in range(n_src) if f"src{j}" not in held]
+        if free:
+            policies.append({"type": "new_lane", "from": free[0], "to": "plant0", "product": "p0",
+                             "start": draw(st.integers(0, 30)), "qualification_days": draw(st.integers(0, 10))})
     doc = {"name": "random", "horizon": draw(st.integers(5, 80)), "seed": draw(st.integers(0, 1000)),
            "replications": 2, "products": {"p0": {"price": 2}, "p1": {"price": 5}},
-           "nodes": nodes, "lanes": lanes, "shocks": shocks}
+           "nodes": nodes, "lanes": lanes, "shocks": shocks, "policies": policies}
     sc = Scenario.model_validate(doc)
     # a ban on a region with no matching lane is a load error; keep only live shocks
     from sim.network import lanes_matching
-    live = [s for s in sc.shocks if lanes_matching(sc, s)]
+    live = [s for s in sc.shocks if not hasattr(s, "to") or lanes_matching(sc, s)]
     return sc.model_copy(update={"shocks": live})
 
 

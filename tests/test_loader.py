@@ -606,7 +606,7 @@ def test_end_before_start_across_date_and_day_number(in_tmp):
 
 
 def test_planned_shock_type_is_named_as_not_implemented(in_tmp):
-    path = write(in_tmp, "s.yaml", TINY + SHOCK.format(start=1, end=5).replace("export_ban", "export_license"))
+    path = write(in_tmp, "s.yaml", TINY + SHOCK.format(start=1, end=5).replace("export_ban", "service_ban"))
     (p,) = problems_of(path)
     assert "not implemented" in p.message and "did you mean" not in p.message
 
@@ -623,3 +623,56 @@ def test_distribution_above_the_allowed_range(in_tmp):
     path = write(in_tmp, "s.yaml", TINY + SHOCK.format(start=1, end=5) + "    leakage: {dist: uniform, low: 0.5, high: 1.5}\n")
     messages = [p.message for p in problems_of(path)]
     assert any("above the allowed range" in m for m in messages), messages
+
+
+# --- issue 3: bad parameters of shocks and policies, with positions ---------------
+
+LEVERS = """\
+name: levers
+horizon: 100
+products:
+  x: {}
+nodes:
+  cn: {region: CN, entity: Huawei, produces: x, capacity: 10}
+  us: {region: US, inventory: {x: 5}, demand: {product: x, rate: 1}}
+lanes:
+  - {from: cn, to: us, product: x}
+shocks:
+  - {type: export_license, start: 0, approval_rate: 1.5}
+  - {type: export_license, start: 0, review_days: 45wdd}
+  - {type: entity_list, start: 0, entities: Huawai}
+  - {type: capacity_loss, start: 0, node: us, fraction: 0.5}
+  - {type: export_license, start: 0, approval_rate: [{rate: 0.2}, {rate: 0.5}]}
+policies:
+  - {type: stockpile, node: usa, product: x, target: 10}
+  - {type: new_lane, from: cn, to: us, product: x}
+"""
+
+
+def test_bad_lever_parameters_are_reported_with_positions(in_tmp):
+    path = write(in_tmp, "levers.yaml", LEVERS)
+    problems = problems_of(path)
+    by_line = {}
+    for p in problems:
+        by_line.setdefault(p.line, []).append(p.message)
+    text = "\n".join(str(p) for p in problems)
+    assert any("approval_rate" in m and "<= 1" in m for m in by_line[11]), text          # rate 1.5 on line 11
+    assert any("review" in m or "duration" in m for m in by_line[12]), text              # 45wdd on line 12
+    assert any("unknown entity 'Huawai'" in m and "Huawei" in m for m in by_line[13]), text
+    assert any("step 2" in m for m in by_line[15]), text                                 # second step lacks after/from
+    assert any("unknown node 'usa'" in m and "'us'" in m for m in by_line[17]), text     # stockpile node typo
+
+
+def test_semantic_lever_checks_need_a_clean_file(in_tmp):
+    # once the file is otherwise valid, semantic checks run: a capacity loss on a node that
+    # produces nothing (line 14) and a new lane that duplicates lanes[0] into a node
+    # without a reorder rule (line 18)
+    fixed = (LEVERS.replace("approval_rate: 1.5", "approval_rate: 0.5").replace("45wdd", "45wd")
+             .replace("Huawai", "Huawei").replace("[{rate: 0.2}, {rate: 0.5}]", "[{rate: 0.2}, {after: 2m, rate: 0.5}]")
+             .replace("node: usa", "node: us"))
+    path = write(in_tmp, "levers.yaml", fixed)
+    problems = problems_of(path)
+    lines = {p.line: p.message for p in problems}
+    assert "produce nothing" in lines[14]
+    assert "no reorder rule" in " ".join(p.message for p in problems if p.line == 18)
+    assert "already exists" in " ".join(p.message for p in problems)

@@ -1,18 +1,22 @@
 """One replication of the supply chain as a SimPy simulation.
 
-Time advances in whole days. A single day-clock process performs steps 2-5 of the
-contract's day order (arrivals, production, demand, ordering and dispatch) over flat
-Python lists indexed by stock slot; this is the hot path, so it binds everything to
-locals and avoids per-event objects. Shocks and policies are separate SimPy processes
-that wake on URGENT-priority events, which SimPy processes before the clock's
-normal-priority timeout of the same day: they take effect at step 1, as the contract
-requires. Shipments in transit sit in a calendar keyed by arrival day rather than as
-SimPy events, so arrivals happen exactly at step 2 and cost one list append each.
+Time advances in whole days. A single day-clock process performs the contract's day
+order over flat Python lists indexed by stock slot; this is the hot path, so it binds
+everything to locals and avoids per-event objects. Shocks and policies are separate
+SimPy processes that wake on URGENT-priority events, which SimPy processes before the
+clock's normal-priority timeout of the same day, so they take effect at step 1.
+Shipments in transit and licence decisions sit in calendars keyed by day rather than as
+SimPy events, so they happen exactly at their step and cost one list append each.
+
+Stock accounting per slot: ``inv`` is what is on the shelves (the ``inventory`` metric);
+``locked`` is the part of it that may not be used (goods awaiting a licence decision
+and stockpiled units, the latter also in ``held``); ``pipeline`` is what is on its way
+to the slot (in transit or awaiting a licence at the seller).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import simpy
@@ -20,11 +24,12 @@ from simpy.core import URGENT
 
 from ..distributions import is_distribution
 from ..network import BuildContext, Network, Streams
-from ..policies import POLICY_TYPES  # noqa: F401  (policies register alongside shocks)
 from ..quantities import whole_days
 
 EPS = 1e-9  # quantities below this are treated as zero (pro-rata splits leave dust)
 _LEAD_BATCH = 512
+_DAY_METRICS = ("inventory", "received", "produced", "consumed", "shipped", "delivered",
+                "demand", "shortfall", "backlog", "cost", "stockpile")
 
 
 class _AtStepOne(simpy.events.Event):
@@ -38,10 +43,10 @@ class _AtStepOne(simpy.events.Event):
 
 
 class Lane:
-    """Engine state of one lane: slots, price, lead-time sampler and active trade gates."""
+    """Engine state of one lane: slots, price, lead-time sampler, trade gates, licence."""
 
     __slots__ = ("index", "src", "dst", "price", "fixed_lead", "_dist", "_rng", "_buf", "_pos",
-                 "gates", "req", "name")
+                 "gates", "licence", "req", "name")
 
     def __init__(self, index, src, dst, price, lead_time, rng, name):
         self.index = index
@@ -50,6 +55,7 @@ class Lane:
         self.price = price
         self.name = name
         self.gates: list = []
+        self.licence = None
         self.req = 0.0
         if is_distribution(lead_time):
             self.fixed_lead = 0
@@ -68,6 +74,31 @@ class Lane:
         value = self._buf[self._pos]
         self._pos += 1
         return value
+
+
+class OrderLineState:
+    """A node's replenishment of one product: level rule, daily use and open lanes."""
+
+    __slots__ = ("slot", "level", "cover", "path", "rolling", "base", "extra", "lanes", "boost")
+
+    def __init__(self, slot, level, cover, path, rolling, base):
+        self.slot = slot
+        self.level = level        # fixed order-up-to level, or None
+        self.cover = cover        # days of cover when level is None
+        self.path = path          # daily use by day (list), unless rolling
+        self.rolling = rolling    # warehouse: daily use from recent shipments
+        self.base = base          # [(Lane, share)] open from day 0
+        self.extra: list = []     # [(Lane, share)] opened by policies, in opening order
+        self.lanes = list(base)
+        self.boost = 0.0          # days of cover wanted ahead of an announced shock
+
+    def reshare(self) -> None:
+        lanes = list(self.base)
+        for lane, share in self.extra:
+            if share is None:
+                share = 1.0 / (len(lanes) + 1)
+            lanes = [(l, s * (1.0 - share)) for l, s in lanes] + [(lane, share)]
+        self.lanes = lanes
 
 
 @dataclass
@@ -94,30 +125,35 @@ class World:
             for pid, qty in node.inventory.items():
                 self.inv[net.slot_of[(nid, pid)]] = ctx.draw(qty, f"nodes.{nid}.inventory.{pid}", 0.0)
         self.initial_inventory = list(self.inv)
-        self.reserved = [0.0] * n   # held at a seller for a pending licence (still on hand)
-        self.backlog = [0.0] * n    # demand owed by demand nodes
-        self.pipeline = [0.0] * n   # in transit (and awaiting licence) towards each slot
+        self.locked = [0.0] * n
+        self.held = [0.0] * n
+        self.releasing: dict[int, int] = {}  # slots with an active stockpile release
+        self.backlog = [0.0] * n
+        self.pipeline = [0.0] * n
+        (self.received, self.produced, self.consumed, self.shipped, self.delivered,
+         self.demand, self.shortfall, self.cost) = ([0.0] * n for _ in range(8))
 
-        # producers: nominal and effective capacity (effects change the latter)
+        # producers: capacity = nominal (with expansions) x factor (losses), by day
         self.producers = []
-        self.capacity_nominal = []
-        for p in net.producers:
+        self.producer_of: dict[str, int] = {}
+        self._nominal = []
+        self._factor = []
+        for k, p in enumerate(net.producers):
             cap = ctx.draw(p.capacity, f"nodes.{p.node}.capacity", 0.0)
             inputs = tuple((s, ctx.draw(a, f"nodes.{p.node}.consumes.{pid}", 0.0)) for s, pid, a in p.inputs)
             self.producers.append((p.out_slot, inputs))
-            self.capacity_nominal.append(cap)
-        self.capacity = list(self.capacity_nominal)
+            self.producer_of[p.node] = k
+            self._nominal.append(np.full(H, cap))
+            self._factor.append(np.ones(H))
 
-        # demand: the rate path (with growth) and the realised daily demand
+        # demand: the expected rate path (with growth), drawn after effects reshape it
         days = np.arange(H, dtype=float)
-        self.demand_rate = []   # expected units/day by day, used for days_of_cover
-        self.demand_draws = []
-        for dem in net.demands:
+        self.demand_of: dict[str, int] = {}
+        self._rate = []
+        for k, dem in enumerate(net.demands):
             rate0 = ctx.draw(dem.rate, f"nodes.{dem.node}.demand.rate", 0.0)
-            path = rate0 * np.power(1.0 + dem.growth, days / 365.0)
-            self.demand_rate.append(path)
-            realised = self.streams.get(f"demand:{dem.node}").poisson(path).astype(float) if dem.poisson else path
-            self.demand_draws.append(realised)
+            self._rate.append(rate0 * np.power(1.0 + dem.growth, days / 365.0))
+            self.demand_of[dem.node] = k
 
         self.lanes = []
         for lane in net.lanes:
@@ -126,12 +162,56 @@ class World:
             self.lanes.append(Lane(lane.index, lane.src_slot, lane.dst_slot, price, lane.lead_time,
                                    streams.get(f"lead:{name}") if is_distribution(lane.lead_time) else None, name))
 
-        self.effects = [spec.build(ctx, i) for i, spec in enumerate(sc.shocks)]
-        self.effects += [spec.build(ctx, i) for i, spec in enumerate(sc.policies)]
-        self.arrivals: dict[int, list] = {}
-        self._rec: dict[str, np.ndarray] = {}
+        self.effects = []
+        for specs in (sc.shocks, sc.policies):
+            for i, spec in enumerate(specs):
+                self.effects += [e for e in spec.build(ctx, i) if e is not None]
+        for effect in self.effects:
+            effect.prepare(self)
 
-    # --- hooks used by effects ----------------------------------------------------------
+        self.demand_draws = []
+        for k, dem in enumerate(net.demands):
+            path = self._rate[k]
+            self.demand_draws.append(streams.get(f"demand:{dem.node}").poisson(path).astype(float) if dem.poisson else path)
+        self.capacity_path = [self._nominal[k] * self._factor[k] for k in range(len(self.producers))]
+        self.capacity = [float(path[0]) if H else 0.0 for path in self.capacity_path]
+
+        self.lines = self._order_lines()
+        self.line_of_slot = {line.slot: line for line in self.lines}
+        self.daily_effects: list = []
+        self.arrivals: dict[int, list] = {}
+        self.decisions: dict[int, list] = {}
+        self._rec: dict[str, np.ndarray] = {}
+        self._env: Optional[simpy.Environment] = None
+
+    # --- construction helpers used by effects (prepare) ---------------------------------
+    def demand_rate_path(self, node: str) -> np.ndarray:
+        return self._rate[self.demand_of[node]]
+
+    def nominal_capacity_path(self, node: str) -> np.ndarray:
+        return self._nominal[self.producer_of[node]]
+
+    def capacity_factor_path(self, node: str) -> np.ndarray:
+        return self._factor[self.producer_of[node]]
+
+    def _use_path(self, node: str, slot: int, use: str) -> Optional[list]:
+        if use == "input":
+            k = self.producer_of[node]
+            per_unit = dict(self.producers[k][1])[slot]
+            return (self._nominal[k] * per_unit).tolist()
+        if use == "demand":
+            return self._rate[self.demand_of[node]].tolist()
+        return None
+
+    def _order_lines(self) -> list[OrderLineState]:
+        lines = []
+        for line in self.net.order_lines:
+            base = [(self.lanes[i], self.net.lanes[i].share) for i in line.lanes]
+            path = self._use_path(line.node, line.slot, line.use)
+            lines.append(OrderLineState(line.slot, line.level, line.cover, path, path is None, base))
+        return lines
+
+    # --- hooks used by effects while running ----------------------------------------------
     def attach_gate(self, lane_index: int, gate) -> None:
         self.lanes[lane_index].gates.append(gate)
 
@@ -140,52 +220,152 @@ class World:
         if gate in gates:
             gates.remove(gate)
 
+    def attach_licence(self, lane_index: int, licence) -> None:
+        lane = self.lanes[lane_index]
+        if lane.licence is None:  # the first active regime on a lane governs it
+            lane.licence = licence
+
+    def detach_licence(self, lane_index: int, licence) -> None:
+        lane = self.lanes[lane_index]
+        if lane.licence is licence:
+            lane.licence = None
+
+    def order_lines_fed_by(self, lane_indices) -> list[OrderLineState]:
+        slots = {self.lanes[i].dst for i in lane_indices}
+        return [self.line_of_slot[s] for s in sorted(slots) if s in self.line_of_slot]
+
+    def open_lane(self, lane_index: int, share: Optional[float]) -> None:
+        lane = self.lanes[lane_index]
+        line = self.line_of_slot[lane.dst]
+        line.extra.append((lane, share))
+        line.reshare()
+
+    def close_lane(self, lane_index: int) -> None:
+        lane = self.lanes[lane_index]
+        line = self.line_of_slot[lane.dst]
+        line.extra = [(l, s) for l, s in line.extra if l is not lane]
+        line.reshare()
+
+    def free_stock(self, slot: int) -> float:
+        return self.inv[slot] - self.locked[slot]
+
+    def daily_use(self, slot: int, day: int) -> float:
+        line = self.line_of_slot.get(slot)
+        if line is not None and line.path is not None:
+            return line.path[day]
+        for k, d in enumerate(self.net.demands):
+            if d.slot == slot:
+                return float(self._rate[k][day])
+        for k, (out, inputs) in enumerate(self.producers):
+            for s, a in inputs:
+                if s == slot:
+                    return float(self._nominal[k][day] * a)
+        return 0.0
+
+    def hold(self, slot: int, qty: float) -> None:
+        """Move up to ``qty`` free units of a slot into its stockpile."""
+        qty = min(qty, self.inv[slot] - self.locked[slot])
+        if qty > 0.0:
+            self.held[slot] += qty
+            self.locked[slot] += qty
+
+    def release(self, slot: int, qty: float) -> None:
+        """Free up to ``qty`` stockpiled units of a slot."""
+        qty = min(qty, self.held[slot])
+        if qty > 0.0:
+            self.held[slot] -= qty
+            self.locked[slot] -= qty
+
+    def book_cost(self, slot: int, value: float) -> None:
+        self.cost[slot] += value
+
+    def _depart(self, lane: Lane, qty: float, day: int, fee: float) -> None:
+        """Send ``qty`` already counted in the buyer's pipeline (licensed shipments)."""
+        src, dst = lane.src, lane.dst
+        self.inv[src] -= qty
+        if self.inv[src] < 0.0:
+            self.inv[src] = 0.0
+        self.shipped[src] += qty
+        self.cost[dst] += qty * lane.price * (1.0 + fee)
+        t = day + (lane.fixed_lead or lane.next_lead())
+        if t < self.horizon:
+            self.arrivals.setdefault(t, []).append((dst, qty))
+
+    def _apply(self, lane: Lane, qty: float, day: int) -> None:
+        """A shipment on a licensed lane: lock it at the seller until the decision day."""
+        self.locked[lane.src] += qty
+        self.pipeline[lane.dst] += qty
+        licence = lane.licence
+        wait = licence.review_days(lane, day)
+        if wait <= 0:
+            self._decide(lane, qty, licence, day)
+        else:
+            self.decisions.setdefault(day + wait, []).append((lane, qty, licence))
+
+    def release_pending(self, licence) -> None:
+        """Ship at once every application still under review by ``licence``."""
+        day = int(self._env.now) if self._env is not None else 0
+        for when in sorted(self.decisions):
+            kept = []
+            for lane, qty, owner in self.decisions[when]:
+                if owner is licence:
+                    self.locked[lane.src] -= qty
+                    self._depart(lane, qty, day, 0.0)
+                else:
+                    kept.append((lane, qty, owner))
+            if kept:
+                self.decisions[when] = kept
+            else:
+                del self.decisions[when]
+
+    def _decide(self, lane: Lane, qty: float, licence, day: int) -> None:
+        self.locked[lane.src] -= qty
+        approved = licence.decide(lane, qty, day)
+        if approved < qty:
+            self.pipeline[lane.dst] -= qty - approved  # denied: the goods stay with the seller
+        if approved > 0.0:
+            self._depart(lane, approved, day, licence.fee)
+
     # --- processes ----------------------------------------------------------------------
     def _effect_process(self, env: simpy.Environment, effect):
-        start = max(effect.start, 0)
-        end = effect.end
-        if start >= self.horizon or (end is not None and end <= start):
-            return
-        if start > 0:
-            yield _AtStepOne(env, start)
-        effect.activate(self)
-        if end is not None and end < self.horizon:
-            yield _AtStepOne(env, end - start)
+        now = 0
+        for a, b in effect.intervals:
+            a = max(a, 0)
+            if a >= self.horizon or (b is not None and b <= a):
+                continue
+            if a > now:
+                yield _AtStepOne(env, a - now)
+                now = a
+            effect.activate(self)
+            if effect.daily is not None:
+                self.daily_effects.append(effect)
+            if b is None or b >= self.horizon:
+                return
+            yield _AtStepOne(env, b - now)
+            now = b
+            if effect.daily is not None:
+                self.daily_effects.remove(effect)
             effect.deactivate(self)
-
-    def _order_plan(self):
-        """Order lines as tuples for the hot loop: (slot, rule, amount, lanes with shares)."""
-        plan = []
-        for line in self.net.order_lines:
-            lanes = tuple((self.lanes[i], self.net.lanes[i].share) for i in line.lanes)
-            if line.rule == "level":
-                plan.append((line.slot, 0, line.amount, lanes, None))
-            elif line.rule == "cover_input":
-                k = next(k for k, p in enumerate(self.net.producers) if p.node == line.node)
-                per_unit = dict((s, a) for s, a in self.producers[k][1])[line.slot]
-                plan.append((line.slot, 0, line.amount * self.capacity_nominal[k] * per_unit, lanes, None))
-            elif line.rule == "cover_demand":
-                k = next(k for k, d in enumerate(self.net.demands) if d.node == line.node)
-                plan.append((line.slot, 1, line.amount, lanes, self.demand_rate[k].tolist()))
-            else:
-                plan.append((line.slot, 2, line.amount, lanes, None))
-        return plan
 
     def _days(self, env: simpy.Environment):
         H = self.horizon
         n = len(self.net.slots)
-        inv, reserved, backlog, pipeline = self.inv, self.reserved, self.backlog, self.pipeline
+        inv, locked, held, backlog, pipeline = self.inv, self.locked, self.held, self.backlog, self.pipeline
+        received, produced, consumed, shipped = self.received, self.produced, self.consumed, self.shipped
+        delivered, demand, shortfall, cost = self.delivered, self.demand, self.shortfall, self.cost
         capacity = self.capacity
+        dynamic = [(k, path.tolist()) for k, path in enumerate(self.capacity_path) if H and np.ptp(path) > 0]
         producers = self.producers
         demands = [(d.slot, d.backlog, self.demand_draws[k].tolist()) for k, d in enumerate(self.net.demands)]
-        plan = self._order_plan()
+        lines = self.lines
         by_supplier: dict[int, list] = {}
         for lane in self.lanes:
             by_supplier.setdefault(lane.src, []).append(lane)
         suppliers = list(by_supplier.items())
-        arrivals = self.arrivals
+        arrivals, decisions, daily_effects = self.arrivals, self.decisions, self.daily_effects
+        apply, decide = self._apply, self._decide
         # warehouses: 30-day history of what they shipped and of what they were asked for
-        watch = sorted({p[0] for p in plan if p[1] == 2})
+        watch = sorted({line.slot for line in lines if line.rolling})
         history = {s: [0.0] * 30 for s in watch}
         history_sum = dict.fromkeys(watch, 0.0)
         asked = {s: [0.0] * 30 for s in watch}
@@ -193,16 +373,21 @@ class World:
         requested = [0.0] * n
 
         zeros = [0.0] * n
-        received, produced, consumed, shipped, delivered, demand, shortfall, cost = ([0.0] * n for _ in range(8))
-        rec = self._rec = {m: np.zeros((H, n)) for m in
-                           ("inventory", "received", "produced", "consumed", "shipped", "delivered",
-                            "demand", "shortfall", "backlog", "cost")}
+        rec = self._rec = {m: np.zeros((H, n)) for m in _DAY_METRICS}
         rec_capacity = self._rec_capacity = np.zeros((H, len(producers)))
         r_inv, r_rec, r_prod, r_cons, r_ship = rec["inventory"], rec["received"], rec["produced"], rec["consumed"], rec["shipped"]
         r_del, r_dem, r_short, r_back, r_cost = rec["delivered"], rec["demand"], rec["shortfall"], rec["backlog"], rec["cost"]
+        r_held = rec["stockpile"]
         has_demand = bool(demands)
+        has_stockpile = any(p.type in ("stockpile", "stockpile_release") for p in self.net.scenario.policies)
 
         for d in range(H):
+            # 1. shocks and policies took effect (their processes ran first); daily actions
+            for k, path in dynamic:
+                capacity[k] = path[d]
+            if daily_effects:
+                for effect in list(daily_effects):
+                    effect.daily(self, d)
             # 2. shipments due today arrive
             due = arrivals.pop(d, None)
             if due:
@@ -214,7 +399,7 @@ class World:
             for k, (out, inputs) in enumerate(producers):
                 q = capacity[k]
                 for s, a in inputs:
-                    avail = inv[s] - reserved[s]
+                    avail = inv[s] - locked[s]
                     if avail < q * a:
                         q = avail / a if avail > 0.0 else 0.0
                 if q > 0.0:
@@ -229,7 +414,7 @@ class World:
             # 4. demand: backlog first (oldest demand first), then today's demand
             for s, carry, draws in demands:
                 want = draws[d]
-                avail = inv[s] - reserved[s]
+                avail = inv[s] - locked[s]
                 owed = backlog[s]
                 old = owed if owed < avail else avail
                 if old < 0.0:
@@ -246,24 +431,32 @@ class World:
                     short = 0.0
                 shortfall[s] += short
                 backlog[s] = owed - old + short if carry else 0.0
-            # 5a. orders: up to the level on the inventory position
-            for s, rule, amount, lanes, path in plan:
-                if rule == 0:
-                    level = amount
-                elif rule == 1:
-                    level = amount * path[d]
-                elif d:
-                    # mean shipments of the last 30 days; a warehouse that has shipped
-                    # nothing yet (it started empty) uses the orders it received instead
-                    used = history_sum[s] if history_sum[s] > EPS else asked_sum[s]
-                    level = amount * used / (d if d < 30 else 30)
+            # 5a. licence decisions due today: approved goods leave, denied ones stay
+            due = decisions.pop(d, None)
+            if due:
+                for lane, q, licence in due:
+                    decide(lane, q, licence, d)
+            # 5b. orders: up to the level on the inventory position
+            for line in lines:
+                s = line.slot
+                if line.rolling:
+                    if d:
+                        # mean shipments of the last 30 days; a warehouse that has shipped
+                        # nothing yet (it started empty) uses the orders it received instead
+                        used = history_sum[s] if history_sum[s] > EPS else asked_sum[s]
+                        use = used / (d if d < 30 else 30)
+                    else:
+                        use = 0.0
                 else:
-                    level = 0.0
-                q = level - (inv[s] - reserved[s] - backlog[s] + pipeline[s])
+                    use = line.path[d]
+                level = line.level if line.level is not None else line.cover * use
+                if line.boost and line.boost * use > level:
+                    level = line.boost * use
+                q = level - (inv[s] - locked[s] - backlog[s] + pipeline[s])
                 if q > EPS:
-                    for lane, share in lanes:
+                    for lane, share in line.lanes:
                         lane.req = q * share
-            # 5b. suppliers allocate (pro rata when short); trade gates filter first
+            # 5c. suppliers allocate (pro rata when short); trade gates filter first
             for src, lanes in suppliers:
                 total = 0.0
                 for lane in lanes:
@@ -280,7 +473,7 @@ class World:
                 if total <= 0.0:
                     continue
                 requested[src] = total
-                avail = inv[src] - reserved[src]
+                avail = inv[src] - locked[src]
                 if avail <= EPS:
                     for lane in lanes:
                         lane.req = 0.0
@@ -291,6 +484,9 @@ class World:
                     if r:
                         lane.req = 0.0
                         q = r * fill
+                        if lane.licence is not None:
+                            apply(lane, q, d)
+                            continue
                         dst = lane.dst
                         inv[src] -= q
                         shipped[src] += q
@@ -334,12 +530,14 @@ class World:
                 delivered[:] = zeros
                 demand[:] = zeros
                 shortfall[:] = zeros
+            if has_stockpile:
+                r_held[d] = held
             rec_capacity[d] = capacity
             yield env.timeout(1)
 
     def run(self) -> None:
         """Simulate days 0..horizon-1."""
-        env = simpy.Environment()
+        env = self._env = simpy.Environment()
         for effect in self.effects:  # created before the clock: they act first on day 0
             env.process(self._effect_process(env, effect))
         env.process(self._days(env))
