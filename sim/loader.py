@@ -285,7 +285,17 @@ class _Refs:
                         self.product(pid, "nodes", nid, field, pid, key=True)
             demand = node.get("demand")
             if isinstance(demand, dict):
-                self.product(demand.get("product"), "nodes", nid, "demand", "product")
+                self._demand(nid, demand)
+            equipment = node.get("equipment")
+            if isinstance(equipment, dict):
+                for pid, need in equipment.items():
+                    if self.product(pid, "nodes", nid, "equipment", pid, key=True):
+                        kind = (self.data.get("products") or {}).get(pid, {})
+                        if isinstance(kind, dict) and kind.get("kind", "material") != "equipment":
+                            self.add(self.key_at("nodes", nid, "equipment", pid),
+                                     f"nodes.{nid}.equipment.{pid}: '{pid}' is not an equipment product (add `kind: equipment` to it)")
+                    if isinstance(need, dict) and isinstance(need.get("spares"), str):
+                        self.product(need["spares"], "nodes", nid, "equipment", pid, "spares")
             reorder = node.get("reorder")
             if isinstance(reorder, dict) and isinstance(reorder.get("level"), dict):
                 for pid in reorder["level"]:
@@ -298,6 +308,22 @@ class _Refs:
                     if isinstance(item, dict):
                         self._selectors(kind, i, item)
         return self.problems
+
+    def _demand(self, nid: str, demand: dict) -> None:
+        products = demand.get("product")
+        listed = products if isinstance(products, list) else [products]
+        measure = demand.get("measure")
+        catalogue = self.data.get("products") if isinstance(self.data.get("products"), dict) else {}
+        for j, pid in enumerate(listed):
+            path = ("nodes", nid, "demand", "product") + ((j,) if isinstance(products, list) else ())
+            if not self.product(pid, *path) or not isinstance(measure, str):
+                continue
+            attrs = catalogue.get(pid)
+            value = attrs.get(measure) if isinstance(attrs, dict) else None
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                known = [k for k, v in (attrs or {}).items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+                self.add(self.at(*path), f"nodes.{nid}.demand: product '{pid}' has no positive '{measure}' attribute"
+                                         f"{did_you_mean(measure, known)}")
 
     def _lanes(self) -> None:
         lanes = self.data.get("lanes")

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 SHORT_EPS = 1e-9  # a day counts as short when its shortfall exceeds this many units
+_KPI_SOURCES = {"demand": "demand", "delivered": "delivered", "shortfall": "shortfall",
+                "compute_demand": "demand", "compute_delivered": "delivered", "compute_shortfall": "shortfall"}
 KPI_COLUMNS = ("demand", "delivered", "shortfall", "fill_rate", "time_to_survive_days", "time_to_recover_days")
 
 
@@ -60,8 +62,12 @@ def time_to_recover_days(shortfall: np.ndarray, window: ShockWindow) -> float:
 
 
 def kpi_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[str, str] | None = None) -> pd.DataFrame:
-    """One row per demand (node, product): means over replications with p05/p95 companions."""
-    wanted = timeseries[timeseries["metric"].isin(["demand", "delivered", "shortfall"])]
+    """One row per demand (node, product): means over replications with p05/p95 companions.
+
+    Compute demand (a ``measure`` over substitutes) gives a row whose product is the
+    measure (e.g. tflops_bf16), computed from the compute_* metrics in measure units.
+    """
+    wanted = timeseries[timeseries["metric"].isin(list(_KPI_SOURCES))]
     rows = []
     if wanted.empty:
         return pd.DataFrame(columns=kpi_columns())
@@ -70,7 +76,9 @@ def kpi_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[str, st
         for metric, series in group.groupby("metric", observed=True):
             series = series.sort_values(["replication", "day"])
             reps = series["replication"].nunique()
-            cube[metric] = series["value"].to_numpy().reshape(reps, -1)
+            cube[_KPI_SOURCES[metric]] = series["value"].to_numpy().reshape(reps, -1)
+        if "demand" not in cube:
+            continue  # a substitute's own row only reports what it delivered
         demand, delivered, shortfall = cube["demand"], cube["delivered"], cube["shortfall"]
         per_rep = {
             "demand": demand.sum(axis=1),
@@ -82,7 +90,7 @@ def kpi_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[str, st
             per_rep["fill_rate"] = np.where(total > 0, 1.0 - per_rep["shortfall"] / np.where(total > 0, total, 1.0), np.nan)
         per_rep["time_to_survive_days"] = np.array([time_to_survive_days(r, window) for r in shortfall])
         per_rep["time_to_recover_days"] = np.array([time_to_recover_days(r, window) for r in shortfall])
-        row = {"node": node, "product": product, "unit": (units or {}).get(product, "")}
+        row = {"node": node, "product": product, "unit": (units or {}).get(product, product)}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-empty columns give NaN, as intended
             for name in KPI_COLUMNS:

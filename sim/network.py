@@ -140,21 +140,63 @@ class LaneDef:
 
 
 @dataclass(frozen=True)
+class FabDef:
+    """Yield physics of a fab; ``dies_per_wafer`` is gross dies on the usable wafer."""
+
+    dies_per_wafer: int
+    area_cm2: float
+    model: str                   # murphy | poisson | fixed
+    fixed_yield: Optional[float]
+    d0: Any                      # float or D0Curve
+    stochastic: bool
+
+
+@dataclass(frozen=True)
+class EquipmentDef:
+    """Tools a producer needs: capacity x min(1, installed / required)."""
+
+    product: str
+    slot: int                    # the node's stock of not-yet-installed tools
+    spares_slot: Optional[int]
+    required: float
+    installed: float
+    attrition: float
+    install_days: int
+    stochastic: bool
+
+
+@dataclass(frozen=True)
 class ProducerDef:
     node: str
     out_slot: int
-    capacity: Any                           # units/day, number or distribution
+    capacity: Any                           # units/day (wafers/day for fabs), number or distribution
     inputs: tuple[tuple[int, str, Any], ...]  # (slot, product, amount per unit)
+    fab: Optional[FabDef] = None
+    equipment: tuple[EquipmentDef, ...] = ()
+
+
+@dataclass(frozen=True)
+class Substitute:
+    """One product that can serve compute demand, in order of preference."""
+
+    slot: int
+    product: str
+    value: float                 # measure units per unit of product (e.g. TFLOPS per chip)
+    power_kw: float
+    domestic: bool
 
 
 @dataclass(frozen=True)
 class DemandDef:
     node: str
-    slot: int
+    slot: int                    # the product's slot, or the measure's slot for compute demand
     rate: Any
     growth: float
     poisson: bool
     backlog: bool
+    measure: Optional[str] = None
+    substitutes: tuple[Substitute, ...] = ()
+    min_domestic: Optional[float] = None
 
 
 @dataclass(frozen=True)
@@ -192,7 +234,9 @@ class Network:
 
 
 METRICS = ("demand", "delivered", "shortfall", "backlog", "inventory", "produced",
-           "consumed", "shipped", "received", "capacity", "cost", "stockpile")
+           "consumed", "shipped", "received", "capacity", "cost", "stockpile",
+           "wafers_started", "good_dies", "yield", "installed",
+           "compute_demand", "compute_delivered", "compute_shortfall", "compute_backlog", "energy_mwh")
 
 
 def build_network(scenario: Scenario) -> Network:
@@ -214,8 +258,15 @@ def build_network(scenario: Scenario) -> Network:
             slot(nid, pid)
         for pid in node.inventory:
             slot(nid, pid)
+        for pid, need in node.equipment.items():
+            slot(nid, pid)
+            if need.spares:
+                slot(nid, need.spares)
         if node.demand:
-            slot(nid, node.demand.product)
+            for pid in node.demand.products:
+                slot(nid, pid)
+            if node.demand.measure:
+                slot(nid, node.demand.measure)
 
     incoming: dict[tuple[str, str], list[int]] = {}
     for i, lane in enumerate(scenario.lanes):
@@ -242,14 +293,11 @@ def build_network(scenario: Scenario) -> Network:
 
     producers = [
         ProducerDef(nid, slot_of[(nid, n.produces)], n.capacity,
-                    tuple((slot_of[(nid, p)], p, a) for p, a in n.consumes.items()))
+                    tuple((slot_of[(nid, p)], p, a) for p, a in n.consumes.items()),
+                    _fab_def(n), _equipment_defs(nid, n, slot_of))
         for nid, n in scenario.nodes.items() if n.produces
     ]
-    demands = [
-        DemandDef(nid, slot_of[(nid, n.demand.product)], n.demand.rate, n.demand.growth,
-                  n.demand.distribution == "poisson", n.demand.backlog)
-        for nid, n in scenario.nodes.items() if n.demand
-    ]
+    demands = [_demand_def(scenario, nid, n, slot_of) for nid, n in scenario.nodes.items() if n.demand]
 
     for _, p in policy_lanes:
         incoming.setdefault((p.to, p.product), [])
@@ -259,7 +307,19 @@ def build_network(scenario: Scenario) -> Network:
         if node.reorder is None:
             continue
         rule = node.reorder
-        use = "input" if pid in node.consumes else "demand" if node.demand and node.demand.product == pid else "stock"
+        spares = {need.spares for need in node.equipment.values() if need.spares}
+        if pid in node.consumes:
+            use = "input"
+        elif node.demand and node.demand.measure and pid in node.demand.products:
+            use = "compute"
+        elif node.demand and pid in node.demand.products:
+            use = "demand"
+        elif pid in node.equipment:
+            use = "equipment"
+        elif pid in spares:
+            use = "spares"
+        else:
+            use = "stock"
         if rule.level is not None:
             level = rule.level.get(pid) if isinstance(rule.level, dict) else rule.level
             if level is None:
@@ -273,9 +333,53 @@ def build_network(scenario: Scenario) -> Network:
     return net
 
 
+def _fab_def(node) -> Optional[FabDef]:
+    from .fab import dies_per_wafer
+
+    fab = node.fab
+    if fab is None:
+        return None
+    stochastic = fab.stochastic if fab.stochastic is not None else bool(node.stochastic)
+    return FabDef(dies_per_wafer(fab.wafer_diameter_mm, fab.die_area_mm2, fab.edge_exclusion_mm),
+                  fab.die_area_mm2 / 100.0, fab.yield_model, fab.yield_, fab.d0_per_cm2, stochastic)
+
+
+def _equipment_defs(nid, node, slot_of) -> tuple[EquipmentDef, ...]:
+    random = node.stochastic is not False  # tool failures are random unless the node says false
+    return tuple(
+        EquipmentDef(pid, slot_of[(nid, pid)], slot_of[(nid, need.spares)] if need.spares else None,
+                     need.required, need.installed, need.attrition, need.install_days, random)
+        for pid, need in node.equipment.items())
+
+
+def _domestic(scenario: Scenario, product: str, region: str) -> bool:
+    makers = [n for n in scenario.nodes.values() if n.produces == product]
+    return bool(makers) and all(n.region == region for n in makers)
+
+
+def _demand_def(scenario: Scenario, nid: str, node, slot_of) -> DemandDef:
+    dem = node.demand
+    poisson = dem.distribution == "poisson"
+    if not dem.measure:
+        return DemandDef(nid, slot_of[(nid, dem.product)], dem.rate, dem.growth, poisson, dem.backlog)
+    region = dem.mandate.region if dem.mandate else None
+    subs = tuple(
+        Substitute(slot_of[(nid, pid)], pid, scenario.products[pid].attributes[dem.measure],
+                   scenario.products[pid].attributes.get("power_kw", 0.0),
+                   region is not None and _domestic(scenario, pid, region))
+        for pid in dem.products)
+    return DemandDef(nid, slot_of[(nid, dem.measure)], dem.rate, dem.growth, poisson, dem.backlog,
+                     dem.measure, subs, dem.mandate.min_share if dem.mandate else None)
+
+
+COMPUTE_METRICS = {"compute_demand": "demand", "compute_delivered": "delivered",
+                   "compute_shortfall": "shortfall", "compute_backlog": "backlog", "energy_mwh": "energy_mwh"}
+
+
 def _reported_series(net: Network) -> list[tuple[int, str]]:
     """The (slot, metric) pairs that can be non-zero, in a stable order."""
-    wanted: dict[int, set[str]] = {s: {"inventory"} for s in range(len(net.slots))}
+    measure_slots = {d.slot for d in net.demands if d.measure}
+    wanted: dict[int, set[str]] = {s: ({"inventory"} if s not in measure_slots else set()) for s in range(len(net.slots))}
     for lane in net.lanes:
         wanted[lane.src_slot].add("shipped")
         wanted[lane.dst_slot].update(("received", "cost"))
@@ -283,8 +387,20 @@ def _reported_series(net: Network) -> list[tuple[int, str]]:
         wanted[p.out_slot].update(("produced", "capacity"))
         for s, _, _ in p.inputs:
             wanted[s].add("consumed")
+    for p in net.producers:
+        if p.fab is not None:
+            wanted[p.out_slot].update(("wafers_started", "good_dies", "yield"))
+        for eq in p.equipment:
+            wanted[eq.slot].update(("installed", "consumed"))
+            if eq.spares_slot is not None:
+                wanted[eq.spares_slot].add("consumed")
     for d in net.demands:
-        wanted[d.slot].update(("demand", "delivered", "shortfall", "backlog"))
+        if d.measure:
+            wanted[d.slot].update(COMPUTE_METRICS)
+            for sub in d.substitutes:
+                wanted[sub.slot].add("delivered")
+        else:
+            wanted[d.slot].update(("demand", "delivered", "shortfall", "backlog"))
     for p in net.scenario.policies:
         if p.type in ("stockpile", "stockpile_release"):
             wanted[net.slot_of[(p.node, p.product)]].update(("stockpile", "cost"))

@@ -14,8 +14,9 @@ from typing import Literal, Optional, Union
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from .fab import dies_per_wafer
 from .fields import (
-    Fraction, Horizon, LeadTime, PerUnit, Quantity, Rate, StrictModel,
+    Days, Fraction, Horizon, LeadTime, PerUnit, Quantity, Rate, StrictModel,
     distribution_json_schema,
 )
 from .policies import Policy
@@ -70,14 +71,92 @@ class Reorder(StrictModel):
         return self
 
 
-class Demand(StrictModel):
-    """Final demand drawn from the node's stock each day."""
+class Mandate(StrictModel):
+    """A minimum share of delivered compute that must come from domestic products."""
 
-    product: Id = Field(description="Product consumed by final demand.")
-    rate: Rate = Field(description="Units per day at day 0 (or '90000/month').")
+    region: str = Field(description="Region whose products count as domestic (every node making the product is there).")
+    min_share: float = Field(ge=0, le=1, description="Minimum share of delivered compute from domestic products.")
+
+
+class Demand(StrictModel):
+    """Final demand drawn from the node's stock each day.
+
+    With ``measure``, demand is counted in that product attribute (e.g. tflops_bf16) and
+    served from the listed substitutes in order of preference.
+    """
+
+    product: Union[Id, list[Id]] = Field(description="Product, or substitutes in order of preference (needs `measure`).")
+    measure: Optional[str] = Field(default=None, description="Product attribute demand is counted in (e.g. tflops_bf16); rate is then in these units per day.")
+    mandate: Optional[Mandate] = Field(default=None, description="Minimum domestic share of delivered compute (needs `measure`).")
+    rate: Rate = Field(description="Units per day at day 0 (or '90000/month'); measure units with `measure`.")
     growth: float = Field(default=0.0, gt=-1, description="Growth per year, compounded daily as (1+growth)^(day/365).")
     distribution: Literal["deterministic", "poisson"] = Field(default="deterministic", description="Daily demand is the rate itself or a Poisson draw around it.")
     backlog: bool = Field(default=False, description="Carry unmet demand (true) or lose it (false).")
+
+    @model_validator(mode="after")
+    def _substitutes(self):
+        if isinstance(self.product, list):
+            if not self.product:
+                raise ValueError("product list is empty")
+            if len(set(self.product)) != len(self.product):
+                raise ValueError("a product is listed twice")
+            if self.measure is None:
+                raise ValueError("substitute products need `measure:` (the attribute demand is counted in, e.g. tflops_bf16)")
+        if self.mandate is not None and self.measure is None:
+            raise ValueError("a mandate needs `measure:` (the share is of delivered compute)")
+        return self
+
+    @property
+    def products(self) -> list[str]:
+        return [self.product] if isinstance(self.product, str) else list(self.product)
+
+
+class D0Curve(StrictModel):
+    """Defect-density learning: from ``start`` toward ``end``, halving the gap every ``halflife``."""
+
+    start: float = Field(ge=0, description="D0 on day 0, defects per cm^2.")
+    end: float = Field(ge=0, description="D0 the process tends to, defects per cm^2.")
+    halflife: Days = Field(description="Days for the gap to the end value to halve (e.g. '1y').")
+
+    @model_validator(mode="after")
+    def _positive_halflife(self):
+        if self.halflife <= 0:
+            raise ValueError("halflife must be at least 1 day")
+        return self
+
+
+class Fab(StrictModel):
+    """Wafer fab: capacity counts wafer starts per day; output is good dies."""
+
+    wafer_diameter_mm: float = Field(default=300.0, gt=0, description="Wafer diameter, mm.")
+    die_area_mm2: float = Field(gt=0, description="Die area, mm^2.")
+    edge_exclusion_mm: float = Field(default=0.0, ge=0, description="Unusable rim of the wafer, mm.")
+    yield_model: Literal["murphy", "poisson", "fixed"] = Field(default="murphy", description="murphy: ((1-exp(-A D0))/(A D0))^2; poisson: exp(-A D0); fixed: `yield`.")
+    yield_: Optional[float] = Field(default=None, alias="yield", ge=0, le=1, description="Share of good dies with yield_model fixed.")
+    d0_per_cm2: Optional[Union[float, D0Curve]] = Field(default=None, description="Defect density, defects per cm^2: a number or {start, end, halflife}.")
+    stochastic: Optional[bool] = Field(default=None, description="Sample good dies (binomial) instead of the expected value; defaults to the node's `stochastic`, else false.")
+
+    @model_validator(mode="after")
+    def _model_inputs(self):
+        if self.yield_model == "fixed" and self.yield_ is None:
+            raise ValueError("yield_model fixed needs `yield:` (a share 0..1)")
+        if self.yield_model != "fixed" and self.d0_per_cm2 is None:
+            raise ValueError(f"yield_model {self.yield_model} needs `d0_per_cm2:` (a number or {{start, end, halflife}})")
+        if isinstance(self.d0_per_cm2, float) and self.d0_per_cm2 < 0:
+            raise ValueError("d0_per_cm2 must be >= 0")
+        if dies_per_wafer(self.wafer_diameter_mm, self.die_area_mm2, self.edge_exclusion_mm) < 1:
+            raise ValueError("not a single die fits on the wafer; check die_area_mm2, wafer_diameter_mm and edge_exclusion_mm")
+        return self
+
+
+class EquipmentNeed(StrictModel):
+    """A stock of tools a node needs: capacity x min(1, installed / required)."""
+
+    required: float = Field(gt=0, description="Tools needed for full nominal capacity (scales with capacity_expansion).")
+    installed: float = Field(ge=0, description="Tools in service on day 0.")
+    attrition: float = Field(default=0.0, ge=0, le=1, description="Daily failure probability of an installed tool.")
+    spares: Optional[str] = Field(default=None, description="Product consumed to restore one failed tool.")
+    install_days: Days = Field(default=0, description="Days from a new tool's arrival to its installation.")
 
 
 class Node(StrictModel):
@@ -92,6 +171,9 @@ class Node(StrictModel):
     inventory: dict[Id, Quantity] = Field(default_factory=dict, description="Stock on hand at day 0, per product.")
     reorder: Optional[Reorder] = Field(default=None, description="Replenishment rule; a node without one does not order.")
     demand: Optional[Demand] = Field(default=None, description="Final demand served from this node's stock.")
+    fab: Optional[Fab] = Field(default=None, description="Makes the node a wafer fab: capacity in wafer starts per day, consumes per wafer, output in good dies.")
+    equipment: dict[Id, EquipmentNeed] = Field(default_factory=dict, description="Tools that gate capacity, by equipment product.")
+    stochastic: Optional[bool] = Field(default=None, description="Random tool failures (default) or expected values (false); true also samples fab yield.")
 
     @field_validator("owners")
     @classmethod
@@ -109,6 +191,10 @@ class Node(StrictModel):
             raise ValueError("capacity is given but the node produces nothing; add `produces:`")
         if self.consumes and self.produces is None:
             raise ValueError("consumes is given but the node produces nothing; add `produces:`")
+        if self.fab is not None and self.produces is None:
+            raise ValueError("a fab needs `produces:` (the die it makes) and `capacity:` in wafer starts per day")
+        if self.equipment and self.produces is None:
+            raise ValueError("equipment gates production capacity; the node produces nothing")
         return self
 
 

@@ -394,12 +394,107 @@ class DemandChange(Effect):
                 path[max(a, 0):(world.horizon if b is None else b)] *= self.multiplier
 
 
+class YieldShockSpec(NodeShockSpec):
+    """Multiplies the defect density D0 of the selected fabs while active."""
+
+    type: Literal["yield_shock"]
+    d0_multiplier: float = Field(gt=0, description="D0 is multiplied by this (2 doubles defects, e.g. after losing a process tool or an EDA update).")
+
+    def check(self, scenario):
+        problems = super().check(scenario)
+        from .network import nodes_matching
+        for n in sorted(nodes_matching(scenario, self.node)):
+            fab = scenario.nodes[n].fab
+            if fab is None:
+                problems.append((("node",), f"'{n}' is not a fab (no `fab:` block), so it has no D0 to shock"))
+            elif fab.yield_model == "fixed":
+                problems.append((("node",), f"'{n}' uses a fixed yield, which has no D0 to shock"))
+        return problems
+
+    def build(self, ctx, index):
+        return [YieldShock(self.label(index), self.intervals(ctx), ctx.nodes(self.node), self.d0_multiplier)]
+
+
+class YieldShock(Effect):
+    def __init__(self, label, intervals, nodes, multiplier):
+        super().__init__(label, intervals)
+        self.nodes = nodes
+        self.multiplier = multiplier
+
+    def prepare(self, world):
+        for node in self.nodes:
+            d0 = world.d0_path(node)
+            for a, b in self.intervals:
+                d0[max(a, 0):(world.horizon if b is None else b)] *= self.multiplier
+
+
+class ServiceBanSpec(ShockSpec):
+    """Cuts the spares of one kind of equipment to the selected nodes, so tools that fail
+    there are no longer repaired and installed capacity erodes."""
+
+    type: Literal["service_ban"]
+    equipment: str = Field(description="Equipment product whose servicing is banned.")
+    to: Selector = Field(description="Nodes that lose servicing: id, list, {region: ...} or {entity: ...}.")
+    on_site: bool = Field(default=False, description="Also forbid repairs from spares already on hand (vendor engineers withdrawn).")
+
+    def targets(self, scenario) -> list[str]:
+        from .network import nodes_matching
+        chosen = nodes_matching(scenario, self.to)
+        return [n for n in scenario.nodes if n in chosen and self.equipment in scenario.nodes[n].equipment]
+
+    def spares_lanes(self, scenario) -> list[int]:
+        from .network import all_lanes
+        wanted = {(n, scenario.nodes[n].equipment[self.equipment].spares) for n in self.targets(scenario)}
+        return [i for i, (_, dst, pid) in enumerate(all_lanes(scenario)) if (dst, pid) in wanted]
+
+    def check(self, scenario):
+        if self.equipment not in scenario.products:
+            from .errors import did_you_mean
+            return [(("equipment",), f"unknown product '{self.equipment}'{did_you_mean(self.equipment, scenario.products)}")]
+        if not self.targets(scenario):
+            return [(("to",), f"no selected node uses '{self.equipment}'")]
+        if not self.on_site and not self.spares_lanes(scenario):
+            return [((), f"no lane brings spares of '{self.equipment}' to the selected nodes, so the ban changes nothing; "
+                         "add spares lanes or set on_site: true")]
+        return []
+
+    def build(self, ctx, index):
+        scenario = ctx.net.scenario
+        return [ServiceBan(self.label(index), self.intervals(ctx), self.spares_lanes(scenario),
+                           [(n, self.equipment) for n in self.targets(scenario)], self.on_site)]
+
+
+class ServiceBan(Effect):
+    def __init__(self, label, intervals, lanes, tools, on_site):
+        super().__init__(label, intervals)
+        self.lanes, self.tools, self.on_site = lanes, tools, on_site
+
+    def activate(self, world):
+        for lane in self.lanes:
+            world.attach_gate(lane, self)
+        if self.on_site:
+            for node, equipment in self.tools:
+                world.block_repairs(node, equipment, True)
+
+    def deactivate(self, world):
+        for lane in self.lanes:
+            world.detach_gate(lane, self)
+        if self.on_site:
+            for node, equipment in self.tools:
+                world.block_repairs(node, equipment, False)
+
+    def admit(self, lane, qty):
+        return 0.0
+
+
 SHOCK_TYPES: dict[str, type[ShockSpec]] = {
     "export_ban": ExportBanSpec,
     "export_license": ExportLicenseSpec,
     "entity_list": EntityListSpec,
     "capacity_loss": CapacityLossSpec,
     "demand_change": DemandChangeSpec,
+    "yield_shock": YieldShockSpec,
+    "service_ban": ServiceBanSpec,
 }
 
 Shock = Annotated[Union[tuple(SHOCK_TYPES.values())], Field(discriminator="type")]

@@ -23,13 +23,14 @@ import simpy
 from simpy.core import URGENT
 
 from ..distributions import is_distribution
-from ..network import BuildContext, Network, Streams
+from ..fab import d0_learning_curve, murphy_yield, poisson_yield
+from ..network import COMPUTE_METRICS, BuildContext, Network, Streams
 from ..quantities import whole_days
 
 EPS = 1e-9  # quantities below this are treated as zero (pro-rata splits leave dust)
 _LEAD_BATCH = 512
 _DAY_METRICS = ("inventory", "received", "produced", "consumed", "shipped", "delivered",
-                "demand", "shortfall", "backlog", "cost", "stockpile")
+                "demand", "shortfall", "backlog", "cost", "stockpile", "energy_mwh")
 
 
 class _AtStepOne(simpy.events.Event):
@@ -76,12 +77,39 @@ class Lane:
         return value
 
 
+class Tool:
+    """A producer's stock of one kind of equipment in service."""
+
+    __slots__ = ("node", "product", "slot", "spares", "installed", "failed", "attrition", "install_days",
+                 "random", "required", "blocked", "_binomial", "producer")
+
+    def __init__(self, node, eq, producer, required_path, rng):
+        self.node, self.product, self.producer = node, eq.product, producer
+        self.slot, self.spares = eq.slot, eq.spares_slot
+        self.installed = float(eq.installed)
+        self.failed = 0.0
+        self.attrition = eq.attrition
+        self.install_days = eq.install_days
+        self.random = eq.stochastic
+        self.required = required_path          # tools needed by day (grows with expansions)
+        self.blocked = False                   # on-site repairs forbidden (service ban)
+        self._binomial = rng.binomial
+
+    def failures(self) -> float:
+        """Tools failing today: binomial draws, or the expected value."""
+        if self.attrition <= 0.0 or self.installed <= 0.0:
+            return 0.0
+        if self.random:
+            return float(min(self._binomial(int(self.installed), self.attrition), self.installed))
+        return self.installed * self.attrition
+
+
 class OrderLineState:
     """A node's replenishment of one product: level rule, daily use and open lanes."""
 
-    __slots__ = ("slot", "level", "cover", "path", "rolling", "base", "extra", "lanes", "boost")
+    __slots__ = ("slot", "level", "cover", "path", "rolling", "base", "extra", "lanes", "boost", "tool", "value")
 
-    def __init__(self, slot, level, cover, path, rolling, base):
+    def __init__(self, slot, level, cover, path, rolling, base, tool=None, value=1.0):
         self.slot = slot
         self.level = level        # fixed order-up-to level, or None
         self.cover = cover        # days of cover when level is None
@@ -91,6 +119,8 @@ class OrderLineState:
         self.extra: list = []     # [(Lane, share)] opened by policies, in opening order
         self.lanes = list(base)
         self.boost = 0.0          # days of cover wanted ahead of an announced shock
+        self.tool = tool          # equipment: the position counts tools in service
+        self.value = value        # compute: measure units per unit of product
 
     def reshare(self) -> None:
         lanes = list(self.base)
@@ -99,6 +129,16 @@ class OrderLineState:
                 share = 1.0 / (len(lanes) + 1)
             lanes = [(l, s * (1.0 - share)) for l, s in lanes] + [(lane, share)]
         self.lanes = lanes
+
+
+class ComputeGroup:
+    """A compute demand node's orders: one gap in measure units, split equally over the
+    substitutes it buys through lanes (in chips of each)."""
+
+    __slots__ = ("measure_slot", "lines", "level", "cover", "path")
+
+    def __init__(self, measure_slot, lines, level, cover, path):
+        self.measure_slot, self.lines, self.level, self.cover, self.path = measure_slot, lines, level, cover, path
 
 
 @dataclass
@@ -120,6 +160,8 @@ class World:
         ctx = self.ctx = BuildContext(net, streams)
         n = len(net.slots)
 
+        self.arrivals: dict[int, list] = {}
+        self.installs: dict[int, list] = {}   # day -> [(Tool, units)] waiting for installation
         self.inv = [0.0] * n
         for nid, node in sc.nodes.items():
             for pid, qty in node.inventory.items():
@@ -131,23 +173,30 @@ class World:
         self.backlog = [0.0] * n
         self.pipeline = [0.0] * n
         (self.received, self.produced, self.consumed, self.shipped, self.delivered,
-         self.demand, self.shortfall, self.cost) = ([0.0] * n for _ in range(8))
+         self.demand, self.shortfall, self.cost, self.energy) = ([0.0] * n for _ in range(9))
 
         # producers: capacity = nominal (with expansions) x factor (losses), by day
         self.producers = []
         self.producer_of: dict[str, int] = {}
         self._nominal = []
+        self._base_capacity = []  # the node's own capacity, before any policy adds to it
         self._factor = []
+        self._d0: dict[int, np.ndarray] = {}
+        days = np.arange(H, dtype=float)
         for k, p in enumerate(net.producers):
             cap = ctx.draw(p.capacity, f"nodes.{p.node}.capacity", 0.0)
             inputs = tuple((s, ctx.draw(a, f"nodes.{p.node}.consumes.{pid}", 0.0)) for s, pid, a in p.inputs)
             self.producers.append((p.out_slot, inputs))
             self.producer_of[p.node] = k
+            self._base_capacity.append(cap)
             self._nominal.append(np.full(H, cap))
             self._factor.append(np.ones(H))
+            if p.fab is not None and p.fab.model != "fixed":
+                d0 = p.fab.d0
+                self._d0[k] = (d0_learning_curve(d0.start, d0.end, d0.halflife, days) if hasattr(d0, "halflife")
+                               else np.full(H, float(d0)))
 
         # demand: the expected rate path (with growth), drawn after effects reshape it
-        days = np.arange(H, dtype=float)
         self.demand_of: dict[str, int] = {}
         self._rate = []
         for k, dem in enumerate(net.demands):
@@ -175,16 +224,60 @@ class World:
             self.demand_draws.append(streams.get(f"demand:{dem.node}").poisson(path).astype(float) if dem.poisson else path)
         self.capacity_path = [self._nominal[k] * self._factor[k] for k in range(len(self.producers))]
         self.capacity = [float(path[0]) if H else 0.0 for path in self.capacity_path]
+        self.fabs = self._fabs()
+        self.tools = self._tools()
+        self.tool_of_slot = {t.slot: t for t in self.tools}
 
-        self.lines = self._order_lines()
+        self.lines, self.groups = self._order_lines()
         self.line_of_slot = {line.slot: line for line in self.lines}
+        for group in self.groups:
+            for line in group.lines:
+                self.line_of_slot[line.slot] = line
         self.daily_effects: list = []
-        self.arrivals: dict[int, list] = {}
         self.decisions: dict[int, list] = {}
         self._rec: dict[str, np.ndarray] = {}
         self._env: Optional[simpy.Environment] = None
 
     # --- construction helpers used by effects (prepare) ---------------------------------
+    def d0_path(self, node: str) -> np.ndarray:
+        return self._d0[self.producer_of[node]]
+
+    def _fabs(self) -> dict[int, tuple]:
+        """Per fab producer: (good dies per wafer by day as a list, dies per wafer, yield by day, rng)."""
+        fabs = {}
+        for k, p in enumerate(self.net.producers):
+            fab = p.fab
+            if fab is None:
+                continue
+            if fab.model == "fixed":
+                y = np.full(self.horizon, float(fab.fixed_yield))
+            elif fab.model == "poisson":
+                y = poisson_yield(fab.area_cm2, self._d0[k])
+            else:
+                y = murphy_yield(fab.area_cm2, self._d0[k])
+            rng = self.streams.get(f"yield:{p.node}") if fab.stochastic else None
+            fabs[k] = ((fab.dies_per_wafer * y).tolist(), fab.dies_per_wafer, y, rng)
+        return fabs
+
+    def _tools(self) -> list[Tool]:
+        tools = []
+        for k, p in enumerate(self.net.producers):
+            # tools required scale with capacity added by expansions
+            base = self._base_capacity[k]
+            scale = self._nominal[k] / base if base > 0 else np.ones(self.horizon)
+            for eq in p.equipment:
+                rng = self.streams.get(f"attrition:{p.node}:{eq.product}")
+                tool = Tool(p.node, eq, k, (eq.required * scale).tolist(), rng)
+                tools.append(tool)
+                if self.inv[eq.slot] > 0:  # tools in stock on day 0 count as arrived then
+                    self.installs.setdefault(eq.install_days, []).append((tool, self.inv[eq.slot]))
+        return tools
+
+    def block_repairs(self, node: str, equipment: str, blocked: bool) -> None:
+        for tool in self.tools:
+            if tool.node == node and tool.product == equipment:
+                tool.blocked = blocked
+
     def demand_rate_path(self, node: str) -> np.ndarray:
         return self._rate[self.demand_of[node]]
 
@@ -195,21 +288,33 @@ class World:
         return self._factor[self.producer_of[node]]
 
     def _use_path(self, node: str, slot: int, use: str) -> Optional[list]:
+        """Daily use of a product at a node, by day (None: from recent shipments)."""
         if use == "input":
             k = self.producer_of[node]
             per_unit = dict(self.producers[k][1])[slot]
             return (self._nominal[k] * per_unit).tolist()
-        if use == "demand":
+        if use in ("demand", "compute"):
             return self._rate[self.demand_of[node]].tolist()
+        if use in ("equipment", "spares"):
+            tools = [t for t in self.tools if t.node == node and (t.slot == slot or t.spares == slot)]
+            return [sum(t.required[d] * t.attrition for t in tools) for d in range(self.horizon)]
         return None
 
-    def _order_lines(self) -> list[OrderLineState]:
-        lines = []
+    def _order_lines(self) -> tuple[list[OrderLineState], list[ComputeGroup]]:
+        lines, grouped = [], {}
         for line in self.net.order_lines:
             base = [(self.lanes[i], self.net.lanes[i].share) for i in line.lanes]
             path = self._use_path(line.node, line.slot, line.use)
-            lines.append(OrderLineState(line.slot, line.level, line.cover, path, path is None, base))
-        return lines
+            tool = self.tool_of_slot.get(line.slot) if line.use == "equipment" else None
+            if line.use == "compute":
+                dem = self.net.demands[self.demand_of[line.node]]
+                value = next(s.value for s in dem.substitutes if s.slot == line.slot)
+                state = OrderLineState(line.slot, line.level, line.cover, path, False, base, value=value)
+                grouped.setdefault(line.node, (dem.slot, line.level, line.cover, path, []))[4].append(state)
+            else:
+                lines.append(OrderLineState(line.slot, line.level, line.cover, path, path is None, base, tool))
+        groups = [ComputeGroup(m, members, level, cover, path) for m, level, cover, path, members in grouped.values()]
+        return lines, groups
 
     # --- hooks used by effects while running ----------------------------------------------
     def attach_gate(self, lane_index: int, gate) -> None:
@@ -352,12 +457,20 @@ class World:
         n = len(self.net.slots)
         inv, locked, held, backlog, pipeline = self.inv, self.locked, self.held, self.backlog, self.pipeline
         received, produced, consumed, shipped = self.received, self.produced, self.consumed, self.shipped
-        delivered, demand, shortfall, cost = self.delivered, self.demand, self.shortfall, self.cost
+        delivered, demand, shortfall, cost, energy = self.delivered, self.demand, self.shortfall, self.cost, self.energy
         capacity = self.capacity
+        nominal = list(capacity)  # today's capacity before equipment gating
         dynamic = [(k, path.tolist()) for k, path in enumerate(self.capacity_path) if H and np.ptp(path) > 0]
-        producers = self.producers
-        demands = [(d.slot, d.backlog, self.demand_draws[k].tolist()) for k, d in enumerate(self.net.demands)]
-        lines = self.lines
+        fabs = self.fabs
+        producers = [(out, inputs, fabs.get(k)) for k, (out, inputs) in enumerate(self.producers)]
+        tools = self.tools
+        gated = sorted({t.producer for t in tools})
+        tools_of = {k: [t for t in tools if t.producer == k] for k in gated}
+        tool_of_slot, installs = self.tool_of_slot, self.installs
+        wafers = [0.0] * len(producers)
+        plain = [(d.slot, d.backlog, self.demand_draws[k].tolist()) for k, d in enumerate(self.net.demands) if not d.measure]
+        compute = [(d, d.backlog, self.demand_draws[k].tolist()) for k, d in enumerate(self.net.demands) if d.measure]
+        lines, groups = self.lines, self.groups
         by_supplier: dict[int, list] = {}
         for lane in self.lanes:
             by_supplier.setdefault(lane.src, []).append(lane)
@@ -375,28 +488,56 @@ class World:
         zeros = [0.0] * n
         rec = self._rec = {m: np.zeros((H, n)) for m in _DAY_METRICS}
         rec_capacity = self._rec_capacity = np.zeros((H, len(producers)))
+        rec_wafers = self._rec_wafers = np.zeros((H, len(producers)))
+        rec_installed = self._rec_installed = np.zeros((H, len(tools)))
         r_inv, r_rec, r_prod, r_cons, r_ship = rec["inventory"], rec["received"], rec["produced"], rec["consumed"], rec["shipped"]
         r_del, r_dem, r_short, r_back, r_cost = rec["delivered"], rec["demand"], rec["shortfall"], rec["backlog"], rec["cost"]
-        r_held = rec["stockpile"]
-        has_demand = bool(demands)
+        r_held, r_energy = rec["stockpile"], rec["energy_mwh"]
+        has_demand = bool(plain or compute)
         has_stockpile = any(p.type in ("stockpile", "stockpile_release") for p in self.net.scenario.policies)
 
         for d in range(H):
             # 1. shocks and policies took effect (their processes ran first); daily actions
             for k, path in dynamic:
-                capacity[k] = path[d]
+                capacity[k] = nominal[k] = path[d]
             if daily_effects:
                 for effect in list(daily_effects):
                     effect.daily(self, d)
-            # 2. shipments due today arrive
+            # 2. shipments due today arrive (new tools wait install_days to be installed)
             due = arrivals.pop(d, None)
             if due:
                 for s, q in due:
                     inv[s] += q
                     received[s] += q
                     pipeline[s] -= q
-            # 3. production: min(effective capacity, what the inputs allow)
-            for k, (out, inputs) in enumerate(producers):
+                    if tool_of_slot and s in tool_of_slot:
+                        tool = tool_of_slot[s]
+                        installs.setdefault(d + tool.install_days, []).append((tool, q))
+            # 3a. equipment: install new tools, repair failed ones from spares, gate capacity
+            if tools:
+                for tool, q in installs.pop(d, ()):
+                    q = min(q, inv[tool.slot] - locked[tool.slot])
+                    if q > 0.0:
+                        inv[tool.slot] -= q
+                        consumed[tool.slot] += q
+                        tool.installed += q
+                for k in gated:
+                    share = 1.0
+                    for tool in tools_of[k]:
+                        sp = tool.spares
+                        if tool.failed > 0.0 and sp is not None and not tool.blocked:
+                            fix = min(tool.failed, inv[sp] - locked[sp])
+                            if fix > 0.0:
+                                inv[sp] -= fix
+                                consumed[sp] += fix
+                                tool.installed += fix
+                                tool.failed -= fix
+                        ratio = tool.installed / tool.required[d]
+                        if ratio < share:
+                            share = ratio
+                    capacity[k] = nominal[k] * share
+            # 3b. production: min(effective capacity, what the inputs allow); fabs make good dies
+            for k, (out, inputs, fab) in enumerate(producers):
                 q = capacity[k]
                 for s, a in inputs:
                     avail = inv[s] - locked[s]
@@ -409,10 +550,24 @@ class World:
                         consumed[s] += use
                         if inv[s] < 0.0:  # q = avail / a can overshoot by one ulp
                             inv[s] = 0.0
+                    if fab is not None:
+                        wafers[k] = q
+                        if fab[3] is None:
+                            q = q * fab[0][d]
+                        else:
+                            q = float(fab[3].binomial(int(q * fab[1]), fab[2][d]))
                     inv[out] += q
                     produced[out] += q
+                elif fab is not None:
+                    wafers[k] = 0.0
+            # 3c. attrition of installed tools, after production
+            for tool in tools:
+                lost = tool.failures()
+                if lost:
+                    tool.installed -= lost
+                    tool.failed += lost
             # 4. demand: backlog first (oldest demand first), then today's demand
-            for s, carry, draws in demands:
+            for s, carry, draws in plain:
                 want = draws[d]
                 avail = inv[s] - locked[s]
                 owed = backlog[s]
@@ -431,6 +586,8 @@ class World:
                     short = 0.0
                 shortfall[s] += short
                 backlog[s] = owed - old + short if carry else 0.0
+            for dem, carry, draws in compute:
+                self._serve_compute(dem, carry, draws[d])
             # 5a. licence decisions due today: approved goods leave, denied ones stay
             due = decisions.pop(d, None)
             if due:
@@ -452,10 +609,17 @@ class World:
                 level = line.level if line.level is not None else line.cover * use
                 if line.boost and line.boost * use > level:
                     level = line.boost * use
-                q = level - (inv[s] - locked[s] - backlog[s] + pipeline[s])
+                position = inv[s] - locked[s] - backlog[s] + pipeline[s]
+                tool = line.tool
+                if tool is not None:  # tools in service count, and the level adds the tools required
+                    level += tool.required[d]
+                    position += tool.installed + (tool.failed if tool.spares is not None else 0.0)
+                q = level - position
                 if q > EPS:
                     for lane, share in line.lanes:
                         lane.req = q * share
+            for group in groups:
+                self._order_compute(group, d)
             # 5c. suppliers allocate (pro rata when short); trade gates filter first
             for src, lanes in suppliers:
                 total = 0.0
@@ -530,10 +694,86 @@ class World:
                 delivered[:] = zeros
                 demand[:] = zeros
                 shortfall[:] = zeros
+                if compute:
+                    r_energy[d] = energy
+                    energy[:] = zeros
             if has_stockpile:
                 r_held[d] = held
             rec_capacity[d] = capacity
+            if fabs:
+                rec_wafers[d] = wafers
+            if tools:
+                rec_installed[d] = [t.installed for t in tools]
             yield env.timeout(1)
+
+    def _serve_compute(self, dem, carry: bool, want: float) -> None:
+        """Serve one day's compute demand (measure units) from the substitutes in order of
+        preference, keeping the domestic share of what is delivered at least the mandate's."""
+        inv, locked, m = self.inv, self.locked, dem.slot
+        owed = self.backlog[m]
+        domestic = foreign = 0.0
+        for sub in dem.substitutes:
+            avail = max(0.0, inv[sub.slot] - locked[sub.slot]) * sub.value
+            if sub.domestic:
+                domestic += avail
+            else:
+                foreign += avail
+        total = min(owed + want, domestic + foreign)
+        budget = float("inf")
+        share = dem.min_domestic
+        if share is not None:
+            if share > 0.0:
+                total = min(total, domestic / share)
+            budget = min(foreign, (1.0 - share) * total)
+        left = total
+        for sub in dem.substitutes:
+            if left <= EPS:
+                break
+            avail = max(0.0, inv[sub.slot] - locked[sub.slot]) * sub.value
+            if not sub.domestic:
+                avail = min(avail, budget)
+            take = min(avail, left)
+            if take <= 0.0:
+                continue
+            units = take / sub.value
+            inv[sub.slot] -= units
+            if inv[sub.slot] < 0.0:
+                inv[sub.slot] = 0.0
+            self.delivered[sub.slot] += units
+            self.energy[m] += units * sub.power_kw * 24.0 / 1000.0
+            left -= take
+            if not sub.domestic:
+                budget -= take
+        served = total - max(left, 0.0)
+        old = min(owed, served)
+        new = served - old
+        short = want - new
+        if short < EPS:
+            short = 0.0
+        self.demand[m] += want
+        self.delivered[m] += served
+        self.shortfall[m] += short
+        self.backlog[m] = owed - old + short if carry else 0.0
+
+    def _order_compute(self, group: ComputeGroup, day: int) -> None:
+        """Order the compute gap, split equally over the substitutes bought through lanes."""
+        inv, locked, pipeline = self.inv, self.locked, self.pipeline
+        use = group.path[day]
+        level = group.level if group.level is not None else group.cover * use
+        boost = max(line.boost for line in group.lines)
+        if boost and boost * use > level:
+            level = boost * use
+        position = -self.backlog[group.measure_slot]
+        for line in group.lines:
+            s = line.slot
+            position += (inv[s] - locked[s] + pipeline[s]) * line.value
+        gap = level - position
+        buying = [line for line in group.lines if line.lanes]
+        if gap > EPS and buying:
+            for line in buying:
+                units = gap / len(buying) / line.value
+                for lane, share in line.lanes:
+                    lane.req = units * share
 
     def run(self) -> None:
         """Simulate days 0..horizon-1."""
@@ -545,12 +785,23 @@ class World:
 
     def output(self, replication: int) -> ReplicationOutput:
         """The reported series as one (horizon, n_series) array."""
-        slot_capacity = np.zeros((self.horizon, len(self.net.slots)))
+        H, n = self.horizon, len(self.net.slots)
+        by_slot = {m: np.zeros((H, n)) for m in ("capacity", "wafers_started", "yield", "installed")}
         for k, (out, _) in enumerate(self.producers):
-            slot_capacity[:, out] = self._rec_capacity[:, k]
+            by_slot["capacity"][:, out] = self._rec_capacity[:, k]
+            if k in self.fabs:
+                by_slot["wafers_started"][:, out] = self._rec_wafers[:, k]
+                by_slot["yield"][:, out] = self.fabs[k][2]
+        for i, tool in enumerate(self.tools):
+            by_slot["installed"][:, tool.slot] = self._rec_installed[:, i]
         cols = []
         for s, metric in self.net.series:
-            source = slot_capacity if metric == "capacity" else self._rec[metric]
+            if metric in by_slot:
+                source = by_slot[metric]
+            elif metric == "good_dies":
+                source = self._rec["produced"]
+            else:
+                source = self._rec[COMPUTE_METRICS.get(metric, metric)]
             cols.append(source[:, s])
         values = np.column_stack(cols) if cols else np.zeros((self.horizon, 0))
         return ReplicationOutput(replication, values)
