@@ -201,7 +201,7 @@ class EntitySelector(StrictModel):
     """Nodes of an entity; with ``affiliates``, also nodes it owns at least that share of."""
 
     entity: str
-    affiliates: Optional[float] = Field(default=None, ge=0, le=1)
+    affiliates: Optional[float] = Field(default=None, gt=0, le=1)
 
 
 NodeSelector = Union[str, list[str], RegionSelector, EntitySelector]
@@ -403,6 +403,12 @@ class Window(StrictModel):
 
     start: DayRef
     end: DayRef
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if type(self.start) is type(self.end) and not self.end > self.start:
+            raise ValueError(f"a window's end ({self.end}) must come after its start ({self.start})")
+        return self
 
 
 class Anticipation(StrictModel):

@@ -415,6 +415,15 @@ def _shock_problems(scenario: Scenario, data: dict, pos: PosNode) -> list[Proble
             if isinstance(spec, TradeShockSpec) and not lanes_matching(scenario, spec):
                 at = _locate((kind, i), data, pos)[2].at
                 problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}] ({spec.type}): matches no lane; check product, from and to"))
+            announced = getattr(spec, "announced", None)
+            if announced is not None and day_number(announced, scenario.start_date) >= start:
+                at = _locate((kind, i, "announced"), data, pos)[2].at
+                problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}].announced: must come before start (day {start})"))
+            for j, window in enumerate(spec.suspended):
+                a, b = day_number(window.start, scenario.start_date), day_number(window.end, scenario.start_date)
+                if b <= a:
+                    at = _locate((kind, i, "suspended", j), data, pos)[2].at
+                    problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}].suspended[{j}]: end (day {b}) must come after start (day {a})"))
             for where, message in spec.check(scenario):
                 at = _locate((kind, i, *where), data, pos)[2].at
                 field = ".".join(str(w) for w in where)

@@ -14,7 +14,6 @@ percentiles over replications.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Optional
 
@@ -22,6 +21,18 @@ import numpy as np
 import pandas as pd
 
 SHORT_EPS = 1e-9  # a day counts as short when its shortfall exceeds this many units
+
+# name -> (label, which direction is better); units come from the row's product
+METRIC_INFO = {
+    "shortfall": ("shortfall", "lower"),
+    "fill_rate": ("fill rate", "higher"),
+    "delivered": ("delivered", "higher"),
+    "demand": ("demand", None),
+    "time_to_survive_days": ("time to survive (days)", "higher"),
+    "time_to_recover_days": ("time to recover (days)", "lower"),
+    "cost": ("cost of purchases", "lower"),
+    "energy_mwh": ("energy of delivered chips (MWh per day of use)", None),
+}
 _KPI_SOURCES = {"demand": "demand", "delivered": "delivered", "shortfall": "shortfall",
                 "compute_demand": "demand", "compute_delivered": "delivered", "compute_shortfall": "shortfall"}
 KPI_COLUMNS = ("demand", "delivered", "shortfall", "fill_rate", "time_to_survive_days", "time_to_recover_days")
@@ -61,46 +72,64 @@ def time_to_recover_days(shortfall: np.ndarray, window: ShockWindow) -> float:
     return float(max(0, days[-1] + 1 - reference))
 
 
-def kpi_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[str, str] | None = None) -> pd.DataFrame:
-    """One row per demand (node, product): means over replications with p05/p95 companions.
+def per_replication_kpis(timeseries: pd.DataFrame, window: ShockWindow,
+                         units: dict[str, str] | None = None) -> pd.DataFrame:
+    """KPIs of every replication, long: replication, node, product, unit, metric, value.
 
-    Compute demand (a ``measure`` over substitutes) gives a row whose product is the
-    measure (e.g. tflops_bf16), computed from the compute_* metrics in measure units.
+    One (node, product) per demand; compute demand (a ``measure`` over substitutes) gives
+    a row whose product is the measure (e.g. tflops_bf16), from the compute_* metrics.
+    Empty values (never short, not recovered) are NaN.
     """
     wanted = timeseries[timeseries["metric"].isin(list(_KPI_SOURCES))]
-    rows = []
-    if wanted.empty:
-        return pd.DataFrame(columns=kpi_columns())
+    frames = []
     for (node, product), group in wanted.groupby(["node", "product"], observed=True, sort=False):
-        cube = {}
+        cube, reps = {}, None
         for metric, series in group.groupby("metric", observed=True):
             series = series.sort_values(["replication", "day"])
-            reps = series["replication"].nunique()
-            cube[_KPI_SOURCES[metric]] = series["value"].to_numpy().reshape(reps, -1)
+            reps = series["replication"].unique()
+            cube[_KPI_SOURCES[metric]] = series["value"].to_numpy().reshape(len(reps), -1)
         if "demand" not in cube:
             continue  # a substitute's own row only reports what it delivered
-        demand, delivered, shortfall = cube["demand"], cube["delivered"], cube["shortfall"]
-        per_rep = {
-            "demand": demand.sum(axis=1),
-            "delivered": delivered.sum(axis=1),
+        shortfall = cube["shortfall"]
+        values = {
+            "demand": cube["demand"].sum(axis=1),
+            "delivered": cube["delivered"].sum(axis=1),
             "shortfall": shortfall.sum(axis=1),
         }
-        total = per_rep["demand"]
+        total = values["demand"]
         with np.errstate(invalid="ignore", divide="ignore"):
-            per_rep["fill_rate"] = np.where(total > 0, 1.0 - per_rep["shortfall"] / np.where(total > 0, total, 1.0), np.nan)
-        per_rep["time_to_survive_days"] = np.array([time_to_survive_days(r, window) for r in shortfall])
-        per_rep["time_to_recover_days"] = np.array([time_to_recover_days(r, window) for r in shortfall])
-        row = {"node": node, "product": product, "unit": (units or {}).get(product, product)}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-empty columns give NaN, as intended
-            for name in KPI_COLUMNS:
-                values = per_rep[name]
-                row[name] = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
-                row[f"{name}_p05"] = float(np.nanquantile(values, 0.05)) if np.isfinite(values).any() else math.nan
-                row[f"{name}_p95"] = float(np.nanquantile(values, 0.95)) if np.isfinite(values).any() else math.nan
-        row["replications"] = int(len(total))
+            values["fill_rate"] = np.where(total > 0, 1.0 - values["shortfall"] / np.where(total > 0, total, 1.0), np.nan)
+        values["time_to_survive_days"] = np.array([time_to_survive_days(r, window) for r in shortfall])
+        values["time_to_recover_days"] = np.array([time_to_recover_days(r, window) for r in shortfall])
+        unit = (units or {}).get(product, product)
+        for metric in KPI_COLUMNS:
+            frames.append(pd.DataFrame({"replication": reps, "node": node, "product": product, "unit": unit,
+                                        "metric": metric, "value": values[metric]}))
+    if not frames:
+        return pd.DataFrame(columns=["replication", "node", "product", "unit", "metric", "value"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:
+    """One row per (node, product): means over replications (skipping empty values) with
+    5th and 95th percentile companions, and the replication count."""
+    rows = []
+    for (node, product), group in per_rep.groupby(["node", "product"], sort=False):
+        row = {"node": node, "product": product, "unit": group["unit"].iloc[0]}
+        for name in KPI_COLUMNS:
+            values = group.loc[group["metric"] == name, "value"].to_numpy(dtype=float)
+            finite = values[np.isfinite(values)]
+            row[name] = float(finite.mean()) if finite.size else math.nan
+            row[f"{name}_p05"] = float(np.quantile(finite, 0.05)) if finite.size else math.nan
+            row[f"{name}_p95"] = float(np.quantile(finite, 0.95)) if finite.size else math.nan
+        row["replications"] = int(group["replication"].nunique())
         rows.append(row)
     return pd.DataFrame(rows, columns=kpi_columns())
+
+
+def kpi_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per demand (node, product): means over replications with p05/p95 companions."""
+    return summarise(per_replication_kpis(timeseries, window, units))
 
 
 def kpi_columns() -> list[str]:

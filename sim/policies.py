@@ -37,8 +37,10 @@ class StockpileSpec(_AtNode):
     Stockpiled units stay on the node's shelves (they count in ``inventory`` and in the
     ``stockpile`` metric) but are not used for production, demand or shipments until a
     ``stockpile_release`` frees them. The node's normal ordering refills what the
-    stockpile takes, so the purchases appear in ``cost`` as they arrive. Filling pauses
-    while a release of the same node and product is active, so the two never fight.
+    stockpile takes, so the purchases appear in ``cost`` as they arrive. Filling skips the
+    days on which a release of the same node and product frees units, so the two never
+    fight. ``end`` stops the filling; units already held stay in reserve (and keep their
+    holding cost) until a release frees them.
     """
 
     type: Literal["stockpile"]
@@ -52,7 +54,7 @@ class StockpileSpec(_AtNode):
         node = scenario.nodes.get(self.node)
         if node is not None and self.initial > 0:
             stock = node.inventory.get(self.product, 0.0)
-            if not isinstance(stock, (int, float)) or stock < self.initial:
+            if isinstance(stock, (int, float)) and stock < self.initial:
                 problems.append((("initial",), f"'{self.node}' opens with {stock} of '{self.product}', less than the initial stockpile {self.initial:g}"))
         return problems
 
@@ -70,15 +72,16 @@ class Stockpile(Effect):
 
     def prepare(self, world):
         world.hold(self.slot, self.initial)
+        if self.holding_cost:
+            world.holding_cost[self.slot] = world.holding_cost.get(self.slot, 0.0) + self.holding_cost
 
     def daily(self, world, day):
-        if self.slot not in world.releasing:
-            room = self.target - world.held[self.slot]
-            if self.rate is not None:
-                room = min(room, self.rate)
-            world.hold(self.slot, room)
-        if self.holding_cost:
-            world.book_cost(self.slot, world.held[self.slot] * self.holding_cost)
+        if world.releasing_on.get(self.slot) == day:
+            return  # a release is freeing units today: do not take them back
+        room = self.target - world.held[self.slot]
+        if self.rate is not None:
+            room = min(room, self.rate)
+        world.hold(self.slot, room)
 
 
 class StockpileReleaseSpec(_AtNode):
@@ -103,23 +106,18 @@ class StockpileReleaseSpec(_AtNode):
 
 
 class StockpileRelease(Effect):
+    order = -1  # releases act before stockpiles fill on the same day
+
     def __init__(self, label, intervals, slot, rate, when_cover_below):
         super().__init__(label, intervals)
         self.slot, self.rate, self.threshold = slot, rate, when_cover_below
-
-    def activate(self, world):
-        world.releasing[self.slot] = world.releasing.get(self.slot, 0) + 1
-
-    def deactivate(self, world):
-        world.releasing[self.slot] -= 1
-        if not world.releasing[self.slot]:
-            del world.releasing[self.slot]
 
     def daily(self, world, day):
         if self.threshold is not None:
             use = world.daily_use(self.slot, day)
             if use <= 0 or world.free_stock(self.slot) >= self.threshold * use:
                 return
+        world.releasing_on[self.slot] = day
         world.release(self.slot, self.rate)
 
 
@@ -152,14 +150,16 @@ class CapacityExpansion(Effect):
         self.node, self.added, self.build_days, self.ramp_days = node, added, build_days, ramp_days
 
     def prepare(self, world):
+        # a build, not a rule: counted from the decision day (even before day 0); `end`
+        # retires the capacity; suspensions do not apply
         path = world.nominal_capacity_path(self.node)
-        for a, b in self.intervals:
-            online = max(a, 0) + self.build_days
-            stop = world.horizon if b is None else min(b, world.horizon)
-            for d in range(online, stop):
-                k = d - online
-                share = 1.0 if self.ramp_days == 0 else min(1.0, (k + 1) / self.ramp_days)
-                path[d] += self.added * share
+        start, end = self.intervals[0][0], self.intervals[-1][1]
+        online = start + self.build_days
+        stop = world.horizon if end is None else min(end, world.horizon)
+        for d in range(max(online, 0), stop):
+            k = d - online
+            share = 1.0 if self.ramp_days == 0 else min(1.0, (k + 1) / self.ramp_days)
+            path[d] += self.added * share
 
 
 class NewLaneSpec(PolicySpec):
@@ -184,6 +184,14 @@ class NewLaneSpec(PolicySpec):
         buyer = scenario.nodes.get(self.to)
         if buyer is not None and buyer.reorder is None:
             problems.append((("to",), f"'{self.to}' has no reorder rule, so it would never order on the new lane"))
+        elif buyer is not None and isinstance(buyer.reorder.level, dict) and self.product not in buyer.reorder.level:
+            problems.append((("to",), f"'{self.to}' reorder level gives no level for '{self.product}', so it would never order it"))
+        seller = scenario.nodes.get(self.from_)
+        if seller is not None and self.product in scenario.products:
+            holds = (seller.produces == self.product or self.product in seller.inventory
+                     or any(l.to == self.from_ and l.product == self.product for l in scenario.lanes))
+            if not holds:
+                problems.append((("from",), f"'{self.from_}' never has '{self.product}' to ship (it does not produce, stock or receive it)"))
         if any(l.from_ == self.from_ and l.to == self.to and l.product == self.product for l in scenario.lanes):
             problems.append(((), f"a lane {self.from_} -> {self.to} for {self.product} already exists"))
         return problems

@@ -136,11 +136,11 @@ class Anticipate(Effect):
 
     def activate(self, world):
         for line in world.order_lines_fed_by(self.lanes):
-            line.boost = max(line.boost, self.days)
+            line.set_boost(self, self.days)
 
     def deactivate(self, world):
         for line in world.order_lines_fed_by(self.lanes):
-            line.boost = 0.0
+            line.set_boost(self, None)
 
 
 class ExportBanSpec(TradeShockSpec):
@@ -184,7 +184,7 @@ class EntityListSpec(TradeShockSpec):
 
     type: Literal["entity_list"]
     entities: Union[str, list[str]] = Field(description="Listed entities (the `entity` of nodes).")
-    affiliates: Optional[float] = Field(default=None, ge=0, le=1, description="Also cover nodes these entities own at least this share of, directly or through other entities (the 50% rule: 0.5).")
+    affiliates: Optional[float] = Field(default=None, gt=0, le=1, description="Also cover nodes these entities own at least this share of, directly or through other entities (the 50% rule: 0.5).")
     leakage: Fraction = Field(default=0.0, description="Per-shipment probability that a blocked order still ships.")
 
     @model_validator(mode="after")

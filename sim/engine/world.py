@@ -47,7 +47,7 @@ class Lane:
     """Engine state of one lane: slots, price, lead-time sampler, trade gates, licence."""
 
     __slots__ = ("index", "src", "dst", "price", "fixed_lead", "_dist", "_rng", "_buf", "_pos",
-                 "gates", "licence", "req", "name")
+                 "gates", "licence", "licences", "req", "name")
 
     def __init__(self, index, src, dst, price, lead_time, rng, name):
         self.index = index
@@ -56,7 +56,8 @@ class Lane:
         self.price = price
         self.name = name
         self.gates: list = []
-        self.licence = None
+        self.licences: list = []  # active regimes, in the order they started
+        self.licence = None       # the one that governs: the earliest still active
         self.req = 0.0
         if is_distribution(lead_time):
             self.fixed_lead = 0
@@ -107,7 +108,7 @@ class Tool:
 class OrderLineState:
     """A node's replenishment of one product: level rule, daily use and open lanes."""
 
-    __slots__ = ("slot", "level", "cover", "path", "rolling", "base", "extra", "lanes", "boost", "tool", "value")
+    __slots__ = ("slot", "level", "cover", "path", "rolling", "base", "extra", "lanes", "boost", "boosts", "tool", "value")
 
     def __init__(self, slot, level, cover, path, rolling, base, tool=None, value=1.0):
         self.slot = slot
@@ -118,17 +119,25 @@ class OrderLineState:
         self.base = base          # [(Lane, share)] open from day 0
         self.extra: list = []     # [(Lane, share)] opened by policies, in opening order
         self.lanes = list(base)
-        self.boost = 0.0          # days of cover wanted ahead of an announced shock
+        self.boost = 0.0          # days of cover wanted ahead of announced shocks (the largest)
+        self.boosts: dict = {}    # announcing effect -> days of cover
         self.tool = tool          # equipment: the position counts tools in service
         self.value = value        # compute: measure units per unit of product
 
     def reshare(self) -> None:
         lanes = list(self.base)
         for lane, share in self.extra:
-            if share is None:
+            if share is None or not lanes:  # alone, a lane takes every order
                 share = 1.0 / (len(lanes) + 1)
             lanes = [(l, s * (1.0 - share)) for l, s in lanes] + [(lane, share)]
         self.lanes = lanes
+
+    def set_boost(self, owner, days: float | None) -> None:
+        if days is None:
+            self.boosts.pop(owner, None)
+        else:
+            self.boosts[owner] = days
+        self.boost = max(self.boosts.values(), default=0.0)
 
 
 class ComputeGroup:
@@ -169,7 +178,8 @@ class World:
         self.initial_inventory = list(self.inv)
         self.locked = [0.0] * n
         self.held = [0.0] * n
-        self.releasing: dict[int, int] = {}  # slots with an active stockpile release
+        self.releasing_on: dict[int, int] = {}  # slot -> last day a stockpile release freed units
+        self.holding_cost: dict[int, float] = {}  # slot -> cost per stockpiled unit per day
         self.backlog = [0.0] * n
         self.pipeline = [0.0] * n
         (self.received, self.produced, self.consumed, self.shipped, self.delivered,
@@ -327,13 +337,14 @@ class World:
 
     def attach_licence(self, lane_index: int, licence) -> None:
         lane = self.lanes[lane_index]
-        if lane.licence is None:  # the first active regime on a lane governs it
-            lane.licence = licence
+        lane.licences.append(licence)
+        lane.licence = lane.licences[0]  # the earliest active regime governs the lane
 
     def detach_licence(self, lane_index: int, licence) -> None:
         lane = self.lanes[lane_index]
-        if lane.licence is licence:
-            lane.licence = None
+        if licence in lane.licences:
+            lane.licences.remove(licence)
+        lane.licence = lane.licences[0] if lane.licences else None
 
     def order_lines_fed_by(self, lane_indices) -> list[OrderLineState]:
         slots = {self.lanes[i].dst for i in lane_indices}
@@ -444,6 +455,7 @@ class World:
             effect.activate(self)
             if effect.daily is not None:
                 self.daily_effects.append(effect)
+                self.daily_effects.sort(key=lambda e: getattr(e, "order", 0))
             if b is None or b >= self.horizon:
                 return
             yield _AtStepOne(env, b - now)
@@ -495,6 +507,7 @@ class World:
         r_held, r_energy = rec["stockpile"], rec["energy_mwh"]
         has_demand = bool(plain or compute)
         has_stockpile = any(p.type in ("stockpile", "stockpile_release") for p in self.net.scenario.policies)
+        holding = list(self.holding_cost.items())
 
         for d in range(H):
             # 1. shocks and policies took effect (their processes ran first); daily actions
@@ -503,6 +516,10 @@ class World:
             if daily_effects:
                 for effect in list(daily_effects):
                     effect.daily(self, d)
+            if holding:
+                for s, rate in holding:
+                    if held[s]:
+                        cost[s] += held[s] * rate
             # 2. shipments due today arrive (new tools wait install_days to be installed)
             due = arrivals.pop(d, None)
             if due:
