@@ -139,6 +139,103 @@ def _summary(results, saved: Path) -> None:
 
 
 @app.command()
+def compare(
+    files: List[Path] = typer.Argument(..., help="Base scenario first, then the options (variants of the base)."),
+    replications: Optional[int] = typer.Option(None, "--replications", "-n", min=1, help="Replications per variant (default: the base's)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Root seed, shared by every variant (default: the base's)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Processes to run replications in."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Directory to create (default: runs/compare-<base>-<time>)."),
+    force: bool = typer.Option(False, "--force", help="Replace --out if it already exists."),
+    rank_by: str = typer.Option("shortfall", "--rank-by", help="Metric to rank options by: shortfall, fill_rate, time_to_survive_days, time_to_recover_days, cost, delivered."),
+    focus: Optional[str] = typer.Option(None, "--focus", help="Demand node (NODE or NODE:PRODUCT) to rank on (default: the one the base serves worst)."),
+    search_path: List[Path] = typer.Option([], "--search-path", help="Extra folder that `extends` may read from."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+) -> None:
+    """Run a base and its options on common random numbers; paired differences, ranking, charts and briefing."""
+    from .compare import compare as run_compare
+    from .loader import load_scenario
+
+    scenarios, failed = [], False
+    for file in files:
+        try:
+            scenarios.append(load_scenario(file, search_paths=search_path))
+        except ScenarioError as exc:
+            failed = True
+            _fail_scenario(exc)
+    if failed:
+        raise typer.Exit(USER_ERROR)
+    if len(files) < 2:
+        err.print("compare needs a base scenario and at least one option", markup=False)
+        raise typer.Exit(USER_ERROR)
+    target = out_dir or _default_out(Path(f"compare-{files[0].stem}.yaml"))
+    if target.exists() and not force:
+        err.print(f"{target} already exists; choose another --out or pass --force to replace it", markup=False)
+        raise typer.Exit(USER_ERROR)
+    try:
+        comparison = run_compare(files, replications=replications, seed=seed, workers=workers, progress=not quiet,
+                                 rank_by=rank_by, focus=focus, search_paths=search_path)
+        saved = comparison.save(target, force=force)
+    except ChipsimUserError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(USER_ERROR)
+    except KeyboardInterrupt:
+        err.print("interrupted; no run directory was written")
+        raise typer.Exit(130)
+    if not quiet:
+        _compare_summary(comparison, saved)
+
+
+def _compare_summary(comparison, saved: Path) -> None:
+    from rich import box
+    from rich.table import Table
+
+    from .metrics import METRIC_INFO
+
+    node, product = comparison.focus
+    table = Table(title=f"Options ranked by {METRIC_INFO[comparison.rank_by][0]} at {node} ({product})\n"
+                        f"{comparison.replications} replication(s) each, seed {comparison.seed}, common random numbers",
+                  box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("rank", justify="right")
+    table.add_column("option", overflow="fold", ratio=3)
+    table.add_column("mean", justify="right")
+    table.add_column("change vs base (90%)", justify="right", ratio=2)
+    diffs = comparison.differences
+    labels = {v.id: v.label for v in comparison.variants}
+    for _, r in comparison.ranking.iterrows():
+        change = "base"
+        if r["variant"] != comparison.base.id:
+            d = diffs[(diffs["variant"] == r["variant"]) & (diffs["node"] == node) & (diffs["product"] == product)
+                      & (diffs["metric"] == comparison.rank_by)]
+            if len(d):
+                d = d.iloc[0]
+                change = f"{d['difference']:+,.4g} ({d['difference_low']:,.4g} to {d['difference_high']:,.4g})"
+        table.add_row(str(r["rank"]), labels[r["variant"]], f"{r['mean']:,.4g}", change)
+    out.print(table)
+    for note in comparison.notes:
+        out.print(f"[yellow]{note}[/yellow]")
+    out.print(f"Results, charts and briefing in [bold]{saved}[/bold] (open briefing.html)")
+
+
+@app.command()
+def report(
+    run_dir: Path = typer.Argument(..., help="A directory written by `chipsim run` or `chipsim compare`."),
+) -> None:
+    """Rebuild the charts and the briefing of a saved run, without simulating again."""
+    from .reporting.rundir import build_report, load_run
+
+    try:
+        data = load_run(run_dir)
+        made = build_report(data, run_dir)
+    except ChipsimUserError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(USER_ERROR)
+    except OSError as exc:
+        err.print(f"cannot write into {run_dir}: {exc.strerror or exc}", markup=False)
+        raise typer.Exit(USER_ERROR)
+    out.print(f"Rebuilt {len(made)} files in [bold]{run_dir}[/bold] (briefing.html, briefing.pdf, charts/)")
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editor completion and checks)."""
     from .schema import scenario_json_schema

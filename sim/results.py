@@ -3,12 +3,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
-import json
 import os
 import platform
-import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
@@ -17,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .errors import ChipsimUserError
 from .metrics import ShockWindow, earliest_window, kpi_table
 from .network import Network
 from .quantities import day_number
@@ -81,51 +77,12 @@ class Results:
         units = {pid: p.unit for pid, p in sc.products.items()}
         return cls(sc, ts, kpi_table(ts, window, units), seed, cube.shape[0], window, manifest)
 
-    def save(self, out: str | os.PathLike, force: bool = False, charts: bool = True) -> Path:
-        """Write the run directory atomically: a temporary folder beside ``out``, then rename."""
-        out = Path(out)
-        if out.exists() and not force:
-            raise ChipsimUserError(f"{out} already exists; choose another --out or pass --force to replace it")
-        parent = out.parent if str(out.parent) else Path(".")
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
-        except OSError as exc:
-            raise ChipsimUserError(f"cannot create the run directory in {parent}: {exc.strerror or exc}") from None
-        try:
-            os.chmod(tmp, 0o777 & ~_umask())
-            self._write(tmp, charts)
-            if out.exists():
-                trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
-                os.rename(out, trash / out.name)
-                os.rename(tmp, out)
-                shutil.rmtree(trash, ignore_errors=True)
-            else:
-                os.rename(tmp, out)
-        except OSError as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise ChipsimUserError(f"cannot write the run directory {out}: {exc.strerror or exc}") from None
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return out
-
-    def _write(self, folder: Path, charts: bool) -> None:
-        self.timeseries.to_parquet(folder / "timeseries.parquet", index=False)
-        self.kpis.to_csv(folder / "kpis.csv", index=False)
-        (folder / "scenario.yaml").write_text(scenario_yaml(self.scenario), encoding="utf-8")
-        (folder / "manifest.json").write_text(json.dumps(self.manifest, indent=2, default=str) + "\n", encoding="utf-8")
-        chart_dir = folder / "charts"
-        chart_dir.mkdir()
-        if charts:
-            from .reporting.charts import save_run_charts
-            save_run_charts(self, chart_dir)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    def save(self, out: str | os.PathLike, force: bool = False, report: bool = True) -> Path:
+        """Write the run directory atomically (a temporary folder beside ``out``, then a
+        rename): tables, resolved scenario, manifest, and unless ``report`` is false the
+        charts and the briefing."""
+        from .reporting.rundir import save_run
+        return save_run(self, Path(out), force=force, report=report)
 
 
 def scenario_yaml(scenario: Scenario) -> str:

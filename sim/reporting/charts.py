@@ -1,92 +1,381 @@
-"""Run charts: pure functions from tidy tables to matplotlib figures, saved with their data.
+"""Briefing charts: pure functions from a run's tables to matplotlib figures.
 
-Every chart states its finding in the title, labels units, uses dates on the time axis,
-shows the 5-95% band over replications, shades the shock windows and carries a source
-line (scenario, chipsim version, seed, replications). Each PNG has an SVG and a CSV of
-the plotted numbers beside it.
+Every chart states its finding in the title, labels units, puts dates on time axes,
+shows uncertainty (5-95% bands over replications, or 90% intervals of means), shades
+shock windows and carries a source line naming the scenario files, chipsim version and
+run. ``save_charts`` writes each as PNG and SVG with a CSV of the plotted numbers.
 """
 from __future__ import annotations
 
+import datetime as _dt
+import math
 from pathlib import Path
+from typing import Optional
 
-import matplotlib
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .. import __version__  # noqa: E402
-from ..quantities import day_number  # noqa: E402
-
-PALETTE = ["#1f5aa6", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d96a3", "#2e4057", "#a05195"]
+from .. import __version__
+from ..compare import paired_interval
+from ..quantities import day_number
+from ..shocks import active_intervals
+from .style import SHOCK_SHADE, use_style, variant_colours
 
 
-def daily_band(timeseries: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Median and 5th/95th percentiles over replications of one metric, per node and date."""
-    sub = timeseries[timeseries["metric"] == metric]
-    grouped = sub.groupby(["node", "product", "date"], observed=True)["value"]
-    band = grouped.quantile([0.05, 0.5, 0.95]).unstack()
+# --- shared pieces ---------------------------------------------------------------------
+
+def focus_of(data) -> tuple[str, str]:
+    """The demand row the charts concentrate on: the comparison's focus, else the row the
+    base serves worst."""
+    if data.focus:
+        return tuple(data.focus)
+    fill = data.table[(data.table["variant"] == data.base.id) & (data.table["metric"] == "fill_rate")]
+    if fill.empty:
+        return ("", "")
+    node, product = fill.groupby(["node", "product"], sort=False)["value"].mean().idxmin()
+    return str(node), str(product)
+
+
+def unit_of(data, node: str, product: str) -> str:
+    rows = data.table[(data.table["node"] == node) & (data.table["product"] == product)]
+    return str(rows["unit"].iloc[0]) if len(rows) else ""
+
+
+def source_line(data) -> str:
+    files = []
+    for v in data.variants:
+        files += [Path(i["path"]).name for i in v.inputs[:1]] or [f"{v.id}.yaml"]
+    created = str(data.manifest.get("created", ""))[:10]
+    reps = data.manifest.get("replications", "")
+    return (f"Source: chipsim {__version__}; scenario files: {', '.join(files)}; run of {created}, "
+            f"seed {data.manifest.get('seed', '')}, {reps} replications.")
+
+
+def shock_spans(scenario) -> list[tuple[_dt.date, _dt.date, str]]:
+    """Active windows of every shock (suspensions removed), clipped to the horizon, as dates."""
+    start = scenario.start_date
+    end_of_run = start + _dt.timedelta(days=scenario.horizon)
+    spans = []
+    for i, shock in enumerate(scenario.shocks):
+        windows = [(day_number(w.start, start), day_number(w.end, start)) for w in shock.suspended]
+        first = day_number(shock.start, start)
+        last = None if shock.end is None else day_number(shock.end, start)
+        for a, b in active_intervals(first, last, windows):
+            a_date = start + _dt.timedelta(days=max(a, 0))
+            b_date = end_of_run if b is None else min(end_of_run, start + _dt.timedelta(days=b))
+            if a_date < b_date:
+                spans.append((a_date, b_date, shock.label(i)))
+    return spans
+
+
+def _shade(ax, data) -> None:
+    seen = set()
+    for v in data.variants:
+        for a, b, label in shock_spans(v.scenario):
+            if (a, b, label) in seen:
+                continue
+            seen.add((a, b, label))
+            ax.axvspan(a, b, color=SHOCK_SHADE, alpha=0.12, lw=0, zorder=0)
+            ax.annotate(label, xy=(a, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -11 - 10 * (len(seen) - 1) % 40),
+                        textcoords="offset points", fontsize=7.5, color="#2e4057")
+
+
+def _finish(fig, data, ax=None) -> None:
+    fig.text(0.01, 0.012, source_line(data), fontsize=7, color="#555555")
+    fig.subplots_adjust(bottom=0.16, top=0.88, left=0.08, right=0.98)
+
+
+def _dates(ax) -> None:
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def _label(data, vid: str) -> str:
+    v = next(v for v in data.variants if v.id == vid)
+    return v.label if len(v.label) <= 48 else v.label[:46] + "..."
+
+
+def _tick(data, vid: str) -> str:
+    """A variant's label wrapped for a y axis."""
+    import textwrap
+    return textwrap.fill(_label(data, vid), 26)
+
+
+def _title(target, text: str, width: int = 95) -> None:
+    """A wrapped bold title on an axes (left) or a figure (suptitle)."""
+    import textwrap
+    wrapped = textwrap.fill(text, width)
+    if hasattr(target, "suptitle"):
+        target.suptitle(wrapped, x=0.01, ha="left", fontsize=12.5, fontweight="bold")
+    else:
+        target.set_title(wrapped)
+
+
+def _short(label: str, n: int = 40) -> str:
+    return label if len(label) <= n else label[: n - 3] + "..."
+
+
+def _fmt(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if x == 0:
+        return "0"
+    return f"{x:,.0f}" if abs(x) >= 10 else f"{x:,.2f}"
+
+
+# --- the charts ---------------------------------------------------------------------------
+
+def daily_bands(ts: pd.DataFrame, metric: str, node: Optional[str] = None, product: Optional[str] = None) -> pd.DataFrame:
+    """Median and 5-95% band over replications of a daily metric (summed over matching rows)."""
+    rows = ts[ts["metric"] == metric]
+    if node is not None:
+        rows = rows[rows["node"] == node]
+    if product is not None:
+        rows = rows[rows["product"] == product]
+    daily = rows.groupby(["variant", "replication", "date"], observed=True)["value"].sum().reset_index()
+    band = daily.groupby(["variant", "date"], observed=True)["value"].quantile([0.05, 0.5, 0.95]).unstack()
     band.columns = ["p05", "median", "p95"]
     return band.reset_index()
 
 
-def _shade_shocks(ax, results) -> None:
-    sc = results.scenario
-    last = pd.Timestamp(sc.start_date) + pd.Timedelta(days=sc.horizon)
-    for i, shock in enumerate(sc.shocks):
-        start = pd.Timestamp(sc.start_date) + pd.Timedelta(days=max(0, day_number(shock.start, sc.start_date)))
-        end = last if shock.end is None else pd.Timestamp(sc.start_date) + pd.Timedelta(days=day_number(shock.end, sc.start_date))
-        ax.axvspan(start, min(end, last), color="#8d96a3", alpha=0.15, lw=0)
-        ax.annotate(shock.label(i), xy=(start, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -12),
-                    textcoords="offset points", fontsize=8, color="#2e4057")
-
-
-def _source_line(fig, results) -> None:
-    fig.text(0.01, 0.01, f"Source: chipsim {__version__}, scenario '{results.scenario.name}', "
-             f"{results.replications} replication(s), seed {results.seed}. Line: median; band: 5-95%.",
-             fontsize=7, color="#555555")
-
-
-def shortfall_chart(results):
-    """Daily shortfall at each demand node; returns (figure, plotted table)."""
-    band = daily_band(results.timeseries, "shortfall")
-    fig, ax = plt.subplots(figsize=(10, 5.2))
-    k = results.kpis
-    worst = k.sort_values("shortfall", ascending=False).iloc[0] if len(k) else None
-    if worst is not None and worst["shortfall"] > 0:
-        title = (f"{worst['node']} loses {worst['shortfall']:,.0f} {worst['unit']} of {worst['product']} "
-                 f"({1 - worst['fill_rate']:.0%} of demand) over the run")
+def fan_chart(data, metric: str, node: Optional[str], product: Optional[str], what: str, unit: str):
+    """Daily ``metric`` per variant: median line and 5-95% band, shocks shaded."""
+    use_style()
+    band = daily_bands(data.timeseries, metric, node, product)
+    colours = variant_colours([v.id for v in data.variants])
+    totals = (data.timeseries[(data.timeseries["metric"] == metric)
+                              & ((data.timeseries["node"] == node) if node else True)
+                              & ((data.timeseries["product"] == product) if product else True)]
+              .groupby(["variant", "replication"], observed=True)["value"].sum()
+              .groupby(level=0, observed=True).mean())
+    fig, ax = plt.subplots()
+    for v in data.variants:
+        grp = band[band["variant"] == v.id]
+        ax.plot(grp["date"], grp["median"], color=colours[v.id], lw=1.8, label=_label(data, v.id))
+        ax.fill_between(grp["date"], grp["p05"], grp["p95"], color=colours[v.id], alpha=0.15, lw=0)
+    _shade(ax, data)
+    base_total = float(totals.get(data.base.id, 0.0))
+    where = f"{node}: " if node else ""
+    if len(data.variants) > 1:
+        best = min(totals.index, key=lambda v: totals[v]) if "short" in metric else max(totals.index, key=lambda v: totals[v])
+        title = (f"{where}{what} totals {_fmt(base_total)} {unit} in the base case; "
+                 f"with '{_short(_label(data, best))}' it is {_fmt(float(totals[best]))} {unit}")
     else:
-        title = "No demand node falls short in this scenario"
-    for i, ((node, product), grp) in enumerate(band.groupby(["node", "product"], observed=True)):
-        color = PALETTE[i % len(PALETTE)]
-        ax.plot(grp["date"], grp["median"], color=color, lw=1.8, label=f"{node} ({product})")
-        ax.fill_between(grp["date"], grp["p05"], grp["p95"], color=color, alpha=0.18, lw=0)
-    _shade_shocks(ax, results)
-    units = sorted(set(k["unit"])) if len(k) else []
-    ax.set_ylabel(f"shortfall per day ({', '.join(u for u in units if u) or 'units'})")
-    ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
-    ax.grid(axis="y", alpha=0.3)
-    ax.spines[["top", "right"]].set_visible(False)
-    if len(band):
-        ax.legend(frameon=False, fontsize=9, loc="upper right")
-    fig.subplots_adjust(bottom=0.14, top=0.9, left=0.08, right=0.98)
-    _source_line(fig, results)
+        title = f"{where}{what} totals {_fmt(base_total)} {unit} over the run (median and 5-95% of runs)"
+    _title(ax, title)
+    ax.set_ylabel(f"{what} per day ({unit})")
+    _dates(ax)
+    ax.legend(loc="upper right")
+    ax.set_ylim(bottom=0)
+    _finish(fig, data)
     return fig, band
 
 
-def save_run_charts(results, folder: Path) -> list[Path]:
-    """Write the run's charts (PNG, SVG) and their data (CSV) into ``folder``."""
-    written = []
-    if (results.timeseries["metric"] == "shortfall").any():
-        fig, table = shortfall_chart(results)
+def kpi_bars(data, node: str, product: str):
+    """Total shortfall and fill rate per variant at the focus row, 90% intervals of the mean."""
+    use_style()
+    unit = unit_of(data, node, product)
+    colours = variant_colours([v.id for v in data.variants])
+    rows = []
+    for v in data.variants:
+        sub = data.table[(data.table["variant"] == v.id) & (data.table["node"] == node) & (data.table["product"] == product)]
+        for metric in ("shortfall", "fill_rate"):
+            mean, low, high, n = paired_interval(sub.loc[sub["metric"] == metric, "value"].to_numpy(float))
+            rows.append({"variant": v.id, "label": v.label, "metric": metric, "mean": mean, "low": low, "high": high, "n": n})
+    table = pd.DataFrame(rows)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+    for ax, metric, title in ((axes[0], "shortfall", f"total shortfall ({unit})"), (axes[1], "fill_rate", "fill rate (%)")):
+        sub = table[table["metric"] == metric].reset_index(drop=True)
+        scale = 100.0 if metric == "fill_rate" else 1.0
+        y = np.arange(len(sub))
+        means = sub["mean"].to_numpy() * scale
+        err_low = np.nan_to_num((sub["mean"] - sub["low"]).to_numpy() * scale)
+        err_high = np.nan_to_num((sub["high"] - sub["mean"]).to_numpy() * scale)
+        ax.barh(y, means, color=[colours[v] for v in sub["variant"]], xerr=[err_low, err_high], capsize=4,
+                error_kw={"elinewidth": 1, "ecolor": "#333333"})
+        ax.set_yticks(y, [_tick(data, v) for v in sub["variant"]])
+        ax.invert_yaxis()
+        ax.set_xlabel(title)
+        ax.grid(axis="x", alpha=0.3)
+        ax.grid(axis="y", visible=False)
+    axes[1].set_yticks([])
+    short = table[table["metric"] == "shortfall"].set_index("variant")["mean"]
+    best = short.idxmin()
+    if len(data.variants) > 1:
+        title = f"{node}: '{_short(_label(data, best))}' leaves the least shortfall, {_fmt(short[best])} {unit} (bars: 90% intervals)"
+    else:
+        title = f"{node}: {_fmt(short.iloc[0])} {unit} of {product} short over the run (bar: 90% interval of the mean)"
+    _title(fig, title)
+    fig.text(0.01, 0.012, source_line(data), fontsize=7, color="#555555")
+    fig.subplots_adjust(bottom=0.18, top=0.84, left=0.22, right=0.98, wspace=0.08)
+    return fig, table
+
+
+def survive_recover(data, node: str, product: str):
+    """Days the focus row lasts after the first shock, and days to recover after it ends."""
+    use_style()
+    colours = variant_colours([v.id for v in data.variants])
+    rows = []
+    for v in data.variants:
+        sub = data.table[(data.table["variant"] == v.id) & (data.table["node"] == node) & (data.table["product"] == product)]
+        for metric in ("time_to_survive_days", "time_to_recover_days"):
+            values = sub.loc[sub["metric"] == metric, "value"].to_numpy(float)
+            finite = values[np.isfinite(values)]
+            rows.append({"variant": v.id, "metric": metric, "mean": finite.mean() if finite.size else math.nan,
+                         "p05": np.quantile(finite, 0.05) if finite.size else math.nan,
+                         "p95": np.quantile(finite, 0.95) if finite.size else math.nan,
+                         "runs_with_value": int(finite.size), "runs": int(values.size)})
+    table = pd.DataFrame(rows)
+    fig, ax = plt.subplots(figsize=(10, 4.6))
+    y = np.arange(len(data.variants))
+    for offset, metric, hatch, name in ((-0.2, "time_to_survive_days", None, "survives"), (0.2, "time_to_recover_days", "//", "recovers")):
+        sub = table[table["metric"] == metric].reset_index(drop=True)
+        means = np.nan_to_num(sub["mean"].to_numpy())
+        low = np.nan_to_num(sub["mean"] - sub["p05"])
+        high = np.nan_to_num(sub["p95"] - sub["mean"])
+        ax.barh(y + offset, means, height=0.38, color=[colours[v] for v in sub["variant"]], hatch=hatch,
+                alpha=1.0 if hatch is None else 0.55, xerr=[low, high], capsize=3, label=f"days until it {name}",
+                error_kw={"elinewidth": 1, "ecolor": "#333333"})
+        for yi, (m, n_val, n_all) in enumerate(zip(sub["mean"], sub["runs_with_value"], sub["runs"])):
+            if n_val < n_all:
+                text = "never short" if metric == "time_to_survive_days" and n_val == 0 else (
+                    "not recovered" if metric == "time_to_recover_days" and n_val == 0 else f"{n_val}/{n_all} runs")
+                ax.annotate(text, xy=(0 if math.isnan(m) else m, yi + offset), xytext=(4, -3), textcoords="offset points", fontsize=7.5)
+    ax.set_yticks(y, [_tick(data, v.id) for v in data.variants])
+    ax.invert_yaxis()
+    ax.set_xlabel("days (solid: from the first shock's start to the first short day; hatched: from its end to recovery)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="lower right")
+    survive = table[table["metric"] == "time_to_survive_days"].set_index("variant")["mean"]
+    base = survive.get(data.base.id, math.nan)
+    title = (f"{node} lasts {_fmt(base)} days after the first shock in the base case" if not math.isnan(base)
+             else f"{node} is never short in the base case")
+    _title(fig, title + " (whiskers: 5-95% of runs)")
+    fig.text(0.01, 0.012, source_line(data), fontsize=7, color="#555555")
+    fig.subplots_adjust(bottom=0.2, top=0.86, left=0.22, right=0.98)
+    return fig, table
+
+
+def _stages(scenario) -> dict[str, int]:
+    """Stage of each node: longest chain of lanes from a node nobody supplies."""
+    from ..network import all_lanes
+
+    suppliers: dict[str, set] = {n: set() for n in scenario.nodes}
+    for src, dst, _ in all_lanes(scenario):
+        suppliers[dst].add(src)
+    stage: dict[str, int] = {}
+
+    def depth(n: str, seen: frozenset) -> int:
+        if n in stage:
+            return stage[n]
+        ups = [u for u in suppliers[n] if u not in seen]
+        value = 0 if not ups else 1 + max(depth(u, seen | {n}) for u in ups)
+        stage[n] = value
+        return value
+
+    for n in scenario.nodes:
+        depth(n, frozenset({n}))
+    return stage
+
+
+def network_map(data, variant_id: Optional[str] = None):
+    """The chain left to right by stage, regions as bands, nodes coloured by unmet share:
+    shortfall / demand at demand nodes, lost output (1 - produced / capacity) at producers."""
+    use_style()
+    vid = variant_id or data.base.id
+    variant = next(v for v in data.variants if v.id == vid)
+    sc = variant.scenario
+    ts = data.timeseries[data.timeseries["variant"] == vid]
+    sums = ts.groupby(["node", "metric"], observed=True)["value"].sum().unstack(fill_value=0.0)
+    pain, kind = {}, {}
+    for nid, node in sc.nodes.items():
+        row = sums.loc[nid] if nid in sums.index else pd.Series(dtype=float)
+        if node.demand is not None:
+            demand = row.get("compute_demand", 0.0) or row.get("demand", 0.0)
+            short = row.get("compute_shortfall", 0.0) or row.get("shortfall", 0.0)
+            pain[nid], kind[nid] = (short / demand if demand > 0 else 0.0), "demand"
+        elif node.produces is not None:
+            cap, made = row.get("capacity", 0.0), row.get("wafers_started", 0.0) if node.fab else row.get("produced", 0.0)
+            pain[nid], kind[nid] = (max(0.0, 1.0 - made / cap) if cap > 0 else 0.0), "producer"
+        else:
+            pain[nid], kind[nid] = math.nan, "stock"
+    stage = _stages(sc)
+    regions = sorted({n.region or "other" for n in sc.nodes.values()})
+    band = {r: i for i, r in enumerate(regions)}
+    slots: dict[tuple, int] = {}
+    pos = {}
+    for nid, node in sc.nodes.items():
+        key = (stage[nid], node.region or "other")
+        k = slots.get(key, 0)
+        slots[key] = k + 1
+        pos[nid] = (stage[nid], band[node.region or "other"] + 0.3 * k - 0.25)
+    fig, ax = plt.subplots(figsize=(12, max(4.5, 0.75 * len(regions) + 2)))
+    cmap = plt.get_cmap("Reds")
+    from ..network import all_lanes
+    for src, dst, _ in all_lanes(sc):
+        (x0, y0), (x1, y1) = pos[src], pos[dst]
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "-|>", "color": "#b0b7c0", "lw": 0.8,
+                                                                   "shrinkA": 7, "shrinkB": 7}, zorder=1)
+    for r, i in band.items():
+        if i % 2 == 0:
+            ax.axhspan(i - 0.5, i + 0.5, color="#f3f4f6", zorder=0)
+    for nid, (x, y) in pos.items():
+        value = pain[nid]
+        colour = "#ffffff" if math.isnan(value) else cmap(min(1.0, value / 0.5))
+        marker = {"demand": "s", "producer": "o", "stock": "D"}[kind[nid]]
+        ax.scatter([x], [y], s=260, marker=marker, color=colour, edgecolors="#2e4057", linewidths=1.0, zorder=3)
+        ax.annotate(nid, (x, y), xytext=(10, 4), textcoords="offset points", ha="left", fontsize=7.5, zorder=4)
+    ax.set_yticks(range(len(regions)), regions)
+    ax.set_xticks(range(max(stage.values()) + 1), [f"stage {s}" for s in range(max(stage.values()) + 1)])
+    ax.set_xlim(-0.3, max(stage.values()) + 0.7)
+    ax.set_ylim(-0.6, len(regions) - 0.4)
+    ax.grid(False)
+    worst = max((n for n in pain if not math.isnan(pain[n])), key=lambda n: pain[n], default=None)
+    if worst is not None and pain[worst] > 0:
+        what = "of its demand unmet" if kind[worst] == "demand" else "of its capacity idle for want of inputs"
+        title = f"Where the pain lands: {worst} has {pain[worst]:.0%} {what}"
+    else:
+        title = "No node falls short or stands idle in this run"
+    _title(fig, f"{title} ({_short(_label(data, vid), 50)})")
+    sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 50))
+    bar = fig.colorbar(sm, ax=ax, fraction=0.025, pad=0.01)
+    bar.set_label("unmet share, % (50 or more: darkest)")
+    fig.text(0.08, 0.045, "Squares: demand nodes, shortfall / demand. Circles: producers, capacity idle for want of inputs. "
+             "Diamonds: stock-holding nodes. Arrows: lanes.", fontsize=8, color="#333333")
+    fig.text(0.01, 0.012, source_line(data), fontsize=7, color="#555555")
+    fig.subplots_adjust(bottom=0.14, top=0.88, left=0.08, right=0.93)
+    table = pd.DataFrame({"node": list(pos), "stage": [stage[n] for n in pos], "region": [sc.nodes[n].region for n in pos],
+                          "kind": [kind[n] for n in pos], "unmet_share": [pain[n] for n in pos]})
+    return fig, table
+
+
+def save_charts(data, folder: Path) -> list[Path]:
+    """Every chart of a run as PNG and SVG, with the plotted numbers as CSV."""
+    made = []
+
+    def save(name: str, fig, table: pd.DataFrame) -> None:
         for ext in ("png", "svg"):
-            path = folder / f"shortfall.{ext}"
-            fig.savefig(path, dpi=150)
-            written.append(path)
+            path = folder / f"{name}.{ext}"
+            fig.savefig(path)
+            made.append(path)
         plt.close(fig)
-        table.to_csv(folder / "shortfall.csv", index=False)
-        written.append(folder / "shortfall.csv")
-    return written
+        table.to_csv(folder / f"{name}.csv", index=False)
+        made.append(folder / f"{name}.csv")
+
+    node, product = focus_of(data)
+    if node:
+        compute = product not in data.base.scenario.products
+        metric = "compute_shortfall" if compute else "shortfall"
+        save("shortfall_fan", *fan_chart(data, metric, node, product, "shortfall", unit_of(data, node, product)))
+        save("kpi_bars", *kpi_bars(data, node, product))
+        save("survive_recover", *survive_recover(data, node, product))
+    if (data.timeseries["metric"] == "compute_delivered").any():
+        measures = sorted({d.demand.measure for v in data.variants for d in v.scenario.nodes.values()
+                           if d.demand is not None and d.demand.measure})
+        save("compute_fan", *fan_chart(data, "compute_delivered", None, None, "compute delivered", ", ".join(measures)))
+    save("network_map", *network_map(data))
+    return made
