@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+import pandas as pd
 import typer
 from rich.console import Console
 
@@ -88,8 +89,11 @@ def run(
     force: bool = typer.Option(False, "--force", help="Replace --out if it already exists."),
     search_path: List[Path] = typer.Option([], "--search-path", help="Extra folder that `extends` may read from."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    executor: str = typer.Option("processes", "--executor", help="processes (local pool, default) or dask."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786); without it a LocalCluster starts."),
+    keep: str = typer.Option("all", "--keep", help="all: every replication's daily table; summary: per-day quantiles and KPIs only (bounded memory)."),
 ) -> None:
-    """Run a scenario and write a run directory (timeseries, KPIs, resolved scenario, manifest, charts)."""
+    """Run a scenario and write a run directory (timeseries, KPIs, resolved scenario, manifest, charts, briefing)."""
     from .experiment import run as run_scenario
     from .loader import load_scenario
 
@@ -102,8 +106,10 @@ def run(
     if target.exists() and not force:
         err.print(f"{target} already exists; choose another --out or pass --force to replace it", markup=False)
         raise typer.Exit(USER_ERROR)
+    _check_size(scenario, replications, keep)
     try:
-        results = run_scenario(scenario, replications=replications, seed=seed, workers=workers, progress=not quiet)
+        results = run_scenario(scenario, replications=replications, seed=seed, workers=workers, progress=not quiet,
+                               executor=executor, scheduler=scheduler, keep=keep)
         saved = results.save(target, force=force)
     except ChipsimUserError as exc:
         err.print(str(exc), markup=False)
@@ -113,6 +119,28 @@ def run(
         raise typer.Exit(130)
     if not quiet:
         _summary(results, saved)
+
+
+WARN_BYTES = 2 * 2**30
+REFUSE_BYTES = 12 * 2**30
+
+
+def _check_size(scenario, replications: Optional[int], keep: str) -> None:
+    """Say before a keep-all run starts if its tables will not fit comfortably in memory."""
+    from .experiment import estimated_bytes
+    from .network import build_network
+
+    if keep != "all":
+        return
+    reps = replications or scenario.replications
+    need = estimated_bytes(build_network(scenario), reps)
+    if need > REFUSE_BYTES:
+        err.print(f"keeping every replication would need about {need / 2**30:.0f} GB of memory; "
+                  "rerun with --keep summary (per-day quantiles and KPIs) or fewer replications", markup=False)
+        raise typer.Exit(USER_ERROR)
+    if need > WARN_BYTES:
+        err.print(f"note: this run keeps every replication, about {need / 2**30:.1f} GB in memory and "
+                  f"{need / 10 / 2**30:.1f} GB on disk; --keep summary keeps quantiles and KPIs only", markup=False)
 
 
 def _summary(results, saved: Path) -> None:
@@ -150,6 +178,8 @@ def compare(
     focus: Optional[str] = typer.Option(None, "--focus", help="Demand node (NODE or NODE:PRODUCT) to rank on (default: the one the base serves worst)."),
     search_path: List[Path] = typer.Option([], "--search-path", help="Extra folder that `extends` may read from."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    executor: str = typer.Option("processes", "--executor", help="processes (local pool, default) or dask."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address; without it a LocalCluster starts."),
 ) -> None:
     """Run a base and its options on common random numbers; paired differences, ranking, charts and briefing."""
     from .compare import compare as run_compare
@@ -173,7 +203,8 @@ def compare(
         raise typer.Exit(USER_ERROR)
     try:
         comparison = run_compare(files, replications=replications, seed=seed, workers=workers, progress=not quiet,
-                                 rank_by=rank_by, focus=focus, search_paths=search_path)
+                                 rank_by=rank_by, focus=focus, search_paths=search_path, executor=executor,
+                                 scheduler=scheduler)
         saved = comparison.save(target, force=force)
     except ChipsimUserError as exc:
         err.print(str(exc), markup=False)
@@ -214,6 +245,82 @@ def _compare_summary(comparison, saved: Path) -> None:
     for note in comparison.notes:
         out.print(f"[yellow]{note}[/yellow]")
     out.print(f"Results, charts and briefing in [bold]{saved}[/bold] (open briefing.html)")
+
+
+@app.command()
+def sweep(
+    file: Path = typer.Argument(..., help="Scenario file."),
+    vary: List[str] = typer.Option(..., "--vary", help="PATH=LOW:HIGH, e.g. shocks.0.leakage=0:0.2 (repeatable)."),
+    samples: int = typer.Option(20, "--samples", min=2, help="Latin hypercube points, or grid levels per lever."),
+    design: str = typer.Option("lhs", "--design", help="lhs (Latin hypercube) or grid (full factorial)."),
+    replications: Optional[int] = typer.Option(None, "--replications", "-n", min=1, help="Replications per sample (default: the scenario's)."),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Seed shared by every sample (common random numbers)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Processes to run replications in."),
+    focus: Optional[str] = typer.Option(None, "--focus", help="Demand node (NODE or NODE:PRODUCT) for the tornado chart."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Directory to create (default: runs/sweep-<scenario>-<time>)."),
+    force: bool = typer.Option(False, "--force", help="Replace --out if it already exists."),
+    search_path: List[Path] = typer.Option([], "--search-path", help="Extra folder that `extends` may read from."),
+) -> None:
+    """Vary shock and policy parameters over a design; write inputs and KPIs and a tornado chart."""
+    from rich.progress import Progress
+
+    from .loader import load_scenario
+    from .reporting.rundir import write_atomically
+    from .results import build_manifest
+    from .sweep import parse_vary, sensitivity, sweep as run_sweep, tornado_chart
+
+    try:
+        scenario = load_scenario(file, search_paths=search_path)
+    except ScenarioError as exc:
+        _fail_scenario(exc)
+        raise typer.Exit(USER_ERROR)
+    target = out_dir or _default_out(Path(f"sweep-{file.stem}.yaml"))
+    try:
+        levers = [parse_vary(v) for v in vary]
+        total = samples if design == "lhs" else samples ** len(levers)
+        if total > 5000:
+            raise ChipsimUserError(f"{total} samples is too many for one sweep; lower --samples (a grid has samples^levers points)")
+        if target.exists() and not force:
+            raise ChipsimUserError(f"{target} already exists; choose another --out or pass --force to replace it")
+        with Progress(console=err) as bar:
+            task = bar.add_task("Sampling", total=total)
+            table = run_sweep(scenario, levers, samples, design, replications, seed, workers, lambda k: bar.advance(task, k))
+        kpi_rows = table[table["metric"] == "fill_rate"].groupby(["node", "product"], sort=False)["value"].mean()
+        if focus:
+            node, _, product = focus.partition(":")
+            product = product or next((p for n, p in kpi_rows.index if n == node), "")
+        else:
+            node, product = kpi_rows.idxmin() if len(kpi_rows) else ("", "")
+        sens = sensitivity(table, levers, node, product) if node else pd.DataFrame()
+
+        def write(folder: Path) -> None:
+            table.to_csv(folder / "sweep.csv", index=False)
+            sens.to_csv(folder / "sensitivity.csv", index=False)
+            manifest = build_manifest(scenario, seed if seed is not None else scenario.seed,
+                                      replications or scenario.replications, workers, 0.0)
+            manifest.update({"kind": "sweep", "design": design, "samples": total,
+                             "levers": [{"path": lv.path, "low": lv.low, "high": lv.high} for lv in levers]})
+            (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+            if len(sens):
+                units = {pid: p.unit for pid, p in scenario.products.items()}
+                source = f"Source: chipsim {__version__}; {file.name}; {total} samples ({design}), seed {manifest['seed']}."
+                fig = tornado_chart(sens, node, units.get(product, product), "shortfall", source)
+                (folder / "charts").mkdir()
+                for ext in ("png", "svg"):
+                    fig.savefig(folder / "charts" / f"tornado.{ext}")
+                sens.to_csv(folder / "charts" / "tornado.csv", index=False)
+
+        saved = write_atomically(target, force, write)
+    except ChipsimUserError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(USER_ERROR)
+    except KeyboardInterrupt:
+        err.print("interrupted; no sweep directory was written")
+        raise typer.Exit(130)
+    if len(sens):
+        out.print(f"Most influential on shortfall at {node}: " + ", ".join(
+            f"{r['lever']} ({r['effect']:+,.4g})" for _, r in sens.head(5).iterrows()))
+    out.print(f"Inputs and KPIs in [bold]{saved / 'sweep.csv'}[/bold]; tornado chart in {saved / 'charts'}")
 
 
 @app.command()

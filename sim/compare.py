@@ -193,7 +193,8 @@ class Comparison:
 
 def compare(scenarios: Sequence[Union[Scenario, str, os.PathLike]], replications: Optional[int] = None,
             seed: Optional[int] = None, workers: int = 1, progress: bool = False,
-            rank_by: str = "shortfall", focus: Optional[str] = None, search_paths: Sequence = ()) -> Comparison:
+            rank_by: str = "shortfall", focus: Optional[str] = None, search_paths: Sequence = (),
+            executor: str = "processes", scheduler: Optional[str] = None) -> Comparison:
     """Run the base (first) and each option on the same seed and replications; compare.
 
     ``focus`` is ``NODE`` or ``NODE:PRODUCT`` for the ranking (default: the demand row the
@@ -215,7 +216,8 @@ def compare(scenarios: Sequence[Union[Scenario, str, os.PathLike]], replications
                                f"(found horizons {sorted(horizons)} and start dates {sorted(map(str, starts))})")
     variants = []
     for vid, sc in zip(ids, loaded):
-        variants.append(Variant(vid, run_scenario(sc, replications=reps, seed=seed, workers=workers, progress=progress)))
+        variants.append(Variant(vid, run_scenario(sc, replications=reps, seed=seed, workers=workers, progress=progress,
+                                                  executor=executor, scheduler=scheduler)))
     table = pd.concat([outcomes(v.results.timeseries, v.results.scenario).assign(variant=v.id) for v in variants],
                       ignore_index=True)
     base = variants[0].id

@@ -68,6 +68,8 @@ class Results:
     replications: int
     shock_window: ShockWindow
     manifest: dict = field(default_factory=dict)
+    keep: str = "all"
+    per_replication: Optional[pd.DataFrame] = None  # outcomes per replication (summary mode keeps them)
 
     @classmethod
     def from_cube(cls, net: Network, cube: np.ndarray, seed: int, manifest: dict) -> "Results":
@@ -76,6 +78,21 @@ class Results:
         window = earliest_window(_shock_windows(sc))
         units = {pid: p.unit for pid, p in sc.products.items()}
         return cls(sc, ts, kpi_table(ts, window, units), seed, cube.shape[0], window, manifest)
+
+    @classmethod
+    def from_summary(cls, net: Network, summary: pd.DataFrame, per_rep: pd.DataFrame, seed: int,
+                     replications: int, manifest: dict) -> "Results":
+        """Results of a ``keep="summary"`` run: ``timeseries`` holds, per day and series,
+        the mean and 5/50/95% quantiles over replications (a ``stat`` column instead of
+        ``replication``); the KPIs come from every replication."""
+        from .metrics import summarise
+
+        sc = net.scenario
+        window = earliest_window(_shock_windows(sc))
+        kpi_rows = per_rep[per_rep["metric"].isin(["demand", "delivered", "shortfall", "fill_rate",
+                                                   "time_to_survive_days", "time_to_recover_days"])]
+        return cls(sc, summary, summarise(kpi_rows), seed, replications, window, manifest, keep="summary",
+                   per_replication=per_rep)
 
     def save(self, out: str | os.PathLike, force: bool = False, report: bool = True) -> Path:
         """Write the run directory atomically (a temporary folder beside ``out``, then a

@@ -128,13 +128,28 @@ def _fmt(x: float) -> str:
 
 # --- the charts ---------------------------------------------------------------------------
 
+def _means(ts: pd.DataFrame) -> pd.DataFrame:
+    """Daily values to total over: each replication's, or the mean of a summary run."""
+    if "stat" in ts.columns:
+        return ts[ts["stat"] == "mean"].assign(replication=0)
+    return ts
+
+
 def daily_bands(ts: pd.DataFrame, metric: str, node: Optional[str] = None, product: Optional[str] = None) -> pd.DataFrame:
-    """Median and 5-95% band over replications of a daily metric (summed over matching rows)."""
+    """Median and 5-95% band over replications of a daily metric (summed over matching rows).
+
+    From a summary run the stored quantiles are used (summed over rows when several
+    match, which approximates the quantiles of the sum)."""
     rows = ts[ts["metric"] == metric]
     if node is not None:
         rows = rows[rows["node"] == node]
     if product is not None:
         rows = rows[rows["product"] == product]
+    if "stat" in rows.columns:
+        band = (rows[rows["stat"] != "mean"].groupby(["variant", "date", "stat"], observed=True)["value"].sum()
+                .unstack("stat"))
+        band = band.rename(columns={"p50": "median"})[["p05", "median", "p95"]]
+        return band.reset_index()
     daily = rows.groupby(["variant", "replication", "date"], observed=True)["value"].sum().reset_index()
     band = daily.groupby(["variant", "date"], observed=True)["value"].quantile([0.05, 0.5, 0.95]).unstack()
     band.columns = ["p05", "median", "p95"]
@@ -146,9 +161,10 @@ def fan_chart(data, metric: str, node: Optional[str], product: Optional[str], wh
     use_style()
     band = daily_bands(data.timeseries, metric, node, product)
     colours = variant_colours([v.id for v in data.variants])
-    totals = (data.timeseries[(data.timeseries["metric"] == metric)
-                              & ((data.timeseries["node"] == node) if node else True)
-                              & ((data.timeseries["product"] == product) if product else True)]
+    per_rep = _means(data.timeseries)
+    totals = (per_rep[(per_rep["metric"] == metric)
+                      & ((per_rep["node"] == node) if node else True)
+                      & ((per_rep["product"] == product) if product else True)]
               .groupby(["variant", "replication"], observed=True)["value"].sum()
               .groupby(level=0, observed=True).mean())
     fig, ax = plt.subplots()
@@ -289,7 +305,7 @@ def network_map(data, variant_id: Optional[str] = None):
     vid = variant_id or data.base.id
     variant = next(v for v in data.variants if v.id == vid)
     sc = variant.scenario
-    ts = data.timeseries[data.timeseries["variant"] == vid]
+    ts = _means(data.timeseries[data.timeseries["variant"] == vid])
     sums = ts.groupby(["node", "metric"], observed=True)["value"].sum().unstack(fill_value=0.0)
     pain, kind = {}, {}
     for nid, node in sc.nodes.items():

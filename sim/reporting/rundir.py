@@ -96,7 +96,10 @@ def run_data_from_results(results) -> RunData:
     inputs = results.manifest.get("inputs", [])
     vid = Path(inputs[0]["path"]).stem if inputs else "scenario"
     ts = results.timeseries.assign(variant=pd.Categorical([vid] * len(results.timeseries), categories=[vid]))
-    table = outcomes(ts, results.scenario).assign(variant=vid)
+    if results.per_replication is not None:  # summary mode: the daily table no longer has replications
+        table = results.per_replication.assign(variant=vid)
+    else:
+        table = outcomes(ts, results.scenario).assign(variant=vid)
     return RunData("run", [VariantData(vid, results.scenario.name, results.scenario, inputs)], ts, table,
                    pd.DataFrame(), pd.DataFrame(), [], None, "shortfall", results.manifest)
 
@@ -183,8 +186,13 @@ def load_run(folder: Path) -> RunData:
     ts["variant"] = pd.Categorical(ts["variant"], categories=ids)
     for col in ("node", "product", "metric"):
         ts[col] = ts[col].astype("category")
-    table = pd.concat([outcomes(ts[ts["variant"] == v.id], v.scenario).assign(variant=v.id) for v in variants],
-                      ignore_index=True)
+    if manifest.get("keep") == "summary":
+        table = pd.read_csv(folder / "per_replication.csv")
+        if "variant" not in table.columns:
+            table = table.assign(variant=ids[0])
+    else:
+        table = pd.concat([outcomes(ts[ts["variant"] == v.id], v.scenario).assign(variant=v.id) for v in variants],
+                          ignore_index=True)
     kind = manifest.get("kind", "run")
     diffs, ranked, notes, focus = pd.DataFrame(), pd.DataFrame(), [], None
     rank_by = manifest.get("rank_by", "shortfall")
