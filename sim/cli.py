@@ -156,7 +156,12 @@ def _summary(results, saved: Path) -> None:
     def fmt(x: float, pct: bool = False) -> str:
         if x != x:  # NaN
             return "-"
-        return f"{x:.1%}" if pct else f"{x:,.0f}"
+        if pct:
+            return f"{x:.1%}"
+        for scale, suffix in ((1e12, " T"), (1e9, " G"), (1e6, " M")):
+            if abs(x) >= scale:
+                return f"{x / scale:,.1f}{suffix}"
+        return f"{x:,.0f}"
 
     for _, row in results.kpis.iterrows():
         table.add_row(f"{row['node']}\n[dim]{row['product']} ({row['unit']})[/dim]", fmt(row["demand"]), fmt(row["shortfall"]),

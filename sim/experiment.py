@@ -6,7 +6,7 @@ which order, and a policy variant sees the same draws as its base.
 
 Executors yield ``(replication, daily values)`` as they finish; a sink keeps them:
 ``keep="all"`` holds every replication (the tidy ``timeseries``); ``keep="summary"``
-streams them to a memory map on disk and keeps only per-day mean and 5/50/95%
+streams them to files on disk and keeps only per-day mean and 5/50/95%
 quantiles plus every replication's KPIs, so memory stays bounded for thousands of runs.
 """
 from __future__ import annotations
@@ -18,7 +18,9 @@ import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import itertools
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
+from concurrent.futures import wait as futures_wait
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence, Union
 
@@ -62,14 +64,33 @@ def iter_replications(net: Network, seed: int, replications: int, workers: int =
         return
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
-        futures = [pool.submit(_run_chunk, net.scenario, seed, chunk) for chunk in _chunks(reps, workers)]
-        for future in as_completed(futures):
-            yield future.result()
+        yield from _bounded(lambda chunk: pool.submit(_run_chunk, net.scenario, seed, chunk),
+                            _chunks(reps, workers), 2 * workers,
+                            lambda pending: futures_wait(pending, return_when=FIRST_COMPLETED))
+
+
+def _bounded(submit, chunks: list, in_flight: int, wait_first) -> Iterator:
+    """Results of ``submit(chunk)`` as they finish, with at most ``in_flight`` chunks
+    submitted and unread, so finished replications are not all held in memory at once."""
+    todo = iter(chunks)
+    pending = set()
+    for chunk in itertools.islice(todo, in_flight):
+        pending.add(submit(chunk))
+    while pending:
+        done, pending = wait_first(pending)
+        for future in done:
+            result = future.result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.add(submit(nxt))
+            yield result
+        del done
 
 
 def _dask_batches(scenario: Scenario, seed: int, reps: list[int], workers: int, scheduler: Optional[str]):
     try:
-        from distributed import Client, LocalCluster, as_completed as dask_completed
+        from distributed import Client, LocalCluster
+        from distributed import wait as distributed_wait
     except ImportError:
         raise ChipsimUserError("the dask executor needs dask.distributed: pip install 'chipsim[dask]'") from None
     cluster = None
@@ -85,9 +106,13 @@ def _dask_batches(scenario: Scenario, seed: int, reps: list[int], workers: int, 
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
         remote = client.scatter(scenario, broadcast=True)
-        futures = [client.submit(_run_chunk, remote, seed, chunk, pure=False) for chunk in _chunks(reps, n_workers)]
-        for future in dask_completed(futures):
-            yield future.result()
+
+        def wait_dask(pending):
+            result = distributed_wait(list(pending), return_when="FIRST_COMPLETED")
+            return set(result.done), set(result.not_done)
+
+        yield from _bounded(lambda chunk: client.submit(_run_chunk, remote, seed, chunk, pure=False),
+                            _chunks(reps, n_workers), 2 * n_workers, wait_dask)
     finally:
         client.close()
         if cluster is not None:
@@ -105,31 +130,77 @@ class _CubeSink:
 
 
 class _SummarySink:
-    """Streams replications to a memory map on disk; reduces at the end."""
+    """Streams replications to disk, a file per block of series, with plain writes (no
+    memory map, so resident memory stays small); per-replication KPIs are computed from
+    small buffered chunks as replications arrive; quantiles are taken block by block."""
+
+    BLOCK = 16    # series per file: the largest read is replications x horizon x 16 values
+    CHUNK = 50    # replications buffered before their KPIs are computed
 
     def __init__(self, net: Network, replications: int, folder: Optional[Path] = None):
         self.net = net
+        self.reps = replications
         self.dir = Path(tempfile.mkdtemp(prefix="chipsim-reps-", dir=folder))
-        shape = (replications, net.horizon, len(net.series))
-        # float64 on disk so KPIs match a keep-all run exactly; memory use stays small
-        self.map = np.lib.format.open_memmap(self.dir / "cube.npy", mode="w+", dtype=np.float64, shape=shape)
+        self.n_series = len(net.series)
+        self.blocks = [(start, min(start + self.BLOCK, self.n_series)) for start in range(0, self.n_series, self.BLOCK)]
+        self.files = [open(self.dir / f"block{k}.bin", "w+b") for k in range(len(self.blocks))]
+        wanted = {"demand", "delivered", "shortfall", "compute_demand", "compute_delivered", "compute_shortfall",
+                  "cost", "energy_mwh"}
+        demand_nodes = {net.slots[d.slot][0] for d in net.demands}
+        self.kpi_cols = [i for i, (slot, m) in enumerate(net.series) if m in wanted and net.slots[slot][0] in demand_nodes]
+        self.kpi_net = Network(net.scenario, net.slots, net.slot_of, net.lanes, net.producers, net.demands,
+                               net.order_lines, [net.series[i] for i in self.kpi_cols])
+        self.buffer: list[tuple[int, np.ndarray]] = []
+        self.kpi_frames: list[pd.DataFrame] = []
 
     def add(self, r: int, values: np.ndarray) -> None:
-        self.map[r] = values
+        horizon = values.shape[0]
+        for (start, stop), handle in zip(self.blocks, self.files):
+            part = np.ascontiguousarray(values[:, start:stop], dtype=np.float64)
+            handle.seek(r * horizon * (stop - start) * 8)
+            handle.write(part.tobytes())
+        self.buffer.append((r, values[:, self.kpi_cols].copy()))
+        if len(self.buffer) >= self.CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        from .compare import outcomes
+
+        if not self.buffer:
+            return
+        reps = [r for r, _ in self.buffer]
+        cube = np.stack([v for _, v in self.buffer])
+        self.kpi_frames.append(outcomes(tidy_timeseries(self.kpi_net, cube, reps), self.net.scenario))
+        self.buffer = []
+
+    def kpis(self) -> pd.DataFrame:
+        self._flush()
+        if not self.kpi_frames:
+            return pd.DataFrame()
+        return pd.concat(self.kpi_frames, ignore_index=True).sort_values(["node", "product", "metric", "replication"],
+                                                                          ignore_index=True)
+
+    def summary(self) -> pd.DataFrame:
+        horizon = self.net.horizon
+        stats = np.empty((4, horizon, self.n_series))
+        for (start, stop), handle in zip(self.blocks, self.files):
+            handle.flush()
+            handle.seek(0)
+            block = np.fromfile(handle, dtype=np.float64).reshape(self.reps, horizon, stop - start)
+            stats[0, :, start:stop] = block.mean(axis=0)
+            stats[1:, :, start:stop] = np.quantile(block, [0.05, 0.5, 0.95], axis=0)
+            del block
+        return summary_frame(self.net, stats)
 
     def close(self) -> None:
-        del self.map
+        for handle in self.files:
+            handle.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def summary_table(net: Network, cube: np.ndarray, block: int = 32) -> pd.DataFrame:
-    """Per day and series: mean and 5/50/95% quantiles over replications, long (stat column)."""
-    horizon, n_series = cube.shape[1], cube.shape[2]
-    stats = np.empty((4, horizon, n_series))
-    for start in range(0, n_series, block):
-        chunk = np.asarray(cube[:, :, start:start + block], dtype=np.float64)
-        stats[0, :, start:start + block] = chunk.mean(axis=0)
-        stats[1:, :, start:start + block] = np.quantile(chunk, [0.05, 0.5, 0.95], axis=0)
+def summary_frame(net: Network, stats: np.ndarray) -> pd.DataFrame:
+    """Long table of per-day statistics: stats has shape (4, horizon, series) for mean,
+    p05, p50 and p95."""
     frames = []
     for k, stat in enumerate(("mean", "p05", "p50", "p95")):
         frame = tidy_timeseries(net, stats[k][None, :, :], [0]).drop(columns="replication")
@@ -139,24 +210,6 @@ def summary_table(net: Network, cube: np.ndarray, block: int = 32) -> pd.DataFra
     for col in ("node", "product", "metric"):
         out[col] = out[col].astype("category")
     return out[["day", "date", "node", "product", "metric", "stat", "value"]]
-
-
-def replication_kpis(net: Network, cube: np.ndarray, chunk: int = 50) -> pd.DataFrame:
-    """Per-replication outcomes (as ``sim.compare.outcomes``), read a chunk of replications at a time."""
-    from .compare import outcomes
-
-    wanted = {"demand", "delivered", "shortfall", "compute_demand", "compute_delivered", "compute_shortfall",
-              "cost", "energy_mwh"}
-    demand_nodes = {net.slots[d.slot][0] for d in net.demands}
-    cols = [i for i, (s, m) in enumerate(net.series) if m in wanted and net.slots[s][0] in demand_nodes]
-    sub_net = Network(net.scenario, net.slots, net.slot_of, net.lanes, net.producers, net.demands,
-                      net.order_lines, [net.series[i] for i in cols])
-    frames = []
-    for start in range(0, cube.shape[0], chunk):
-        part = np.asarray(cube[start:start + chunk][:, :, cols], dtype=np.float64)
-        ts = tidy_timeseries(sub_net, part, range(start, start + part.shape[0]))
-        frames.append(outcomes(ts, net.scenario))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def estimated_bytes(net: Network, replications: int) -> int:
@@ -219,7 +272,7 @@ def run(scenario: Union[Scenario, str, os.PathLike], replications: Optional[int]
         manifest.update({"executor": executor if workers > 1 or executor == "dask" else "serial", "keep": keep})
         if keep == "all":
             return Results.from_cube(net, sink.cube, seed, manifest)
-        return Results.from_summary(net, summary_table(net, sink.map), replication_kpis(net, sink.map), seed, reps, manifest)
+        return Results.from_summary(net, sink.summary(), sink.kpis(), seed, reps, manifest)
     finally:
         if isinstance(sink, _SummarySink):
             sink.close()

@@ -235,7 +235,7 @@ Selector = Annotated[
             {"type": "string"},
             {"type": "array", "items": {"type": "string"}},
             {"type": "object", "properties": {"region": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}}, "required": ["region"], "additionalProperties": False},
-            {"type": "object", "properties": {"entity": {"type": "string"}, "affiliates": {"type": "number", "minimum": 0, "maximum": 1}}, "required": ["entity"], "additionalProperties": False},
+            {"type": "object", "properties": {"entity": {"type": "string"}, "affiliates": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}}, "required": ["entity"], "additionalProperties": False},
         ],
         "description": "A node id, a list of node ids, {region: CN} or {entity: NAME, affiliates: 0.5}.",
     }),

@@ -38,8 +38,9 @@ class StockpileSpec(_AtNode):
     ``stockpile`` metric) but are not used for production, demand or shipments until a
     ``stockpile_release`` frees them. The node's normal ordering refills what the
     stockpile takes, so the purchases appear in ``cost`` as they arrive. Filling skips the
-    days on which a release of the same node and product frees units, so the two never
-    fight. ``end`` stops the filling; units already held stay in reserve (and keep their
+    days on which a release of the same node and product is due (it is active and its
+    cover condition, if any, holds), even if the stockpile is empty, so the two never
+    fight and an emptied stockpile does not refill during the shortage that emptied it. ``end`` stops the filling; units already held stay in reserve (and keep their
     holding cost) until a release frees them.
     """
 
@@ -95,7 +96,7 @@ class StockpileReleaseSpec(_AtNode):
         problems = super().check(scenario)
         node = scenario.nodes.get(self.node)
         if node is not None and self.when_cover_below is not None:
-            uses = set(node.consumes) | ({node.demand.product} if node.demand else set())
+            uses = set(node.consumes) | (set(node.demand.products) if node.demand else set())
             if self.product not in uses:
                 problems.append((("when_cover_below",), f"'{self.node}' neither consumes nor has demand for '{self.product}', so its cover is undefined"))
         return problems
@@ -117,6 +118,8 @@ class StockpileRelease(Effect):
             use = world.daily_use(self.slot, day)
             if use <= 0 or world.free_stock(self.slot) >= self.threshold * use:
                 return
+        # the release is due today: the stockpile must not refill from scarce stock, even
+        # once it is empty
         world.releasing_on[self.slot] = day
         world.release(self.slot, self.rate)
 
@@ -141,7 +144,9 @@ class CapacityExpansionSpec(PolicySpec):
 
     def build(self, ctx, index):
         added = ctx.draw(self.capacity, f"policies.{index}.capacity", 0.0)
-        return [CapacityExpansion(self.label(index), self.intervals(ctx), self.node, added, self.build_days, self.ramp_days)]
+        # a build, not a rule: its own start and end, whatever `suspended` says
+        span = [(ctx.day(self.start), ctx.end_day(self.end))]
+        return [CapacityExpansion(self.label(index), span, self.node, added, self.build_days, self.ramp_days)]
 
 
 class CapacityExpansion(Effect):

@@ -195,6 +195,10 @@ class Node(StrictModel):
             raise ValueError("a fab needs `produces:` (the die it makes) and `capacity:` in wafer starts per day")
         if self.equipment and self.produces is None:
             raise ValueError("equipment gates production capacity; the node produces nothing")
+        if (self.demand is not None and self.demand.measure and self.reorder is not None
+                and isinstance(self.reorder.level, dict) and set(self.reorder.level) & set(self.demand.products)):
+            raise ValueError(f"compute demand orders in {self.demand.measure}: give reorder.level as one number in "
+                             f"{self.demand.measure} (or use days_of_cover), not per product")
         return self
 
 

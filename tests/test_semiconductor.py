@@ -210,3 +210,54 @@ def test_compute_demand_orders_substitutes_through_lanes():
     res = run(sc)
     assert series(res, "us", "shipped").loc[0] == pytest.approx(50)
     assert series(res, "cn", "shipped").loc[0] == pytest.approx(100)
+
+
+def test_a_fab_cut_off_from_spares_buys_new_tools_if_it_can():
+    # Service ban on spares from day 0, but new scanners still come by lane (5 days). With
+    # no spares to repair them, failed tools leave the position, so the fab re-orders one a
+    # day (100 x 1% failures) and capacity stays near 100 instead of eroding to 100 x 0.99^t.
+    sc = tool_scenario(spares=True, spares_stock=0, spares_lane=True,
+                       shocks=[{"type": "service_ban", "start": 0, "equipment": "scanner", "to": "fab"}])
+    doc = sc.to_document()
+    doc["nodes"]["vendor"]["inventory"]["scanner"] = 1000
+    doc["nodes"]["fab"]["reorder"] = {"level": {"spare": 20, "scanner": 0}}
+    doc["lanes"].append({"from": "vendor", "to": "fab", "product": "scanner", "lead_time": 5})
+    res = run(sim.Scenario.model_validate(doc))
+    assert series(res, "vendor", "shipped", "scanner").sum() > 40
+    assert series(res, "fab", "capacity").loc[59] > 90 > 100 * 0.99 ** 59
+
+
+def test_tools_for_an_expansion_are_bought_one_lead_time_ahead():
+    # +100 wafers/day decided on day 0, online on day 30 (build_days). The tools (lead time
+    # 10) are ordered when the requirement is one lead time away, on day 20, and arrive on
+    # day 30: capacity is 200 from day 30 on.
+    sc = scenario(horizon=40, products={"die": {}, "tool": {"kind": "equipment"}},
+                  nodes={"maker": {"region": "NL", "inventory": {"tool": 100}},
+                         "fab": {"produces": "die", "capacity": 100, "stochastic": False,
+                                 "equipment": {"tool": {"required": 10, "installed": 10}},
+                                 "reorder": {"level": {"tool": 0}}}},
+                  lanes=[{"from": "maker", "to": "fab", "product": "tool", "lead_time": 10}],
+                  policies=[{"type": "capacity_expansion", "node": "fab", "capacity": 100, "build_days": 30}])
+    res = run(sc)
+    shipped = series(res, "maker", "shipped")
+    assert shipped.loc[:19].sum() == 0 and shipped.loc[20] == pytest.approx(10)
+    assert series(res, "fab", "capacity").loc[30] == pytest.approx(200)
+
+
+def test_compute_position_counts_substitutes_held_only_in_stock():
+    # The data centre holds a million chips of b (no lane) and buys a by lane. Its position
+    # (5e7 TFLOPS) is far above a 10-day level of 10,000 TFLOPS: it orders nothing.
+    sc = scenario(horizon=3, products={"a": {"tflops": 100}, "b": {"tflops": 50}},
+                  nodes={"us": {"region": "US", "inventory": {"a": 1e6}},
+                         "dc": {"inventory": {"b": 1e6},
+                                "demand": {"product": ["a", "b"], "measure": "tflops", "rate": 1000},
+                                "reorder": {"days_of_cover": 10}}},
+                  lanes=[{"from": "us", "to": "dc", "product": "a", "lead_time": 2}])
+    assert series(run(sc), "us", "shipped").sum() == 0
+
+
+def test_compute_level_per_product_is_rejected():
+    with pytest.raises(Exception, match="one number in tflops"):
+        scenario(horizon=3, products={"a": {"tflops": 100}},
+                 nodes={"dc": {"demand": {"product": ["a"], "measure": "tflops", "rate": 1},
+                               "reorder": {"level": {"a": 5}}}})

@@ -82,7 +82,7 @@ class Tool:
     """A producer's stock of one kind of equipment in service."""
 
     __slots__ = ("node", "product", "slot", "spares", "installed", "failed", "attrition", "install_days",
-                 "random", "required", "blocked", "_binomial", "producer")
+                 "random", "required", "blocked", "_binomial", "producer", "lookahead")
 
     def __init__(self, node, eq, producer, required_path, rng):
         self.node, self.product, self.producer = node, eq.product, producer
@@ -95,6 +95,7 @@ class Tool:
         self.required = required_path          # tools needed by day (grows with expansions)
         self.blocked = False                   # on-site repairs forbidden (service ban)
         self._binomial = rng.binomial
+        self.lookahead = self.install_days     # days ahead the node buys tools for (plus lead time)
 
     def failures(self) -> float:
         """Tools failing today: binomial draws, or the expected value."""
@@ -144,10 +145,11 @@ class ComputeGroup:
     """A compute demand node's orders: one gap in measure units, split equally over the
     substitutes it buys through lanes (in chips of each)."""
 
-    __slots__ = ("measure_slot", "lines", "level", "cover", "path")
+    __slots__ = ("measure_slot", "lines", "level", "cover", "path", "held")
 
-    def __init__(self, measure_slot, lines, level, cover, path):
+    def __init__(self, measure_slot, lines, level, cover, path, held):
         self.measure_slot, self.lines, self.level, self.cover, self.path = measure_slot, lines, level, cover, path
+        self.held = held  # (slot, value) of every substitute, bought by lane or only held in stock
 
 
 @dataclass
@@ -278,6 +280,9 @@ class World:
             for eq in p.equipment:
                 rng = self.streams.get(f"attrition:{p.node}:{eq.product}")
                 tool = Tool(p.node, eq, k, (eq.required * scale).tolist(), rng)
+                leads = [l.lead_time.mean_value() if hasattr(l.lead_time, "mean_value") else float(l.lead_time)
+                         for l in self.net.lanes if l.dst_slot == eq.slot]
+                tool.lookahead = eq.install_days + int(round(max(leads, default=0.0)))
                 tools.append(tool)
                 if self.inv[eq.slot] > 0:  # tools in stock on day 0 count as arrived then
                     self.installs.setdefault(eq.install_days, []).append((tool, self.inv[eq.slot]))
@@ -323,7 +328,10 @@ class World:
                 grouped.setdefault(line.node, (dem.slot, line.level, line.cover, path, []))[4].append(state)
             else:
                 lines.append(OrderLineState(line.slot, line.level, line.cover, path, path is None, base, tool))
-        groups = [ComputeGroup(m, members, level, cover, path) for m, level, cover, path, members in grouped.values()]
+        groups = []
+        for node, (m, level, cover, path, members) in grouped.items():
+            dem = self.net.demands[self.demand_of[node]]
+            groups.append(ComputeGroup(m, members, level, cover, path, [(s.slot, s.value) for s in dem.substitutes]))
         return lines, groups
 
     # --- hooks used by effects while running ----------------------------------------------
@@ -533,11 +541,14 @@ class World:
             # 3a. equipment: install new tools, repair failed ones from spares, gate capacity
             if tools:
                 for tool, q in installs.pop(d, ()):
-                    q = min(q, inv[tool.slot] - locked[tool.slot])
-                    if q > 0.0:
-                        inv[tool.slot] -= q
-                        consumed[tool.slot] += q
-                        tool.installed += q
+                    free = inv[tool.slot] - locked[tool.slot]
+                    now = q if q < free else max(free, 0.0)
+                    if now > 0.0:
+                        inv[tool.slot] -= now
+                        consumed[tool.slot] += now
+                        tool.installed += now
+                    if q - now > EPS and d + 1 < H:  # tools not free yet (e.g. stockpiled) wait a day
+                        installs.setdefault(d + 1, []).append((tool, q - now))
                 for k in gated:
                     share = 1.0
                     for tool in tools_of[k]:
@@ -628,9 +639,14 @@ class World:
                     level = line.boost * use
                 position = inv[s] - locked[s] - backlog[s] + pipeline[s]
                 tool = line.tool
-                if tool is not None:  # tools in service count, and the level adds the tools required
-                    level += tool.required[d]
-                    position += tool.installed + (tool.failed if tool.spares is not None else 0.0)
+                if tool is not None:  # tools in service count, and the level adds the tools required soon
+                    level += tool.required[d + tool.lookahead if d + tool.lookahead < H else H - 1]
+                    position += tool.installed
+                    sp = tool.spares
+                    if sp is not None and tool.failed > 0.0 and not tool.blocked:
+                        # failed tools that spares on hand or on the way will repair
+                        repairable = inv[sp] - locked[sp] + pipeline[sp]
+                        position += tool.failed if tool.failed < repairable else max(repairable, 0.0)
                 q = level - position
                 if q > EPS:
                     for lane, share in line.lanes:
@@ -781,9 +797,8 @@ class World:
         if boost and boost * use > level:
             level = boost * use
         position = -self.backlog[group.measure_slot]
-        for line in group.lines:
-            s = line.slot
-            position += (inv[s] - locked[s] + pipeline[s]) * line.value
+        for s, value in group.held:
+            position += (inv[s] - locked[s] + pipeline[s]) * value
         gap = level - position
         buying = [line for line in group.lines if line.lanes]
         if gap > EPS and buying:
