@@ -355,8 +355,15 @@ def schema() -> None:
     sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")
 
 
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    """Console entry point."""
+    """Console entry point. SIGTERM is handled like Ctrl-C: no partial output, exit 130."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except KeyboardInterrupt:

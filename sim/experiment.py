@@ -15,6 +15,7 @@ import math
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -63,10 +64,25 @@ def iter_replications(net: Network, seed: int, replications: int, workers: int =
             yield [(r, run_replication(net, seed, r).values)]
         return
     method = "fork" if sys.platform.startswith("linux") else "spawn"
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
+                               initializer=_quiet_worker)
+    try:
         yield from _bounded(lambda chunk: pool.submit(_run_chunk, net.scenario, seed, chunk),
                             _chunks(reps, workers), 2 * workers,
                             lambda pending: futures_wait(pending, return_when=FIRST_COMPLETED))
+    except BaseException:
+        # interrupted (Ctrl-C, SIGTERM) or failed: stop the workers now, not after their chunks
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def _quiet_worker() -> None:
+    """Workers leave interrupts to the parent, which stops them and reports once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _bounded(submit, chunks: list, in_flight: int, wait_first) -> Iterator:

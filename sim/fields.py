@@ -145,6 +145,8 @@ def _validate_horizon(value: Any) -> int:
     whole = whole_days(days)
     if whole < 1:
         raise ValueError(f"horizon must be at least 1 day, got {value!r}")
+    if whole > 36_500:  # a typo such as 3000y should not start a run
+        raise ValueError(f"horizon is {whole} days; chipsim simulates at most 36500 days (100 years)")
     return whole
 
 

@@ -23,6 +23,8 @@ from .policies import Policy
 from .shocks import Shock
 
 DEFAULT_START_DATE = _dt.date(2025, 1, 1)
+MAX_NODES = 20_000
+MAX_LANES = 200_000
 Id = str
 
 
@@ -226,6 +228,15 @@ class Scenario(StrictModel):
     lanes: list[Lane] = Field(default_factory=list)
     shocks: list[Shock] = Field(default_factory=list)
     policies: list[Policy] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _sizes(self):
+        # far above any real network; a typo like `horizon: 3000y` should not start a run
+        if len(self.nodes) > MAX_NODES:
+            raise ValueError(f"{len(self.nodes)} nodes; chipsim handles at most {MAX_NODES}")
+        if len(self.lanes) > MAX_LANES:
+            raise ValueError(f"{len(self.lanes)} lanes; chipsim handles at most {MAX_LANES}")
+        return self
 
     def to_document(self) -> dict:
         """The scenario as plain data, every default filled in; loads back to an equal Scenario."""
