@@ -1,27 +1,50 @@
-"""chipsim speed against bare SimPy on this machine, in one run.
+"""chipsim speed on this machine, in one run: core figures, scaling, SupplyNetPy, profile.
 
-    python bench/run_bench.py [--scenario bench/scenarios/forty_nodes.yaml] [--repeats 5]
+    python bench/run_bench.py                                  # all parts (a few minutes)
+    python bench/run_bench.py --parts core,scaling             # choose parts
+    python bench/run_bench.py --parts supplynetpy --no-install # skip if SupplyNetPy is missing
 
-Prints bare SimPy timeouts per second (100 processes each yielding timeout(1)),
-chipsim node-days per second on the bundled 40-node, 3-year network (engine only: one
-replication's simulation; end to end: sim.run with tidy tables and KPIs), and their
-ratios against the target of 20%.
+Parts (every figure is printed with its target):
+
+1. core: bare SimPy timeouts per second (100 processes each yielding timeout(1)),
+   chipsim node-days per second on the bundled 40-node, 3-year network (engine only:
+   one replication's simulation; end to end: sim.run with tidy tables and KPIs), and
+   the engine / bare SimPy ratio against the target of 20%.
+2. scaling: synthetic trees and chains of 10, 100 and 1,000 nodes over 1, 3 and 10
+   years (bench/scaling.py); exponents of run time in nodes and in days (target ~1.0).
+3. supplynetpy: the same 50-node tree and 3-node chain in SupplyNetPy and chipsim
+   (bench/supplynetpy_bench.py); speed-ups against targets of 10x and 3x. SupplyNetPy
+   runs in a throwaway virtualenv that this part creates on first use (bench/.venv-supplynetpy).
+4. profile: where the engine spends its time on the 40-node network (bench/profile_engine.py).
+
+See docs/benchmarks.md.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import sys
 import time
 from pathlib import Path
 
 import simpy
 
-import sim
-from sim.engine import run_replication
-from sim.network import build_network
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import sim  # noqa: E402
+from sim.engine import run_replication  # noqa: E402
+from sim.network import build_network  # noqa: E402
+
+import _timing  # noqa: E402
+import profile_engine  # noqa: E402
+from _timing import Targets  # noqa: E402
+
+profile_engine.snapshot_engine_source()  # line numbers of the profile part refer to this copy
+
 TARGET_RATIO = 0.20
+PARTS = ("core", "scaling", "supplynetpy", "profile")
 
 
 def bare_simpy_timeouts_per_s(processes: int = 100, days: int = 10_000, repeats: int = 3) -> float:
@@ -36,9 +59,9 @@ def bare_simpy_timeouts_per_s(processes: int = 100, days: int = 10_000, repeats:
         env = simpy.Environment()
         for _ in range(processes):
             env.process(ticker(env))
-        started = time.perf_counter()
+        started = _timing.now()
         env.run(until=days)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, _timing.now() - started)
     return processes * days / best
 
 
@@ -50,29 +73,80 @@ def chipsim_node_days_per_s(path: Path, repeats: int) -> tuple[float, float, int
     run_replication(net, scenario.seed, 0)  # warm caches and imports
     best = float("inf")
     for r in range(repeats):
-        started = time.perf_counter()
+        started = _timing.now()
         run_replication(net, scenario.seed, r)
-        best = min(best, time.perf_counter() - started)
-    started = time.perf_counter()
+        best = min(best, _timing.now() - started)
+    started = _timing.now()
     sim.run(scenario, replications=repeats)
-    end_to_end = node_days * repeats / (time.perf_counter() - started)
+    end_to_end = node_days * repeats / (_timing.now() - started)
     return node_days / best, end_to_end, len(scenario.nodes)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", type=Path, default=HERE / "scenarios" / "forty_nodes.yaml")
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
-
-    print(f"chipsim {sim.__version__} on Python {platform.python_version()}, simpy {simpy.__version__}, {platform.machine()}")
+def core(targets: Targets, scenario: Path, repeats: int) -> dict:
+    print(f"\n1. Core: bare SimPy against chipsim on {scenario.name} (best of {repeats})")
     bare = bare_simpy_timeouts_per_s()
-    engine, e2e, nodes = chipsim_node_days_per_s(args.scenario, args.repeats)
-    print(f"bare SimPy timeouts/s                : {bare:12,.0f}")
-    print(f"chipsim node-days/s, engine only     : {engine:12,.0f}   ({nodes} nodes, {args.scenario.name})")
-    print(f"chipsim node-days/s, end to end      : {e2e:12,.0f}   (sim.run, tables and KPIs included)")
-    print(f"ratio engine / bare SimPy            : {engine / bare:12.1%}   target >= {TARGET_RATIO:.0%}  {'PASS' if engine / bare >= TARGET_RATIO else 'FAIL'}")
-    print(f"ratio end to end / bare SimPy        : {e2e / bare:12.1%}")
+    engine, e2e, nodes = chipsim_node_days_per_s(scenario, repeats)
+    ratio = engine / bare
+    verdict = targets.add("engine / bare SimPy", f"{ratio:.1%}", f">= {TARGET_RATIO:.0%}", ratio >= TARGET_RATIO)
+    print(f"   bare SimPy timeouts/s                : {bare:12,.0f}")
+    print(f"   chipsim node-days/s, engine only     : {engine:12,.0f}   ({nodes} nodes, {scenario.name})")
+    print(f"   chipsim node-days/s, end to end      : {e2e:12,.0f}   (sim.run, tables and KPIs included)")
+    print(f"   ratio engine / bare SimPy            : {ratio:12.1%}   target >= {TARGET_RATIO:.0%}  {verdict}")
+    print(f"   ratio end to end / bare SimPy        : {e2e / bare:12.1%}   (no target)")
+    return {"bare": bare, "engine": engine, "e2e": e2e}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--parts", default="all", help=f"comma-separated: {','.join(PARTS)} (default: all)")
+    parser.add_argument("--clock", choices=tuple(_timing.CLOCKS), default="cpu",
+                        help="cpu: CPU time of the process (default; robust to other load); wall: wall-clock time")
+    parser.add_argument("--scenario", type=Path, default=HERE / "scenarios" / "forty_nodes.yaml",
+                        help="network of the core and profile parts")
+    parser.add_argument("--repeats", type=int, default=5, help="core: repeats")
+    parser.add_argument("--sizes", default="10,100,1000", help="scaling: node counts")
+    parser.add_argument("--years", default="1,3,10", help="scaling: horizons in years")
+    parser.add_argument("--budget", type=float, default=3.0,
+                        help="scaling: seconds per case for repeats (best of up to 5; one run if slower)")
+    parser.add_argument("--snp-python", help="supplynetpy: interpreter that can import SupplyNetPy")
+    parser.add_argument("--snp-venv", type=Path, default=HERE / ".venv-supplynetpy",
+                        help="supplynetpy: throwaway virtualenv to use or create")
+    parser.add_argument("--no-install", action="store_true", help="supplynetpy: never pip-install; skip if missing")
+    args = parser.parse_args()
+    parts = PARTS if args.parts == "all" else tuple(p.strip() for p in args.parts.split(",") if p.strip())
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+
+    _timing.set_clock(args.clock)
+    started = time.perf_counter()
+    load = f", load average {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
+    print(f"chipsim {sim.__version__} on Python {platform.python_version()}, simpy {simpy.__version__}, "
+          f"{platform.machine()}, {os.cpu_count()} CPUs{load}")
+    print(f"parts: {', '.join(parts)}; clock: {_timing.clock_name} "
+          f"({'CPU time of each process' if args.clock == 'cpu' else 'wall-clock time'})")
+    targets = Targets()
+    if "core" in parts:
+        core(targets, args.scenario, args.repeats)
+    if "scaling" in parts:
+        import scaling
+
+        scaling.run(targets, sizes=tuple(int(x) for x in args.sizes.split(",")),
+                    years=tuple(float(x) for x in args.years.split(",")), budget=args.budget)
+    if "supplynetpy" in parts:
+        import supplynetpy_bench
+
+        supplynetpy_bench.run(targets, args.snp_python, args.snp_venv, install=not args.no_install)
+    if "profile" in parts:
+        profile_engine.run(targets, args.scenario)
+
+    if targets.rows:
+        print("\nSummary of targets")
+        width = max(len(r[0]) for r in targets.rows)
+        for figure, value, target, verdict in targets.rows:
+            print(f"   {figure:{width}}  {value:>8}  target {target:22} {verdict}")
+    print(f"\ntotal {time.perf_counter() - started:.0f} s wall")
 
 
 if __name__ == "__main__":

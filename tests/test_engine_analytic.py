@@ -77,7 +77,7 @@ def test_base_stock_backlog_matches_textbook(rate, lead, level):
     # t + L, before that day's demand. All orders placed up to day tau - L have arrived by
     # the end of day tau and none after, so net stock at the end of day tau is
     # S - (demand of days tau-L+1..tau): backlog = (D - S)+ with D ~ Poisson(rate * L).
-    horizon = 40_000
+    horizon = 36_000  # within the 100-year cap; the tolerance below scales with it
     sc = scenario(
         horizon=horizon, seed=11,
         products={"x": {}},

@@ -826,16 +826,21 @@ class World:
                 by_slot["yield"][:, out] = self.fabs[k][2]
         for i, tool in enumerate(self.tools):
             by_slot["installed"][:, tool.slot] = self._rec_installed[:, i]
-        cols = []
-        for s, metric in self.net.series:
+        # one fancy-indexing gather per metric (row-major arrays), not one per column
+        values = np.empty((H, len(self.net.series)))
+        groups: dict[str, tuple[list[int], list[int]]] = {}
+        for k, (s, metric) in enumerate(self.net.series):
+            slots, positions = groups.setdefault(metric, ([], []))
+            slots.append(s)
+            positions.append(k)
+        for metric, (slots, positions) in groups.items():
             if metric in by_slot:
                 source = by_slot[metric]
             elif metric == "good_dies":
                 source = self._rec["produced"]
             else:
                 source = self._rec[COMPUTE_METRICS.get(metric, metric)]
-            cols.append(source[:, s])
-        values = np.column_stack(cols) if cols else np.zeros((self.horizon, 0))
+            values[:, positions] = source[:, slots]
         return ReplicationOutput(replication, values)
 
 
