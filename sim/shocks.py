@@ -435,6 +435,7 @@ class ServiceBanSpec(ShockSpec):
     type: Literal["service_ban"]
     equipment: str = Field(description="Equipment product whose servicing is banned.")
     to: Selector = Field(description="Nodes that lose servicing: id, list, {region: ...} or {entity: ...}.")
+    from_: Optional[Selector] = Field(default=None, alias="from", description="Only spares from these suppliers are cut (e.g. {region: US}); all suppliers when absent.")
     on_site: bool = Field(default=False, description="Also forbid repairs from spares already on hand (vendor engineers withdrawn).")
 
     def targets(self, scenario) -> list[str]:
@@ -443,9 +444,11 @@ class ServiceBanSpec(ShockSpec):
         return [n for n in scenario.nodes if n in chosen and self.equipment in scenario.nodes[n].equipment]
 
     def spares_lanes(self, scenario) -> list[int]:
-        from .network import all_lanes
+        from .network import all_lanes, nodes_matching
         wanted = {(n, scenario.nodes[n].equipment[self.equipment].spares) for n in self.targets(scenario)}
-        return [i for i, (_, dst, pid) in enumerate(all_lanes(scenario)) if (dst, pid) in wanted]
+        senders = None if self.from_ is None else nodes_matching(scenario, self.from_)
+        return [i for i, (src, dst, pid) in enumerate(all_lanes(scenario))
+                if (dst, pid) in wanted and (senders is None or src in senders)]
 
     def check(self, scenario):
         if self.equipment not in scenario.products:

@@ -261,3 +261,18 @@ def test_compute_level_per_product_is_rejected():
         scenario(horizon=3, products={"a": {"tflops": 100}},
                  nodes={"dc": {"demand": {"product": ["a"], "measure": "tflops", "rate": 1},
                                "reorder": {"level": {"a": 5}}}})
+
+
+def test_service_ban_from_one_region_leaves_domestic_spares():
+    # Spares come from a US vendor and a Chinese one (equal shares). A ban on US spares
+    # only blocks the US lane; the Chinese lane still ships.
+    sc = tool_scenario(spares=True, spares_stock=0, spares_lane=True,
+                       shocks=[{"type": "service_ban", "start": 0, "equipment": "scanner", "to": "fab",
+                                "from": {"region": "US"}}])
+    doc = sc.to_document()
+    doc["nodes"]["vendor"]["region"] = "US"
+    doc["nodes"]["cn_vendor"] = {"region": "CN", "inventory": {"spare": 1e6}}
+    doc["lanes"].append({"from": "cn_vendor", "to": "fab", "product": "spare", "lead_time": 5})
+    res = run(sim.Scenario.model_validate(doc))
+    assert series(res, "vendor", "shipped").sum() == 0
+    assert series(res, "cn_vendor", "shipped").sum() > 0
