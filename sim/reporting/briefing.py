@@ -28,7 +28,7 @@ from .style import use_style, variant_colours
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
                           autoescape=True, undefined=jinja2.StrictUndefined)
 CAPTIONS = {
-    "shortfall_fan": "Daily shortfall at the focus demand node: median over replications (line) and 5-95% band; shocks shaded.",
+    "shortfall_fan": "Cumulative shortfall at the focus demand node since the start of the run: median over replications (line) and 5-95% band; shocks shaded.",
     "compute_fan": "Daily compute delivered to all compute demand nodes: median and 5-95% band.",
     "kpi_bars": "Total shortfall and fill rate at the focus node; whiskers: 90% interval of the mean.",
     "survive_recover": "How long the focus node lasts after the first shock starts, and how long it takes to recover after it ends; whiskers: 5-95% of runs.",

@@ -82,9 +82,10 @@ def _shade(ax, data) -> None:
                         textcoords="offset points", fontsize=7.5, color="#2e4057")
 
 
-def _finish(fig, data, ax=None) -> None:
-    fig.text(0.01, 0.012, source_line(data), fontsize=7, color="#555555")
-    fig.subplots_adjust(bottom=0.16, top=0.88, left=0.08, right=0.98)
+def _finish(fig, data, legend_rows: int = 0) -> None:
+    import textwrap
+    fig.text(0.01, 0.01, textwrap.fill(source_line(data), 190), fontsize=7, color="#555555", va="bottom")
+    fig.subplots_adjust(bottom=0.16 + 0.045 * legend_rows, top=0.88, left=0.08, right=0.98)
 
 
 def _dates(ax) -> None:
@@ -135,11 +136,13 @@ def _means(ts: pd.DataFrame) -> pd.DataFrame:
     return ts
 
 
-def daily_bands(ts: pd.DataFrame, metric: str, node: Optional[str] = None, product: Optional[str] = None) -> pd.DataFrame:
-    """Median and 5-95% band over replications of a daily metric (summed over matching rows).
+def daily_bands(ts: pd.DataFrame, metric: str, node: Optional[str] = None, product: Optional[str] = None,
+                cumulative: bool = False) -> pd.DataFrame:
+    """Median and 5-95% band over replications of a daily metric (summed over matching rows),
+    or of its running total since day 0 with ``cumulative``.
 
-    From a summary run the stored quantiles are used (summed over rows when several
-    match, which approximates the quantiles of the sum)."""
+    From a summary run the stored quantiles are used (summed over rows, and accumulated
+    over days, which approximates the quantiles of sums)."""
     rows = ts[ts["metric"] == metric]
     if node is not None:
         rows = rows[rows["node"] == node]
@@ -149,17 +152,23 @@ def daily_bands(ts: pd.DataFrame, metric: str, node: Optional[str] = None, produ
         band = (rows[rows["stat"] != "mean"].groupby(["variant", "date", "stat"], observed=True)["value"].sum()
                 .unstack("stat"))
         band = band.rename(columns={"p50": "median"})[["p05", "median", "p95"]]
+        if cumulative:
+            band = band.groupby(level="variant", observed=True).cumsum()
         return band.reset_index()
     daily = rows.groupby(["variant", "replication", "date"], observed=True)["value"].sum().reset_index()
+    if cumulative:
+        daily["value"] = daily.groupby(["variant", "replication"], observed=True)["value"].cumsum()
     band = daily.groupby(["variant", "date"], observed=True)["value"].quantile([0.05, 0.5, 0.95]).unstack()
     band.columns = ["p05", "median", "p95"]
     return band.reset_index()
 
 
-def fan_chart(data, metric: str, node: Optional[str], product: Optional[str], what: str, unit: str):
-    """Daily ``metric`` per variant: median line and 5-95% band, shocks shaded."""
+def fan_chart(data, metric: str, node: Optional[str], product: Optional[str], what: str, unit: str,
+              cumulative: bool = False):
+    """``metric`` per variant over calendar time (daily, or its running total): median
+    line and 5-95% band over replications, shocks shaded."""
     use_style()
-    band = daily_bands(data.timeseries, metric, node, product)
+    band = daily_bands(data.timeseries, metric, node, product, cumulative)
     colours = variant_colours([v.id for v in data.variants])
     per_rep = _means(data.timeseries)
     totals = (per_rep[(per_rep["metric"] == metric)
@@ -182,11 +191,11 @@ def fan_chart(data, metric: str, node: Optional[str], product: Optional[str], wh
     else:
         title = f"{where}{what} totals {_fmt(base_total)} {unit} over the run (median and 5-95% of runs)"
     _title(ax, title)
-    ax.set_ylabel(f"{what} per day ({unit})")
+    ax.set_ylabel(f"{what} since {data.base.scenario.start_date:%b %Y} ({unit})" if cumulative else f"{what} per day ({unit})")
     _dates(ax)
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2 if len(data.variants) > 1 else 1)
     ax.set_ylim(bottom=0)
-    _finish(fig, data)
+    _finish(fig, data, legend_rows=math.ceil(len(data.variants) / 2))
     return fig, band
 
 
@@ -225,7 +234,7 @@ def kpi_bars(data, node: str, product: str):
     else:
         title = f"{node}: {_fmt(short.iloc[0])} {unit} of {product} short over the run (bar: 90% interval of the mean)"
     _title(fig, title)
-    fig.text(0.01, 0.012, source_line(data), fontsize=7, color="#555555")
+    fig.text(0.01, 0.01, __import__("textwrap").fill(source_line(data), 190), fontsize=7, color="#555555", va="bottom")
     fig.subplots_adjust(bottom=0.18, top=0.84, left=0.22, right=0.98, wspace=0.08)
     return fig, table
 
@@ -271,7 +280,7 @@ def survive_recover(data, node: str, product: str):
     title = (f"{node} lasts {_fmt(base)} days after the first shock in the base case" if not math.isnan(base)
              else f"{node} is never short in the base case")
     _title(fig, title + " (whiskers: 5-95% of runs)")
-    fig.text(0.01, 0.012, source_line(data), fontsize=7, color="#555555")
+    fig.text(0.01, 0.01, __import__("textwrap").fill(source_line(data), 190), fontsize=7, color="#555555", va="bottom")
     fig.subplots_adjust(bottom=0.2, top=0.86, left=0.22, right=0.98)
     return fig, table
 
@@ -362,7 +371,7 @@ def network_map(data, variant_id: Optional[str] = None):
     bar.set_label("unmet share, % (50 or more: darkest)")
     fig.text(0.08, 0.045, "Squares: demand nodes, shortfall / demand. Circles: producers, capacity idle for want of inputs. "
              "Diamonds: stock-holding nodes. Arrows: lanes.", fontsize=8, color="#333333")
-    fig.text(0.01, 0.012, source_line(data), fontsize=7, color="#555555")
+    fig.text(0.01, 0.01, __import__("textwrap").fill(source_line(data), 190), fontsize=7, color="#555555", va="bottom")
     fig.subplots_adjust(bottom=0.14, top=0.88, left=0.08, right=0.93)
     table = pd.DataFrame({"node": list(pos), "stage": [stage[n] for n in pos], "region": [sc.nodes[n].region for n in pos],
                           "kind": [kind[n] for n in pos], "unmet_share": [pain[n] for n in pos]})
@@ -386,7 +395,8 @@ def save_charts(data, folder: Path) -> list[Path]:
     if node:
         compute = product not in data.base.scenario.products
         metric = "compute_shortfall" if compute else "shortfall"
-        save("shortfall_fan", *fan_chart(data, metric, node, product, "shortfall", unit_of(data, node, product)))
+        save("shortfall_fan", *fan_chart(data, metric, node, product, "shortfall", unit_of(data, node, product),
+                                         cumulative=True))
         save("kpi_bars", *kpi_bars(data, node, product))
         save("survive_recover", *survive_recover(data, node, product))
     if (data.timeseries["metric"] == "compute_delivered").any():
