@@ -1,4 +1,5 @@
-"""chipsim speed on this machine, in one run: core figures, scaling, SupplyNetPy, profile.
+"""chipsim speed on this machine, in one run: core figures, scaling, SupplyNetPy, profile,
+parallel efficiency and memory of many replications (parts 5 and 6: bench/many_runs.py).
 
     python bench/run_bench.py                                  # all parts (a few minutes)
     python bench/run_bench.py --parts core,scaling             # choose parts
@@ -44,7 +45,7 @@ from _timing import Targets  # noqa: E402
 profile_engine.snapshot_engine_source()  # line numbers of the profile part refer to this copy
 
 TARGET_RATIO = 0.20
-PARTS = ("core", "scaling", "supplynetpy", "profile")
+PARTS = ("core", "scaling", "supplynetpy", "profile", "parallel", "memory")
 
 
 def bare_simpy_timeouts_per_s(processes: int = 100, days: int = 10_000, repeats: int = 3) -> float:
@@ -140,6 +141,14 @@ def main() -> None:
         supplynetpy_bench.run(targets, args.snp_python, args.snp_venv, install=not args.no_install)
     if "profile" in parts:
         profile_engine.run(targets, args.scenario)
+    if "parallel" in parts:
+        import many_runs
+
+        many_runs.parallel(targets, args.scenario)
+    if "memory" in parts:
+        import many_runs
+
+        many_runs.memory(targets, HERE.parent / "scenarios" / "reference.yaml")
 
     if targets.rows:
         print("\nSummary of targets")
