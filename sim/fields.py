@@ -24,7 +24,35 @@ DIST_PLACEHOLDER = {"type": "object", "x-chipsim-distribution": True}
 class StrictModel(BaseModel):
     """Base of every scenario model: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters"
+    return f"{text[:limit]}... ({size})"
+
+
+def _finite(parse: Callable[[object, str], float]) -> Callable[[object, str], float]:
+    """``parse`` that also refuses infinite results ('1e400d') and integers too large for a
+    float (a 400-digit day number), with a message instead of an OverflowError."""
+
+    def run(value: object, what: str = "value") -> float:
+        try:
+            number = parse(value, what)
+        except OverflowError:
+            raise ValueError(f"{what} {_short(value)} is too large") from None
+        if not math.isfinite(number):
+            raise ValueError(f"{what} must be finite, got {_short(value)}")
+        return number
+
+    return run
+
+
+_number = _finite(parse_number)
+_duration = _finite(parse_duration_days)
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -51,9 +79,13 @@ def _parse_dist(value: dict, param_parser: Callable[[object, str], float] | None
             for k, v in value.items()
         }
     try:
-        return _DIST_ADAPTER.validate_python(value)
+        dist = _DIST_ADAPTER.validate_python(value)
     except ValidationError as exc:
         raise ValueError(_first_error(exc)) from None
+    for name, param in dist:
+        if isinstance(param, float) and not math.isfinite(param):
+            raise ValueError(f"distribution parameter '{name}' must be finite, got {param}")
+    return dist
 
 
 def _bounds_text(lo: float | None, lo_strict: bool, hi: float | None) -> str:
@@ -82,6 +114,8 @@ def param_type(
     ``lo`` where it is bounded, and draws are clipped into range by the network builder.
     """
 
+    safe_parse = _finite(parse)
+
     def check(x: float) -> float:
         if lo is not None and (x < lo or (lo_strict and x == lo)):
             raise ValueError(f"must be {_bounds_text(lo, lo_strict, hi)}, got {x:g}")
@@ -95,14 +129,14 @@ def param_type(
         if isinstance(value, dict):
             if not allow_dist:
                 raise ValueError("a distribution is not allowed here; give a fixed value")
-            dist = _parse_dist(value, parse)
+            dist = _parse_dist(value, safe_parse)
             low, floor = dist.lowest(), lo if dist_lo is None else dist_lo
             if floor is not None and math.isfinite(low) and low < floor:
                 raise ValueError(f"distribution can fall below the allowed range (>= {floor:g})")
             if hi is not None and math.isfinite(dist.highest()) and dist.highest() > hi:
                 raise ValueError(f"distribution can rise above the allowed range (<= {hi:g})")
             return dist
-        return check(parse(value, "value"))
+        return check(safe_parse(value, "value"))
 
     any_of: list[dict] = [{"type": "number"}]
     if parse is not parse_number:
@@ -141,7 +175,7 @@ LeadTime = param_type(
 
 
 def _validate_horizon(value: Any) -> int:
-    days = parse_duration_days(value, "horizon")
+    days = _duration(value, "horizon")
     whole = whole_days(days)
     if whole < 1:
         raise ValueError(f"horizon must be at least 1 day, got {value!r}")
@@ -170,9 +204,9 @@ def _validate_dayref(value: Any):
             return _dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-        days = parse_duration_days(value, "day")
+        days = _duration(value, "day")
         return whole_days(days)
-    number = parse_number(value, "day")
+    number = _number(value, "day")
     if number != int(number):
         raise ValueError(f"a day number must be whole, got {value!r}")
     return int(number)
@@ -268,7 +302,7 @@ def distribution_json_schema() -> dict:
 # --- whole-day durations, review times and schedules ---------------------------------
 
 def _validate_days(value: Any) -> int:
-    days = parse_duration_days(value, "duration")
+    days = _duration(value, "duration")
     if days < 0:
         raise ValueError(f"must be >= 0 days, got {value!r}")
     return whole_days(days)
@@ -309,17 +343,19 @@ def _validate_review(value: Any) -> ReviewTime:
             raise ValueError("give every parameter of a review-time distribution in the same unit")
         as_wd = any(working)
         converted = {k: (_working_days(v) if as_wd and k != "dist" and isinstance(v, str) else v) for k, v in value.items()}
-        dist = _parse_dist(converted, None if as_wd else parse_duration_days)
+        dist = _parse_dist(converted, None if as_wd else _duration)
         if math.isfinite(dist.lowest()) and dist.lowest() < 0:
             raise ValueError("a review time cannot be negative")
         return ReviewTime(value=dist, working_days=as_wd)
     wd = _working_days(value)
     if wd is not None:
+        if not math.isfinite(wd):
+            raise ValueError(f"a review time must be finite, got {_short(value)}")
         if wd < 0:
             raise ValueError(f"a review time cannot be negative, got {value!r}")
         return ReviewTime(value=float(wd), working_days=True)
     try:
-        days = parse_duration_days(value, "review time")
+        days = _duration(value, "review time")
     except ValueError:
         raise ValueError(f"review time {value!r} is not a duration; write calendar days (45, '9w') "
                          "or working days ('45wd', Monday to Friday)") from None

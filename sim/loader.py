@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -22,14 +23,48 @@ from .quantities import day_number
 from .policies import POLICY_TYPES
 from .schema import Demand, Lane, Node, Product, Reorder, Scenario
 from .shocks import SHOCK_TYPES, TradeShockSpec
-from .yamlsource import Loc, PosNode, read_yaml
+from .yamlsource import Loc, PosNode, _short, read_yaml
 
 APPENDED_LISTS = ("lanes", "shocks", "policies")
+MAX_EXTENDS = 32  # files in one extends chain; far more than any real layering
 # contract types (scenario-format.md, section 7) that later versions implement
 CONTRACT_TYPES = {"export_ban", "export_license", "entity_list", "capacity_loss", "yield_shock",
                   "demand_change", "service_ban", "stockpile", "stockpile_release",
                   "capacity_expansion", "new_lane"}
 PLANNED_TYPES = CONTRACT_TYPES - set(SHOCK_TYPES) - set(POLICY_TYPES)
+MAX_MESSAGE = 600  # characters of a message, which may quote the offending value (5 MB of it)
+# control characters and line breaks that an id quoted in a message may carry: shown as
+# escapes, so that every problem stays on one FILE:LINE:COL: line
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+SUGGESTION_BUDGET = 20_000  # name comparisons per load for "did you mean" hints
+
+
+class _Suggester:
+    """``did_you_mean`` within a budget of comparisons per load.
+
+    difflib compares a misspelt name with every known one, so a file with thousands of
+    misspelt ids among thousands of nodes would take minutes to report. Past the budget,
+    problems are still reported, without the hint. Answers are cached per name and kind.
+    """
+
+    def __init__(self, budget: int = SUGGESTION_BUDGET):
+        self.budget = budget
+        self.cache: dict[tuple, str] = {}
+
+    def __call__(self, name: object, candidates: Iterable, kind: str = "") -> str:
+        if not isinstance(name, str) or len(name) > 100:
+            return ""
+        key = (kind, name)
+        if kind and key in self.cache:
+            return self.cache[key]
+        known = [c for c in candidates if isinstance(c, str) and len(c) <= 100]
+        if len(known) > self.budget:
+            return ""
+        self.budget -= len(known)
+        hint = did_you_mean(name, known)
+        if kind:
+            self.cache[key] = hint
+        return hint
 
 
 @dataclass(frozen=True)
@@ -80,8 +115,8 @@ def _merge(parent: dict, ppos: PosNode, child: dict, cpos: PosNode, top: bool) -
     if removed_nodes and isinstance(out.get("lanes"), list):
         # lanes the parent defined for a node the child removed go with the node
         keep = [i for i, lane in enumerate(out["lanes"])
-                if not (isinstance(lane, dict) and ({lane.get("from"), lane.get("to")} & removed_nodes)
-                        and i < len(parent.get("lanes") or []))]
+                if not (isinstance(lane, dict) and i < len(parent.get("lanes") or [])
+                        and any(isinstance(end, str) and end in removed_nodes for end in (lane.get("from"), lane.get("to"))))]
         lanes_pos = pos.items["lanes"].items
         out["lanes"] = [out["lanes"][i] for i in keep]
         pos.items["lanes"] = PosNode(pos.items["lanes"].at, items=[lanes_pos[i] for i in keep])
@@ -117,9 +152,18 @@ def _read_chain(path: Path, roots: Sequence[str], chain: list[str], sources: lis
         problems.append(Problem(ext_loc.file, ext_loc.line, ext_loc.col, "extends must be a file path relative to this file"))
         broken.append(display)
         return data, pos
-    target = Path(os.path.realpath(path.parent / parent_ref))
     where = (ext_loc.file, ext_loc.line, ext_loc.col)
-    if not _within(str(target), roots):
+    try:
+        target = Path(os.path.realpath(path.parent / parent_ref))
+        outside = not _within(str(target), roots)
+        missing = not outside and str(target) not in chain and not target.is_file()
+        siblings = [p.name for p in target.parent.glob("*.yaml")] if missing and target.parent.is_dir() else []
+    except (OSError, ValueError) as exc:  # a NUL byte, a name too long for the file system...
+        reason = getattr(exc, "strerror", None) or str(exc)
+        problems.append(Problem(*where, f"extends {_short(parent_ref)}: not a usable file path ({reason})"))
+        broken.append(display)
+        return data, pos
+    if outside:
         problems.append(Problem(*where, f"extends '{parent_ref}' points outside the scenario folder {roots[0]}; pass --search-path to allow another folder"))
         broken.append(display)
         return data, pos
@@ -128,9 +172,12 @@ def _read_chain(path: Path, roots: Sequence[str], chain: list[str], sources: lis
         problems.append(Problem(*where, f"extends forms a cycle: {cycle}"))
         broken.append(display)
         return data, pos
-    if not target.is_file():
-        siblings = [p.name for p in target.parent.glob("*.yaml")] if target.parent.is_dir() else []
+    if missing:
         problems.append(Problem(*where, f"extends '{parent_ref}': no such file{did_you_mean(Path(parent_ref).name, siblings)}"))
+        broken.append(display)
+        return data, pos
+    if len(chain) >= MAX_EXTENDS:  # each level costs stack frames: stop long before Python's limit
+        problems.append(Problem(*where, f"extends chains are limited to {MAX_EXTENDS} files; this file is number {len(chain)}"))
         broken.append(display)
         return data, pos
     parent, ppos = _read_chain(target, roots, chain + [str(target)], sources, problems, broken)
@@ -190,7 +237,7 @@ def _model_keys(path: list, data: dict) -> list[str]:
             kind = data[head[0]][head[1]].get("type")
         except (KeyError, IndexError, AttributeError, TypeError):
             kind = None
-        if kind in registry:
+        if isinstance(kind, str) and kind in registry:
             return names(registry[kind])
     return []
 
@@ -202,7 +249,7 @@ def _dotted(path: list) -> str:
     return out
 
 
-def _pydantic_problems(exc: ValidationError, data: dict, pos: PosNode) -> list[Problem]:
+def _pydantic_problems(exc: ValidationError, data: dict, pos: PosNode, suggest: _Suggester) -> list[Problem]:
     problems = []
     for err in exc.errors():
         path, value, node, complete = _locate(err["loc"], data, pos)
@@ -213,8 +260,8 @@ def _pydantic_problems(exc: ValidationError, data: dict, pos: PosNode) -> list[P
             key = path[-1]
             parent_pos = _locate(tuple(path[:-1]), data, pos)[2]
             at = parent_pos.keys.get(key, at)
-            msg = f"unknown key '{key}'{did_you_mean(key, _model_keys(path, data))}"
-        elif kind == "missing":
+            msg = f"unknown key '{key}'{suggest(key, _model_keys(path, data))}"
+        elif kind == "missing" and path:
             msg = f"missing required key '{path[-1]}'"
             path = path[:-1]
         elif kind == "union_tag_invalid":
@@ -224,7 +271,7 @@ def _pydantic_problems(exc: ValidationError, data: dict, pos: PosNode) -> list[P
             if tag in PLANNED_TYPES:
                 msg = f"{what} type '{tag}' is part of the scenario format but not implemented in this version; available: {', '.join(registry) or 'none yet'}"
             else:
-                msg = f"unknown {what} type '{tag}'{did_you_mean(tag, registry)}; known types: {', '.join(registry)}"
+                msg = f"unknown {what} type '{tag}'{suggest(tag, registry)}; known types: {', '.join(registry)}"
             node = node.child("type") if isinstance(node, PosNode) and node.child("type") else node
             at = node.at
         elif kind == "union_tag_not_found":
@@ -241,14 +288,25 @@ def _pydantic_problems(exc: ValidationError, data: dict, pos: PosNode) -> list[P
 class _Refs:
     """Checks that ids used in the merged document exist, on raw (possibly invalid) data."""
 
-    def __init__(self, data: dict, pos: PosNode):
+    def __init__(self, data: dict, pos: PosNode, suggest: _Suggester):
         self.data = data
         self.pos = pos
+        self.suggest = suggest
         self.problems: list[Problem] = []
         products = data.get("products")
         nodes = data.get("nodes")
         self.products = set(products) if isinstance(products, dict) else set()
+        self.catalogue = products if isinstance(products, dict) else {}
         self.nodes = nodes if isinstance(nodes, dict) else {}
+        # what selectors read of each node, keeping only well-typed values (the schema
+        # reports the others), so that matching never meets a list where it expects a name
+        self.views = {nid: _selector_view(n) for nid, n in self.nodes.items() if isinstance(n, dict)}
+        # computed once: a file may hold thousands of shocks and of nodes
+        self.regions = {v["region"] for v in self.views.values() if v["region"] is not None}
+        self.operators = {v["entity"] for v in self.views.values() if v["entity"] is not None}
+        self.entities = self.operators | {o for v in self.views.values() for o in v["owners"]}
+        self.known = {"region": sorted(self.regions), "entity": sorted(self.entities)}  # for suggestions
+        self._affiliates: dict[tuple, bool] = {}
 
     def at(self, *path) -> Loc:
         return _locate(tuple(path), self.data, self.pos)[2].at
@@ -263,13 +321,13 @@ class _Refs:
     def product(self, pid, *path, key: bool = False) -> bool:
         if isinstance(pid, str) and pid not in self.products:
             loc = self.key_at(*path) if key else self.at(*path)
-            self.add(loc, f"{_dotted(list(path))}: unknown product '{pid}'{did_you_mean(pid, self.products)}")
+            self.add(loc, f"{_dotted(list(path))}: unknown product '{pid}'{self.suggest(pid, self.products, 'product')}")
             return False
         return True
 
     def node(self, nid, *path) -> bool:
         if isinstance(nid, str) and nid not in self.nodes:
-            self.add(self.at(*path), f"{_dotted(list(path))}: unknown node '{nid}'{did_you_mean(nid, self.nodes)}")
+            self.add(self.at(*path), f"{_dotted(list(path))}: unknown node '{nid}'{self.suggest(nid, self.nodes, 'node')}")
             return False
         return True
 
@@ -290,7 +348,7 @@ class _Refs:
             if isinstance(equipment, dict):
                 for pid, need in equipment.items():
                     if self.product(pid, "nodes", nid, "equipment", pid, key=True):
-                        kind = (self.data.get("products") or {}).get(pid, {})
+                        kind = self.catalogue.get(pid, {})
                         if isinstance(kind, dict) and kind.get("kind", "material") != "equipment":
                             self.add(self.key_at("nodes", nid, "equipment", pid),
                                      f"nodes.{nid}.equipment.{pid}: '{pid}' is not an equipment product (add `kind: equipment` to it)")
@@ -313,17 +371,17 @@ class _Refs:
         products = demand.get("product")
         listed = products if isinstance(products, list) else [products]
         measure = demand.get("measure")
-        catalogue = self.data.get("products") if isinstance(self.data.get("products"), dict) else {}
         for j, pid in enumerate(listed):
             path = ("nodes", nid, "demand", "product") + ((j,) if isinstance(products, list) else ())
-            if not self.product(pid, *path) or not isinstance(measure, str):
+            if not isinstance(pid, str) or not self.product(pid, *path) or not isinstance(measure, str):
                 continue
-            attrs = catalogue.get(pid)
-            value = attrs.get(measure) if isinstance(attrs, dict) else None
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                known = [k for k, v in (attrs or {}).items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            attrs = self.catalogue.get(pid)
+            attrs = attrs if isinstance(attrs, dict) else {}
+            value = attrs.get(measure)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                known = [k for k, v in attrs.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
                 self.add(self.at(*path), f"nodes.{nid}.demand: product '{pid}' has no positive '{measure}' attribute"
-                                         f"{did_you_mean(measure, known)}")
+                                         f"{self.suggest(measure, known)}")
 
     def _lanes(self) -> None:
         lanes = self.data.get("lanes")
@@ -336,12 +394,15 @@ class _Refs:
                     holds[nid].add(node["produces"])
                 if isinstance(node.get("inventory"), dict):
                     holds[nid].update(node["inventory"])
+        # ids that are not strings (lists, mappings...) are reported by the schema
+        lanes = [lane if isinstance(lane, dict) and all(isinstance(lane.get(k), (str, type(None))) for k in ("from", "to", "product"))
+                 else None for lane in lanes]
         for lane in lanes:
-            if isinstance(lane, dict) and lane.get("to") in holds:
+            if lane is not None and lane.get("to") in holds:
                 holds[lane["to"]].add(lane.get("product"))
         shared: dict[tuple, list[int]] = {}
         for i, lane in enumerate(lanes):
-            if isinstance(lane, dict):
+            if lane is not None:
                 shared.setdefault((lane.get("to"), lane.get("product")), []).append(i)
         for (dst, pid), group in shared.items():
             given = [i for i in group if lanes[i].get("share") is not None]
@@ -379,12 +440,10 @@ class _Refs:
                 self.product(pid, kind, i, "product", j)
         entities = item.get("entities") if item.get("type") == "entity_list" else None
         if isinstance(entities, (str, list)):
-            known = {n.get("entity") for n in self.nodes.values() if isinstance(n, dict)} | {
-                o for n in self.nodes.values() if isinstance(n, dict) and isinstance(n.get("owners"), dict) for o in n["owners"]}
             for j, name in enumerate([entities] if isinstance(entities, str) else entities):
-                if isinstance(name, str) and name not in known:
+                if isinstance(name, str) and name not in self.entities:
                     path = (kind, i, "entities") if isinstance(entities, str) else (kind, i, "entities", j)
-                    self.add(self.at(*path), f"{kind}[{i}].entities: unknown entity '{name}'{did_you_mean(name, sorted(k for k in known if isinstance(k, str)))}")
+                    self.add(self.at(*path), f"{kind}[{i}].entities: unknown entity '{name}'{self.suggest(name, self.known['entity'], 'entity')}")
         for side in ("from", "to", "node"):
             sel = item.get(side)
             if isinstance(sel, str):
@@ -392,13 +451,49 @@ class _Refs:
             elif isinstance(sel, list):
                 for j, nid in enumerate(sel):
                     self.node(nid, kind, i, side, j)
-            elif isinstance(sel, dict):
-                if not nodes_matching_raw(sel, self.nodes):
+            elif isinstance(sel, dict) and _well_formed_selector(sel):
+                if not self._matches_any(sel):
                     what = "region" if "region" in sel else "entity"
-                    known = sorted({n.get(what) for n in self.nodes.values() if isinstance(n, dict) and isinstance(n.get(what), str)})
-                    if what == "entity":
-                        known = sorted(set(known) | {o for n in self.nodes.values() if isinstance(n, dict) and isinstance(n.get("owners"), dict) for o in n["owners"]})
-                    self.add(self.at(kind, i, side), f"{kind}[{i}].{side}: no node matches {what} {sel.get(what)!r}{did_you_mean(sel.get(what), known)}")
+                    self.add(self.at(kind, i, side), f"{kind}[{i}].{side}: no node matches {what} {sel.get(what)!r}{self.suggest(sel.get(what), self.known[what], what)}")
+
+    def _matches_any(self, sel: dict) -> bool:
+        """Whether a well-formed region or entity selector matches some node."""
+        if "region" in sel:
+            regions = [sel["region"]] if isinstance(sel["region"], str) else sel["region"]
+            return any(r in self.regions for r in regions)
+        if sel["entity"] in self.operators:
+            return True
+        if sel.get("affiliates") is None:
+            return False
+        key = (sel["entity"], sel["affiliates"])
+        if key not in self._affiliates:
+            self._affiliates[key] = bool(nodes_matching_raw(sel, self.views))
+        return self._affiliates[key]
+
+
+def _is_share(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+
+
+def _selector_view(node: dict) -> dict:
+    """A node as selectors see it (region, entity, owners), with ill-typed values dropped."""
+    owners = node.get("owners")
+    return {
+        "region": node.get("region") if isinstance(node.get("region"), str) else None,
+        "entity": node.get("entity") if isinstance(node.get("entity"), str) else None,
+        "owners": {k: v for k, v in owners.items() if _is_share(v)} if isinstance(owners, dict) else {},
+    }
+
+
+def _well_formed_selector(sel: dict) -> bool:
+    """A raw {region: ...} or {entity: ...} selector of the right types (others are schema errors)."""
+    if "region" in sel:
+        region = sel["region"]
+        return isinstance(region, str) or (isinstance(region, list) and all(isinstance(r, str) for r in region))
+    if "entity" in sel:
+        affiliates = sel.get("affiliates")
+        return isinstance(sel["entity"], str) and (affiliates is None or _is_share(affiliates))
+    return False
 
 
 def _shock_problems(scenario: Scenario, data: dict, pos: PosNode) -> list[Problem]:
@@ -431,6 +526,17 @@ def _shock_problems(scenario: Scenario, data: dict, pos: PosNode) -> list[Proble
     return problems
 
 
+def _one_line(problem: Problem) -> Problem:
+    """The problem with control characters in its message escaped (``\\n``, ``\\x1b``) and
+    a message that quotes a huge value cut short."""
+    message = problem.message
+    if len(message) > MAX_MESSAGE:
+        message = f"{message[:MAX_MESSAGE]}... ({len(message):,} characters)"
+    if _UNPRINTABLE.search(message):
+        message = _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], message)
+    return problem if message == problem.message else Problem(problem.file, problem.line, problem.col, message)
+
+
 def load_scenario(path: str | os.PathLike, search_paths: Sequence[str | os.PathLike] = ()) -> Scenario:
     """Load, merge, validate and cross-check a scenario file.
 
@@ -438,8 +544,11 @@ def load_scenario(path: str | os.PathLike, search_paths: Sequence[str | os.PathL
     ``search_paths``. Raises ``ScenarioError`` listing every problem with its position.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError([Problem(_display(path), 1, 1, "no such scenario file" if not path.exists() else "not a file")])
+    try:
+        if not path.is_file():
+            raise ScenarioError([Problem(_display(path), 1, 1, "no such scenario file" if not path.exists() else "not a file")])
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise ScenarioError([Problem(_display(path), 1, 1, f"cannot read file: {exc.strerror or exc}")]) from None
     real = Path(os.path.realpath(path))
     roots = [os.path.realpath(real.parent)] + [os.path.realpath(p) for p in search_paths]
     problems: list[Problem] = []
@@ -449,21 +558,22 @@ def load_scenario(path: str | os.PathLike, search_paths: Sequence[str | os.PathL
     if data is None or broken:
         # without its parent the document is incomplete: checking it would only add
         # spurious "missing key" and "unknown node" lines
-        raise ScenarioError(problems)
+        raise ScenarioError([_one_line(p) for p in problems])
     # values the reader rejected (e.g. a forbidden tag) became null; don't report them twice
     rejected = {(p.file, p.line, p.col) for p in problems}
     checks: list[Problem] = []
     scenario = None
+    suggest = _Suggester()
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        checks.extend(_pydantic_problems(exc, data, pos))
-    checks.extend(_Refs(data, pos).check())
+        checks.extend(_pydantic_problems(exc, data, pos, suggest))
+    checks.extend(_Refs(data, pos, suggest).check())
     if scenario is not None and not problems and not checks:
         checks.extend(_shock_problems(scenario, data, pos))
     problems.extend(p for p in checks if (p.file, p.line, p.col) not in rejected)
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError([_one_line(p) for p in problems])
     # kept out of pydantic's private attributes, which == compares: a scenario must equal
     # the same scenario loaded back from its resolved copy. pydantic ignores non-field
     # entries of __dict__ in == (as it does for functools.cached_property values).

@@ -38,28 +38,44 @@ def _entity_owners(nodes: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     return owners
 
 
-def _held_share(entity: str, owners: Mapping[str, Any], by_entity: dict[str, dict[str, float]], seen: frozenset) -> float:
-    """Share that ``entity`` holds through ``owners``: direct stakes plus stakes held via
-    other entities, multiplied along each chain and summed (the affiliates rule)."""
-    total = 0.0
-    for owner, share in owners.items():
-        if not isinstance(share, (int, float)) or isinstance(share, bool):
-            continue
-        if owner == entity:
-            total += share
-        elif owner not in seen:
-            total += share * _held_share(entity, by_entity.get(owner, {}), by_entity, seen | {owner})
-    return min(total, 1.0)
+def _stakes(owners: Mapping[str, Any]) -> dict[str, float]:
+    return {o: float(s) for o, s in owners.items() if isinstance(s, (int, float)) and not isinstance(s, bool)}
 
 
-def ownership_share(entity: str, node: Mapping[str, Any], by_entity: dict[str, dict[str, float]]) -> float:
+def entity_shares(entity: str, by_entity: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Share ``entity`` holds in every other entity: direct stakes plus stakes held via
+    other entities, multiplied along each chain and summed (the affiliates rule).
+
+    Solved as a fixed point s = A s + b over the entity graph (integrated ownership), so
+    cross-holdings cost polynomial time instead of enumerating every chain; values are
+    capped at 1."""
+    names = list(by_entity)
+    held = dict.fromkeys(names, 0.0)
+    stakes = {e: _stakes(by_entity[e]) for e in names}
+    for _ in range(200):
+        changed = 0.0
+        for e in names:
+            value = 0.0
+            for owner, share in stakes[e].items():
+                value += share * (1.0 if owner == entity else held.get(owner, 0.0))
+            value = min(value, 1.0)
+            changed = max(changed, abs(value - held[e]))
+            held[e] = value
+        if changed < 1e-12:
+            break
+    return held
+
+
+def ownership_share(entity: str, node: Mapping[str, Any], by_entity: dict[str, dict[str, float]],
+                    held: dict[str, float] | None = None) -> float:
     """Share of ``node`` held by ``entity`` (1 for the entity's own nodes)."""
     if node.get("entity") == entity:
         return 1.0
+    held = entity_shares(entity, by_entity) if held is None else held
     owners = dict(by_entity.get(node.get("entity"), {})) if isinstance(node.get("entity"), str) else {}
-    for owner, share in (node.get("owners") or {}).items():
-        owners[owner] = share
-    return _held_share(entity, owners, by_entity, frozenset({entity}))
+    owners.update(node.get("owners") or {})
+    total = sum(share * (1.0 if owner == entity else held.get(owner, 0.0)) for owner, share in _stakes(owners).items())
+    return min(total, 1.0)
 
 
 def nodes_matching_raw(selector: Any, nodes: Mapping[str, Any]) -> set[str]:
@@ -84,9 +100,10 @@ def nodes_matching_raw(selector: Any, nodes: Mapping[str, Any]) -> set[str]:
     chosen = {nid for nid, n in valid.items() if n.get("entity") == entity}
     if isinstance(threshold, (int, float)):
         by_entity = _entity_owners(valid)
+        held = entity_shares(entity, by_entity)
         for nid, n in valid.items():
             # a tiny tolerance so that 0.6 * 0.9 against 0.54 is not lost to rounding
-            if ownership_share(entity, n, by_entity) >= threshold - 1e-12:
+            if ownership_share(entity, n, by_entity, held) >= threshold - 1e-12:
                 chosen.add(nid)
     return chosen
 

@@ -28,6 +28,13 @@ MAX_LANES = 200_000
 Id = str
 
 
+def _is_finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
 class Product(StrictModel):
     """A good that moves through the chain. Extra numeric attributes are allowed."""
 
@@ -43,7 +50,7 @@ class Product(StrictModel):
             close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.75)
             if close:
                 raise ValueError(f"unknown product field '{key}' (did you mean '{close[0]}'?)")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not _is_finite(value):
                 raise ValueError(
                     f"extra product attribute '{key}' must be a finite number (e.g. tflops_bf16: 989), got {value!r}"
                 )
@@ -146,7 +153,11 @@ class Fab(StrictModel):
             raise ValueError(f"yield_model {self.yield_model} needs `d0_per_cm2:` (a number or {{start, end, halflife}})")
         if isinstance(self.d0_per_cm2, float) and self.d0_per_cm2 < 0:
             raise ValueError("d0_per_cm2 must be >= 0")
-        if dies_per_wafer(self.wafer_diameter_mm, self.die_area_mm2, self.edge_exclusion_mm) < 1:
+        try:
+            dies = dies_per_wafer(self.wafer_diameter_mm, self.die_area_mm2, self.edge_exclusion_mm)
+        except (OverflowError, ValueError):  # e.g. wafer_diameter_mm: 1e200
+            raise ValueError("wafer_diameter_mm, die_area_mm2 and edge_exclusion_mm give no finite number of dies per wafer") from None
+        if dies < 1:
             raise ValueError("not a single die fits on the wafer; check die_area_mm2, wafer_diameter_mm and edge_exclusion_mm")
         return self
 
