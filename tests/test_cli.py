@@ -315,3 +315,13 @@ def test_resolved_scenario_records_the_seed_and_replications_run(tmp_path):
     assert result.exit_code == 0, result.output
     resolved = sim.load_scenario(out / "scenario.yaml")
     assert (resolved.replications, resolved.seed) == (2, 5)
+
+
+def test_problem_lines_are_printed_verbatim(tmp_path):
+    # rich would turn ":100:" (line 100) into an emoji; positions must print as written
+    path = tmp_path / "long.yaml"
+    # lines 1-2 header, 3-98 filler, 99 products, 100 the node with a negative capacity
+    path.write_text("name: x\nhorizon: 10\n" + "# filler\n" * 96 + "products: {p: {}}\nnodes: {n: {produces: p, capacity: -1}}\n")
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert ":100:" in result.stderr and "\U0001F4AF" not in result.stderr
