@@ -381,7 +381,11 @@ class DemandChangeSpec(NodeShockSpec):
         return [DemandChange(self.label(index), self.intervals(ctx), ctx.nodes(self.node), self.multiplier)]
 
 
-class DemandChange(Effect):
+class ScaleNodePath(Effect):
+    """Multiplies a per-node daily path of the world (named by ``path_of``) on active days."""
+
+    path_of = ""
+
     def __init__(self, label, intervals, nodes, multiplier):
         super().__init__(label, intervals)
         self.nodes = nodes
@@ -389,9 +393,13 @@ class DemandChange(Effect):
 
     def prepare(self, world):
         for node in self.nodes:
-            path = world.demand_rate_path(node)
+            path = getattr(world, self.path_of)(node)
             for a, b in self.intervals:
                 path[max(a, 0):(world.horizon if b is None else b)] *= self.multiplier
+
+
+class DemandChange(ScaleNodePath):
+    path_of = "demand_rate_path"
 
 
 class YieldShockSpec(NodeShockSpec):
@@ -415,17 +423,8 @@ class YieldShockSpec(NodeShockSpec):
         return [YieldShock(self.label(index), self.intervals(ctx), ctx.nodes(self.node), self.d0_multiplier)]
 
 
-class YieldShock(Effect):
-    def __init__(self, label, intervals, nodes, multiplier):
-        super().__init__(label, intervals)
-        self.nodes = nodes
-        self.multiplier = multiplier
-
-    def prepare(self, world):
-        for node in self.nodes:
-            d0 = world.d0_path(node)
-            for a, b in self.intervals:
-                d0[max(a, 0):(world.horizon if b is None else b)] *= self.multiplier
+class YieldShock(ScaleNodePath):
+    path_of = "d0_path"
 
 
 class ServiceBanSpec(ShockSpec):
