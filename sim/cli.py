@@ -40,6 +40,24 @@ def _fail_scenario(exc: ScenarioError) -> None:
     err.print(f"[red]{len(exc.problems)} {noun} found[/red]")
 
 
+def _load_or_exit(file: Path, search_path: List[Path]):
+    """The validated scenario, or every problem printed and exit 2."""
+    from .loader import load_scenario
+
+    try:
+        return load_scenario(file, search_paths=search_path)
+    except ScenarioError as exc:
+        _fail_scenario(exc)
+        raise typer.Exit(USER_ERROR)
+
+
+def _refuse_existing(target: Path, force: bool) -> None:
+    """Exit 2 before any work if the output folder exists and --force was not given."""
+    if target.exists() and not force:
+        err.print(f"{target} already exists; choose another --out or pass --force to replace it", markup=False)
+        raise typer.Exit(USER_ERROR)
+
+
 def _version(value: bool) -> None:
     if value:
         out.print(f"chipsim {__version__}")
@@ -95,17 +113,10 @@ def run(
 ) -> None:
     """Run a scenario and write a run directory (timeseries, KPIs, resolved scenario, manifest, charts, briefing)."""
     from .experiment import run as run_scenario
-    from .loader import load_scenario
 
-    try:
-        scenario = load_scenario(file, search_paths=search_path)
-    except ScenarioError as exc:
-        _fail_scenario(exc)
-        raise typer.Exit(USER_ERROR)
+    scenario = _load_or_exit(file, search_path)
     target = out_dir or _default_out(file)
-    if target.exists() and not force:
-        err.print(f"{target} already exists; choose another --out or pass --force to replace it", markup=False)
-        raise typer.Exit(USER_ERROR)
+    _refuse_existing(target, force)
     _check_size(scenario, replications, keep)
     try:
         results = run_scenario(scenario, replications=replications, seed=seed, workers=workers, progress=not quiet,
@@ -203,9 +214,7 @@ def compare(
         err.print("compare needs a base scenario and at least one option", markup=False)
         raise typer.Exit(USER_ERROR)
     target = out_dir or _default_out(Path(f"compare-{files[0].stem}.yaml"))
-    if target.exists() and not force:
-        err.print(f"{target} already exists; choose another --out or pass --force to replace it", markup=False)
-        raise typer.Exit(USER_ERROR)
+    _refuse_existing(target, force)
     try:
         comparison = run_compare(files, replications=replications, seed=seed, workers=workers, progress=not quiet,
                                  rank_by=rank_by, focus=focus, search_paths=search_path, executor=executor,
@@ -269,24 +278,18 @@ def sweep(
     """Vary shock and policy parameters over a design; write inputs and KPIs and a tornado chart."""
     from rich.progress import Progress
 
-    from .loader import load_scenario
     from .reporting.rundir import write_atomically
     from .results import build_manifest
     from .sweep import parse_vary, sensitivity, sweep as run_sweep, tornado_chart
 
-    try:
-        scenario = load_scenario(file, search_paths=search_path)
-    except ScenarioError as exc:
-        _fail_scenario(exc)
-        raise typer.Exit(USER_ERROR)
+    scenario = _load_or_exit(file, search_path)
     target = out_dir or _default_out(Path(f"sweep-{file.stem}.yaml"))
+    _refuse_existing(target, force)
     try:
         levers = [parse_vary(v) for v in vary]
         total = samples if design == "lhs" else samples ** len(levers)
         if total > 5000:
             raise ChipsimUserError(f"{total} samples is too many for one sweep; lower --samples (a grid has samples^levers points)")
-        if target.exists() and not force:
-            raise ChipsimUserError(f"{target} already exists; choose another --out or pass --force to replace it")
         with Progress(console=err) as bar:
             task = bar.add_task("Sampling", total=total)
             table = run_sweep(scenario, levers, samples, design, replications, seed, workers, lambda k: bar.advance(task, k))

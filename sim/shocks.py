@@ -320,6 +320,12 @@ class NodeShockSpec(ShockSpec):
             return [(("node",), "matches no node")]
         return []
 
+    def _nodes_lacking(self, scenario, has, what: str) -> list:
+        """A problem naming the selected nodes for which ``has(node)`` is false."""
+        from .network import nodes_matching
+        lacking = sorted(n for n in nodes_matching(scenario, self.node) if not has(scenario.nodes[n]))
+        return [(("node",), f"node(s) {', '.join(lacking)} {what}")] if lacking else []
+
 
 class CapacityLossSpec(NodeShockSpec):
     """Capacity falls by ``fraction`` from start to end, then recovers linearly."""
@@ -329,12 +335,8 @@ class CapacityLossSpec(NodeShockSpec):
     recovery_days: Days = Field(default=0, description="Days after `end` over which capacity returns linearly: the loss on day end+k is fraction x (1 - k/recovery_days).")
 
     def check(self, scenario):
-        problems = super().check(scenario)
-        from .network import nodes_matching
-        idle = sorted(n for n in nodes_matching(scenario, self.node) if scenario.nodes[n].produces is None)
-        if idle:
-            problems.append((("node",), f"node(s) {', '.join(idle)} produce nothing, so they have no capacity to lose"))
-        return problems
+        return super().check(scenario) + self._nodes_lacking(
+            scenario, lambda n: n.produces is not None, "produce nothing, so they have no capacity to lose")
 
     def build(self, ctx, index):
         fraction = ctx.draw(self.fraction, f"shocks.{index}.fraction", 0.0, 1.0)
@@ -370,12 +372,8 @@ class DemandChangeSpec(NodeShockSpec):
     multiplier: float = Field(ge=0, description="Demand is multiplied by this (0.5 halves it, 1.3 adds 30%).")
 
     def check(self, scenario):
-        problems = super().check(scenario)
-        from .network import nodes_matching
-        idle = sorted(n for n in nodes_matching(scenario, self.node) if scenario.nodes[n].demand is None)
-        if idle:
-            problems.append((("node",), f"node(s) {', '.join(idle)} have no demand to change"))
-        return problems
+        return super().check(scenario) + self._nodes_lacking(
+            scenario, lambda n: n.demand is not None, "have no demand to change")
 
     def build(self, ctx, index):
         return [DemandChange(self.label(index), self.intervals(ctx), ctx.nodes(self.node), self.multiplier)]
