@@ -7,8 +7,7 @@ Public API::
     results = sim.run(scenario, replications=20, seed=1)
     results.kpis, results.timeseries
 """
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .errors import Problem, ScenarioError  # noqa: E402
 from .experiment import run  # noqa: E402
 from .loader import load_scenario  # noqa: E402

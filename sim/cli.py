@@ -16,7 +16,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-from . import __version__
+from ._version import __version__
 from .errors import ChipsimUserError, ScenarioError
 
 app = typer.Typer(

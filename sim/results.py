@@ -13,7 +13,7 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .metrics import ShockWindow, earliest_window, kpi_table
 from .network import Network
 from .quantities import day_number

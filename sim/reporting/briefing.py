@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
-from .. import __version__
+from .._version import __version__
 from ..compare import paired_interval
 from ..metrics import METRIC_INFO
 from ..quantities import day_number

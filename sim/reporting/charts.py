@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..compare import paired_interval
 from ..quantities import day_number
 from ..shocks import active_intervals
