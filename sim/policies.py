@@ -74,12 +74,12 @@ class Stockpile(Effect):
     def prepare(self, world):
         world.hold(self.slot, self.initial)
         if self.holding_cost:
-            world.holding_cost[self.slot] = world.holding_cost.get(self.slot, 0.0) + self.holding_cost
+            world.add_holding_cost(self.slot, self.holding_cost)
 
     def daily(self, world, day):
-        if world.releasing_on.get(self.slot) == day:
+        if world.released_on(self.slot, day):
             return  # a release is freeing units today: do not take them back
-        room = self.target - world.held[self.slot]
+        room = self.target - world.stockpiled(self.slot)
         if self.rate is not None:
             room = min(room, self.rate)
         world.hold(self.slot, room)
@@ -120,8 +120,7 @@ class StockpileRelease(Effect):
                 return
         # the release is due today: the stockpile must not refill from scarce stock, even
         # once it is empty
-        world.releasing_on[self.slot] = day
-        world.release(self.slot, self.rate)
+        world.release(self.slot, self.rate, day)
 
 
 class CapacityExpansionSpec(PolicySpec):

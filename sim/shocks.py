@@ -135,12 +135,10 @@ class Anticipate(Effect):
         self.days = days_of_cover
 
     def activate(self, world):
-        for line in world.order_lines_fed_by(self.lanes):
-            line.set_boost(self, self.days)
+        world.boost_cover(self.lanes, self, self.days)
 
     def deactivate(self, world):
-        for line in world.order_lines_fed_by(self.lanes):
-            line.set_boost(self, None)
+        world.boost_cover(self.lanes, self, None)
 
 
 class ExportBanSpec(TradeShockSpec):

@@ -1,0 +1,35 @@
+"""Stock accounting of one replication, per (node, product) stock slot.
+
+``inv`` is what is on the shelves (the ``inventory`` metric); ``locked`` is the part of it
+that may not be used (goods awaiting a licence decision and stockpiled units, the latter
+also in ``held``); ``pipeline`` is what is on its way to the slot (in transit, or awaiting a
+licence at the seller); ``backlog`` is demand owed. The daily flows (``received`` ...
+``energy``) are summed over one day, recorded, then cleared.
+
+Plain Python lists, not arrays: the phases read and write single elements in the hot
+loop, where list indexing is several times faster than numpy scalar access.
+"""
+from __future__ import annotations
+
+EPS = 1e-9  # quantities below this are treated as zero (pro-rata splits leave dust)
+
+STOCKS = ("inv", "locked", "held", "backlog", "pipeline")
+FLOWS = ("received", "produced", "consumed", "shipped", "delivered", "demand", "shortfall", "cost", "energy",
+         "requested")
+
+
+class Ledger:
+    """Stocks and daily flows per slot (units of the slot's product; ``cost`` in currency,
+    ``energy`` in MWh, ``requested`` the units a supplier was asked for today)."""
+
+    __slots__ = ("n", *STOCKS, *FLOWS)
+
+    def __init__(self, n_slots: int, inventory: list[float]):
+        self.n = n_slots
+        self.inv = list(inventory)
+        for name in STOCKS[1:] + FLOWS:
+            setattr(self, name, [0.0] * n_slots)
+
+    def free(self, slot: int) -> float:
+        """Units of the slot that may be used now."""
+        return self.inv[slot] - self.locked[slot]

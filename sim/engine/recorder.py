@@ -1,0 +1,111 @@
+"""What the engine records each day, declared once, and the replication's output array.
+
+Each per-slot series names the ledger list it copies, its unit and whether it is a daily
+flow (summed over the day, then cleared) or a stock (the end-of-day level). A series is
+recorded only when the network can make it non-zero (no demand node: no demand series),
+which keeps the day's recording cost proportional to what the scenario uses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..network import COMPUTE_METRICS, Network
+from .equipment import Equipment
+from .ledger import Ledger
+from .production import Production
+
+
+@dataclass(frozen=True)
+class SlotSeries:
+    """A daily series per stock slot, copied from a ``Ledger`` list at the end of the day."""
+
+    metric: str    # name in the tidy table
+    source: str    # Ledger attribute
+    unit: str      # "unit" is the slot's product unit
+    flow: bool     # summed over the day and cleared after recording (else an end-of-day stock)
+    needs: str     # recorded when the network has: "any", "demand", "compute" or "stockpile"
+
+
+SLOT_SERIES = (
+    SlotSeries("inventory", "inv", "unit", False, "any"),
+    SlotSeries("received", "received", "unit/day", True, "any"),
+    SlotSeries("produced", "produced", "unit/day", True, "any"),
+    SlotSeries("consumed", "consumed", "unit/day", True, "any"),
+    SlotSeries("shipped", "shipped", "unit/day", True, "any"),
+    SlotSeries("cost", "cost", "currency/day", True, "any"),
+    SlotSeries("delivered", "delivered", "unit/day", True, "demand"),
+    SlotSeries("demand", "demand", "unit/day", True, "demand"),
+    SlotSeries("shortfall", "shortfall", "unit/day", True, "demand"),
+    SlotSeries("backlog", "backlog", "unit", False, "demand"),
+    SlotSeries("energy_mwh", "energy", "MWh/day", True, "compute"),
+    SlotSeries("stockpile", "held", "unit", False, "stockpile"),
+)
+# Series of producers and tools, recorded from the phases rather than the ledger:
+#   capacity (unit/day, wafers/day for fabs), wafers_started (wafers/day), yield (0-1,
+#   fabs), installed (tools in service); good_dies is a fab's ``produced``.
+PER_PRODUCER = ("capacity", "wafers_started", "yield", "installed")
+
+
+class Recorder:
+    """Copies the day's state into (horizon, n) arrays, then clears the daily flows."""
+
+    __slots__ = ("horizon", "ledger", "production", "equipment", "by_metric", "_rows", "_clear", "_zeros",
+                 "_capacity", "_wafers", "_installed")
+
+    def __init__(self, ledger: Ledger, production: Production, equipment: Equipment, horizon: int,
+                 present: set[str]):
+        """``present``: what the network has among "demand", "compute" and "stockpile"."""
+        self.horizon = horizon
+        self.ledger, self.production, self.equipment = ledger, production, equipment
+        wanted = [s for s in SLOT_SERIES if s.needs == "any" or s.needs in present]
+        self.by_metric = {s.metric: np.zeros((horizon, ledger.n)) for s in SLOT_SERIES}
+        self._rows = [(self.by_metric[s.metric], getattr(ledger, s.source)) for s in wanted]
+        self._clear = [getattr(ledger, s.source) for s in wanted if s.flow]
+        self._zeros = [0.0] * ledger.n
+        self._capacity = np.zeros((horizon, len(production.producers)))
+        self._wafers = np.zeros((horizon, len(production.producers)))
+        self._installed = np.zeros((horizon, len(equipment.tools)))
+
+    def record(self, day: int) -> None:
+        """The end of ``day``: record every series, then clear the daily flows."""
+        for array, source in self._rows:
+            array[day] = source
+        zeros = self._zeros
+        for source in self._clear:
+            source[:] = zeros
+        self._capacity[day] = self.production.capacity
+        if self.production.has_fabs:
+            self._wafers[day] = self.production.wafers
+        tools = self.equipment.tools
+        if tools:
+            self._installed[day] = [t.installed for t in tools]
+
+    def output(self, net: Network) -> np.ndarray:
+        """The reported series (``Network.series``) as one (horizon, n_series) array."""
+        H, n = self.horizon, self.ledger.n
+        by_slot = {m: np.zeros((H, n)) for m in PER_PRODUCER}
+        for k, producer in enumerate(self.production.producers):
+            by_slot["capacity"][:, producer.out_slot] = self._capacity[:, k]
+            if producer.fab is not None:
+                by_slot["wafers_started"][:, producer.out_slot] = self._wafers[:, k]
+                by_slot["yield"][:, producer.out_slot] = producer.fab.yield_path
+        for i, tool in enumerate(self.equipment.tools):
+            by_slot["installed"][:, tool.slot] = self._installed[:, i]
+        # one fancy-indexing gather per metric (row-major arrays), not one per column
+        values = np.empty((H, len(net.series)))
+        groups: dict[str, tuple[list[int], list[int]]] = {}
+        for k, (s, metric) in enumerate(net.series):
+            slots, positions = groups.setdefault(metric, ([], []))
+            slots.append(s)
+            positions.append(k)
+        for metric, (slots, positions) in groups.items():
+            if metric in by_slot:
+                source = by_slot[metric]
+            elif metric == "good_dies":
+                source = self.by_metric["produced"]
+            else:
+                source = self.by_metric[COMPUTE_METRICS.get(metric, metric)]
+            values[:, positions] = source[:, slots]
+        return values
