@@ -42,7 +42,6 @@ import _timing  # noqa: E402
 import profile_engine  # noqa: E402
 from _timing import Targets  # noqa: E402
 
-profile_engine.snapshot_engine_source()  # line numbers of the profile part refer to this copy
 
 TARGET_RATIO = 0.20
 PARTS = ("core", "scaling", "supplynetpy", "profile", "parallel", "memory")
