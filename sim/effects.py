@@ -15,16 +15,16 @@ windows (``active_intervals``).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Callable, ClassVar, Optional, Protocol
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
-Interval = tuple[int, Optional[int]]
+Interval = tuple[int, int | None]
 
 
-def active_intervals(start: int, end: Optional[int], suspended: list[tuple[int, int]]) -> list[Interval]:
+def active_intervals(start: int, end: int | None, suspended: list[tuple[int, int]]) -> list[Interval]:
     """``[start, end)`` minus the suspended windows, as sorted ``(a, b)`` day pairs (b None: open)."""
     spans: list[Interval] = [(start, end)]
     for s0, s1 in sorted(suspended):
@@ -121,7 +121,7 @@ class LeverWorld(Protocol):
         """Ship at once every application still under review by ``licence``."""
         ...
 
-    def open_lane(self, lane_index: int, share: Optional[float]) -> None:
+    def open_lane(self, lane_index: int, share: float | None) -> None:
         """Open a lane to the buyer's orders with ``share`` (None: an equal share)."""
         ...
 
@@ -129,7 +129,7 @@ class LeverWorld(Protocol):
         """Close a lane opened by ``open_lane``."""
         ...
 
-    def boost_cover(self, lane_indices: Iterable[int], owner: Effect, days: Optional[float]) -> None:
+    def boost_cover(self, lane_indices: Iterable[int], owner: Effect, days: float | None) -> None:
         """Ask the buyers fed by these lanes for ``days`` of cover (None: withdraw the ask)."""
         ...
 
@@ -143,7 +143,7 @@ class Effect:
     """The engine side of a shock or policy for one replication (see the module doc)."""
 
     # set to a method ``daily(world, day)`` to act every active day
-    daily: Optional[Callable[..., None]] = None
+    daily: Callable[..., None] | None = None
     order: ClassVar[int] = 0  # daily effects act in increasing order (releases before fills)
 
     def __init__(self, label: str, intervals: list[Interval]):

@@ -27,7 +27,7 @@ class DemandLine:
 def demand_lines(demands: list[DemandDef], rates: list[np.ndarray], streams) -> list[DemandLine]:
     """Demand by day of every demand node, drawn from its (reshaped) rate path."""
     lines = []
-    for dem, path in zip(demands, rates):
+    for dem, path in zip(demands, rates, strict=True):
         draws = streams.get(f"demand:{dem.node}").poisson(path).astype(float) if dem.poisson else path
         lines.append(DemandLine(dem, dem.slot, dem.backlog, draws.tolist()))
     return lines

@@ -50,14 +50,14 @@ def build_tools(net: Network, producers: list[Producer], streams, inv: list[floa
     """Every producer's tools; required counts scale with capacity added by expansions."""
     tools = []
     horizon = net.horizon
-    for k, (p, prod) in enumerate(zip(net.producers, producers)):
+    for k, (p, prod) in enumerate(zip(net.producers, producers, strict=True)):
         base = prod.base_capacity
         scale = prod.nominal / base if base > 0 else np.ones(horizon)
         for eq in p.equipment:
             rng = streams.get(f"attrition:{p.node}:{eq.product}")
             tool = Tool(p.node, eq, k, (eq.required * scale).tolist(), rng)
-            leads = [l.lead_time.mean_value() if hasattr(l.lead_time, "mean_value") else float(l.lead_time)
-                     for l in net.lanes if l.dst_slot == eq.slot]
+            leads = [ln.lead_time.mean_value() if hasattr(ln.lead_time, "mean_value") else float(ln.lead_time)
+                     for ln in net.lanes if ln.dst_slot == eq.slot]
             tool.lookahead = eq.install_days + int(round(max(leads, default=0.0)))
             tools.append(tool)
     return tools

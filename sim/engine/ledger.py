@@ -26,9 +26,11 @@ class Ledger:
 
     def __init__(self, n_slots: int, inventory: list[float]):
         self.n = n_slots
-        self.inv = list(inventory)
-        for name in STOCKS[1:] + FLOWS:
-            setattr(self, name, [0.0] * n_slots)
+        self.inv: list[float] = list(inventory)
+        zeros = [0.0] * n_slots
+        self.locked, self.held, self.backlog, self.pipeline = (list(zeros) for _ in range(4))
+        (self.received, self.produced, self.consumed, self.shipped, self.delivered, self.demand, self.shortfall,
+         self.cost, self.energy, self.requested) = (list(zeros) for _ in range(10))
 
     def free(self, slot: int) -> float:
         """Units of the slot that may be used now."""

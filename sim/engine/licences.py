@@ -27,6 +27,7 @@ class Licensing:
         led.locked[lane.src] += qty
         led.pipeline[lane.dst] += qty
         licence = lane.licence
+        assert licence is not None, "apply() is only called on licensed lanes"
         wait = licence.review_days(lane, day)
         if wait <= 0:
             self.decide(lane, qty, licence, day)

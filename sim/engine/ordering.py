@@ -9,8 +9,6 @@ they shipped over the last 30 days.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 from .equipment import Tool
 from .ledger import EPS, Ledger
 from .shipping import Lane
@@ -24,15 +22,15 @@ class OrderLineState:
     __slots__ = ("slot", "level", "cover", "path", "rolling", "base", "extra", "lanes", "boost", "boosts", "tool",
                  "value")
 
-    def __init__(self, slot: int, level: Optional[float], cover: Optional[float], path: Optional[list[float]],
-                 rolling: bool, base: list[tuple[Lane, float]], tool: Optional[Tool] = None, value: float = 1.0):
+    def __init__(self, slot: int, level: float | None, cover: float | None, path: list[float] | None,
+                 rolling: bool, base: list[tuple[Lane, float]], tool: Tool | None = None, value: float = 1.0):
         self.slot = slot
         self.level = level        # fixed order-up-to level (units), or None
         self.cover = cover        # days of cover when level is None
         self.path = path          # daily use by day (units/day), unless rolling
         self.rolling = rolling    # warehouse: daily use from recent shipments
         self.base = base          # [(Lane, share)] open from day 0
-        self.extra: list[tuple[Lane, Optional[float]]] = []  # opened by policies, in opening order
+        self.extra: list[tuple[Lane, float | None]] = []  # opened by policies, in opening order
         self.lanes = list(base)
         self.boost = 0.0          # days of cover wanted ahead of announced shocks (the largest)
         self.boosts: dict = {}    # announcing effect -> days of cover
@@ -45,10 +43,10 @@ class OrderLineState:
         for lane, share in self.extra:
             if share is None or not lanes:  # alone, a lane takes every order
                 share = 1.0 / (len(lanes) + 1)
-            lanes = [(l, s * (1.0 - share)) for l, s in lanes] + [(lane, share)]
+            lanes = [(other, s * (1.0 - share)) for other, s in lanes] + [(lane, share)]
         self.lanes = lanes
 
-    def set_boost(self, owner: object, days: Optional[float]) -> None:
+    def set_boost(self, owner: object, days: float | None) -> None:
         """``owner`` asks for ``days`` of cover (None: withdraws its ask); the largest ask wins."""
         if days is None:
             self.boosts.pop(owner, None)
@@ -63,8 +61,8 @@ class ComputeGroup:
 
     __slots__ = ("measure_slot", "lines", "level", "cover", "path", "held")
 
-    def __init__(self, measure_slot: int, lines: list[OrderLineState], level: Optional[float],
-                 cover: Optional[float], path: list[float], held: list[tuple[int, float]]):
+    def __init__(self, measure_slot: int, lines: list[OrderLineState], level: float | None,
+                 cover: float | None, path: list[float], held: list[tuple[int, float]]):
         self.measure_slot, self.lines, self.level, self.cover, self.path = measure_slot, lines, level, cover, path
         self.held = held  # (slot, measure units per unit) of every substitute, bought by lane or only held
 

@@ -7,7 +7,6 @@ inputs allow); a fab turns wafers into good dies with its yield of the day.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -23,7 +22,7 @@ class FabLine:
     good_per_wafer: list[float]     # expected good dies per wafer, by day
     dies_per_wafer: int             # gross dies on the usable wafer
     yield_path: np.ndarray          # die yield (0-1), by day
-    rng: Optional[np.random.Generator]  # binomial sampling of good dies when stochastic
+    rng: np.random.Generator | None  # binomial sampling of good dies when stochastic
 
 
 @dataclass(slots=True)
@@ -36,8 +35,8 @@ class Producer:
     base_capacity: float                   # units/day (wafers/day for fabs), before policies
     nominal: np.ndarray                    # nominal capacity by day (expansions add to it)
     factor: np.ndarray                     # share of nominal available by day (losses)
-    d0: Optional[np.ndarray] = None        # defect density by day (defects/cm²), fabs only
-    fab: Optional[FabLine] = None
+    d0: np.ndarray | None = None        # defect density by day (defects/cm²), fabs only
+    fab: FabLine | None = None
 
 
 def build_producer(p: ProducerDef, ctx: BuildContext, horizon: int) -> Producer:
@@ -53,7 +52,7 @@ def build_producer(p: ProducerDef, ctx: BuildContext, horizon: int) -> Producer:
     return Producer(p.node, p.out_slot, inputs, cap, np.full(horizon, cap), np.ones(horizon), d0)
 
 
-def fab_line(fab: FabDef, d0: Optional[np.ndarray], horizon: int, rng: Optional[np.random.Generator]) -> FabLine:
+def fab_line(fab: FabDef, d0: np.ndarray | None, horizon: int, rng: np.random.Generator | None) -> FabLine:
     """The yield by day of a fab, from its (reshaped) defect-density path."""
     if fab.model == "fixed":
         y = np.full(horizon, float(fab.fixed_yield))  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ costs one list append and arrives exactly at step 2 of its day.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,7 +26,7 @@ class Lane:
                  "gates", "licences", "licence", "req", "name")
 
     def __init__(self, index: int, src: int, dst: int, price: float, lead_time: Any,
-                 rng: Optional[np.random.Generator], name: str):
+                 rng: np.random.Generator | None, name: str):
         self.index = index
         self.src = src
         self.dst = dst
@@ -64,7 +64,7 @@ class Shipping:
         self.ledger = ledger
         self.horizon = horizon
         self.arrivals: dict[int, list[tuple[int, float]]] = {}  # day -> [(slot, units)]
-        self.equipment: Optional[Equipment] = None  # new tools go to installation on arrival
+        self.equipment: Equipment | None = None  # new tools go to installation on arrival
 
     def depart(self, lane: Lane, qty: float, day: int, fee: float) -> None:
         """Send ``qty`` units already counted in the buyer's pipeline (licensed shipments);

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import simpy
@@ -73,7 +73,7 @@ class World:
         for effect in self.effects:
             effect.prepare(self)
         self._build_phases()
-        self._env: Optional[simpy.Environment] = None
+        self._env: simpy.Environment | None = None
 
     def _lane(self, lane) -> Lane:
         price = self.net.scenario.products[lane.product].price or 0.0
@@ -84,7 +84,7 @@ class World:
     def _build_phases(self) -> None:
         """The phases of the day, once effects have reshaped the deterministic paths."""
         net, H, led = self.net, self.horizon, self.ledger
-        for p, producer in zip(net.producers, self.producers):
+        for p, producer in zip(net.producers, self.producers, strict=True):
             if p.fab is not None:
                 rng = self.streams.get(f"yield:{p.node}") if p.fab.stochastic else None
                 producer.fab = fab_line(p.fab, producer.d0, H, rng)
@@ -104,7 +104,7 @@ class World:
             present.add("stockpile")
         self.recorder = Recorder(led, self.production, self.equipment, H, present)
 
-    def _use_path(self, node: str, slot: int, use: str) -> Optional[list[float]]:
+    def _use_path(self, node: str, slot: int, use: str) -> list[float] | None:
         """Daily use of a product at a node (units/day), by day (None: from recent shipments)."""
         if use == "input":
             producer = self.producers[self.producer_of[node]]
@@ -119,7 +119,8 @@ class World:
 
     def _order_book(self) -> tuple[list[OrderLineState], list[ComputeGroup]]:
         """Every node's order lines; compute nodes' lines grouped by node."""
-        lines, grouped = [], {}
+        lines: list[OrderLineState] = []
+        grouped: dict[str, tuple[int, Any, Any, Any, list[OrderLineState]]] = {}
         tool_of_slot = self.equipment.tool_of_slot
         for line in self.net.order_lines:
             base = [(self.lanes[i], self.net.lanes[i].share) for i in line.lanes]
@@ -235,7 +236,7 @@ class World:
         """Ship at once every application still under review by ``licence``."""
         self.licensing.release_pending(licence, int(self._env.now) if self._env is not None else 0)
 
-    def open_lane(self, lane_index: int, share: Optional[float]) -> None:
+    def open_lane(self, lane_index: int, share: float | None) -> None:
         """Open a lane to the buyer's orders with ``share`` (None: an equal share)."""
         lane = self.lanes[lane_index]
         line = self.ordering.line_of_slot[lane.dst]
@@ -246,10 +247,10 @@ class World:
         """Close a lane opened by ``open_lane``."""
         lane = self.lanes[lane_index]
         line = self.ordering.line_of_slot[lane.dst]
-        line.extra = [(l, s) for l, s in line.extra if l is not lane]
+        line.extra = [(other, s) for other, s in line.extra if other is not lane]
         line.reshare()
 
-    def boost_cover(self, lane_indices: Iterable[int], owner: Effect, days: Optional[float]) -> None:
+    def boost_cover(self, lane_indices: Iterable[int], owner: Effect, days: float | None) -> None:
         """Ask the buyers fed by these lanes for ``days`` of cover (None: withdraw the ask)."""
         for line in self.ordering.lines_fed_by([self.lanes[i] for i in lane_indices]):
             line.set_boost(owner, days)
