@@ -141,3 +141,30 @@ def test_function_and_module_length(name):
     long = [(f.name, f.end_lineno - f.lineno + 1) for f in _functions(ast.parse(text))
             if f.end_lineno - f.lineno + 1 > MAX_FUNCTION_LINES]
     assert not long, f"{name}: functions over {MAX_FUNCTION_LINES} lines: {long}"
+
+
+def _protocol_members() -> set[str]:
+    from sim.effects import LeverWorld
+
+    names = set(getattr(LeverWorld, "__annotations__", {}))
+    names |= {n for n in vars(LeverWorld) if not n.startswith("_")}
+    return names
+
+
+@pytest.mark.parametrize("module", ["sim.shocks", "sim.policies"])
+def test_effects_touch_the_world_only_through_the_protocol(module):
+    """Every ``world.X`` in the lever modules names a ``LeverWorld`` member."""
+    allowed = _protocol_members()
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    used = {(node.attr, node.lineno) for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "world"}
+    outside = sorted((line, attr) for attr, line in used if attr not in allowed)
+    assert used, f"{module}: no world access found (the check would be vacuous)"
+    assert not outside, f"{module}: world attributes outside LeverWorld: {outside}"
+
+
+def test_the_world_implements_the_protocol():
+    from sim.engine.world import World
+
+    missing = sorted(n for n in _protocol_members() - {"horizon"} if not callable(getattr(World, n, None)))
+    assert not missing, f"World lacks LeverWorld members: {missing}"
