@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import covered_buyer, run, scenario, series
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from helpers import run, scenario, series
 
 
 def supplied_buyer(shocks=(), horizon=60, demand=10.0, level=1e4, stock=0.0, lead=5, supplier_stock=1e6,
@@ -158,11 +158,7 @@ def test_announced_ban_lets_buyers_stock_up():
     # lasts 600 / 10 = 60 days and first falls short on day 90 (survive = 60). Without
     # the announcement it would last 10 days.
     ban = {"type": "export_ban", "start": 30, "announced": 5, "anticipation": {"days_of_cover": 60}}
-    sc = scenario(horizon=120, products={"x": {}},
-                  nodes={"s": {"inventory": {"x": 1e6}},
-                         "b": {"inventory": {"x": 100}, "demand": {"product": "x", "rate": 10},
-                               "reorder": {"days_of_cover": 10}}},
-                  lanes=[{"from": "s", "to": "b", "product": "x", "lead_time": 2}], shocks=[ban])
+    sc = covered_buyer([ban])
     assert run(sc).kpis.loc[0, "time_to_survive_days"] == 60
     plain = sc.model_copy(update={"shocks": [sc.shocks[0].model_copy(update={"announced": None, "anticipation": None})]})
     assert run(plain).kpis.loc[0, "time_to_survive_days"] == 10
