@@ -63,7 +63,8 @@ def networks(draw) -> Scenario:
             "region": draw(st.sampled_from(regions)),
             "inventory": {"p1": draw(qty)},
             "demand": {"product": ["p1"] if compute else "p1", "rate": draw(st.floats(0, 30)),
-                       **({"measure": "perf", "mandate": {"region": "CN", "min_share": draw(st.floats(0, 1))}} if compute else {}),
+                       **({"measure": "perf", "mandate": {"region": "CN", "min_share": draw(st.floats(0, 1))}}
+                          if compute else {}),
                        "distribution": draw(st.sampled_from(["deterministic", "poisson"])),
                        "backlog": draw(st.booleans()), "growth": draw(st.floats(-0.5, 1.0))},
             "reorder": {"days_of_cover": draw(st.floats(0, 40))},
@@ -96,7 +97,7 @@ def networks(draw) -> Scenario:
         policies.append({"type": "stockpile_release", "node": "city0", "product": "p1", "rate": draw(st.floats(0, 30)),
                          "start": 40, "when_cover_below": draw(st.sampled_from([None, 5.0]))})
     if n_src > 1 and draw(st.booleans()):
-        held = {l["from"] for l in lanes if l["to"] == "plant0"}
+        held = {lane["from"] for lane in lanes if lane["to"] == "plant0"}
         free = [f"src{j}" for j in range(n_src) if f"src{j}" not in held]
         if free:
             policies.append({"type": "new_lane", "from": free[0], "to": "plant0", "product": "p0",
