@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -118,6 +119,7 @@ def _wide(ts: pd.DataFrame) -> pd.DataFrame:
                           values="value", observed=True, aggfunc="sum").fillna(0.0)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks())
 def test_stock_flow_balance_and_no_negative_stock(sc):
@@ -136,6 +138,7 @@ def test_stock_flow_balance_and_no_negative_stock(sc):
     np.testing.assert_allclose(wide["inventory"].to_numpy(), expected.to_numpy(), atol=1e-7 * scale)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(networks())
 def test_delivered_never_exceeds_demand_plus_backlog(sc):
@@ -152,6 +155,7 @@ def test_delivered_never_exceeds_demand_plus_backlog(sc):
     assert (wide["shortfall"] >= 0).all()
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None)
 @given(networks())
 def test_same_seed_same_tables(sc):

@@ -767,6 +767,7 @@ def test_generators_cover_every_shock_and_policy_type():
     assert set(POLICY_GENERATORS) == set(POLICY_TYPES)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(case=cases())
 def test_any_generated_file_loads_or_fails_with_positions(tmp_path, case):
@@ -775,6 +776,7 @@ def test_any_generated_file_loads_or_fails_with_positions(tmp_path, case):
     check_contract(path, tuple(folder / name for name in case.files))
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=40)
 @given(case=cases(mutate=False))
 def test_unmutated_documents_keep_the_contract(tmp_path, case):
@@ -782,6 +784,7 @@ def test_unmutated_documents_keep_the_contract(tmp_path, case):
     check_contract(case.write(folder), tuple(folder / name for name in case.files))
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=40)
 @given(case=cases())
 def test_chipsim_validate_exits_0_or_2(tmp_path, case):

@@ -199,6 +199,7 @@ def _shortfall(shocks, capacity=30.0):
     return float(run(sc).kpis.loc[0, "shortfall"])
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(start=st.integers(0, 60), length=st.integers(1, 60), extra=st.integers(1, 40))
 def test_longer_ban_never_reduces_shortfall(start, length, extra):
@@ -207,6 +208,7 @@ def test_longer_ban_never_reduces_shortfall(start, length, extra):
     assert long >= short - 1e-6
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(review=st.integers(0, 30), extra=st.integers(1, 30), quota=st.floats(50, 2000), cut=st.floats(0.1, 0.9))
 def test_slower_review_or_smaller_quota_never_reduces_shortfall(review, extra, quota, cut):
@@ -218,6 +220,7 @@ def test_slower_review_or_smaller_quota_never_reduces_shortfall(review, extra, q
     assert _shortfall([tighter]) >= reference - 1e-6
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(fraction=st.floats(0.0, 0.9), more=st.floats(0.01, 0.1), recovery=st.integers(0, 30))
 def test_deeper_capacity_loss_never_reduces_shortfall(fraction, more, recovery):
