@@ -13,21 +13,15 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import textwrap
 from importlib.metadata import version as dist_version
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from helpers import ROOT, SUMMARY_LINE, chipsim_command, cli, write_file
 
 import sim
-from sim.cli import app
 
-FIXTURES = Path(__file__).parent / "fixtures" / "broken"
-REPO = Path(__file__).resolve().parent.parent
 PROBLEM_LINE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?P<col>\d+): (?P<message>\S.*)$")
-SUMMARY_LINE = re.compile(r"^\d+ problems? found$")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 # file -> [(line, col, fragment of the message)]
@@ -83,16 +77,9 @@ shocks:
 """
 
 
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
 def invoke(*args: str):
-    """Run the app in-process; the result has separate .stdout and .stderr."""
-    result = CliRunner().invoke(app, [str(a) for a in args])
+    """``cli`` (in-process, .stdout and .stderr apart), failing on anything but a normal exit."""
+    result = cli(*args)
     # any exception other than the normal exit would be a crash (a traceback for a user)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
     return result
@@ -101,7 +88,7 @@ def invoke(*args: str):
 def run_process(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, NO_COLOR="1", COLUMNS="200")
     env.pop("FORCE_COLOR", None)
-    return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], cwd=cwd, env=env,
+    return subprocess.run(chipsim_command(*args), cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -121,19 +108,10 @@ def assert_reports(stderr: str, name: str) -> None:
     assert "Traceback" not in stderr
     lines = problem_lines(stderr)
     assert [(f, line, col) for f, line, col, _ in lines] == [(name, line, col) for line, col, _ in EXPECTED[name]]
-    for (_, _, _, message), (_, _, fragment) in zip(lines, EXPECTED[name]):
+    for (_, _, _, message), (_, _, fragment) in zip(lines, EXPECTED[name], strict=True):
         assert fragment in message
     count = len(EXPECTED[name])
     assert f"{count} problem{'s' if count > 1 else ''} found" in stderr
-
-
-@pytest.fixture
-def broken_dir(tmp_path, monkeypatch) -> Path:
-    """A copy of the broken fixtures, used as the working directory."""
-    for name in EXPECTED:
-        shutil.copy(FIXTURES / name, tmp_path / name)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 # --- broken files ------------------------------------------------------------------------
@@ -178,7 +156,7 @@ def test_real_process_run_of_a_broken_file(broken_dir, name):
 
 
 def test_echo_tag_prints_nothing(tmp_path):
-    write(tmp_path, "echo.yaml", 'name: !!python/object/apply:os.system ["echo hi"]\nhorizon: 30\n')
+    write_file(tmp_path, "echo.yaml", 'name: !!python/object/apply:os.system ["echo hi"]\nhorizon: 30\n')
     proc = run_process("validate", "echo.yaml", cwd=tmp_path)
     assert proc.returncode == 2
     assert "hi" not in proc.stdout.split()
@@ -186,7 +164,7 @@ def test_echo_tag_prints_nothing(tmp_path):
 
 
 def test_validate_good_and_bad_together(broken_dir):
-    shutil.copy(REPO / "scenarios" / "quickstart.yaml", broken_dir / "quickstart.yaml")
+    shutil.copy(ROOT / "scenarios" / "quickstart.yaml", broken_dir / "quickstart.yaml")
     result = invoke("validate", "quickstart.yaml", "unknown_key.yaml")
     assert result.exit_code == 2
     assert "ok quickstart.yaml" in result.stdout
@@ -194,15 +172,14 @@ def test_validate_good_and_bad_together(broken_dir):
 
 
 def test_validate_ok(monkeypatch):
-    monkeypatch.chdir(REPO)
+    monkeypatch.chdir(ROOT)
     result = invoke("validate", "scenarios/quickstart.yaml")
     assert result.exit_code == 0
     assert result.stdout.startswith("ok scenarios/quickstart.yaml")
     assert result.stderr == ""
 
 
-def test_validate_missing_file(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_validate_missing_file(in_tmp):
     result = invoke("validate", "nowhere.yaml")
     assert result.exit_code == 2
     ((file, line, col, message),) = problem_lines(result.stderr)
@@ -210,8 +187,8 @@ def test_validate_missing_file(tmp_path, monkeypatch):
 
 
 def test_search_path_option(tmp_path, monkeypatch):
-    write(tmp_path, "shared/parent.yaml", TINY_PARENT)
-    write(tmp_path, "proj/child.yaml", TINY_CHILD.replace("extends: parent.yaml", "extends: ../shared/parent.yaml"))
+    write_file(tmp_path, "shared/parent.yaml", TINY_PARENT)
+    write_file(tmp_path, "proj/child.yaml", TINY_CHILD.replace("extends: parent.yaml", "extends: ../shared/parent.yaml"))
     monkeypatch.chdir(tmp_path / "proj")
     refused = invoke("validate", "child.yaml")
     assert refused.exit_code == 2
@@ -262,10 +239,9 @@ def test_unknown_command_is_a_usage_error():
 # --- runs ------------------------------------------------------------------------------
 
 @pytest.fixture
-def tiny(tmp_path, monkeypatch) -> Path:
-    write(tmp_path, "parent.yaml", TINY_PARENT)
-    monkeypatch.chdir(tmp_path)
-    return write(tmp_path, "child.yaml", TINY_CHILD)
+def tiny(in_tmp) -> Path:
+    write_file(in_tmp, "parent.yaml", TINY_PARENT)
+    return write_file(in_tmp, "child.yaml", TINY_CHILD)
 
 
 def test_run_writes_a_resolved_scenario_that_loads_back_equal(tiny, tmp_path):
@@ -309,9 +285,8 @@ def test_run_twice_into_the_same_out_needs_force(tiny, tmp_path):
 
 
 def test_resolved_scenario_records_the_seed_and_replications_run(tmp_path):
-    import sim
     out = tmp_path / "run"
-    result = CliRunner().invoke(app, ["run", str(REPO / "scenarios" / "quickstart.yaml"), "--out", str(out), "-q", "-n", "2", "--seed", "5"])
+    result = cli("run", ROOT / "scenarios" / "quickstart.yaml", "--out", out, "-q", "-n", "2", "--seed", "5")
     assert result.exit_code == 0, result.output
     resolved = sim.load_scenario(out / "scenario.yaml")
     assert (resolved.replications, resolved.seed) == (2, 5)
@@ -322,6 +297,6 @@ def test_problem_lines_are_printed_verbatim(tmp_path):
     path = tmp_path / "long.yaml"
     # lines 1-2 header, 3-98 filler, 99 products, 100 the node with a negative capacity
     path.write_text("name: x\nhorizon: 10\n" + "# filler\n" * 96 + "products: {p: {}}\nnodes: {n: {produces: p, capacity: -1}}\n")
-    result = CliRunner().invoke(app, ["validate", str(path)])
+    result = cli("validate", path)
     assert result.exit_code == 2
     assert ":100:" in result.stderr and "\U0001F4AF" not in result.stderr

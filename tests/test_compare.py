@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import cli
 
 import sim
 from sim.compare import compare, paired_interval
@@ -102,9 +103,7 @@ def test_comparison_directory_and_report_rebuild(tmp_path):
         (out / name).unlink()
     for path in (out / "charts").iterdir():
         path.unlink()
-    from typer.testing import CliRunner
-    from sim.cli import app
-    result = CliRunner().invoke(app, ["report", str(out)])
+    result = cli("report", out)
     assert result.exit_code == 0, result.output
     assert (out / "briefing.html").is_file() and (out / "charts" / "kpi_bars.png").is_file()
     rebuilt = pd.read_csv(out / "charts" / "kpi_bars.csv")
@@ -122,8 +121,6 @@ def test_report_on_a_plain_run_directory(tmp_path):
 
 
 def test_report_refuses_a_folder_that_is_not_a_run(tmp_path):
-    from typer.testing import CliRunner
-    from sim.cli import app
-    result = CliRunner().invoke(app, ["report", str(tmp_path)])
+    result = cli("report", tmp_path)
     assert result.exit_code == 2
     assert "not a chipsim run directory" in result.output

@@ -8,7 +8,6 @@ import math
 
 import numpy as np
 import pytest
-
 from helpers import run, scenario, series
 
 
@@ -165,9 +164,10 @@ def test_demand_growth_compounds_per_year():
     assert demand.loc[730] == pytest.approx(22.5)
 
 
-def test_ban_window_blocks_exactly_start_to_end():
-    # Active on start <= d < end: a daily-ordering buyer gets nothing shipped on days 10..19.
-    sc = scenario(
+def daily_buyer(shock):
+    """30 days; buyer ``b`` (1000 in stock, 5 a day) re-orders to 1000 daily from plant ``s``
+    (100 a day) over a 3-day lane, so ``s`` ships 5 a day unless ``shock`` stops it."""
+    return scenario(
         horizon=30,
         products={"x": {}},
         nodes={
@@ -175,8 +175,13 @@ def test_ban_window_blocks_exactly_start_to_end():
             "b": {"inventory": {"x": 1000}, "demand": {"product": "x", "rate": 5}, "reorder": {"level": 1000}},
         },
         lanes=[{"from": "s", "to": "b", "product": "x", "lead_time": 3}],
-        shocks=[{"type": "export_ban", "start": 10, "end": 20, "to": "b"}],
+        shocks=[shock],
     )
+
+
+def test_ban_window_blocks_exactly_start_to_end():
+    # Active on start <= d < end: a daily-ordering buyer gets nothing shipped on days 10..19.
+    sc = daily_buyer({"type": "export_ban", "start": 10, "end": 20, "to": "b"})
     shipped = series(run(sc), "s", "shipped")
     assert (shipped.loc[10:19] == 0).all()
     assert (shipped.loc[:9] > 0).all()
@@ -186,16 +191,7 @@ def test_ban_window_blocks_exactly_start_to_end():
 
 @pytest.mark.parametrize("leakage, expect_blocked", [(0.0, True), (1.0, False)])
 def test_leakage_extremes(leakage, expect_blocked):
-    sc = scenario(
-        horizon=30,
-        products={"x": {}},
-        nodes={
-            "s": {"produces": "x", "capacity": 100},
-            "b": {"inventory": {"x": 1000}, "demand": {"product": "x", "rate": 5}, "reorder": {"level": 1000}},
-        },
-        lanes=[{"from": "s", "to": "b", "product": "x", "lead_time": 3}],
-        shocks=[{"type": "export_ban", "start": 5, "to": "b", "leakage": leakage}],
-    )
+    sc = daily_buyer({"type": "export_ban", "start": 5, "to": "b", "leakage": leakage})
     shipped = series(run(sc), "s", "shipped").loc[5:]
     if expect_blocked:
         assert shipped.sum() == 0

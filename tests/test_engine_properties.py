@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -63,7 +64,8 @@ def networks(draw) -> Scenario:
             "region": draw(st.sampled_from(regions)),
             "inventory": {"p1": draw(qty)},
             "demand": {"product": ["p1"] if compute else "p1", "rate": draw(st.floats(0, 30)),
-                       **({"measure": "perf", "mandate": {"region": "CN", "min_share": draw(st.floats(0, 1))}} if compute else {}),
+                       **({"measure": "perf", "mandate": {"region": "CN", "min_share": draw(st.floats(0, 1))}}
+                          if compute else {}),
                        "distribution": draw(st.sampled_from(["deterministic", "poisson"])),
                        "backlog": draw(st.booleans()), "growth": draw(st.floats(-0.5, 1.0))},
             "reorder": {"days_of_cover": draw(st.floats(0, 40))},
@@ -96,7 +98,7 @@ def networks(draw) -> Scenario:
         policies.append({"type": "stockpile_release", "node": "city0", "product": "p1", "rate": draw(st.floats(0, 30)),
                          "start": 40, "when_cover_below": draw(st.sampled_from([None, 5.0]))})
     if n_src > 1 and draw(st.booleans()):
-        held = {l["from"] for l in lanes if l["to"] == "plant0"}
+        held = {lane["from"] for lane in lanes if lane["to"] == "plant0"}
         free = [f"src{j}" for j in range(n_src) if f"src{j}" not in held]
         if free:
             policies.append({"type": "new_lane", "from": free[0], "to": "plant0", "product": "p0",
@@ -117,6 +119,7 @@ def _wide(ts: pd.DataFrame) -> pd.DataFrame:
                           values="value", observed=True, aggfunc="sum").fillna(0.0)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks())
 def test_stock_flow_balance_and_no_negative_stock(sc):
@@ -135,6 +138,7 @@ def test_stock_flow_balance_and_no_negative_stock(sc):
     np.testing.assert_allclose(wide["inventory"].to_numpy(), expected.to_numpy(), atol=1e-7 * scale)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(networks())
 def test_delivered_never_exceeds_demand_plus_backlog(sc):
@@ -151,6 +155,7 @@ def test_delivered_never_exceeds_demand_plus_backlog(sc):
     assert (wide["shortfall"] >= 0).all()
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None)
 @given(networks())
 def test_same_seed_same_tables(sc):

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import scenario
 
 import sim
-from helpers import scenario
 
 
 def noisy(replications=6):
@@ -33,7 +33,8 @@ def test_summary_keeps_quantiles_and_the_same_kpis():
     summary = sim.run(noisy(20), keep="summary")
     pd.testing.assert_frame_equal(full.kpis, summary.kpis)
     ts = full.timeseries
-    short = ts[(ts.node == "b") & (ts.metric == "shortfall")].pivot_table(index="day", columns="replication", values="value", observed=True)
+    short = ts[(ts.node == "b") & (ts.metric == "shortfall")].pivot_table(index="day", columns="replication", values="value",
+                                                                          observed=True)
     s = summary.timeseries
     got = s[(s.node == "b") & (s.metric == "shortfall")].pivot_table(index="day", columns="stat", values="value", observed=True)
     np.testing.assert_allclose(got["mean"], short.mean(axis=1))

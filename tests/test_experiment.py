@@ -1,16 +1,12 @@
 """Replications, seeds and common random numbers."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import ROOT, scenario, series
 
 import sim
-from helpers import scenario, series
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def noisy(shocks=()):

@@ -34,12 +34,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 import sim
-from sim.cli import app
 from sim.policies import POLICY_TYPES
 from sim.shocks import SHOCK_TYPES
+
+if str(Path(__file__).resolve().parent) not in sys.path:  # bench/fuzz_campaign.py loads this file by path
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from helpers import SUMMARY_LINE, TINY, chipsim_command, cli  # noqa: E402
 
 # seconds one load may take; the hand-written cases assert tighter limits where they can
 TIME_LIMIT = 5.0
@@ -134,13 +136,12 @@ def check_contract(path: Path, allowed_files: tuple[Path, ...] = (), limit: floa
 
 
 PROBLEM_LINE = re.compile(r"^.+:\d+:\d+: \S")
-SUMMARY_LINE = re.compile(r"^\d+ problems? found$")
 
 
 def check_cli(path: Path) -> int:
     """``chipsim validate PATH`` in-process: exit 0 or 2, no traceback, nothing escaping,
     and on stderr one FILE:LINE:COL: line per problem, then the count."""
-    result = CliRunner().invoke(app, ["validate", str(path)])
+    result = cli("validate", path)
     output = result.stdout + result.stderr
     assert "Traceback" not in output, output[-2000:]
     assert result.exit_code in (0, 2), (result.exit_code, output[-2000:], result.exception)
@@ -266,7 +267,7 @@ def distribution(low: float = 0, high: float = 100):
     lo = st.floats(low, high, allow_nan=False)
     return st.one_of(
         st.tuples(lo, lo).map(lambda t: {"dist": "uniform", "low": min(t), "high": max(t)}),
-        st.tuples(lo, lo, lo).map(lambda t: dict(zip(("dist", "low", "mode", "high"), ("triangular", *sorted(t))))),
+        st.tuples(lo, lo, lo).map(lambda t: dict(zip(("dist", "low", "mode", "high"), ("triangular", *sorted(t)), strict=True))),
         st.tuples(lo, st.floats(0, 10)).map(lambda t: {"dist": "normal", "mean": t[0], "sd": t[1]}),
         st.tuples(st.floats(0.1, high), st.floats(0, 10)).map(lambda t: {"dist": "lognormal", "mean": t[0], "sd": t[1]}),
         lo.map(lambda m: {"dist": "poisson", "mean": m}),
@@ -338,7 +339,7 @@ def _timing(draw, *, start_required: bool) -> dict:
         if draw(st.booleans()):
             out["end"] = end
     if draw(st.integers(0, 4)) == 0:
-        out["suspended"] = [dict(zip(("start", "end"), _window(draw)))]
+        out["suspended"] = [dict(zip(("start", "end"), _window(draw), strict=True))]
     if draw(st.booleans()):
         out["name"] = draw(st.sampled_from(["ban", "CN halts exports", "licence regime", "policy"]))
     return out
@@ -766,6 +767,7 @@ def test_generators_cover_every_shock_and_policy_type():
     assert set(POLICY_GENERATORS) == set(POLICY_TYPES)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(case=cases())
 def test_any_generated_file_loads_or_fails_with_positions(tmp_path, case):
@@ -774,6 +776,7 @@ def test_any_generated_file_loads_or_fails_with_positions(tmp_path, case):
     check_contract(path, tuple(folder / name for name in case.files))
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=40)
 @given(case=cases(mutate=False))
 def test_unmutated_documents_keep_the_contract(tmp_path, case):
@@ -781,6 +784,7 @@ def test_unmutated_documents_keep_the_contract(tmp_path, case):
     check_contract(case.write(folder), tuple(folder / name for name in case.files))
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=40)
 @given(case=cases())
 def test_chipsim_validate_exits_0_or_2(tmp_path, case):
@@ -791,25 +795,6 @@ def test_chipsim_validate_exits_0_or_2(tmp_path, case):
 
 
 # --- hand-written nasty cases ---------------------------------------------------------------
-
-TINY = """\
-name: tiny
-horizon: 30
-products:
-  magnet: {unit: t}
-nodes:
-  cn_magnets:
-    region: CN
-    produces: magnet
-    capacity: 10
-  us_buyers:
-    region: US
-    demand: {product: magnet, rate: 5}
-    inventory: {magnet: 50}
-    reorder: {policy: base_stock, days_of_cover: 10}
-lanes:
-  - {from: cn_magnets, to: us_buyers, product: magnet, lead_time: 5}
-"""
 
 
 def problems(path: Path, limit: float = 2.0, also: tuple[Path, ...] = ()) -> list[sim.Problem]:
@@ -888,11 +873,10 @@ def test_file_above_the_size_limit_is_refused_before_parsing(tmp_path):
 
 @pytest.mark.parametrize("tag", ["!!python/name:os.system", "!!python/object/apply:os.system ['touch pwned']",
                                  "!!python/object/new:os.system [true]"])
-def test_python_tags_are_refused_not_run(tmp_path, monkeypatch, tag):
-    monkeypatch.chdir(tmp_path)
-    (p,) = problems(write(tmp_path, f"name: {tag}\nhorizon: 3\n"))
+def test_python_tags_are_refused_not_run(in_tmp, tag):
+    (p,) = problems(write(in_tmp, f"name: {tag}\nhorizon: 3\n"))
     assert (p.line, p.col) == (1, 7) and "not allowed" in p.message
-    assert not (tmp_path / "pwned").exists()
+    assert not (in_tmp / "pwned").exists()
 
 
 @pytest.mark.parametrize("text,kind", [("- a\n- b\n", "list"), ("just a scalar\n", "str"), ("42\n", "int"),
@@ -1039,7 +1023,7 @@ def test_chipsim_validate_in_a_real_process(tmp_path):
     ]
     ok = write(tmp_path, TINY, "ok.yaml")
     for files, expected in (([ok], 0), (nasty, 2)):
-        run = subprocess.run([sys.executable, "-m", "sim", "validate", *map(str, files)], capture_output=True,
+        run = subprocess.run(chipsim_command("validate", *files), capture_output=True,
                              text=True, errors="backslashreplace", timeout=120, cwd=tmp_path)
         assert run.returncode == expected, run.stderr
         assert "Traceback" not in run.stdout + run.stderr
@@ -1076,6 +1060,6 @@ def test_huge_values_are_quoted_briefly(tmp_path, field, value):
 def test_validate_prints_line_100_as_written(tmp_path):
     # found by the campaign: rich once printed ":100:" (and ":1234:") as an emoji
     path = write(tmp_path, "name: x\n" + "# comment\n" * 98 + "horizon: 3x\n")
-    result = CliRunner().invoke(app, ["validate", str(path)])
+    result = cli("validate", path)
     assert result.exit_code == 2
     assert f"{os.path.relpath(path)}:100:10: " in result.stderr

@@ -9,11 +9,10 @@ fails so that docs/validation.md is updated.
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location(
     "make_validation_charts", ROOT / "scenarios" / "history" / "make_validation_charts.py")
 V = importlib.util.module_from_spec(_spec)

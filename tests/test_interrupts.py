@@ -3,21 +3,19 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
+from helpers import ROOT, chipsim_command
 
-ROOT = Path(__file__).resolve().parents[1]
 SLOW = ROOT / "bench" / "scenarios" / "forty_nodes.yaml"
 
 
 @pytest.mark.parametrize("sig, workers", [(signal.SIGINT, 1), (signal.SIGTERM, 2)])
 def test_signal_during_a_run_leaves_no_partial_directory(tmp_path, sig, workers):
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", str(SLOW), "-n", "500", "--workers", str(workers),
-                             "--out", str(out), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(chipsim_command("run", SLOW, "-n", "500", "--workers", workers, "--out", out, "-q"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(4)
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
@@ -37,8 +35,8 @@ def test_unwritable_output_folder_is_one_line(tmp_path):
         locked.mkdir()
         locked.chmod(0o500)
         target = locked / "run"
-    done = subprocess.run([sys.executable, "-m", "sim", "run", str(ROOT / "scenarios" / "quickstart.yaml"), "-n", "1",
-                           "--out", str(target), "-q"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(chipsim_command("run", ROOT / "scenarios" / "quickstart.yaml", "-n", "1", "--out", target, "-q"),
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
 

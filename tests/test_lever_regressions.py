@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from helpers import covered_buyer, run, scenario, series
 
 import sim
-from helpers import run, scenario, series
 
 
 def one_lane(shocks=(), policies=(), level=1e4, horizon=60, inventory=0.0, lanes=True):
@@ -42,11 +42,7 @@ def test_overlapping_announcements_keep_the_larger_cover_until_both_end():
     # lane is banned anyway, so the position reached by day 19 is the 60-day level: 600.
     ban1 = {"type": "export_ban", "start": 20, "announced": 2, "anticipation": {"days_of_cover": 60}, "to": "b"}
     ban2 = {"type": "export_ban", "start": 40, "announced": 2, "anticipation": {"days_of_cover": 30}, "to": "b"}
-    sc = scenario(horizon=120, products={"x": {}},
-                  nodes={"s": {"inventory": {"x": 1e6}},
-                         "b": {"inventory": {"x": 100}, "demand": {"product": "x", "rate": 10},
-                               "reorder": {"days_of_cover": 10}}},
-                  lanes=[{"from": "s", "to": "b", "product": "x", "lead_time": 2}], shocks=[ban1, ban2])
+    sc = covered_buyer([ban1, ban2])
     # 600 units from day 20 at 10/day: first short day 80 -> survive 60 from the earliest start
     assert run(sc).kpis.loc[0, "time_to_survive_days"] == 60
 

@@ -8,46 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import BROKEN_FIXTURES, ROOT, TINY, write_file
 
 import sim
 from sim import Problem, Scenario, ScenarioError, load_scenario
 from sim.distributions import Triangular
 from sim.quantities import day_number
-
-FIXTURES = Path(__file__).parent / "fixtures" / "broken"
-REPO = Path(__file__).resolve().parent.parent
-
-# A complete, valid two-node scenario; tests add to it or break it.
-TINY = """\
-name: tiny
-horizon: 30
-products:
-  magnet: {unit: t}
-nodes:
-  cn_magnets:
-    region: CN
-    produces: magnet
-    capacity: 10
-  us_buyers:
-    region: US
-    demand: {product: magnet, rate: 5}
-    inventory: {magnet: 50}
-    reorder: {policy: base_stock, days_of_cover: 10}
-lanes:
-  - {from: cn_magnets, to: us_buyers, product: magnet, lead_time: 5}
-"""
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 def assert_token_at(path: Path, line: int, col: int, token: str) -> None:
@@ -64,17 +33,10 @@ def problems_of(path, **kwargs) -> list[Problem]:
     return problems
 
 
-@pytest.fixture
-def in_tmp(tmp_path, monkeypatch) -> Path:
-    """Work inside tmp_path, so problems name files relative to it."""
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 # --- the bundled example --------------------------------------------------------------
 
 def test_quickstart_loads():
-    sc = load_scenario(REPO / "scenarios" / "quickstart.yaml")
+    sc = load_scenario(ROOT / "scenarios" / "quickstart.yaml")
     assert isinstance(sc, Scenario)
     assert sc.horizon == 730  # 2y
     assert sc.nodes["cn_magnets"].capacity == pytest.approx(5500 / 30)
@@ -82,7 +44,7 @@ def test_quickstart_loads():
 
 
 def test_tiny_scenario_is_valid(in_tmp):
-    sc = load_scenario(write(in_tmp, "tiny.yaml", TINY))
+    sc = load_scenario(write_file(in_tmp, "tiny.yaml", TINY))
     assert set(sc.nodes) == {"cn_magnets", "us_buyers"}
     assert sc.replications == 1 and sc.seed == 0 and sc.start_date == dt.date(2025, 1, 1)
 
@@ -104,9 +66,8 @@ BROKEN = [
 
 
 @pytest.mark.parametrize("name,line,col,token,fragments", BROKEN, ids=[b[0].removesuffix(".yaml") for b in BROKEN])
-def test_broken_fixture_reports_one_positioned_problem(name, line, col, token, fragments, monkeypatch):
-    assert_token_at(FIXTURES / name, line, col, token)
-    monkeypatch.chdir(FIXTURES)
+def test_broken_fixture_reports_one_positioned_problem(name, line, col, token, fragments, broken_dir):
+    assert_token_at(BROKEN_FIXTURES / name, line, col, token)
     problems = problems_of(name)
     assert len(problems) == 1, "\n".join(map(str, problems))
     p = problems[0]
@@ -117,7 +78,7 @@ def test_broken_fixture_reports_one_positioned_problem(name, line, col, token, f
     assert str(p) == f"{name}:{line}:{col}: {p.message}"
 
 
-def test_several_problems_all_reported_in_file_order(monkeypatch):
+def test_several_problems_all_reported_in_file_order(broken_dir):
     name = "several_problems.yaml"
     expected = [
         (10, 5, "capcity", "(did you mean 'capacity'?)"),
@@ -127,16 +88,14 @@ def test_several_problems_all_reported_in_file_order(monkeypatch):
         (18, 67, "{dist: uniform", "low <= high"),
     ]
     for line, col, token, _ in expected:
-        assert_token_at(FIXTURES / name, line, col, token)
-    monkeypatch.chdir(FIXTURES)
+        assert_token_at(BROKEN_FIXTURES / name, line, col, token)
     problems = problems_of(name)
     assert [(p.file, p.line, p.col) for p in problems] == [(name, line, col) for line, col, _, _ in expected]
-    for p, (_, _, _, fragment) in zip(problems, expected):
+    for p, (_, _, _, fragment) in zip(problems, expected, strict=True):
         assert fragment in p.message
 
 
-def test_scenario_error_is_exported_and_prints_every_problem(monkeypatch):
-    monkeypatch.chdir(FIXTURES)
+def test_scenario_error_is_exported_and_prints_every_problem(broken_dir):
     with pytest.raises(sim.ScenarioError) as info:
         sim.load_scenario("several_problems.yaml")
     assert isinstance(info.value, Exception)
@@ -144,7 +103,7 @@ def test_scenario_error_is_exported_and_prints_every_problem(monkeypatch):
 
 
 def test_positions_are_one_based(in_tmp):
-    path = write(in_tmp, "s.yaml", "descripton: a typo on the very first key\n" + TINY)
+    path = write_file(in_tmp, "s.yaml", "descripton: a typo on the very first key\n" + TINY)
     (p,) = problems_of(path)
     assert (p.file, p.line, p.col) == ("s.yaml", 1, 1)
     assert "unknown key 'descripton'" in p.message and "(did you mean 'description'?)" in p.message
@@ -161,16 +120,15 @@ def test_missing_file_is_a_problem_not_a_crash(in_tmp):
     "just a string\n",
 ])
 def test_empty_or_non_mapping_file(in_tmp, text):
-    (p,) = problems_of(write(in_tmp, "s.yaml", text))
+    (p,) = problems_of(write_file(in_tmp, "s.yaml", text))
     assert (p.line, p.col) == (1, 1)
 
 
 # --- safe YAML ---------------------------------------------------------------------------
 
-def test_python_tag_is_never_executed(in_tmp):
-    shutil.copy(FIXTURES / "python_tag.yaml", in_tmp / "python_tag.yaml")
+def test_python_tag_is_never_executed(broken_dir):
     problems_of("python_tag.yaml")
-    assert not (in_tmp / "tag-was-executed").exists()
+    assert not (broken_dir / "tag-was-executed").exists()
 
 
 @pytest.mark.parametrize("value", [
@@ -183,7 +141,7 @@ def test_python_tag_is_never_executed(in_tmp):
 ])
 def test_tags_are_rejected_at_their_position(in_tmp, value):
     text = TINY.replace("    region: CN\n", f"    region: {value}\n")
-    path = write(in_tmp, "s.yaml", text)
+    path = write_file(in_tmp, "s.yaml", text)
     assert_token_at(path, 7, 13, value.split()[0])  # line 7: "    region: <value>"
     problems = problems_of(path)
     assert [(p.line, p.col) for p in problems] == [(7, 13)], "\n".join(map(str, problems))
@@ -193,7 +151,7 @@ def test_alias_bomb_is_refused(in_tmp):
     lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
     for i in range(1, 8):
         lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
-    path = write(in_tmp, "bomb.yaml", "\n".join(lines) + "\n")
+    path = write_file(in_tmp, "bomb.yaml", "\n".join(lines) + "\n")
     problems = problems_of(path)
     assert any("more than" in p.message for p in problems)
 
@@ -238,8 +196,8 @@ shocks:
 
 
 def test_extends_deep_merges_child_over_parent(in_tmp):
-    write(in_tmp, "parent.yaml", PARENT)
-    child = write(in_tmp, "child.yaml", """\
+    write_file(in_tmp, "parent.yaml", PARENT)
+    child = write_file(in_tmp, "child.yaml", """\
         extends: parent.yaml
         name: child
         nodes:
@@ -272,13 +230,13 @@ def test_extends_deep_merges_child_over_parent(in_tmp):
 
 
 def test_extends_chain_of_three(in_tmp):
-    write(in_tmp, "parent.yaml", PARENT)
-    write(in_tmp, "middle.yaml", """\
+    write_file(in_tmp, "parent.yaml", PARENT)
+    write_file(in_tmp, "middle.yaml", """\
         extends: parent.yaml
         name: middle
         horizon: 60
         """)
-    leaf = write(in_tmp, "leaf.yaml", """\
+    leaf = write_file(in_tmp, "leaf.yaml", """\
         extends: middle.yaml
         nodes:
           cn_magnets: {capacity: 20}
@@ -290,9 +248,9 @@ def test_extends_chain_of_three(in_tmp):
 
 
 def test_extends_errors_name_the_file_they_are_in(in_tmp):
-    parent = write(in_tmp, "parent.yaml", PARENT.replace("    capacity: 5\n", "    capacity: -5\n")
+    parent = write_file(in_tmp, "parent.yaml", PARENT.replace("    capacity: 5\n", "    capacity: -5\n")
                    .replace("{from: jp_magnets, to: us_buyers", "{from: jp_magnet, to: us_buyers"))
-    child = write(in_tmp, "child.yaml", """\
+    child = write_file(in_tmp, "child.yaml", """\
         extends: parent.yaml
         name: child
         nodes:
@@ -312,8 +270,8 @@ def test_extends_errors_name_the_file_they_are_in(in_tmp):
 
 
 def test_extends_parent_with_syntax_error(in_tmp):
-    write(in_tmp, "parent.yaml", "name: parent\nhorizon: [30\n")
-    child = write(in_tmp, "child.yaml", "extends: parent.yaml\nname: child\n")
+    write_file(in_tmp, "parent.yaml", "name: parent\nhorizon: [30\n")
+    child = write_file(in_tmp, "child.yaml", "extends: parent.yaml\nname: child\n")
     problems = problems_of(child)
     # the parent is reported where it is broken; the child alone (no horizon, no
     # nodes) is not checked as if it were a whole scenario
@@ -323,8 +281,8 @@ def test_extends_parent_with_syntax_error(in_tmp):
 
 
 def test_extends_cycle_is_an_error(in_tmp):
-    write(in_tmp, "a.yaml", "extends: b.yaml\nname: a\nhorizon: 30\n")
-    b = write(in_tmp, "b.yaml", "name: b\nextends: a.yaml\n")
+    write_file(in_tmp, "a.yaml", "extends: b.yaml\nname: a\nhorizon: 30\n")
+    b = write_file(in_tmp, "b.yaml", "name: b\nextends: a.yaml\n")
     problems = problems_of(in_tmp / "a.yaml")
     assert len(problems) == 1, "\n".join(map(str, problems))
     (p,) = problems
@@ -334,23 +292,23 @@ def test_extends_cycle_is_an_error(in_tmp):
 
 
 def test_extends_itself_is_a_cycle(in_tmp):
-    path = write(in_tmp, "a.yaml", "name: a\nhorizon: 30\nextends: ./a.yaml\n")
+    path = write_file(in_tmp, "a.yaml", "name: a\nhorizon: 30\nextends: ./a.yaml\n")
     (p,) = problems_of(path)
     assert (p.file, p.line, p.col) == ("a.yaml", 3, 10) and "cycle" in p.message
 
 
 def test_extends_missing_parent_suggests_a_name(in_tmp):
-    write(in_tmp, "reference.yaml", PARENT)
-    path = write(in_tmp, "s.yaml", "name: s\nextends: referense.yaml\n")
+    write_file(in_tmp, "reference.yaml", PARENT)
+    path = write_file(in_tmp, "s.yaml", "name: s\nextends: referense.yaml\n")
     (p,) = problems_of(path)
     assert (p.file, p.line, p.col) == ("s.yaml", 2, 10)
     assert "(did you mean 'reference.yaml'?)" in p.message
 
 
 def test_extends_outside_the_folder_needs_a_search_path(tmp_path, monkeypatch):
-    write(tmp_path, "outside.yaml", PARENT)
+    write_file(tmp_path, "outside.yaml", PARENT)
     proj = tmp_path / "proj"
-    path = write(proj, "s.yaml", "extends: ../outside.yaml\nname: escaped\n")
+    path = write_file(proj, "s.yaml", "extends: ../outside.yaml\nname: escaped\n")
     monkeypatch.chdir(proj)
     problems = problems_of("s.yaml")
     assert len(problems) == 1, "\n".join(map(str, problems))
@@ -366,9 +324,9 @@ def test_extends_outside_the_folder_needs_a_search_path(tmp_path, monkeypatch):
 def test_extends_may_reach_anywhere_below_the_top_level_folder(in_tmp):
     # net/ref.yaml extends ../common.yaml: outside net/, but inside the folder of the
     # top-level file, which is what counts
-    write(in_tmp, "common.yaml", PARENT)
-    write(in_tmp, "net/ref.yaml", "extends: ../common.yaml\nname: ref\n")
-    top = write(in_tmp, "s.yaml", "extends: net/ref.yaml\nhorizon: 40\n")
+    write_file(in_tmp, "common.yaml", PARENT)
+    write_file(in_tmp, "net/ref.yaml", "extends: ../common.yaml\nname: ref\n")
+    top = write_file(in_tmp, "s.yaml", "extends: net/ref.yaml\nhorizon: 40\n")
     sc = load_scenario(top)
     assert (sc.name, sc.horizon) == ("ref", 40)
     # but net/ref.yaml loaded as the top-level file may not climb out of net/
@@ -377,14 +335,14 @@ def test_extends_may_reach_anywhere_below_the_top_level_folder(in_tmp):
 
 
 def test_extends_through_a_symlink_pointing_outside_is_refused(tmp_path, monkeypatch):
-    write(tmp_path, "outside.yaml", PARENT)
+    write_file(tmp_path, "outside.yaml", PARENT)
     proj = tmp_path / "proj"
     proj.mkdir()
     try:
         (proj / "link.yaml").symlink_to(tmp_path / "outside.yaml")
     except (OSError, NotImplementedError):
         pytest.skip("symlinks not supported here")
-    write(proj, "s.yaml", "extends: link.yaml\nname: via a link\n")
+    write_file(proj, "s.yaml", "extends: link.yaml\nname: via a link\n")
     monkeypatch.chdir(proj)
     (p,) = problems_of("s.yaml")
     assert (p.file, p.line, p.col) == ("s.yaml", 1, 10) and "outside" in p.message
@@ -392,18 +350,18 @@ def test_extends_through_a_symlink_pointing_outside_is_refused(tmp_path, monkeyp
 
 
 def test_symlink_inside_the_folder_is_fine(in_tmp):
-    write(in_tmp, "networks/parent.yaml", PARENT)
+    write_file(in_tmp, "networks/parent.yaml", PARENT)
     try:
         (in_tmp / "parent.yaml").symlink_to(in_tmp / "networks" / "parent.yaml")
     except (OSError, NotImplementedError):
         pytest.skip("symlinks not supported here")
-    path = write(in_tmp, "s.yaml", "extends: parent.yaml\nname: linked\n")
+    path = write_file(in_tmp, "s.yaml", "extends: parent.yaml\nname: linked\n")
     assert load_scenario(path).name == "linked"
 
 
 @pytest.mark.parametrize("ref", ["42", "''", "[a.yaml]"])
 def test_extends_must_be_a_path(in_tmp, ref):
-    path = write(in_tmp, "s.yaml", f"name: s\nhorizon: 30\nextends: {ref}\n")
+    path = write_file(in_tmp, "s.yaml", f"name: s\nhorizon: 30\nextends: {ref}\n")
     (p,) = problems_of(path)
     assert (p.line, p.col) == (3, 10) and "extends" in p.message
 
@@ -412,7 +370,7 @@ def test_extends_must_be_a_path(in_tmp, ref):
 
 @pytest.mark.parametrize("written,days", [("3y", 1095), ("18m", 540), ("2w", 14), ("90d", 90), ("30", 30), ("1.5y", 548)])
 def test_horizon_units(in_tmp, written, days):
-    path = write(in_tmp, "s.yaml", TINY.replace("horizon: 30", f"horizon: {written}"))
+    path = write_file(in_tmp, "s.yaml", TINY.replace("horizon: 30", f"horizon: {written}"))
     assert load_scenario(path).horizon == days
 
 
@@ -425,7 +383,7 @@ def test_horizon_units(in_tmp, written, days):
     ('"1000/quarter"', 1000 / 91.25),
 ])
 def test_capacity_rates(in_tmp, written, per_day):
-    path = write(in_tmp, "s.yaml", TINY.replace("    capacity: 10\n", f"    capacity: {written}\n"))
+    path = write_file(in_tmp, "s.yaml", TINY.replace("    capacity: 10\n", f"    capacity: {written}\n"))
     assert load_scenario(path).nodes["cn_magnets"].capacity == pytest.approx(per_day)
 
 
@@ -435,7 +393,7 @@ def test_capacity_rates(in_tmp, written, per_day):
     (".nan", "finite"),
 ])
 def test_bad_capacity_is_reported_at_the_value(in_tmp, written, fragment):
-    path = write(in_tmp, "s.yaml", TINY.replace("    capacity: 10\n", f"    capacity: {written}\n"))
+    path = write_file(in_tmp, "s.yaml", TINY.replace("    capacity: 10\n", f"    capacity: {written}\n"))
     assert_token_at(path, 9, 15, written)
     (p,) = problems_of(path)
     assert (p.line, p.col) == (9, 15) and fragment in p.message
@@ -443,7 +401,7 @@ def test_bad_capacity_is_reported_at_the_value(in_tmp, written, fragment):
 
 @pytest.mark.parametrize("written", ["3 years", "-5", "0", "3q"])
 def test_bad_horizon(in_tmp, written):
-    path = write(in_tmp, "s.yaml", TINY.replace("horizon: 30", f"horizon: {written}"))
+    path = write_file(in_tmp, "s.yaml", TINY.replace("horizon: 30", f"horizon: {written}"))
     (p,) = problems_of(path)
     assert (p.line, p.col) == (2, 10) and "horizon" in p.message
 
@@ -455,7 +413,7 @@ def test_lead_time_as_duration_and_distribution(in_tmp):
     text = text.replace("  us_buyers:\n", "  eu_buyers:\n    region: EU\n    demand: {product: magnet, rate: 1}\n"
                         "    reorder: {days_of_cover: 5}\n  us_buyers:\n")
     text = text.replace("to: us_buyers, product: magnet, lead_time: {dist", "to: eu_buyers, product: magnet, lead_time: {dist")
-    sc = load_scenario(write(in_tmp, "s.yaml", text))
+    sc = load_scenario(write_file(in_tmp, "s.yaml", text))
     assert sc.lanes[0].lead_time == 14
     dist = sc.lanes[1].lead_time
     assert isinstance(dist, Triangular)
@@ -463,9 +421,9 @@ def test_lead_time_as_duration_and_distribution(in_tmp):
 
 
 def test_capacity_may_be_a_distribution_but_not_an_inverted_one(in_tmp):
-    ok = write(in_tmp, "ok.yaml", TINY.replace("    capacity: 10\n", "    capacity: {dist: uniform, low: 8, high: 12}\n"))
+    ok = write_file(in_tmp, "ok.yaml", TINY.replace("    capacity: 10\n", "    capacity: {dist: uniform, low: 8, high: 12}\n"))
     assert load_scenario(ok).nodes["cn_magnets"].capacity.mean_value() == pytest.approx(10)
-    bad = write(in_tmp, "bad.yaml", TINY.replace("    capacity: 10\n", "    capacity: {dist: uniform, low: 12, high: 8}\n"))
+    bad = write_file(in_tmp, "bad.yaml", TINY.replace("    capacity: 10\n", "    capacity: {dist: uniform, low: 12, high: 8}\n"))
     assert_token_at(bad, 9, 15, "{dist: uniform")
     (p,) = problems_of(bad)
     assert (p.file, p.line, p.col) == ("bad.yaml", 9, 15)
@@ -480,7 +438,7 @@ def test_capacity_may_be_a_distribution_but_not_an_inverted_one(in_tmp):
     ("{dist: uniform, low: -5, high: 10}", "below the allowed range"),  # a lead time cannot be negative
 ])
 def test_bad_lead_time_distributions(in_tmp, dist, fragment):
-    path = write(in_tmp, "s.yaml", TINY.replace("lead_time: 5}", f"lead_time: {dist}}}"))
+    path = write_file(in_tmp, "s.yaml", TINY.replace("lead_time: 5}", f"lead_time: {dist}}}"))
     assert_token_at(path, 16, 67, dist)
     (p,) = problems_of(path)
     assert (p.line, p.col) == (16, 67) and fragment in p.message
@@ -499,29 +457,29 @@ shocks:
 
 
 def test_shock_dates_and_day_numbers(in_tmp):
-    sc = load_scenario(write(in_tmp, "s.yaml", TINY + SHOCK.format(start="2025-04-04", end="2025-10-04")))
+    sc = load_scenario(write_file(in_tmp, "s.yaml", TINY + SHOCK.format(start="2025-04-04", end="2025-10-04")))
     (shock,) = sc.shocks
     assert (shock.start, shock.end) == (dt.date(2025, 4, 4), dt.date(2025, 10, 4))
     # January 31 + February 28 + March 31 days, then three more
     assert day_number(shock.start, sc.start_date) == 93
     assert day_number(shock.end, sc.start_date) == (dt.date(2025, 10, 4) - dt.date(2025, 1, 1)).days
-    sc = load_scenario(write(in_tmp, "t.yaml", TINY + SHOCK.format(start=10, end="2m")))
+    sc = load_scenario(write_file(in_tmp, "t.yaml", TINY + SHOCK.format(start=10, end="2m")))
     assert (sc.shocks[0].start, sc.shocks[0].end) == (10, 60)
 
 
 def test_impossible_dates_are_reported_where_they_are(in_tmp):
-    start_date = write(in_tmp, "a.yaml", TINY.replace("horizon: 30\n", "horizon: 30\nstart_date: 2025-13-01\n"))
+    start_date = write_file(in_tmp, "a.yaml", TINY.replace("horizon: 30\n", "horizon: 30\nstart_date: 2025-13-01\n"))
     assert_token_at(start_date, 3, 13, "2025-13-01")
     (p,) = problems_of(start_date)
     assert (p.file, p.line, p.col) == ("a.yaml", 3, 13) and "2025-13-01" in p.message and "month" in p.message
-    shock = write(in_tmp, "b.yaml", TINY + SHOCK.format(start="2025-02-30", end="2025-03-30"))
+    shock = write_file(in_tmp, "b.yaml", TINY + SHOCK.format(start="2025-02-30", end="2025-03-30"))
     assert_token_at(shock, 20, 12, "2025-02-30")
     (p,) = problems_of(shock)
     assert (p.file, p.line, p.col) == ("b.yaml", 20, 12) and "2025-02-30" in p.message and "day" in p.message
 
 
 def test_duplicate_key_in_a_flow_mapping(in_tmp):
-    path = write(in_tmp, "s.yaml", TINY.replace("{product: magnet, rate: 5}", "{product: magnet, rate: 5, rate: 6}"))
+    path = write_file(in_tmp, "s.yaml", TINY.replace("{product: magnet, rate: 5}", "{product: magnet, rate: 5, rate: 6}"))
     assert_token_at(path, 12, 40, "rate: 6")
     (p,) = problems_of(path)
     assert (p.line, p.col) == (12, 40)
@@ -529,14 +487,14 @@ def test_duplicate_key_in_a_flow_mapping(in_tmp):
 
 
 def test_shock_ending_before_it_starts(in_tmp):
-    path = write(in_tmp, "s.yaml", TINY + SHOCK.format(start="2025-10-04", end="2025-04-04"))
+    path = write_file(in_tmp, "s.yaml", TINY + SHOCK.format(start="2025-10-04", end="2025-04-04"))
     assert_token_at(path, 18, 5, "type: export_ban")
     (p,) = problems_of(path)
     assert (p.line, p.col) == (18, 5) and "end" in p.message and "start" in p.message
 
 
 def test_shock_selector_with_unknown_region(in_tmp):
-    path = write(in_tmp, "s.yaml", TINY + SHOCK.format(start=10, end=20).replace("{region: CN}", "{region: CHN}"))
+    path = write_file(in_tmp, "s.yaml", TINY + SHOCK.format(start=10, end=20).replace("{region: CN}", "{region: CHN}"))
     assert_token_at(path, 23, 11, "{region: CHN}")
     (p,) = problems_of(path)
     assert (p.line, p.col) == (23, 11)
@@ -544,7 +502,7 @@ def test_shock_selector_with_unknown_region(in_tmp):
 
 
 def test_shock_with_unknown_node_in_selector(in_tmp):
-    path = write(in_tmp, "s.yaml", TINY + SHOCK.format(start=10, end=20).replace("to: us_buyers", "to: us_buyer"))
+    path = write_file(in_tmp, "s.yaml", TINY + SHOCK.format(start=10, end=20).replace("to: us_buyers", "to: us_buyer"))
     assert_token_at(path, 24, 9, "us_buyer")
     (p,) = problems_of(path)
     assert (p.line, p.col) == (24, 9) and "(did you mean 'us_buyers'?)" in p.message
@@ -555,9 +513,10 @@ def test_shock_with_unknown_node_in_selector(in_tmp):
 def test_resolved_scenario_document_loads_back_equal(in_tmp):
     from sim.results import scenario_yaml
 
-    for source in (REPO / "scenarios" / "quickstart.yaml", write(in_tmp, "s.yaml", TINY + SHOCK.format(start="2025-02-01", end="10w"))):
+    shocked = write_file(in_tmp, "s.yaml", TINY + SHOCK.format(start="2025-02-01", end="10w"))
+    for source in (ROOT / "scenarios" / "quickstart.yaml", shocked):
         original = load_scenario(source)
-        copy = write(in_tmp, "resolved.yaml", scenario_yaml(original))
+        copy = write_file(in_tmp, "resolved.yaml", scenario_yaml(original))
         again = load_scenario(copy)
         assert again == original
         assert again.to_document() == original.to_document()
@@ -600,7 +559,7 @@ def test_rate_accepts_digit_separators():
 
 def test_end_before_start_across_date_and_day_number(in_tmp):
     # start 2025-06-01 is day 151 from 2025-01-01; end 30 is day 30: the window is empty
-    path = write(in_tmp, "s.yaml", TINY + SHOCK.format(start="2025-06-01", end=30))
+    path = write_file(in_tmp, "s.yaml", TINY + SHOCK.format(start="2025-06-01", end=30))
     (p,) = problems_of(path)
     assert "end" in p.message and "day 151" in p.message and "day 30" in p.message
 
@@ -617,13 +576,14 @@ def test_every_contract_type_is_implemented():
 @pytest.mark.parametrize("typo", ["prise", "Price", "unitt"])
 def test_product_field_typos_are_caught(in_tmp, typo):
     doc = TINY.replace("products:\n", f"products:\n  extra_product: {{{typo}: 5}}\n", 1)
-    path = write(in_tmp, "s.yaml", doc)
+    path = write_file(in_tmp, "s.yaml", doc)
     messages = [p.message for p in problems_of(path)]
     assert any("did you mean" in m for m in messages), messages
 
 
 def test_distribution_above_the_allowed_range(in_tmp):
-    path = write(in_tmp, "s.yaml", TINY + SHOCK.format(start=1, end=5) + "    leakage: {dist: uniform, low: 0.5, high: 1.5}\n")
+    path = write_file(in_tmp, "s.yaml",
+                      TINY + SHOCK.format(start=1, end=5) + "    leakage: {dist: uniform, low: 0.5, high: 1.5}\n")
     messages = [p.message for p in problems_of(path)]
     assert any("above the allowed range" in m for m in messages), messages
 
@@ -653,7 +613,7 @@ policies:
 
 
 def test_bad_lever_parameters_are_reported_with_positions(in_tmp):
-    path = write(in_tmp, "levers.yaml", LEVERS)
+    path = write_file(in_tmp, "levers.yaml", LEVERS)
     problems = problems_of(path)
     by_line = {}
     for p in problems:
@@ -673,7 +633,7 @@ def test_semantic_lever_checks_need_a_clean_file(in_tmp):
     fixed = (LEVERS.replace("approval_rate: 1.5", "approval_rate: 0.5").replace("45wdd", "45wd")
              .replace("Huawai", "Huawei").replace("[{rate: 0.2}, {rate: 0.5}]", "[{rate: 0.2}, {after: 2m, rate: 0.5}]")
              .replace("node: usa", "node: us"))
-    path = write(in_tmp, "levers.yaml", fixed)
+    path = write_file(in_tmp, "levers.yaml", fixed)
     problems = problems_of(path)
     lines = {p.line: p.message for p in problems}
     assert "produce nothing" in lines[14]

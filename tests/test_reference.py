@@ -9,13 +9,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 import sim
 
-ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "scenarios" / "reference.yaml"
 HISTORY = ROOT / "scenarios" / "history" / "magnets-2025.yaml"
 
@@ -95,12 +94,12 @@ def test_stages_are_present_and_split_by_region(reference):
 
 def test_fitted_magnet_parameters_match_the_replay(reference):
     history = sim.load_scenario(HISTORY)
-    free_share = {l.to: l.share for l in history.lanes if l.from_ == "cn_magnets_free"}
-    listed_share = {l.to: l.share for l in history.lanes if l.from_ == "cn_magnets_listed"}
+    free_share = {lane.to: lane.share for lane in history.lanes if lane.from_ == "cn_magnets_free"}
+    listed_share = {lane.to: lane.share for lane in history.lanes if lane.from_ == "cn_magnets_listed"}
     fitted = free_share["us_magnet_buyers"] / (free_share["us_magnet_buyers"] + listed_share["us_magnet_buyers"])
     # the reference splits China's ~90% of each foreign buyer's magnets by the fitted share
     for buyer in ("us_magnet_users", "eu_magnet_users", "row_magnet_users"):
-        lanes = {l.from_: l.share for l in reference.lanes if l.to == buyer and l.product == "ndfeb_magnet"}
+        lanes = {lane.from_: lane.share for lane in reference.lanes if lane.to == buyer and lane.product == "ndfeb_magnet"}
         assert lanes["cn_magnets_free"] / (lanes["cn_magnets_free"] + lanes["cn_magnets_listed"]) == pytest.approx(fitted)
     # and scenario 1a uses the approval rate fitted there
     fitted_rate = history.shocks[0].approval_rate[-1].rate

@@ -1,13 +1,11 @@
 """Every bundled scenario validates and runs (on a short horizon to stay fast)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from helpers import ROOT
 
 import sim
 
-ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted(ROOT.glob("scenarios/**/*.yaml")) + sorted(ROOT.glob("bench/scenarios/*.yaml"))
 
 

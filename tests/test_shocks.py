@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import covered_buyer, run, scenario, series
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from helpers import run, scenario, series
 
 
 def supplied_buyer(shocks=(), horizon=60, demand=10.0, level=1e4, stock=0.0, lead=5, supplier_stock=1e6,
@@ -158,11 +158,7 @@ def test_announced_ban_lets_buyers_stock_up():
     # lasts 600 / 10 = 60 days and first falls short on day 90 (survive = 60). Without
     # the announcement it would last 10 days.
     ban = {"type": "export_ban", "start": 30, "announced": 5, "anticipation": {"days_of_cover": 60}}
-    sc = scenario(horizon=120, products={"x": {}},
-                  nodes={"s": {"inventory": {"x": 1e6}},
-                         "b": {"inventory": {"x": 100}, "demand": {"product": "x", "rate": 10},
-                               "reorder": {"days_of_cover": 10}}},
-                  lanes=[{"from": "s", "to": "b", "product": "x", "lead_time": 2}], shocks=[ban])
+    sc = covered_buyer([ban])
     assert run(sc).kpis.loc[0, "time_to_survive_days"] == 60
     plain = sc.model_copy(update={"shocks": [sc.shocks[0].model_copy(update={"announced": None, "anticipation": None})]})
     assert run(plain).kpis.loc[0, "time_to_survive_days"] == 10
@@ -203,6 +199,7 @@ def _shortfall(shocks, capacity=30.0):
     return float(run(sc).kpis.loc[0, "shortfall"])
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(start=st.integers(0, 60), length=st.integers(1, 60), extra=st.integers(1, 40))
 def test_longer_ban_never_reduces_shortfall(start, length, extra):
@@ -211,6 +208,7 @@ def test_longer_ban_never_reduces_shortfall(start, length, extra):
     assert long >= short - 1e-6
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(review=st.integers(0, 30), extra=st.integers(1, 30), quota=st.floats(50, 2000), cut=st.floats(0.1, 0.9))
 def test_slower_review_or_smaller_quota_never_reduces_shortfall(review, extra, quota, cut):
@@ -222,6 +220,7 @@ def test_slower_review_or_smaller_quota_never_reduces_shortfall(review, extra, q
     assert _shortfall([tighter]) >= reference - 1e-6
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(fraction=st.floats(0.0, 0.9), more=st.floats(0.01, 0.1), recovery=st.integers(0, 30))
 def test_deeper_capacity_loss_never_reduces_shortfall(fraction, more, recovery):

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import scenario
 
 from sim.errors import ChipsimUserError
 from sim.sweep import Lever, parse_vary, samples, sensitivity, sweep
-from helpers import scenario
 
 
 def test_parse_vary():
