@@ -96,10 +96,6 @@ class LeverWorld(Protocol):
         """Book ``rate`` (currency per stockpiled unit per day) from now on."""
         ...
 
-    def book_cost(self, slot: int, value: float) -> None:
-        """Add ``value`` (currency) to the slot's cost today."""
-        ...
-
     # -- trade ---------------------------------------------------------------------------
     def attach_gate(self, lane_index: int, gate: Effect) -> None:
         """Make ``gate.admit`` filter the lane's orders."""
@@ -149,10 +145,6 @@ class Effect:
     def __init__(self, label: str, intervals: list[Interval]):
         self.label = label
         self.intervals = intervals
-
-    def is_active(self, day: int) -> bool:
-        """Whether ``day`` lies in one of the active intervals."""
-        return any(a <= day and (b is None or day < b) for a, b in self.intervals)
 
     def prepare(self, world: LeverWorld) -> None:
         """Reshape deterministic paths before the run (default: nothing)."""

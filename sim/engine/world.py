@@ -205,10 +205,6 @@ class World:
         """Book ``rate`` (currency per stockpiled unit per day) from the first day on."""
         self.holding_cost[slot] = self.holding_cost.get(slot, 0.0) + rate
 
-    def book_cost(self, slot: int, value: float) -> None:
-        """Add ``value`` (currency) to the slot's cost today."""
-        self.ledger.cost[slot] += value
-
     def attach_gate(self, lane_index: int, gate: Any) -> None:
         """Make ``gate.admit`` filter the lane's orders."""
         self.lanes[lane_index].gates.append(gate)
