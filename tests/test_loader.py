@@ -553,7 +553,7 @@ def test_shock_with_unknown_node_in_selector(in_tmp):
 # --- the resolved scenario ------------------------------------------------------------
 
 def test_resolved_scenario_document_loads_back_equal(in_tmp):
-    from sim.results import scenario_yaml
+    from sim.provenance import scenario_yaml
 
     for source in (REPO / "scenarios" / "quickstart.yaml", write(in_tmp, "s.yaml", TINY + SHOCK.format(start="2025-02-01", end="10w"))):
         original = load_scenario(source)
