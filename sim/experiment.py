@@ -43,6 +43,7 @@ class _CubeSink:
         self.cube = np.empty((replications, net.horizon, len(net.series)))
 
     def add(self, r: int, values: np.ndarray) -> None:
+        """Keep replication ``r``'s (day, series) values."""
         self.cube[r] = values
 
     def close(self) -> None:
@@ -73,6 +74,7 @@ class _SummarySink:
         self.kpi_frames: list[pd.DataFrame] = []
 
     def add(self, r: int, values: np.ndarray) -> None:
+        """Write replication ``r``'s (day, series) values to disk and buffer its KPI series."""
         horizon = values.shape[0]
         for (start, stop), handle in zip(self.blocks, self.files, strict=False):
             part = np.ascontiguousarray(values[:, start:stop], dtype=np.float64)
@@ -91,6 +93,7 @@ class _SummarySink:
         self.buffer = []
 
     def kpis(self) -> pd.DataFrame:
+        """Every replication's outcomes, long, sorted by node, product, metric, replication."""
         self._flush()
         if not self.kpi_frames:
             return pd.DataFrame()
@@ -98,6 +101,7 @@ class _SummarySink:
                                                                           ignore_index=True)
 
     def summary(self) -> pd.DataFrame:
+        """Per day and series: mean and 5/50/95% quantiles over replications."""
         horizon = self.net.horizon
         stats = np.empty((4, horizon, self.n_series))
         for (start, stop), handle in zip(self.blocks, self.files, strict=False):
@@ -110,6 +114,7 @@ class _SummarySink:
         return summary_frame(self.net, stats)
 
     def close(self) -> None:
+        """Close and delete the temporary files."""
         for handle in self.files:
             handle.close()
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .errors import ChipsimUserError
 from .metrics import METRICS, ShockWindow, compared, earliest_window, outcomes_table, rankable
@@ -55,6 +54,8 @@ def paired_interval(diffs: np.ndarray) -> tuple[float, float, float, int]:
     mean = float(d.mean())
     if n < 2:
         return mean, math.nan, math.nan, n
+    from scipy import stats  # lazily: ``import sim`` should not pay for scipy
+
     half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * d.std(ddof=1) / math.sqrt(n))
     return mean, mean - half, mean + half, n
 
