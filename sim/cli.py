@@ -6,13 +6,14 @@ problem to stderr and exit with status 2; they never show a traceback.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import List, Optional
+from typing import TypeVar
 
-import pandas as pd
 import typer
 from rich.console import Console
 
@@ -31,6 +32,31 @@ err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)  # ":10
 out = Console(highlight=False, soft_wrap=True, emoji=False)
 
 USER_ERROR = 2
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def reports_errors(interrupted: str, writes_into: str | None = None) -> Callable[[F], F]:
+    """Turn a command's user errors into one line on stderr and exit 2, and an interrupt
+    into ``interrupted`` and exit 130, never a traceback. With ``writes_into`` (the name
+    of a path argument), an OSError writing into that path is a user error too."""
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def guarded(*args: object, **kwargs: object) -> None:
+            try:
+                command(*args, **kwargs)
+            except ChipsimUserError as exc:
+                err.print(str(exc), markup=False)
+                raise typer.Exit(USER_ERROR) from None
+            except KeyboardInterrupt:
+                err.print(interrupted)
+                raise typer.Exit(130) from None
+            except OSError as exc:
+                if writes_into is None:
+                    raise
+                err.print(f"cannot write into {kwargs.get(writes_into)}: {exc.strerror or exc}", markup=False)
+                raise typer.Exit(USER_ERROR) from None
+        return guarded  # type: ignore[return-value]
+    return decorate
 
 
 def _fail_scenario(exc: ScenarioError) -> None:
@@ -40,7 +66,7 @@ def _fail_scenario(exc: ScenarioError) -> None:
     err.print(f"[red]{len(exc.problems)} {noun} found[/red]")
 
 
-def _load_or_exit(file: Path, search_path: List[Path]):
+def _load_or_exit(file: Path, search_path: list[Path]):
     """The validated scenario, or every problem printed and exit 2."""
     from .loader import load_scenario
 
@@ -48,7 +74,7 @@ def _load_or_exit(file: Path, search_path: List[Path]):
         return load_scenario(file, search_paths=search_path)
     except ScenarioError as exc:
         _fail_scenario(exc)
-        raise typer.Exit(USER_ERROR)
+        raise typer.Exit(USER_ERROR) from None
 
 
 def _refuse_existing(target: Path, force: bool) -> None:
@@ -65,14 +91,15 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit.")) -> None:
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and "
+                                                                                                  "exit.")) -> None:
     """chipsim: scenario files in, shortfalls out."""
 
 
 @app.command()
 def validate(
-    files: List[Path] = typer.Argument(..., help="Scenario files to check."),
-    search_path: List[Path] = typer.Option([], "--search-path", help="Extra folder that `extends` may read from."),
+    files: list[Path] = typer.Argument(..., help="Scenario files to check."),
+    search_path: list[Path] = typer.Option([], "--search-path", help="Extra folder that `extends` may read from."),
 ) -> None:
     """Check scenario files; print every problem as FILE:LINE:COL: message (exit 2 if any)."""
     from .loader import load_scenario
@@ -98,18 +125,22 @@ def _default_out(file: Path) -> Path:
 
 
 @app.command()
+@reports_errors("interrupted; no run directory was written")
 def run(
     file: Path = typer.Argument(..., help="Scenario file."),
-    replications: Optional[int] = typer.Option(None, "--replications", "-n", min=1, help="Monte Carlo runs (default: the scenario's)."),
-    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Root seed (default: the scenario's)."),
+    replications: int | None = typer.Option(None, "--replications", "-n", min=1, help="Monte Carlo runs (default: the "
+                                                                                      "scenario's)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Root seed (default: the scenario's)."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Processes to run replications in."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory to create (default: runs/<scenario>-<time>)."),
+    out_dir: Path | None = typer.Option(None, "--out", "-o", help="Run directory to create (default: runs/<scenario>-<time>)."),
     force: bool = typer.Option(False, "--force", help="Replace --out if it already exists."),
-    search_path: List[Path] = typer.Option([], "--search-path", help="Extra folder that `extends` may read from."),
+    search_path: list[Path] = typer.Option([], "--search-path", help="Extra folder that `extends` may read from."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
     executor: str = typer.Option("processes", "--executor", help="processes (local pool, default) or dask."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786); without it a LocalCluster starts."),
-    keep: str = typer.Option("all", "--keep", help="all: every replication's daily table; summary: per-day quantiles and KPIs only (bounded memory)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786); without it a "
+                                                                   "LocalCluster starts."),
+    keep: str = typer.Option("all", "--keep", help="all: every replication's daily table; summary: per-day quantiles and KPIs "
+                                                   "only (bounded memory)."),
 ) -> None:
     """Run a scenario and write a run directory (timeseries, KPIs, resolved scenario, manifest, charts, briefing)."""
     from .experiment import run as run_scenario
@@ -118,16 +149,9 @@ def run(
     target = out_dir or _default_out(file)
     _refuse_existing(target, force)
     _check_size(scenario, replications, keep)
-    try:
-        results = run_scenario(scenario, replications=replications, seed=seed, workers=workers, progress=not quiet,
-                               executor=executor, scheduler=scheduler, keep=keep)
-        saved = results.save(target, force=force)
-    except ChipsimUserError as exc:
-        err.print(str(exc), markup=False)
-        raise typer.Exit(USER_ERROR)
-    except KeyboardInterrupt:
-        err.print("interrupted; no run directory was written")
-        raise typer.Exit(130)
+    results = run_scenario(scenario, replications=replications, seed=seed, workers=workers, progress=not quiet,
+                           executor=executor, scheduler=scheduler, keep=keep)
+    saved = results.save(target, force=force)
     if not quiet:
         _summary(results, saved)
 
@@ -136,7 +160,7 @@ WARN_BYTES = 2 * 2**30
 REFUSE_BYTES = 12 * 2**30
 
 
-def _check_size(scenario, replications: Optional[int], keep: str) -> None:
+def _check_size(scenario, replications: int | None, keep: str) -> None:
     """Say before a keep-all run starts if its tables will not fit comfortably in memory."""
     from .experiment import estimated_bytes
     from .network import build_network
@@ -183,19 +207,23 @@ def _summary(results, saved: Path) -> None:
 
 
 @app.command()
+@reports_errors("interrupted; no run directory was written")
 def compare(
-    files: List[Path] = typer.Argument(..., help="Base scenario first, then the options (variants of the base)."),
-    replications: Optional[int] = typer.Option(None, "--replications", "-n", min=1, help="Replications per variant (default: the base's)."),
-    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Root seed, shared by every variant (default: the base's)."),
+    files: list[Path] = typer.Argument(..., help="Base scenario first, then the options (variants of the base)."),
+    replications: int | None = typer.Option(None, "--replications", "-n", min=1, help="Replications per variant (default: the "
+                                                                                      "base's)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Root seed, shared by every variant (default: the base's)."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Processes to run replications in."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Directory to create (default: runs/compare-<base>-<time>)."),
+    out_dir: Path | None = typer.Option(None, "--out", "-o", help="Directory to create (default: runs/compare-<base>-<time>)."),
     force: bool = typer.Option(False, "--force", help="Replace --out if it already exists."),
-    rank_by: str = typer.Option("shortfall", "--rank-by", help="Metric to rank options by: shortfall, fill_rate, time_to_survive_days, time_to_recover_days, cost, delivered."),
-    focus: Optional[str] = typer.Option(None, "--focus", help="Demand node (NODE or NODE:PRODUCT) to rank on (default: the one the base serves worst)."),
-    search_path: List[Path] = typer.Option([], "--search-path", help="Extra folder that `extends` may read from."),
+    rank_by: str = typer.Option("shortfall", "--rank-by", help="Metric to rank options by: shortfall, fill_rate, "
+                                                               "time_to_survive_days, time_to_recover_days, cost, delivered."),
+    focus: str | None = typer.Option(None, "--focus", help="Demand node (NODE or NODE:PRODUCT) to rank on (default: the one "
+                                                           "the base serves worst)."),
+    search_path: list[Path] = typer.Option([], "--search-path", help="Extra folder that `extends` may read from."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
     executor: str = typer.Option("processes", "--executor", help="processes (local pool, default) or dask."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address; without it a LocalCluster starts."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address; without it a LocalCluster starts."),
 ) -> None:
     """Run a base and its options on common random numbers; paired differences, ranking, charts and briefing."""
     from .compare import compare as run_compare
@@ -215,17 +243,10 @@ def compare(
         raise typer.Exit(USER_ERROR)
     target = out_dir or _default_out(Path(f"compare-{files[0].stem}.yaml"))
     _refuse_existing(target, force)
-    try:
-        comparison = run_compare(files, replications=replications, seed=seed, workers=workers, progress=not quiet,
-                                 rank_by=rank_by, focus=focus, search_paths=search_path, executor=executor,
-                                 scheduler=scheduler)
-        saved = comparison.save(target, force=force)
-    except ChipsimUserError as exc:
-        err.print(str(exc), markup=False)
-        raise typer.Exit(USER_ERROR)
-    except KeyboardInterrupt:
-        err.print("interrupted; no run directory was written")
-        raise typer.Exit(130)
+    comparison = run_compare(files, replications=replications, seed=seed, workers=workers, progress=not quiet,
+                             rank_by=rank_by, focus=focus, search_paths=search_path, executor=executor,
+                             scheduler=scheduler)
+    saved = comparison.save(target, force=force)
     if not quiet:
         _compare_summary(comparison, saved)
 
@@ -234,10 +255,10 @@ def _compare_summary(comparison, saved: Path) -> None:
     from rich import box
     from rich.table import Table
 
-    from .metrics import METRIC_INFO
+    from .metrics import label
 
     node, product = comparison.focus
-    table = Table(title=f"Options ranked by {METRIC_INFO[comparison.rank_by][0]} at {node} ({product})\n"
+    table = Table(title=f"Options ranked by {label(comparison.rank_by)} at {node} ({product})\n"
                         f"{comparison.replications} replication(s) each, seed {comparison.seed}, common random numbers",
                   box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("rank", justify="right")
@@ -262,91 +283,57 @@ def _compare_summary(comparison, saved: Path) -> None:
 
 
 @app.command()
+@reports_errors("interrupted; no sweep directory was written")
 def sweep(
     file: Path = typer.Argument(..., help="Scenario file."),
-    vary: List[str] = typer.Option(..., "--vary", help="PATH=LOW:HIGH, e.g. shocks.0.leakage=0:0.2 (repeatable)."),
+    vary: list[str] = typer.Option(..., "--vary", help="PATH=LOW:HIGH, e.g. shocks.0.leakage=0:0.2 (repeatable)."),
     samples: int = typer.Option(20, "--samples", min=2, help="Latin hypercube points, or grid levels per lever."),
     design: str = typer.Option("lhs", "--design", help="lhs (Latin hypercube) or grid (full factorial)."),
-    replications: Optional[int] = typer.Option(None, "--replications", "-n", min=1, help="Replications per sample (default: the scenario's)."),
-    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Seed shared by every sample (common random numbers)."),
+    replications: int | None = typer.Option(None, "--replications", "-n", min=1, help="Replications per sample (default: the "
+                                                                                      "scenario's)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Seed shared by every sample (common random numbers)."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Processes to run replications in."),
-    focus: Optional[str] = typer.Option(None, "--focus", help="Demand node (NODE or NODE:PRODUCT) for the tornado chart."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Directory to create (default: runs/sweep-<scenario>-<time>)."),
+    focus: str | None = typer.Option(None, "--focus", help="Demand node (NODE or NODE:PRODUCT) for the tornado chart."),
+    out_dir: Path | None = typer.Option(None, "--out", "-o", help="Directory to create (default: runs/sweep-<scenario>-<time>)."),
     force: bool = typer.Option(False, "--force", help="Replace --out if it already exists."),
-    search_path: List[Path] = typer.Option([], "--search-path", help="Extra folder that `extends` may read from."),
+    search_path: list[Path] = typer.Option([], "--search-path", help="Extra folder that `extends` may read from."),
 ) -> None:
     """Vary shock and policy parameters over a design; write inputs and KPIs and a tornado chart."""
     from rich.progress import Progress
 
-    from .reporting.rundir import write_atomically
-    from .results import build_manifest
-    from .sweep import parse_vary, sensitivity, sweep as run_sweep, tornado_chart
+    from .sweep import parse_vary, save_sweep, sensitivity, sweep_focus
+    from .sweep import sweep as run_sweep
 
     scenario = _load_or_exit(file, search_path)
     target = out_dir or _default_out(Path(f"sweep-{file.stem}.yaml"))
     _refuse_existing(target, force)
-    try:
-        levers = [parse_vary(v) for v in vary]
-        total = samples if design == "lhs" else samples ** len(levers)
-        if total > 5000:
-            raise ChipsimUserError(f"{total} samples is too many for one sweep; lower --samples (a grid has samples^levers points)")
-        with Progress(console=err) as bar:
-            task = bar.add_task("Sampling", total=total)
-            table = run_sweep(scenario, levers, samples, design, replications, seed, workers, lambda k: bar.advance(task, k))
-        kpi_rows = table[table["metric"] == "fill_rate"].groupby(["node", "product"], sort=False)["value"].mean()
-        if focus:
-            node, _, product = focus.partition(":")
-            product = product or next((p for n, p in kpi_rows.index if n == node), "")
-        else:
-            node, product = kpi_rows.idxmin() if len(kpi_rows) else ("", "")
-        sens = sensitivity(table, levers, node, product) if node else pd.DataFrame()
-
-        def write(folder: Path) -> None:
-            table.to_csv(folder / "sweep.csv", index=False)
-            sens.to_csv(folder / "sensitivity.csv", index=False)
-            manifest = build_manifest(scenario, seed if seed is not None else scenario.seed,
-                                      replications or scenario.replications, workers, 0.0)
-            manifest.update({"kind": "sweep", "design": design, "samples": total,
-                             "levers": [{"path": lv.path, "low": lv.low, "high": lv.high} for lv in levers]})
-            (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
-            if len(sens):
-                units = {pid: p.unit for pid, p in scenario.products.items()}
-                source = f"Source: chipsim {__version__}; {file.name}; {total} samples ({design}), seed {manifest['seed']}."
-                fig = tornado_chart(sens, node, units.get(product, product), "shortfall", source)
-                (folder / "charts").mkdir()
-                for ext in ("png", "svg"):
-                    fig.savefig(folder / "charts" / f"tornado.{ext}")
-                sens.to_csv(folder / "charts" / "tornado.csv", index=False)
-
-        saved = write_atomically(target, force, write)
-    except ChipsimUserError as exc:
-        err.print(str(exc), markup=False)
-        raise typer.Exit(USER_ERROR)
-    except KeyboardInterrupt:
-        err.print("interrupted; no sweep directory was written")
-        raise typer.Exit(130)
-    if len(sens):
+    levers = [parse_vary(v) for v in vary]
+    total = samples if design == "lhs" else samples ** len(levers)
+    if total > 5000:
+        raise ChipsimUserError(f"{total} samples is too many for one sweep; lower --samples (a grid has samples^levers points)")
+    with Progress(console=err) as bar:
+        task = bar.add_task("Sampling", total=total)
+        table = run_sweep(scenario, levers, samples, design, replications, seed, workers, lambda k: bar.advance(task, k))
+    node, product = sweep_focus(table, focus)
+    sens = sensitivity(table, levers, node, product) if node else None
+    saved = save_sweep(target, force, scenario, file, table, sens, levers, design, total, node, product,
+                       seed=seed, replications=replications, workers=workers)
+    if sens is not None and len(sens):
         out.print(f"Most influential on shortfall at {node}: " + ", ".join(
             f"{r['lever']} ({r['effect']:+,.4g})" for _, r in sens.head(5).iterrows()))
     out.print(f"Inputs and KPIs in [bold]{saved / 'sweep.csv'}[/bold]; tornado chart in {saved / 'charts'}")
 
 
 @app.command()
+@reports_errors("interrupted; no partial run directory was left behind", writes_into="run_dir")
 def report(
     run_dir: Path = typer.Argument(..., help="A directory written by `chipsim run` or `chipsim compare`."),
 ) -> None:
     """Rebuild the charts and the briefing of a saved run, without simulating again."""
-    from .reporting.rundir import build_report, load_run
+    from .reporting.briefing import build_report
+    from .rundir import load_run
 
-    try:
-        data = load_run(run_dir)
-        made = build_report(data, run_dir)
-    except ChipsimUserError as exc:
-        err.print(str(exc), markup=False)
-        raise typer.Exit(USER_ERROR)
-    except OSError as exc:
-        err.print(f"cannot write into {run_dir}: {exc.strerror or exc}", markup=False)
-        raise typer.Exit(USER_ERROR)
+    made = build_report(load_run(run_dir), run_dir)
     out.print(f"Rebuilt {len(made)} files in [bold]{run_dir}[/bold] (briefing.html, briefing.pdf, charts/)")
 
 

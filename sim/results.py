@@ -1,30 +1,25 @@
-"""Results of a run as tidy tables, and run directories written atomically."""
+"""Results of a run as tidy tables: built from the engine's daily cube, saved to and
+loaded from a run directory. No simulation and no drawing happen here."""
 from __future__ import annotations
 
-import datetime as _dt
-import io
 import os
-import platform
-import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ._version import __version__
-from .metrics import ShockWindow, earliest_window, kpi_table
+from .errors import ChipsimUserError
+from .metrics import KPI_COLUMNS, ShockWindow, kpi_table, summarise
 from .network import Network
-from .quantities import day_number
+from .rundir import read_manifest_and_timeseries, read_variants, save_run
 from .schema import Scenario
+from .statistics import product_units, scenario_window
 
 TIMESERIES_COLUMNS = ["replication", "day", "date", "node", "product", "metric", "value"]
-
-
-def _shock_windows(scenario: Scenario) -> list[tuple[int, Optional[int]]]:
-    return [(day_number(s.start, scenario.start_date),
-             None if s.end is None else day_number(s.end, scenario.start_date)) for s in scenario.shocks]
+# keys save_run adds to the manifest on disk; Results.load drops them again
+_SAVED_ONLY = ("kind", "variants")
 
 
 def tidy_timeseries(net: Network, cube: np.ndarray, replications: Sequence[int]) -> pd.DataFrame:
@@ -53,12 +48,18 @@ def tidy_timeseries(net: Network, cube: np.ndarray, replications: Sequence[int])
     }, columns=TIMESERIES_COLUMNS)
 
 
-@dataclass
+def _shape(frame: pd.DataFrame | None) -> str:
+    return "None" if frame is None else f"{frame.shape[0]}x{frame.shape[1]}"
+
+
+@dataclass(repr=False)
 class Results:
     """What a run produced: the tidy daily table, the KPIs and the provenance.
 
-    ``timeseries`` columns: replication, day, date, node, product, metric, value.
-    ``kpis``: one row per demand (node, product); see ``sim.metrics``.
+    ``timeseries`` columns: replication, day, date, node, product, metric, value (in
+    each product's unit per day). ``kpis``: one row per demand (node, product); see
+    ``sim.metrics``. ``keep="summary"`` runs hold per-day quantiles instead of every
+    replication, and every replication's outcomes in ``per_replication``.
     """
 
     scenario: Scenario
@@ -69,82 +70,59 @@ class Results:
     shock_window: ShockWindow
     manifest: dict = field(default_factory=dict)
     keep: str = "all"
-    per_replication: Optional[pd.DataFrame] = None  # outcomes per replication (summary mode keeps them)
+    per_replication: pd.DataFrame | None = None  # outcomes per replication (summary mode keeps them)
+
+    def __repr__(self) -> str:
+        return (f"Results(scenario={self.scenario.name!r}, replications={self.replications}, seed={self.seed}, "
+                f"keep={self.keep!r}, timeseries={_shape(self.timeseries)}, kpis={_shape(self.kpis)}, "
+                f"per_replication={_shape(self.per_replication)})")
 
     @classmethod
-    def from_cube(cls, net: Network, cube: np.ndarray, seed: int, manifest: dict) -> "Results":
+    def from_cube(cls, net: Network, cube: np.ndarray, seed: int, manifest: dict) -> Results:
+        """Results of a ``keep="all"`` run from its (replication, day, series) cube."""
         sc = net.scenario
         ts = tidy_timeseries(net, cube, range(cube.shape[0]))
-        window = earliest_window(_shock_windows(sc))
-        units = {pid: p.unit for pid, p in sc.products.items()}
-        return cls(sc, ts, kpi_table(ts, window, units), seed, cube.shape[0], window, manifest)
+        window = scenario_window(sc)
+        return cls(sc, ts, kpi_table(ts, window, product_units(sc)), seed, cube.shape[0], window, manifest)
 
     @classmethod
     def from_summary(cls, net: Network, summary: pd.DataFrame, per_rep: pd.DataFrame, seed: int,
-                     replications: int, manifest: dict) -> "Results":
+                     replications: int, manifest: dict) -> Results:
         """Results of a ``keep="summary"`` run: ``timeseries`` holds, per day and series,
         the mean and 5/50/95% quantiles over replications (a ``stat`` column instead of
         ``replication``); the KPIs come from every replication."""
-        from .metrics import summarise
-
         sc = net.scenario
-        window = earliest_window(_shock_windows(sc))
-        kpi_rows = per_rep[per_rep["metric"].isin(["demand", "delivered", "shortfall", "fill_rate",
-                                                   "time_to_survive_days", "time_to_recover_days"])]
-        return cls(sc, summary, summarise(kpi_rows), seed, replications, window, manifest, keep="summary",
+        kpi_rows = per_rep[per_rep["metric"].isin(list(KPI_COLUMNS))]
+        return cls(sc, summary, summarise(kpi_rows), seed, replications, scenario_window(sc), manifest, keep="summary",
                    per_replication=per_rep)
 
     def save(self, out: str | os.PathLike, force: bool = False, report: bool = True) -> Path:
         """Write the run directory atomically (a temporary folder beside ``out``, then a
         rename): tables, resolved scenario, manifest, and unless ``report`` is false the
         charts and the briefing."""
-        from .reporting.rundir import save_run
-        return save_run(self, Path(out), force=force, report=report)
+        writer = None
+        if report:
+            from .reporting.briefing import build_report
+            writer = build_report
+        return save_run(self, Path(out), force=force, report=writer)
 
-
-def scenario_yaml(scenario: Scenario) -> str:
-    """The resolved scenario (extends merged, defaults filled in) as YAML."""
-    from ruamel.yaml import YAML
-
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False
-    buf = io.StringIO()
-    buf.write(f"# resolved by chipsim {__version__}: extends merged, every default filled in\n")
-    yaml.dump(scenario.to_document(), buf)
-    return buf.getvalue()
-
-
-def _git_sha() -> Optional[str]:
-    try:
-        here = Path(__file__).resolve().parent
-        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
-        return out.stdout.strip() or None if out.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def build_manifest(scenario: Scenario, seed: int, replications: int, workers: int, wall_s: float) -> dict:
-    """Provenance of a run: versions, seed, timing and hashes of the input files."""
-    import numpy
-    import simpy
-
-    from .loader import scenario_sources
-
-    return {
-        "chipsim_version": __version__,
-        "git_sha": _git_sha(),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "scenario": scenario.name,
-        "seed": seed,
-        "replications": replications,
-        "workers": workers,
-        "horizon_days": scenario.horizon,
-        "start_date": scenario.start_date.isoformat(),
-        "wall_time_s": round(wall_s, 3),
-        "inputs": [{"path": s.path, "sha256": s.sha256} for s in scenario_sources(scenario)],
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "simpy": simpy.__version__,
-        "pandas": pd.__version__,
-    }
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> Results:
+        """The ``Results`` of a run directory written by ``save`` (no simulation)."""
+        folder = Path(folder)
+        manifest, ts = read_manifest_and_timeseries(folder)
+        if manifest.get("kind", "run") != "run":
+            raise ChipsimUserError(f"{folder} holds a {manifest['kind']}, not a single run")
+        scenario = read_variants(folder, manifest)[0].scenario
+        for col in ("node", "product", "metric"):
+            ts[col] = ts[col].astype("category")
+        ts["date"] = ts["date"].astype("datetime64[s]")  # parquet stores whole seconds as milliseconds
+        kpis = pd.read_csv(folder / "kpis.csv")
+        keep = manifest.get("keep", "all")
+        per_rep = None
+        if keep == "summary":
+            per_rep = (pd.read_csv(folder / "per_replication.csv").drop(columns="variant")
+                       .astype({"replication": np.int32}))  # as tidy_timeseries numbers them
+        manifest = {k: v for k, v in manifest.items() if k not in _SAVED_ONLY}
+        return cls(scenario, ts, kpis, int(manifest["seed"]), int(manifest["replications"]), scenario_window(scenario),
+                   manifest, keep=keep, per_replication=per_rep)

@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import copy
 import itertools
-import math
 import re
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 from scipy.stats import qmc
 
+from ._version import __version__
 from .errors import ChipsimUserError, did_you_mean
+from .executors import Executor, make_executor
+from .experiment import check_options
 from .experiment import run as run_scenario
+from .metrics import SWEPT
+from .provenance import build_manifest
+from .rundir import write_atomically, write_json
 from .schema import Scenario
 
 _VARY = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*=\s*([-+0-9.eE]+)\s*:\s*([-+0-9.eE]+)\s*$")
@@ -87,11 +93,27 @@ def samples(levers: Sequence[Lever], n: int, design: str, seed: int) -> np.ndarr
     return low + unit * (high - low)
 
 
+def _sample_scenario(base: dict, levers: Sequence[Lever], values: np.ndarray, k: int) -> Scenario:
+    """The scenario of sample ``k``: the base document with each lever set to its value."""
+    doc = copy.deepcopy(base)
+    for lever, value in zip(levers, values, strict=False):
+        _set(doc, lever.path, float(value))
+    try:
+        return Scenario.model_validate(doc)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ChipsimUserError(f"sample {k}: {'.'.join(map(str, err['loc']))}: {err['msg'].removeprefix('Value error, ')} "
+                               f"(check the --vary ranges)") from None
+
+
 def sweep(scenario: Scenario, levers: Sequence[Lever], n: int = 20, design: str = "lhs",
-          replications: Optional[int] = None, seed: Optional[int] = None, workers: int = 1,
-          progress=None) -> pd.DataFrame:
+          replications: int | None = None, seed: int | None = None, workers: int = 1,
+          progress: Callable[[int], object] | None = None) -> pd.DataFrame:
     """Run every sample; return one tidy table: sample, each lever's value, node, product,
-    metric, value (mean over replications) for every demand row's KPIs."""
+    metric, value (mean over replications, in the row's unit) for every demand row's KPIs.
+
+    One process pool serves every sample; ``progress(1)`` is called after each sample.
+    """
     if not levers:
         raise ChipsimUserError("sweep needs at least one --vary PATH=LOW:HIGH")
     reps = replications or scenario.replications
@@ -99,23 +121,20 @@ def sweep(scenario: Scenario, levers: Sequence[Lever], n: int = 20, design: str 
     points = samples(levers, n, design, seed)
     base = scenario.to_document()
     rows = []
-    for k, values in enumerate(points):
-        doc = copy.deepcopy(base)
-        for lever, value in zip(levers, values):
-            _set(doc, lever.path, float(value))
-        try:
-            variant = Scenario.model_validate(doc)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise ChipsimUserError(f"sample {k}: {'.'.join(map(str, err['loc']))}: {err['msg'].removeprefix('Value error, ')} "
-                                   f"(check the --vary ranges)") from None
-        results = run_scenario(variant, replications=reps, seed=seed, workers=workers)
-        for _, row in results.kpis.iterrows():
-            for metric in ("shortfall", "fill_rate", "time_to_survive_days", "time_to_recover_days", "delivered"):
-                rows.append({"sample": k, **{lv.path: float(v) for lv, v in zip(levers, values)},
-                             "node": row["node"], "product": row["product"], "metric": metric, "value": row[metric]})
-        if progress:
-            progress(1)
+    with ExitStack() as stack:
+        shared: Executor | None = None
+        for k, values in enumerate(points):
+            variant = _sample_scenario(base, levers, values, k)
+            if shared is None:  # started after the first sample validates, as a per-sample run would be
+                check_options(reps, seed, workers)
+                shared = stack.enter_context(make_executor("processes", min(workers, reps)))
+            results = run_scenario(variant, replications=reps, seed=seed, workers=workers, executor=shared)
+            for _, row in results.kpis.iterrows():
+                for metric in SWEPT:
+                    rows.append({"sample": k, **{lv.path: float(v) for lv, v in zip(levers, values, strict=False)},
+                                 "node": row["node"], "product": row["product"], "metric": metric, "value": row[metric]})
+            if progress:
+                progress(1)
     return pd.DataFrame(rows)
 
 
@@ -144,31 +163,40 @@ def sensitivity(table: pd.DataFrame, levers: Sequence[Lever], node: str, product
     return result.reindex(result["effect"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
 
-def tornado_chart(sens: pd.DataFrame, node: str, unit: str, metric: str, source: str):
-    """Bars from the KPI at each lever's LOW to its HIGH, largest effect on top."""
-    import matplotlib.pyplot as plt
+def sweep_focus(table: pd.DataFrame, focus: str | None = None) -> tuple[str, str]:
+    """The demand row (node, product) a sweep's tornado chart is about: ``focus``
+    (``NODE`` or ``NODE:PRODUCT``), else the row with the lowest mean fill rate;
+    ("", "") when there is none."""
+    kpi_rows = table[table["metric"] == "fill_rate"].groupby(["node", "product"], sort=False)["value"].mean() \
+        if len(table) else pd.Series(dtype=float)
+    if focus:
+        node, _, product = focus.partition(":")
+        return node, product or next((p for n, p in kpi_rows.index if n == node), "")
+    node, product = kpi_rows.idxmin() if len(kpi_rows) else ("", "")
+    return str(node), str(product)
 
-    from .reporting.style import PALETTE, use_style
 
-    use_style()
-    fig, ax = plt.subplots(figsize=(10, 1.6 + 0.55 * len(sens)))
-    centre = float(sens["centre"].iloc[0]) if len(sens) else 0.0
-    for i, row in sens.iterrows():
-        lo, hi = row["kpi_at_low"], row["kpi_at_high"]
-        ax.barh(i, hi - lo, left=lo, color=PALETTE[1] if hi > lo else PALETTE[2], height=0.6)
-        ax.annotate(f"{row['low']:g}", (lo, i), xytext=(-4, 0), textcoords="offset points", ha="right" if hi >= lo else "left", va="center", fontsize=8)
-        ax.annotate(f"{row['high']:g}", (hi, i), xytext=(4, 0), textcoords="offset points", ha="left" if hi >= lo else "right", va="center", fontsize=8)
-    ax.axvline(centre, color="#333333", lw=1)
-    ax.set_yticks(range(len(sens)), sens["lever"])
-    ax.invert_yaxis()
-    ax.grid(axis="x", alpha=0.3)
-    ax.grid(axis="y", visible=False)
-    ax.set_xlabel(f"{metric.replace('_', ' ')} at {node} ({unit}); bar from the lever's low to its high value")
-    top = sens.iloc[0] if len(sens) else None
-    title = (f"{top['lever']} moves {metric.replace('_', ' ')} at {node} most: {top['effect']:+,.4g} {unit} across its range"
-             if top is not None else "No levers")
-    import textwrap
-    ax.set_title(textwrap.fill(title, 95))
-    fig.text(0.01, 0.01, source, fontsize=7, color="#555555")
-    fig.subplots_adjust(left=0.28, right=0.95, bottom=0.22 if len(sens) < 4 else 0.12, top=0.85)
-    return fig
+def save_sweep(out: Path, force: bool, scenario: Scenario, file: Path, table: pd.DataFrame,
+               sens: pd.DataFrame | None, levers: Sequence[Lever], design: str, total: int, node: str, product: str,
+               seed: int | None = None, replications: int | None = None, workers: int = 1) -> Path:
+    """Write a sweep directory atomically: ``sweep.csv``, ``sensitivity.csv``, the
+    manifest, and when there is a sensitivity the tornado chart (PNG, SVG, CSV)."""
+    sens = pd.DataFrame() if sens is None else sens
+
+    def write(folder: Path) -> None:
+        table.to_csv(folder / "sweep.csv", index=False)
+        sens.to_csv(folder / "sensitivity.csv", index=False)
+        manifest = build_manifest(scenario, seed if seed is not None else scenario.seed,
+                                  replications or scenario.replications, workers, 0.0)
+        manifest.update({"kind": "sweep", "design": design, "samples": total,
+                         "levers": [{"path": lv.path, "low": lv.low, "high": lv.high} for lv in levers]})
+        write_json(folder / "manifest.json", manifest)
+        if len(sens):
+            from .reporting.charts import save_tornado
+
+            units = {pid: p.unit for pid, p in scenario.products.items()}
+            source = f"Source: chipsim {__version__}; {file.name}; {total} samples ({design}), seed {manifest['seed']}."
+            save_tornado(sens, node, units.get(product, product), source, folder / "charts")
+
+    return write_atomically(out, force, write)
+

@@ -9,7 +9,8 @@ import pytest
 from helpers import cli
 
 import sim
-from sim.compare import compare, paired_interval
+from sim.compare import compare
+from sim.statistics import paired_interval
 
 
 def test_paired_interval_is_the_t_interval_of_the_mean():
@@ -114,7 +115,8 @@ def test_report_on_a_plain_run_directory(tmp_path):
     path = ban_file(tmp_path, "only", 100)
     out = sim.run(path).save(tmp_path / "run")
     (out / "briefing.html").unlink()
-    from sim.reporting.rundir import build_report, load_run
+    from sim.reporting.briefing import build_report
+    from sim.rundir import load_run
     build_report(load_run(out), out)
     html = (out / "briefing.html").read_text()
     assert "820" in html  # the base shortfall, written into the headline

@@ -511,7 +511,7 @@ def test_shock_with_unknown_node_in_selector(in_tmp):
 # --- the resolved scenario ------------------------------------------------------------
 
 def test_resolved_scenario_document_loads_back_equal(in_tmp):
-    from sim.results import scenario_yaml
+    from sim.provenance import scenario_yaml
 
     shocked = write_file(in_tmp, "s.yaml", TINY + SHOCK.format(start="2025-02-01", end="10w"))
     for source in (ROOT / "scenarios" / "quickstart.yaml", shocked):

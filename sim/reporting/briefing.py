@@ -9,30 +9,34 @@ import base64
 import datetime as _dt
 import math
 import re
-import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
-import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
-from matplotlib.backends.backend_pdf import PdfPages
 
 from .._version import __version__
-from ..compare import paired_interval
-from ..metrics import METRIC_INFO
+from ..metrics import briefed
+from ..metrics import label as metric_label
 from ..quantities import day_number
-from .charts import focus_of, shock_spans, unit_of
-from .style import use_style, variant_colours
+from .charts import focus_of, save_charts, unit_of
+from .pdf import write_pdf
+from .style import variant_colours
+
+if TYPE_CHECKING:
+    from ..rundir import RunData
 
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
                           autoescape=True, undefined=jinja2.StrictUndefined)
 CAPTIONS = {
-    "shortfall_fan": "Cumulative shortfall at the focus demand node since the start of the run: median over replications (line) and 5-95% band; shocks shaded.",
+    "shortfall_fan": "Cumulative shortfall at the focus demand node since the start of the run: median over replications "
+                     "(line) and 5-95% band; shocks shaded.",
     "compute_fan": "Daily compute delivered to all compute demand nodes: median and 5-95% band.",
     "kpi_bars": "Total shortfall and fill rate at the focus node; whiskers: 90% interval of the mean.",
-    "survive_recover": "How long the focus node lasts after the first shock starts, and how long it takes to recover after it ends; whiskers: 5-95% of runs.",
-    "network_map": "The chain by stage (left to right) and region (bands): how much demand goes unmet or capacity stands idle, in the base scenario.",
+    "survive_recover": "How long the focus node lasts after the first shock starts, and how long it takes to recover after it "
+                       "ends; whiskers: 5-95% of runs.",
+    "network_map": "The chain by stage (left to right) and region (bands): how much demand goes unmet or capacity stands idle, "
+                   "in the base scenario.",
 }
 ORDER = ["shortfall_fan", "compute_fan", "kpi_bars", "survive_recover", "network_map"]
 
@@ -69,15 +73,18 @@ def headline(data) -> list[str]:
     end_date = sc.start_date + _dt.timedelta(days=sc.horizon - 1)
     if short > 0:
         lines.append(f"Under '{base.label}', {node} misses {_num(short)} {unit} of {product}, {1 - fill:.1%} of its demand "
-                     f"between {sc.start_date:%d %b %Y} and {end_date:%d %b %Y} (mean of {data.manifest.get('replications', '?')} replications).")
+                     f"between {sc.start_date:%d %b %Y} and {end_date:%d %b %Y} (mean of "
+                     f"{data.manifest.get('replications', '?')} replications).")
     else:
-        lines.append(f"Under '{base.label}', no demand node falls short between {sc.start_date:%d %b %Y} and {end_date:%d %b %Y}.")
+        lines.append(f"Under '{base.label}', no demand node falls short between {sc.start_date:%d %b %Y} and "
+                     f"{end_date:%d %b %Y}.")
     survive, s05, s95, n_short = _mean(data, base.id, node, product, "time_to_survive_days")
     first = sorted(sc.shocks, key=lambda s: (day_number(s.start, sc.start_date)))
     if first:
         label = first[0].label(sc.shocks.index(first[0]))
         if not math.isnan(survive):
-            lines.append(f"Its stock lasts {_num(survive)} days after '{label}' starts (5-95% of runs: {_num(s05)} to {_num(s95)} days).")
+            lines.append(f"Its stock lasts {_num(survive)} days after '{label}' starts (5-95% of runs: {_num(s05)} to "
+                         f"{_num(s95)} days).")
         recover, r05, r95, n_rec = _mean(data, base.id, node, product, "time_to_recover_days")
         if n_short and not math.isnan(recover) and short > 0:
             lines.append(f"It recovers {_num(recover)} days after the shock ends (5-95%: {_num(r05)} to {_num(r95)}).")
@@ -98,7 +105,7 @@ def headline(data) -> list[str]:
         if len(data.ranking):
             best = data.ranking.iloc[0]
             label = next(v.label for v in data.variants if v.id == best["variant"])
-            lines.append(f"Best by {METRIC_INFO[data.rank_by][0]} at {node}: '{label}'.")
+            lines.append(f"Best by {metric_label(data.rank_by)} at {node}: '{label}'.")
     return lines
 
 
@@ -123,14 +130,14 @@ def _comparison_rows(data) -> list[dict]:
     if data.differences.empty:
         return []
     rows = []
-    shown = ("shortfall", "fill_rate", "time_to_survive_days", "time_to_recover_days", "cost", "energy_mwh")
+    shown = briefed()
     for _, r in data.differences.iterrows():
         if r["metric"] not in shown:
             continue
         pct = r["metric"] == "fill_rate"
         label = next(v.label for v in data.variants if v.id == r["variant"])
         verdict = "differs" if r["distinguishable"] else ("no change" if r["difference"] == 0 else "cannot be told apart")
-        rows.append({"label": label, "node": r["node"], "metric": METRIC_INFO[r["metric"]][0],
+        rows.append({"label": label, "node": r["node"], "metric": metric_label(r["metric"]),
                      "base": _num(r["base_mean"], pct), "option": _num(r["option_mean"], pct),
                      "diff": _num(r["difference"], pct),
                      "interval": f"{_num(r['difference_low'], pct)} to {_num(r['difference_high'], pct)}",
@@ -194,66 +201,11 @@ def _context(data, charts: list[Path]) -> dict:
                             "setup": f"{len(s.nodes)} nodes, {len(s.lanes)} lanes; day 0 = {s.start_date}; {s.horizon} days.",
                             "entries": items or ["No shocks or policies."]})
     return {"title": title, "subtitle": subtitle, "headline": headline(data), "ranking": ranking,
-            "rank_label": METRIC_INFO.get(data.rank_by, (data.rank_by,))[0], "focus_node": node, "notes": data.notes,
+            "rank_label": metric_label(data.rank_by), "focus_node": node, "notes": data.notes,
             "charts": chart_items, "comparison": _comparison_rows(data), "replications": data.manifest.get("replications", ""),
             "kpis": _kpi_rows(data), "assumptions": assumptions, "sources": _sources(data),
             "provenance": f"Run created {data.manifest.get('created', '')}; git {data.manifest.get('git_sha') or 'n/a'}; "
                           f"input files: {', '.join(Path(i['path']).name for v in data.variants for i in v.inputs) or 'n/a'}."}
-
-
-def _text_page(pdf: PdfPages, title: str, paragraphs: list[str]) -> None:
-    fig = plt.figure(figsize=(8.27, 11.69))
-    y = 0.94
-    fig.text(0.07, y, textwrap.fill(title, 70), fontsize=15, fontweight="bold", color="#2e4057", va="top")
-    y -= 0.05 + 0.025 * title.count("\n")
-    for para in paragraphs:
-        wrapped = textwrap.fill(para, 95)
-        lines = wrapped.count("\n") + 1
-        if y - 0.018 * lines < 0.05:
-            pdf.savefig(fig)
-            plt.close(fig)
-            fig = plt.figure(figsize=(8.27, 11.69))
-            y = 0.94
-        fig.text(0.07, y, wrapped, fontsize=9.5, va="top", family="DejaVu Sans")
-        y -= 0.018 * lines + 0.012
-    pdf.savefig(fig)
-    plt.close(fig)
-
-
-def write_pdf(context: dict, charts: list[Path], path: Path) -> None:
-    """A print version: headline page, one page per chart, then tables and assumptions."""
-    use_style()
-    with PdfPages(path) as pdf:
-        paras = [f"- {line}" for line in context["headline"]]
-        if context["ranking"]:
-            paras.append(f"Options ranked by {context['rank_label']} at {context['focus_node']}:")
-            paras += [f"  {r['rank']}. {r['label']}: {r['mean']} (90% interval {r['interval']})" for r in context["ranking"]]
-            paras += context["notes"]
-        paras.append(context["subtitle"])
-        _text_page(pdf, context["title"], paras)
-        pngs = {p.stem: p for p in charts if p.suffix == ".png"}
-        for name in ORDER:
-            if name in pngs:
-                fig = plt.figure(figsize=(11.69, 8.27))
-                ax = fig.add_axes([0.03, 0.08, 0.94, 0.88])
-                ax.imshow(plt.imread(pngs[name]))
-                ax.axis("off")
-                fig.text(0.03, 0.04, CAPTIONS[name], fontsize=9, color="#52606d")
-                pdf.savefig(fig)
-                plt.close(fig)
-        rows = [f"{r['label']} | {r['node']} | {r['product']}: demand {r['demand']}, shortfall {r['shortfall']}, "
-                f"fill rate {r['fill']}, survives {r['survive']}, recovers {r['recover']}" for r in context["kpis"]]
-        rows += [f"{r['label']} | {r['node']} | {r['metric']}: base {r['base']}, option {r['option']}, "
-                 f"difference {r['diff']} ({r['interval']}), {r['verdict']}" for r in context["comparison"]]
-        _text_page(pdf, "Key figures", rows)
-        paras = []
-        for v in context["assumptions"]:
-            paras += [v["label"] + (": " + v["description"] if v["description"] else ""), v["setup"]] + [f"- {i}" for i in v["entries"]]
-        paras += ["Sources cited in the scenario files:"] + [f"- {s}" for s in context["sources"]] + [context["provenance"]]
-        _text_page(pdf, "Assumptions and sources", paras)
-        meta = pdf.infodict()
-        meta["Title"] = context["title"]
-        meta["Creator"] = f"chipsim {__version__}"
 
 
 def write_briefing(data, folder: Path, charts: list[Path]) -> list[Path]:
@@ -262,5 +214,14 @@ def write_briefing(data, folder: Path, charts: list[Path]) -> list[Path]:
     html = folder / "briefing.html"
     html.write_text(_ENV.get_template("briefing.html.j2").render(**context), encoding="utf-8")
     pdf = folder / "briefing.pdf"
-    write_pdf(context, charts, pdf)
+    pngs = {p.stem: p for p in charts if p.suffix == ".png"}
+    write_pdf(context, [(pngs[name], CAPTIONS[name]) for name in ORDER if name in pngs], pdf)
     return [html, pdf]
+
+
+def build_report(data: RunData, folder: Path) -> list[Path]:
+    """Charts (PNG, SVG, CSV) and the briefing (HTML, PDF) into ``folder``."""
+    charts = folder / "charts"
+    charts.mkdir(exist_ok=True)
+    made = save_charts(data, charts)
+    return made + write_briefing(data, folder, made)

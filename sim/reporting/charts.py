@@ -9,28 +9,38 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import textwrap
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING
 
+import matplotlib
+import matplotlib.cm
+import matplotlib.colors
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..compare import paired_interval
+from ..effects import active_intervals
+from ..network import all_lanes
 from ..quantities import day_number
-from ..shocks import active_intervals
-from .style import SHOCK_SHADE, use_style, variant_colours
+from ..statistics import paired_interval
+from .style import PALETTE, SHOCK_SHADE, chart_style, new_figure, variant_colours
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..rundir import RunData
 
 
 # --- shared pieces ---------------------------------------------------------------------
 
-def focus_of(data) -> tuple[str, str]:
+def focus_of(data: RunData) -> tuple[str, str]:
     """The demand row the charts concentrate on: the comparison's focus, else the row the
     base serves worst."""
     if data.focus:
-        return tuple(data.focus)
+        node, product = data.focus
+        return node, product
     fill = data.table[(data.table["variant"] == data.base.id) & (data.table["metric"] == "fill_rate")]
     if fill.empty:
         return ("", "")
@@ -38,12 +48,14 @@ def focus_of(data) -> tuple[str, str]:
     return str(node), str(product)
 
 
-def unit_of(data, node: str, product: str) -> str:
+def unit_of(data: RunData, node: str, product: str) -> str:
+    """Unit of a demand row's quantities (the product's unit, or the compute measure)."""
     rows = data.table[(data.table["node"] == node) & (data.table["product"] == product)]
     return str(rows["unit"].iloc[0]) if len(rows) else ""
 
 
-def source_line(data) -> str:
+def source_line(data: RunData) -> str:
+    """The source line under every chart: scenario files, chipsim version, seed, replications."""
     files = []
     for v in data.variants:
         files += [Path(i["path"]).name for i in v.inputs[:1]] or [f"{v.id}.yaml"]
@@ -83,7 +95,6 @@ def _shade(ax, data) -> None:
 
 
 def _finish(fig, data, legend_rows: int = 0) -> None:
-    import textwrap
     fig.text(0.01, 0.01, textwrap.fill(source_line(data), 190), fontsize=7, color="#555555", va="bottom")
     fig.subplots_adjust(bottom=0.16 + 0.045 * legend_rows, top=0.88, left=0.08, right=0.98)
 
@@ -101,13 +112,11 @@ def _label(data, vid: str) -> str:
 
 def _tick(data, vid: str) -> str:
     """A variant's label wrapped for a y axis."""
-    import textwrap
     return textwrap.fill(_label(data, vid), 26)
 
 
 def _title(target, text: str, width: int = 95) -> None:
     """A wrapped bold title on an axes (left) or a figure (suptitle)."""
-    import textwrap
     wrapped = textwrap.fill(text, width)
     if hasattr(target, "suptitle"):
         target.suptitle(wrapped, x=0.01, ha="left", fontsize=12.5, fontweight="bold")
@@ -136,7 +145,7 @@ def _means(ts: pd.DataFrame) -> pd.DataFrame:
     return ts
 
 
-def daily_bands(ts: pd.DataFrame, metric: str, node: Optional[str] = None, product: Optional[str] = None,
+def daily_bands(ts: pd.DataFrame, metric: str, node: str | None = None, product: str | None = None,
                 cumulative: bool = False) -> pd.DataFrame:
     """Median and 5-95% band over replications of a daily metric (summed over matching rows),
     or of its running total since day 0 with ``cumulative``.
@@ -163,11 +172,11 @@ def daily_bands(ts: pd.DataFrame, metric: str, node: Optional[str] = None, produ
     return band.reset_index()
 
 
-def fan_chart(data, metric: str, node: Optional[str], product: Optional[str], what: str, unit: str,
+@chart_style()
+def fan_chart(data, metric: str, node: str | None, product: str | None, what: str, unit: str,
               cumulative: bool = False):
     """``metric`` per variant over calendar time (daily, or its running total): median
     line and 5-95% band over replications, shocks shaded."""
-    use_style()
     band = daily_bands(data.timeseries, metric, node, product, cumulative)
     colours = variant_colours([v.id for v in data.variants])
     per_rep = _means(data.timeseries)
@@ -176,7 +185,8 @@ def fan_chart(data, metric: str, node: Optional[str], product: Optional[str], wh
                       & ((per_rep["product"] == product) if product else True)]
               .groupby(["variant", "replication"], observed=True)["value"].sum()
               .groupby(level=0, observed=True).mean())
-    fig, ax = plt.subplots()
+    fig = new_figure()
+    ax = fig.subplots()
     for v in data.variants:
         grp = band[band["variant"] == v.id]
         ax.plot(grp["date"], grp["median"], color=colours[v.id], lw=1.8, label=_label(data, v.id))
@@ -199,9 +209,9 @@ def fan_chart(data, metric: str, node: Optional[str], product: Optional[str], wh
     return fig, band
 
 
+@chart_style()
 def kpi_bars(data, node: str, product: str):
     """Total shortfall and fill rate per variant at the focus row, 90% intervals of the mean."""
-    use_style()
     unit = unit_of(data, node, product)
     colours = variant_colours([v.id for v in data.variants])
     rows = []
@@ -211,7 +221,8 @@ def kpi_bars(data, node: str, product: str):
             mean, low, high, n = paired_interval(sub.loc[sub["metric"] == metric, "value"].to_numpy(float))
             rows.append({"variant": v.id, "label": v.label, "metric": metric, "mean": mean, "low": low, "high": high, "n": n})
     table = pd.DataFrame(rows)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+    fig = new_figure(figsize=(10, 4.6))
+    axes = fig.subplots(1, 2)
     for ax, metric, title in ((axes[0], "shortfall", f"total shortfall ({unit})"), (axes[1], "fill_rate", "fill rate (%)")):
         sub = table[table["metric"] == metric].reset_index(drop=True)
         scale = 100.0 if metric == "fill_rate" else 1.0
@@ -230,18 +241,19 @@ def kpi_bars(data, node: str, product: str):
     short = table[table["metric"] == "shortfall"].set_index("variant")["mean"]
     best = short.idxmin()
     if len(data.variants) > 1:
-        title = f"{node}: '{_short(_label(data, best))}' leaves the least shortfall, {_fmt(short[best])} {unit} (bars: 90% intervals)"
+        title = (f"{node}: '{_short(_label(data, best))}' leaves the least shortfall, {_fmt(short[best])} {unit} "
+                 "(bars: 90% intervals)")
     else:
         title = f"{node}: {_fmt(short.iloc[0])} {unit} of {product} short over the run (bar: 90% interval of the mean)"
     _title(fig, title)
-    fig.text(0.01, 0.01, __import__("textwrap").fill(source_line(data), 190), fontsize=7, color="#555555", va="bottom")
+    fig.text(0.01, 0.01, textwrap.fill(source_line(data), 190), fontsize=7, color="#555555", va="bottom")
     fig.subplots_adjust(bottom=0.18, top=0.84, left=0.22, right=0.98, wspace=0.08)
     return fig, table
 
 
+@chart_style()
 def survive_recover(data, node: str, product: str):
     """Days the focus row lasts after the first shock, and days to recover after it ends."""
-    use_style()
     colours = variant_colours([v.id for v in data.variants])
     rows = []
     for v in data.variants:
@@ -254,9 +266,11 @@ def survive_recover(data, node: str, product: str):
                          "p95": np.quantile(finite, 0.95) if finite.size else math.nan,
                          "runs_with_value": int(finite.size), "runs": int(values.size)})
     table = pd.DataFrame(rows)
-    fig, ax = plt.subplots(figsize=(10, 4.6))
+    fig = new_figure(figsize=(10, 4.6))
+    ax = fig.subplots()
     y = np.arange(len(data.variants))
-    for offset, metric, hatch, name in ((-0.2, "time_to_survive_days", None, "survives"), (0.2, "time_to_recover_days", "//", "recovers")):
+    bars = ((-0.2, "time_to_survive_days", None, "survives"), (0.2, "time_to_recover_days", "//", "recovers"))
+    for offset, metric, hatch, name in bars:
         sub = table[table["metric"] == metric].reset_index(drop=True)
         means = np.nan_to_num(sub["mean"].to_numpy())
         low = np.nan_to_num(sub["mean"] - sub["p05"])
@@ -264,11 +278,12 @@ def survive_recover(data, node: str, product: str):
         ax.barh(y + offset, means, height=0.38, color=[colours[v] for v in sub["variant"]], hatch=hatch,
                 alpha=1.0 if hatch is None else 0.55, xerr=[low, high], capsize=3, label=f"days until it {name}",
                 error_kw={"elinewidth": 1, "ecolor": "#333333"})
-        for yi, (m, n_val, n_all) in enumerate(zip(sub["mean"], sub["runs_with_value"], sub["runs"])):
+        for yi, (m, n_val, n_all) in enumerate(zip(sub["mean"], sub["runs_with_value"], sub["runs"], strict=False)):
             if n_val < n_all:
                 text = "never short" if metric == "time_to_survive_days" and n_val == 0 else (
                     "not recovered" if metric == "time_to_recover_days" and n_val == 0 else f"{n_val}/{n_all} runs")
-                ax.annotate(text, xy=(0 if math.isnan(m) else m, yi + offset), xytext=(4, -3), textcoords="offset points", fontsize=7.5)
+                ax.annotate(text, xy=(0 if math.isnan(m) else m, yi + offset), xytext=(4, -3), textcoords="offset points",
+                            fontsize=7.5)
     ax.set_yticks(y, [_tick(data, v.id) for v in data.variants])
     ax.invert_yaxis()
     ax.set_xlabel("days (solid: from the first shock's start to the first short day; hatched: from its end to recovery)")
@@ -280,15 +295,13 @@ def survive_recover(data, node: str, product: str):
     title = (f"{node} lasts {_fmt(base)} days after the first shock in the base case" if not math.isnan(base)
              else f"{node} is never short in the base case")
     _title(fig, title + " (whiskers: 5-95% of runs)")
-    fig.text(0.01, 0.01, __import__("textwrap").fill(source_line(data), 190), fontsize=7, color="#555555", va="bottom")
+    fig.text(0.01, 0.01, textwrap.fill(source_line(data), 190), fontsize=7, color="#555555", va="bottom")
     fig.subplots_adjust(bottom=0.2, top=0.86, left=0.22, right=0.98)
     return fig, table
 
 
 def _stages(scenario) -> dict[str, int]:
     """Stage of each node: longest chain of lanes from a node nobody supplies."""
-    from ..network import all_lanes
-
     suppliers: dict[str, set] = {n: set() for n in scenario.nodes}
     for src, dst, _ in all_lanes(scenario):
         suppliers[dst].add(src)
@@ -307,10 +320,10 @@ def _stages(scenario) -> dict[str, int]:
     return stage
 
 
-def network_map(data, variant_id: Optional[str] = None):
+@chart_style()
+def network_map(data, variant_id: str | None = None):
     """The chain left to right by stage, regions as bands, nodes coloured by unmet share:
     shortfall / demand at demand nodes, lost output (1 - produced / capacity) at producers."""
-    use_style()
     vid = variant_id or data.base.id
     variant = next(v for v in data.variants if v.id == vid)
     sc = variant.scenario
@@ -338,14 +351,14 @@ def network_map(data, variant_id: Optional[str] = None):
         k = slots.get(key, 0)
         slots[key] = k + 1
         pos[nid] = (stage[nid], band[node.region or "other"] + 0.3 * k - 0.25)
-    fig, ax = plt.subplots(figsize=(12, max(4.5, 0.75 * len(regions) + 2)))
-    cmap = plt.get_cmap("Reds")
-    from ..network import all_lanes
+    fig = new_figure(figsize=(12, max(4.5, 0.75 * len(regions) + 2)))
+    ax = fig.subplots()
+    cmap = matplotlib.colormaps["Reds"]
     for src, dst, _ in all_lanes(sc):
         (x0, y0), (x1, y1) = pos[src], pos[dst]
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "-|>", "color": "#b0b7c0", "lw": 0.8,
                                                                    "shrinkA": 7, "shrinkB": 7}, zorder=1)
-    for r, i in band.items():
+    for _r, i in band.items():
         if i % 2 == 0:
             ax.axhspan(i - 0.5, i + 0.5, color="#f3f4f6", zorder=0)
     for nid, (x, y) in pos.items():
@@ -366,28 +379,28 @@ def network_map(data, variant_id: Optional[str] = None):
     else:
         title = "No node falls short or stands idle in this run"
     _title(fig, f"{title} ({_short(_label(data, vid), 50)})")
-    sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 50))
+    sm = matplotlib.cm.ScalarMappable(cmap=cmap, norm=matplotlib.colors.Normalize(0, 50))
     bar = fig.colorbar(sm, ax=ax, fraction=0.025, pad=0.01)
     bar.set_label("unmet share, % (50 or more: darkest)")
     fig.text(0.08, 0.045, "Squares: demand nodes, shortfall / demand. Circles: producers, capacity idle for want of inputs. "
              "Diamonds: stock-holding nodes. Arrows: lanes.", fontsize=8, color="#333333")
-    fig.text(0.01, 0.01, __import__("textwrap").fill(source_line(data), 190), fontsize=7, color="#555555", va="bottom")
+    fig.text(0.01, 0.01, textwrap.fill(source_line(data), 190), fontsize=7, color="#555555", va="bottom")
     fig.subplots_adjust(bottom=0.14, top=0.88, left=0.08, right=0.93)
     table = pd.DataFrame({"node": list(pos), "stage": [stage[n] for n in pos], "region": [sc.nodes[n].region for n in pos],
                           "kind": [kind[n] for n in pos], "unmet_share": [pain[n] for n in pos]})
     return fig, table
 
 
-def save_charts(data, folder: Path) -> list[Path]:
+def save_charts(data: RunData, folder: Path) -> list[Path]:
     """Every chart of a run as PNG and SVG, with the plotted numbers as CSV."""
     made = []
 
-    def save(name: str, fig, table: pd.DataFrame) -> None:
-        for ext in ("png", "svg"):
-            path = folder / f"{name}.{ext}"
-            fig.savefig(path)
-            made.append(path)
-        plt.close(fig)
+    def save(name: str, fig: Figure, table: pd.DataFrame) -> None:
+        with chart_style():  # savefig.dpi is read when saving
+            for ext in ("png", "svg"):
+                path = folder / f"{name}.{ext}"
+                fig.savefig(path)
+                made.append(path)
         table.to_csv(folder / f"{name}.csv", index=False)
         made.append(folder / f"{name}.csv")
 
@@ -405,3 +418,47 @@ def save_charts(data, folder: Path) -> list[Path]:
         save("compute_fan", *fan_chart(data, "compute_delivered", None, None, "compute delivered", ", ".join(measures)))
     save("network_map", *network_map(data))
     return made
+
+
+@chart_style()
+def tornado_chart(sens: pd.DataFrame, node: str, unit: str, metric: str, source: str) -> Figure:
+    """Bars from the KPI at each lever's LOW to its HIGH (in ``unit``), largest effect on
+    top; ``sens`` is ``sim.sweep.sensitivity``'s table."""
+    fig = new_figure(figsize=(10, 1.6 + 0.55 * len(sens)))
+    ax = fig.subplots()
+    centre = float(sens["centre"].iloc[0]) if len(sens) else 0.0
+    for i, row in sens.iterrows():
+        lo, hi = row["kpi_at_low"], row["kpi_at_high"]
+        ax.barh(i, hi - lo, left=lo, color=PALETTE[1] if hi > lo else PALETTE[2], height=0.6)
+        ax.annotate(f"{row['low']:g}", (lo, i), xytext=(-4, 0), textcoords="offset points",
+                    ha="right" if hi >= lo else "left", va="center", fontsize=8)
+        ax.annotate(f"{row['high']:g}", (hi, i), xytext=(4, 0), textcoords="offset points",
+                    ha="left" if hi >= lo else "right", va="center", fontsize=8)
+    ax.axvline(centre, color="#333333", lw=1)
+    ax.set_yticks(range(len(sens)), sens["lever"])
+    ax.invert_yaxis()
+    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel(f"{metric.replace('_', ' ')} at {node} ({unit}); bar from the lever's low to its high value")
+    top = sens.iloc[0] if len(sens) else None
+    title = (f"{top['lever']} moves {metric.replace('_', ' ')} at {node} most: {top['effect']:+,.4g} {unit} across its range"
+             if top is not None else "No levers")
+    ax.set_title(textwrap.fill(title, 95))
+    fig.text(0.01, 0.01, source, fontsize=7, color="#555555")
+    fig.subplots_adjust(left=0.28, right=0.95, bottom=0.22 if len(sens) < 4 else 0.12, top=0.85)
+    return fig
+
+
+def save_tornado(sens: pd.DataFrame, node: str, unit: str, source: str, folder: Path) -> list[Path]:
+    """The shortfall tornado chart of a sweep as PNG and SVG, with its numbers as CSV, in
+    a new ``folder``."""
+    fig = tornado_chart(sens, node, unit, "shortfall", source)
+    folder.mkdir()
+    made = []
+    with chart_style():
+        for ext in ("png", "svg"):
+            made.append(folder / f"tornado.{ext}")
+            fig.savefig(made[-1])
+    sens.to_csv(folder / "tornado.csv", index=False)
+    return made + [folder / "tornado.csv"]
+

@@ -1,4 +1,4 @@
-"""Run directories: written atomically, read back for ``chipsim report``.
+"""Run directories: written atomically, read back for ``Results.load`` and ``chipsim report``.
 
 Layout (``run`` and ``compare`` alike): ``timeseries.parquet`` (a ``variant`` column
 when several scenarios were compared), ``kpis.csv``, ``manifest.json``, the resolved
@@ -6,6 +6,9 @@ scenario(s) (``scenario.yaml`` for a run; ``scenarios/<variant>.yaml`` for a
 comparison), ``per_replication.csv``, for comparisons ``comparison.csv`` and
 ``ranking.csv``, then ``charts/``, ``briefing.html`` and ``briefing.pdf``, which
 ``chipsim report`` rebuilds from the files alone.
+
+Data only: the report (charts, briefing) is passed in as a writer, so this module never
+draws, and it never runs a simulation.
 """
 from __future__ import annotations
 
@@ -13,20 +16,33 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..errors import ChipsimUserError, ScenarioError
+from .errors import ChipsimUserError, ScenarioError
+from .loader import load_scenario
+from .provenance import scenario_yaml
+from .statistics import differences, outcomes, ranking
+
+if TYPE_CHECKING:
+    from .compare import Comparison
+    from .results import Results
+    from .schema import Scenario
+
+ReportWriter = Callable[["RunData", Path], Any]
 
 
 @dataclass
 class VariantData:
+    """One scenario of a saved run: its id, label, resolved scenario and input files."""
+
     id: str
     label: str
-    scenario: object          # sim.schema.Scenario
+    scenario: Scenario
     inputs: list = field(default_factory=list)
 
 
@@ -41,12 +57,13 @@ class RunData:
     differences: pd.DataFrame
     ranking: pd.DataFrame
     notes: list[str]
-    focus: Optional[tuple[str, str]]
+    focus: tuple[str, str] | None
     rank_by: str
     manifest: dict
 
     @property
     def base(self) -> VariantData:
+        """The first variant, which the others are compared against."""
         return self.variants[0]
 
 
@@ -85,14 +102,13 @@ def write_atomically(out: Path, force: bool, writer: Callable[[Path], None]) -> 
     return out
 
 
-def _json(path: Path, data: dict) -> None:
+def write_json(path: Path, data: dict) -> None:
+    """``data`` as indented JSON (dates and paths as strings)."""
     path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
 
 
-def run_data_from_results(results) -> RunData:
+def run_data_from_results(results: Results) -> RunData:
     """RunData of a single run held in memory."""
-    from ..compare import outcomes
-
     inputs = results.manifest.get("inputs", [])
     vid = Path(inputs[0]["path"]).stem if inputs else "scenario"
     ts = results.timeseries.assign(variant=pd.Categorical([vid] * len(results.timeseries), categories=[vid]))
@@ -104,16 +120,15 @@ def run_data_from_results(results) -> RunData:
                    pd.DataFrame(), pd.DataFrame(), [], None, "shortfall", results.manifest)
 
 
-def run_data_from_comparison(comp) -> RunData:
+def run_data_from_comparison(comp: Comparison) -> RunData:
+    """RunData of a comparison held in memory."""
     variants = [VariantData(v.id, v.label, v.results.scenario, v.results.manifest.get("inputs", [])) for v in comp.variants]
     return RunData("compare", variants, comp.timeseries(), comp.table, comp.differences, comp.ranking, comp.notes,
                    comp.focus, comp.rank_by, comp.manifest)
 
 
-def save_run(results, out: Path, force: bool = False, report: bool = True) -> Path:
-    """Write a ``chipsim run`` directory."""
-    from ..results import scenario_yaml
-
+def save_run(results: Results, out: Path, force: bool = False, report: ReportWriter | None = None) -> Path:
+    """Write a ``chipsim run`` directory; ``report(data, folder)`` adds charts and briefing."""
     data = run_data_from_results(results)
     manifest = dict(results.manifest, kind="run",
                     variants=[{"id": data.base.id, "label": data.base.label, "scenario": "scenario.yaml",
@@ -124,20 +139,18 @@ def save_run(results, out: Path, force: bool = False, report: bool = True) -> Pa
         results.kpis.to_csv(folder / "kpis.csv", index=False)
         data.table.to_csv(folder / "per_replication.csv", index=False)
         (folder / "scenario.yaml").write_text(scenario_yaml(results.scenario), encoding="utf-8")
-        _json(folder / "manifest.json", manifest)
+        write_json(folder / "manifest.json", manifest)
         data.manifest = manifest
-        if report:
-            build_report(data, folder)
+        if report is not None:
+            report(data, folder)
         else:
             (folder / "charts").mkdir()
 
     return write_atomically(out, force, write)
 
 
-def save_comparison(comp, out: Path, force: bool = False, report: bool = True) -> Path:
-    """Write a ``chipsim compare`` directory."""
-    from ..results import scenario_yaml
-
+def save_comparison(comp: Comparison, out: Path, force: bool = False, report: ReportWriter | None = None) -> Path:
+    """Write a ``chipsim compare`` directory; ``report(data, folder)`` adds charts and briefing."""
     data = run_data_from_comparison(comp)
     manifest = dict(comp.manifest)
     manifest["variants"] = [dict(v, scenario=f"scenarios/{v['id']}.yaml") for v in comp.manifest["variants"]]
@@ -151,20 +164,16 @@ def save_comparison(comp, out: Path, force: bool = False, report: bool = True) -
         (folder / "scenarios").mkdir()
         for v in comp.variants:
             (folder / "scenarios" / f"{v.id}.yaml").write_text(scenario_yaml(v.results.scenario), encoding="utf-8")
-        _json(folder / "manifest.json", manifest)
+        write_json(folder / "manifest.json", manifest)
         data.manifest = manifest
-        if report:
-            build_report(data, folder)
+        if report is not None:
+            report(data, folder)
 
     return write_atomically(out, force, write)
 
 
-def load_run(folder: Path) -> RunData:
-    """Read a saved run or comparison directory back (no simulation)."""
-    from ..compare import differences, outcomes, ranking
-    from ..loader import load_scenario
-
-    folder = Path(folder)
+def read_manifest_and_timeseries(folder: Path) -> tuple[dict, pd.DataFrame]:
+    """The manifest and the daily table of a saved directory, as written."""
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         ts = pd.read_parquet(folder / "timeseries.parquet")
@@ -172,6 +181,11 @@ def load_run(folder: Path) -> RunData:
         raise ChipsimUserError(f"{folder} is not a chipsim run directory (missing {Path(exc.filename).name})") from None
     except (OSError, ValueError) as exc:
         raise ChipsimUserError(f"cannot read the run directory {folder}: {exc}") from None
+    return manifest, ts
+
+
+def read_variants(folder: Path, manifest: dict) -> list[VariantData]:
+    """The saved scenarios of a directory, loaded again (no simulation)."""
     entries = manifest.get("variants") or [{"id": "scenario", "label": manifest.get("scenario", ""), "scenario": "scenario.yaml"}]
     variants = []
     for entry in entries:
@@ -180,6 +194,14 @@ def load_run(folder: Path) -> RunData:
         except ScenarioError as exc:
             raise ChipsimUserError(f"the saved scenario {entry['scenario']} no longer loads: {exc.problems[0]}") from None
         variants.append(VariantData(entry["id"], entry.get("label", sc.name), sc, entry.get("inputs", [])))
+    return variants
+
+
+def load_run(folder: Path) -> RunData:
+    """Read a saved run or comparison directory back (no simulation)."""
+    folder = Path(folder)
+    manifest, ts = read_manifest_and_timeseries(folder)
+    variants = read_variants(folder, manifest)
     ids = [v.id for v in variants]
     if "variant" not in ts.columns:
         ts = ts.assign(variant=ids[0])
@@ -194,21 +216,13 @@ def load_run(folder: Path) -> RunData:
         table = pd.concat([outcomes(ts[ts["variant"] == v.id], v.scenario).assign(variant=v.id) for v in variants],
                           ignore_index=True)
     kind = manifest.get("kind", "run")
-    diffs, ranked, notes, focus = pd.DataFrame(), pd.DataFrame(), [], None
+    diffs, ranked = pd.DataFrame(), pd.DataFrame()
+    notes: list[str] = []
+    focus: tuple[str, str] | None = None
     rank_by = manifest.get("rank_by", "shortfall")
     if kind == "compare" and len(variants) > 1:
-        focus = tuple(manifest.get("focus") or ())
+        node, product = manifest.get("focus") or ("", "")
+        focus = (node, product)
         diffs = differences(table, ids[0])
-        ranked, notes = ranking(table, ids, focus[0], focus[1], rank_by, {v.id: v.label for v in variants})
+        ranked, notes = ranking(table, ids, node, product, rank_by, {v.id: v.label for v in variants})
     return RunData(kind, variants, ts, table, diffs, ranked, notes, focus, rank_by, manifest)
-
-
-def build_report(data: RunData, folder: Path) -> list[Path]:
-    """Charts (PNG, SVG, CSV) and the briefing (HTML, PDF) into ``folder``."""
-    from .briefing import write_briefing
-    from .charts import save_charts
-
-    charts = folder / "charts"
-    charts.mkdir(exist_ok=True)
-    made = save_charts(data, charts)
-    return made + write_briefing(data, folder, made)

@@ -1,0 +1,185 @@
+"""Where replications run: one core, a local process pool, or Dask.
+
+Each executor is a context manager: entering starts its workers (a pool, a Dask client)
+and leaving stops them, so one executor can serve every variant of a comparison or every
+sample of a sweep. ``batches`` yields finished replications in completion order; the
+numbers do not depend on the executor (replication ``r`` always draws from its own
+seed streams).
+"""
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import signal
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
+from concurrent.futures import wait as futures_wait
+from typing import Any
+
+import numpy as np
+
+from .engine import run_replication
+from .errors import ChipsimUserError
+from .network import Network, build_network
+from .schema import Scenario
+
+EXECUTORS = ("processes", "dask")
+Batch = list[tuple[int, np.ndarray]]
+
+
+def _run_chunk(scenario: Scenario, seed: int, reps: Sequence[int]) -> Batch:
+    net = build_network(scenario)
+    return [(r, run_replication(net, seed, r).values) for r in reps]
+
+
+def _chunks(reps: Sequence[int], workers: int) -> list[list[int]]:
+    # several chunks per worker keeps the pool busy when replications differ in cost
+    size = max(1, len(reps) // (workers * 4))
+    return [list(reps[i:i + size]) for i in range(0, len(reps), size)]
+
+
+def _quiet_worker() -> None:
+    """Workers leave interrupts to the parent, which stops them and reports once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _bounded(submit: Callable[[list[int]], Any], chunks: list[list[int]], in_flight: int,
+             wait_first: Callable[[set], tuple[set, set]]) -> Iterator[Batch]:
+    """Results of ``submit(chunk)`` as they finish, with at most ``in_flight`` chunks
+    submitted and unread, so finished replications are not all held in memory at once."""
+    todo = iter(chunks)
+    pending = set()
+    for chunk in itertools.islice(todo, in_flight):
+        pending.add(submit(chunk))
+    while pending:
+        done, pending = wait_first(pending)
+        for future in done:
+            result = future.result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.add(submit(nxt))
+            yield result
+        del done
+
+
+class Executor:
+    """Runs replications in this process, one after another (the base of the others)."""
+
+    name = "serial"
+
+    def __init__(self, workers: int = 1):
+        self.workers = workers
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def batches(self, net: Network, seed: int, replications: int) -> Iterator[Batch]:
+        """Replications ``0 .. replications - 1`` of the network, each as a batch of one."""
+        for r in range(replications):
+            yield [(r, run_replication(net, seed, r).values)]
+
+
+class ProcessExecutor(Executor):
+    """A local process pool of ``workers`` processes, started once on entering."""
+
+    name = "processes"
+
+    def __init__(self, workers: int):
+        super().__init__(workers)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ProcessExecutor:
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context(method),
+                                         initializer=_quiet_worker)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if exc_info[0] is None:
+            pool.shutdown()
+            return
+        # interrupted (Ctrl-C, SIGTERM) or failed: stop the workers now, not after their chunks
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def batches(self, net: Network, seed: int, replications: int) -> Iterator[Batch]:
+        """Chunks of replications from the pool, in completion order."""
+        pool = self._pool
+        if pool is None:
+            raise RuntimeError("enter the executor (with ...) before running on it")
+        yield from _bounded(lambda chunk: pool.submit(_run_chunk, net.scenario, seed, chunk),
+                            _chunks(list(range(replications)), self.workers), 2 * self.workers,
+                            lambda pending: futures_wait(pending, return_when=FIRST_COMPLETED))
+
+
+class DaskExecutor(Executor):
+    """A Dask client: of the ``scheduler`` address, or of a LocalCluster of ``workers``."""
+
+    name = "dask"
+
+    def __init__(self, workers: int, scheduler: str | None = None):
+        super().__init__(workers)
+        self.scheduler = scheduler
+        self._client: Any = None
+        self._cluster: Any = None
+
+    def __enter__(self) -> DaskExecutor:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ChipsimUserError("the dask executor needs dask.distributed: pip install 'chipsim[dask]'") from None
+        try:
+            if self.scheduler:
+                self._client = Client(self.scheduler, timeout="20s")
+            else:
+                self._cluster = LocalCluster(n_workers=max(1, self.workers), threads_per_worker=1, processes=True,
+                                             dashboard_address=None, silence_logs=40)
+                self._client = Client(self._cluster)
+        except OSError as exc:
+            raise ChipsimUserError(f"cannot reach the Dask scheduler {self.scheduler}: {exc}") from None
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        self._client = self._cluster = None
+
+    def batches(self, net: Network, seed: int, replications: int) -> Iterator[Batch]:
+        """Chunks of replications from the Dask workers, in completion order."""
+        from distributed import wait as distributed_wait
+
+        client = self._client
+        if client is None:
+            raise RuntimeError("enter the executor (with ...) before running on it")
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or self.workers)
+        remote = client.scatter(net.scenario, broadcast=True)
+
+        def wait_dask(pending: set) -> tuple[set, set]:
+            result = distributed_wait(list(pending), return_when="FIRST_COMPLETED")
+            return set(result.done), set(result.not_done)
+
+        yield from _bounded(lambda chunk: client.submit(_run_chunk, remote, seed, chunk, pure=False),
+                            _chunks(list(range(replications)), n_workers), 2 * n_workers, wait_dask)
+
+
+def make_executor(kind: str = "processes", workers: int = 1, scheduler: str | None = None) -> Executor:
+    """The executor for ``kind`` ("processes" or "dask"); a process pool of one worker is
+    the serial executor. Enter it (``with``) before running on it."""
+    if kind not in EXECUTORS:
+        raise ChipsimUserError(f"unknown executor '{kind}'; use one of: {', '.join(EXECUTORS)}")
+    if workers < 1:
+        raise ChipsimUserError(f"workers must be at least 1, got {workers}")
+    if kind == "dask":
+        return DaskExecutor(workers, scheduler)
+    return ProcessExecutor(workers) if workers > 1 else Executor()

@@ -1,0 +1,65 @@
+"""Provenance of a run: the manifest (versions, seed, timing, input hashes) and the
+resolved scenario as YAML. Data only: nothing here runs or draws."""
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import platform
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from .schema import Scenario
+
+
+def scenario_yaml(scenario: Scenario) -> str:
+    """The resolved scenario (extends merged, defaults filled in) as YAML."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    buf = io.StringIO()
+    buf.write(f"# resolved by chipsim {__version__}: extends merged, every default filled in\n")
+    yaml.dump(scenario.to_document(), buf)
+    return buf.getvalue()
+
+
+def _git_sha() -> str | None:
+    try:
+        here = Path(__file__).resolve().parent
+        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def build_manifest(scenario: Scenario, seed: int, replications: int, workers: int, wall_s: float) -> dict:
+    """Provenance of a run: versions, seed, timing (``wall_s`` in seconds) and hashes of
+    the input files."""
+    import numpy
+    import pandas
+    import simpy
+
+    from .loader import scenario_sources
+
+    return {
+        "chipsim_version": __version__,
+        "git_sha": _git_sha(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "scenario": scenario.name,
+        "seed": seed,
+        "replications": replications,
+        "workers": workers,
+        "horizon_days": scenario.horizon,
+        "start_date": scenario.start_date.isoformat(),
+        "wall_time_s": round(wall_s, 3),
+        "inputs": [{"path": s.path, "sha256": s.sha256} for s in scenario_sources(scenario)],
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "simpy": simpy.__version__,
+        "pandas": pandas.__version__,
+    }
