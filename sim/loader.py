@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from .distributions import DIST_TYPES
 from .errors import Problem, ScenarioError, did_you_mean
-from .network import lanes_matching, nodes_matching_raw
+from .selectors import lanes_matching, nodes_matching_raw
 from .quantities import day_number
 from .policies import POLICY_TYPES
 from .schema import Demand, Lane, Node, Product, Reorder, Scenario

@@ -315,14 +315,14 @@ class NodeShockSpec(ShockSpec):
     node: Selector = Field(description="Node id, list of ids, {region: ...} or {entity: ...}.")
 
     def check(self, scenario):
-        from .network import nodes_matching
+        from .selectors import nodes_matching
         if not nodes_matching(scenario, self.node):
             return [(("node",), "matches no node")]
         return []
 
     def _nodes_lacking(self, scenario, has, what: str) -> list:
         """A problem naming the selected nodes for which ``has(node)`` is false."""
-        from .network import nodes_matching
+        from .selectors import nodes_matching
         lacking = sorted(n for n in nodes_matching(scenario, self.node) if not has(scenario.nodes[n]))
         return [(("node",), f"node(s) {', '.join(lacking)} {what}")] if lacking else []
 
@@ -408,7 +408,7 @@ class YieldShockSpec(NodeShockSpec):
 
     def check(self, scenario):
         problems = super().check(scenario)
-        from .network import nodes_matching
+        from .selectors import nodes_matching
         for n in sorted(nodes_matching(scenario, self.node)):
             fab = scenario.nodes[n].fab
             if fab is None:
@@ -436,12 +436,12 @@ class ServiceBanSpec(ShockSpec):
     on_site: bool = Field(default=False, description="Also forbid repairs from spares already on hand (vendor engineers withdrawn).")
 
     def targets(self, scenario) -> list[str]:
-        from .network import nodes_matching
+        from .selectors import nodes_matching
         chosen = nodes_matching(scenario, self.to)
         return [n for n in scenario.nodes if n in chosen and self.equipment in scenario.nodes[n].equipment]
 
     def spares_lanes(self, scenario) -> list[int]:
-        from .network import all_lanes, nodes_matching
+        from .selectors import all_lanes, nodes_matching
         wanted = {(n, scenario.nodes[n].equipment[self.equipment].spares) for n in self.targets(scenario)}
         senders = None if self.from_ is None else nodes_matching(scenario, self.from_)
         return [i for i, (src, dst, pid) in enumerate(all_lanes(scenario))
