@@ -265,7 +265,7 @@ def _order_lines(scenario: Scenario, incoming: dict[tuple[str, str], list[int]],
             if level is None:
                 continue  # a per-product level that leaves this product out: not ordered
             order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, float(level), None))
-        else:
+        elif rule.days_of_cover is not None:  # always, when there is no level (Reorder checks)
             order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, None, float(rule.days_of_cover)))
     return order_lines
 
@@ -336,9 +336,9 @@ def _reported_series(net: Network) -> list[tuple[int, str]]:
                 wanted[sub.slot].add("delivered")
         else:
             wanted[d.slot].update(("demand", "delivered", "shortfall", "backlog"))
-    for p in net.scenario.policies:
-        if p.type in ("stockpile", "stockpile_release"):
-            wanted[net.slot_of[(p.node, p.product)]].update(("stockpile", "cost"))
+    for policy in net.scenario.policies:
+        if policy.type in ("stockpile", "stockpile_release"):
+            wanted[net.slot_of[(policy.node, policy.product)]].update(("stockpile", "cost"))
     return [(s, m) for s in range(len(net.slots)) for m in METRICS if m in wanted[s]]
 
 

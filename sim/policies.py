@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal, Optional, Union
 from pydantic import Field, model_validator
 
 from .fields import DayRef, Days, LeadTime, Quantity, Rate, StrictModel
-from .shocks import Effect, ShockSpec, active_intervals
+from .shocks import Effect, ShockSpec, active_intervals, registry_of
 
 
 class PolicySpec(ShockSpec):
@@ -221,11 +221,8 @@ class NewLane(Effect):
         world.close_lane(self.lane)
 
 
-POLICY_TYPES: dict[str, type[ShockSpec]] = {
-    "stockpile": StockpileSpec,
-    "stockpile_release": StockpileReleaseSpec,
-    "capacity_expansion": CapacityExpansionSpec,
-    "new_lane": NewLaneSpec,
-}
-
-Policy = Annotated[Union[tuple(POLICY_TYPES.values())], Field(discriminator="type")]
+Policy = Annotated[
+    Union[StockpileSpec, StockpileReleaseSpec, CapacityExpansionSpec, NewLaneSpec],
+    Field(discriminator="type"),
+]
+POLICY_TYPES = registry_of(Policy)

@@ -12,26 +12,19 @@ specs can use it without an import cycle.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from .fields import EntitySelector, RegionSelector
 
 if TYPE_CHECKING:  # pragma: no cover
     from .schema import Scenario
+    from .shocks import TradeShockSpec
 
 # fixed-point sweeps for the affiliates rule; shares converge long before this
 _MAX_SWEEPS = 200
 _CONVERGED = 1e-12  # largest change of a share in a sweep once solved
 # a tiny tolerance so that 0.6 * 0.9 against 0.54 is not lost to rounding
 _SHARE_TOLERANCE = 1e-12
-
-
-class TradeSelection(Protocol):
-    """What ``lanes_matching`` reads of a trade shock: product, sender and receiver selectors."""
-
-    product: str | list[str] | tuple[str, ...] | None
-    from_: Any
-    to: Any
 
 
 def _is_number(value: object) -> bool:
@@ -139,7 +132,7 @@ def all_lanes(scenario: Scenario) -> list[tuple[str, str, str]]:
     return lanes
 
 
-def lanes_matching(scenario: Scenario, spec: TradeSelection) -> list[int]:
+def lanes_matching(scenario: Scenario, spec: TradeShockSpec) -> list[int]:
     """Indices (into ``all_lanes``) of the lanes chosen by a trade shock's product/from/to."""
     views = _node_views(scenario)
     products = None if spec.product is None else ({spec.product} if isinstance(spec.product, str) else set(spec.product))

@@ -15,7 +15,7 @@ Active intervals are ``start <= d < end`` minus any ``suspended`` windows. Polic
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Optional, Union, get_args
 
 from pydantic import Field, model_validator
 
@@ -487,14 +487,17 @@ class ServiceBan(Effect):
         return 0.0
 
 
-SHOCK_TYPES: dict[str, type[ShockSpec]] = {
-    "export_ban": ExportBanSpec,
-    "export_license": ExportLicenseSpec,
-    "entity_list": EntityListSpec,
-    "capacity_loss": CapacityLossSpec,
-    "demand_change": DemandChangeSpec,
-    "yield_shock": YieldShockSpec,
-    "service_ban": ServiceBanSpec,
-}
+Shock = Annotated[
+    Union[ExportBanSpec, ExportLicenseSpec, EntityListSpec, CapacityLossSpec, DemandChangeSpec, YieldShockSpec,
+          ServiceBanSpec],
+    Field(discriminator="type"),
+]
 
-Shock = Annotated[Union[tuple(SHOCK_TYPES.values())], Field(discriminator="type")]
+
+def registry_of(union: Any) -> dict[str, type[ShockSpec]]:
+    """``type`` tag -> spec class of a discriminated union of specs, in the union's order."""
+    (members, *_) = get_args(union)
+    return {get_args(spec.model_fields["type"].annotation)[0]: spec for spec in get_args(members)}
+
+
+SHOCK_TYPES = registry_of(Shock)
