@@ -6,7 +6,8 @@ from typing import Annotated, ClassVar, Literal, Optional, Union
 from pydantic import Field, model_validator
 
 from .fields import DayRef, Days, LeadTime, Quantity, Rate, StrictModel
-from .shocks import Effect, ShockSpec, active_intervals, registry_of
+from .effects import Effect, Interval, LeverWorld, active_intervals
+from .shocks import ShockSpec, registry_of
 
 
 class PolicySpec(ShockSpec):
@@ -67,19 +68,24 @@ class StockpileSpec(_AtNode):
 
 
 class Stockpile(Effect):
-    def __init__(self, label, intervals, slot, target, rate, holding_cost, initial):
+    """Fills a slot's stockpile toward ``target`` units, at most ``rate`` units/day."""
+
+    def __init__(self, label: str, intervals: list[Interval], slot: int, target: float, rate: float | None,
+                 holding_cost: float, initial: float):
         super().__init__(label, intervals)
         self.slot, self.target, self.rate, self.holding_cost, self.initial = slot, target, rate, holding_cost, initial
 
-    def prepare(self, world):
+    def prepare(self, world: LeverWorld) -> None:
+        """Set the opening stockpile aside and book its holding cost from day 0."""
         world.hold(self.slot, self.initial)
         if self.holding_cost:
-            world.holding_cost[self.slot] = world.holding_cost.get(self.slot, 0.0) + self.holding_cost
+            world.add_holding_cost(self.slot, self.holding_cost)
 
-    def daily(self, world, day):
-        if world.releasing_on.get(self.slot) == day:
+    def daily(self, world: LeverWorld, day: int) -> None:
+        """Move free units into the stockpile, up to the target and the fill rate."""
+        if world.released_on(self.slot, day):
             return  # a release is freeing units today: do not take them back
-        room = self.target - world.held[self.slot]
+        room = self.target - world.stockpiled(self.slot)
         if self.rate is not None:
             room = min(room, self.rate)
         world.hold(self.slot, room)
@@ -107,21 +113,23 @@ class StockpileReleaseSpec(_AtNode):
 
 
 class StockpileRelease(Effect):
+    """Frees up to ``rate`` stockpiled units/day, only while cover is low if a threshold is set."""
+
     order = -1  # releases act before stockpiles fill on the same day
 
-    def __init__(self, label, intervals, slot, rate, when_cover_below):
+    def __init__(self, label: str, intervals: list[Interval], slot: int, rate: float, when_cover_below: float | None):
         super().__init__(label, intervals)
         self.slot, self.rate, self.threshold = slot, rate, when_cover_below
 
-    def daily(self, world, day):
+    def daily(self, world: LeverWorld, day: int) -> None:
+        """Release today if the release is unconditional or free stock covers too few days."""
         if self.threshold is not None:
             use = world.daily_use(self.slot, day)
             if use <= 0 or world.free_stock(self.slot) >= self.threshold * use:
                 return
-        # the release is due today: the stockpile must not refill from scarce stock, even
-        # once it is empty
-        world.releasing_on[self.slot] = day
-        world.release(self.slot, self.rate)
+        # the release is due today: release() marks the day so the stockpile does not
+        # refill from scarce stock, even once it is empty
+        world.release(self.slot, self.rate, day)
 
 
 class CapacityExpansionSpec(PolicySpec):
@@ -150,11 +158,14 @@ class CapacityExpansionSpec(PolicySpec):
 
 
 class CapacityExpansion(Effect):
-    def __init__(self, label, intervals, node, added, build_days, ramp_days):
+    """Adds ``added`` units/day of nominal capacity to a node, after the build and the ramp."""
+
+    def __init__(self, label: str, intervals: list[Interval], node: str, added: float, build_days: int, ramp_days: int):
         super().__init__(label, intervals)
         self.node, self.added, self.build_days, self.ramp_days = node, added, build_days, ramp_days
 
-    def prepare(self, world):
+    def prepare(self, world: LeverWorld) -> None:
+        """Raise the node's nominal capacity path from the first output day on."""
         # a build, not a rule: counted from the decision day (even before day 0); `end`
         # retires the capacity; suspensions do not apply
         path = world.nominal_capacity_path(self.node)
@@ -210,14 +221,18 @@ class NewLaneSpec(PolicySpec):
 
 
 class NewLane(Effect):
-    def __init__(self, label, intervals, lane, share):
+    """Opens a policy lane to the buyer's orders for its active days."""
+
+    def __init__(self, label: str, intervals: list[Interval], lane: int, share: float | None):
         super().__init__(label, intervals)
         self.lane, self.share = lane, share
 
-    def activate(self, world):
+    def activate(self, world: LeverWorld) -> None:
+        """Open the lane with its share."""
         world.open_lane(self.lane, self.share)
 
-    def deactivate(self, world):
+    def deactivate(self, world: LeverWorld) -> None:
+        """Close the lane."""
         world.close_lane(self.lane)
 
 

@@ -1,17 +1,9 @@
-"""Shocks: what happens to the world. One small class per type, registered by ``type``.
+"""Shocks: what happens to the world. One small class per type, tagged by ``type``.
 
-A type is a pydantic spec (its YAML schema) whose ``build`` returns an engine ``Effect``
-for one replication. Effects act through a few hooks, called by ``World``:
-
-- ``prepare(world)``: at build time, reshape deterministic daily paths (demand rates,
-  capacity) over the effect's active days;
-- ``activate(world)`` / ``deactivate(world)``: at step 1 of the first and last day of each
-  active interval (trade gates, licences, anticipation, new lanes);
-- ``daily(world, day)``: at step 1 of every active day (stockpile fill and release);
-- ``admit(lane, qty) -> qty``: as a trade gate, before a supplier allocates.
-
-Active intervals are ``start <= d < end`` minus any ``suspended`` windows. Policies
-(``policies.py``) use the same classes and hooks.
+A type is a pydantic spec (its YAML schema) whose ``build`` returns the engine
+``Effect`` objects that act for it in one replication, through the hooks and the
+``LeverWorld`` contract of ``effects.py``. Policies (``policies.py``) use the same
+base and hooks. ``Shock`` is the discriminated union of every shock spec.
 """
 from __future__ import annotations
 
@@ -19,53 +11,20 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Optional, U
 
 from pydantic import Field, model_validator
 
+from .distributions import is_distribution
+from .effects import Effect, Interval, LeverWorld, active_intervals
+from .errors import did_you_mean
 from .fields import (
     Anticipation, DayRef, Days, Fraction, ProductSelector, ReviewDays, Schedule, Selector,
-    StrictModel, Window,
+    ReviewTime, StrictModel, Window,
 )
+from .quantities import whole_days
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .engine.world import Lane, World
+    import numpy as np
+
+    from .engine.world import Lane
     from .network import BuildContext
-
-
-def active_intervals(start: int, end: Optional[int], suspended: list[tuple[int, int]]) -> list[tuple[int, Optional[int]]]:
-    """``[start, end)`` minus the suspended windows, as sorted ``(a, b)`` pairs (b None: open)."""
-    spans: list[tuple[int, Optional[int]]] = [(start, end)]
-    for s0, s1 in sorted(suspended):
-        out = []
-        for a, b in spans:
-            if (b is not None and s0 >= b) or s1 <= a:
-                out.append((a, b))
-                continue
-            if s0 > a:
-                out.append((a, s0))
-            if b is None or s1 < b:
-                out.append((s1, b))
-        spans = out
-    return [(a, b) for a, b in spans if b is None or b > a]
-
-
-class Effect:
-    """The engine side of a shock or policy for one replication."""
-
-    daily = None  # set to a method ``daily(world, day)`` to act every active day
-
-    def __init__(self, label: str, intervals: list[tuple[int, Optional[int]]]):
-        self.label = label
-        self.intervals = intervals
-
-    def is_active(self, day: int) -> bool:
-        return any(a <= day and (b is None or day < b) for a, b in self.intervals)
-
-    def prepare(self, world: "World") -> None:
-        """Reshape deterministic paths before the run (default: nothing)."""
-
-    def activate(self, world: "World") -> None:
-        """Start acting (step 1 of the first day of an active interval)."""
-
-    def deactivate(self, world: "World") -> None:
-        """Stop acting (step 1 of the day an active interval ends)."""
 
 
 class ShockSpec(StrictModel):
@@ -129,18 +88,18 @@ class TradeShockSpec(ShockSpec):
 class Anticipate(Effect):
     """Buyers on the announced lanes raise their cover until the measure starts."""
 
-    def __init__(self, label, intervals, lanes, days_of_cover):
+    def __init__(self, label: str, intervals: list[Interval], lanes: list[int], days_of_cover: float):
         super().__init__(label, intervals)
         self.lanes = lanes
         self.days = days_of_cover
 
-    def activate(self, world):
-        for line in world.order_lines_fed_by(self.lanes):
-            line.set_boost(self, self.days)
+    def activate(self, world: LeverWorld) -> None:
+        """Ask the buyers on the lanes for the announced days of cover."""
+        world.boost_cover(self.lanes, self, self.days)
 
-    def deactivate(self, world):
-        for line in world.order_lines_fed_by(self.lanes):
-            line.set_boost(self, None)
+    def deactivate(self, world: LeverWorld) -> None:
+        """Withdraw the ask once the measure starts."""
+        world.boost_cover(self.lanes, self, None)
 
 
 class ExportBanSpec(TradeShockSpec):
@@ -159,21 +118,24 @@ class ExportBanSpec(TradeShockSpec):
 class ExportBan(Effect):
     """Trade gate that refuses orders on its lanes, letting a ``leakage`` share through."""
 
-    def __init__(self, label, intervals, lanes, leakage, rng):
+    def __init__(self, label: str, intervals: list[Interval], lanes: list[int], leakage: float, rng: np.random.Generator):
         super().__init__(label, intervals)
         self.lanes = lanes
         self.leakage = leakage
         self._random = rng.random
 
-    def activate(self, world):
+    def activate(self, world: LeverWorld) -> None:
+        """Gate the lanes."""
         for lane in self.lanes:
             world.attach_gate(lane, self)
 
-    def deactivate(self, world):
+    def deactivate(self, world: LeverWorld) -> None:
+        """Open the lanes again."""
         for lane in self.lanes:
             world.detach_gate(lane, self)
 
-    def admit(self, lane: "Lane", qty: float) -> float:
+    def admit(self, lane: Lane, qty: float) -> float:
+        """Units of an order of ``qty`` that may ship: all of it with probability ``leakage``, else none."""
         if self.leakage > 0.0 and self._random() < self.leakage:
             return qty
         return 0.0
@@ -242,7 +204,9 @@ class ExportLicense(Effect):
     or is suspended, shipments still under review leave at once.
     """
 
-    def __init__(self, label, intervals, lanes, start, steps, review, quota, fee, ctx, index):
+    def __init__(self, label: str, intervals: list[Interval], lanes: list[int], start: int,
+                 steps: list[tuple[int, Any]], review: ReviewTime, quota: float | None, fee: float,
+                 ctx: BuildContext, index: int):
         super().__init__(label, intervals)
         self.lanes = lanes
         self.start = start
@@ -255,29 +219,28 @@ class ExportLicense(Effect):
         self._streams: dict[int, tuple] = {}
         self.approved_in_block: dict[int, float] = {}
 
-    def activate(self, world):
+    def activate(self, world: LeverWorld) -> None:
+        """Put the lanes under this licence regime."""
         for lane in self.lanes:
             world.attach_licence(lane, self)
 
-    def deactivate(self, world):
+    def deactivate(self, world: LeverWorld) -> None:
+        """End the regime; shipments still under review leave."""
         for lane in self.lanes:
             world.detach_licence(lane, self)
         # once the regime ends (or is suspended) no licence is needed: goods still
         # waiting for a decision leave at once, without fee or quota
         world.release_pending(self)
 
-    def _rngs(self, lane: "Lane"):
+    def _rngs(self, lane: Lane) -> tuple[np.random.Generator, np.random.Generator]:
         pair = self._streams.get(lane.index)
         if pair is None:
             pair = self._streams[lane.index] = (self._ctx.stream(f"licence{self._index}:approve:{lane.name}"),
                                                 self._ctx.stream(f"licence{self._index}:review:{lane.name}"))
         return pair
 
-    def review_days(self, lane: "Lane", day: int) -> int:
+    def review_days(self, lane: Lane, day: int) -> int:
         """Whole calendar days from application (``day``) to decision for one shipment."""
-        from .distributions import is_distribution
-        from .quantities import whole_days
-
         value = self.review.value
         if is_distribution(value):
             value = max(0.0, float(value.sample(self._rngs(lane)[1])))
@@ -287,13 +250,14 @@ class ExportLicense(Effect):
         return days
 
     def approval_rate(self, day: int) -> float:
+        """Approval probability (0-1) of an application made on ``day``: the latest step begun."""
         rate = self.steps[0][1]
         for when, value in self.steps:
             if when <= day:
                 rate = value
         return rate
 
-    def decide(self, lane: "Lane", qty: float, day: int) -> float:
+    def decide(self, lane: Lane, qty: float, day: int) -> float:
         """Units approved to leave today out of ``qty`` (0 if denied; capped by the quota)."""
         rate = self.approval_rate(day)
         if rate < 1.0 and self._rngs(lane)[0].random() >= rate:
@@ -344,13 +308,14 @@ class CapacityLossSpec(NodeShockSpec):
 
 
 class CapacityLoss(Effect):
-    def __init__(self, label, intervals, nodes, fraction, recovery_days):
+    def __init__(self, label: str, intervals: list[Interval], nodes: list[str], fraction: float, recovery_days: int):
         super().__init__(label, intervals)
         self.nodes = nodes
         self.fraction = fraction
         self.recovery = recovery_days
 
-    def prepare(self, world):
+    def prepare(self, world: LeverWorld) -> None:
+        """Cut the capacity factor over the active days and ramp it back after each."""
         horizon = world.horizon
         for node in self.nodes:
             factor = world.capacity_factor_path(node)
@@ -380,24 +345,31 @@ class DemandChangeSpec(NodeShockSpec):
 
 
 class ScaleNodePath(Effect):
-    """Multiplies a per-node daily path of the world (named by ``path_of``) on active days."""
+    """Multiplies a per-node daily path of the world (the one ``path`` picks) on active days."""
 
-    path_of = ""
-
-    def __init__(self, label, intervals, nodes, multiplier):
+    def __init__(self, label: str, intervals: list[Interval], nodes: list[str], multiplier: float):
         super().__init__(label, intervals)
         self.nodes = nodes
         self.multiplier = multiplier
 
-    def prepare(self, world):
+    def path(self, world: LeverWorld, node: str) -> np.ndarray:  # pragma: no cover - abstract
+        """The node's daily path this effect scales, changed in place."""
+        raise NotImplementedError
+
+    def prepare(self, world: LeverWorld) -> None:
+        """Scale the path over the active days."""
         for node in self.nodes:
-            path = getattr(world, self.path_of)(node)
+            path = self.path(world, node)
             for a, b in self.intervals:
                 path[max(a, 0):(world.horizon if b is None else b)] *= self.multiplier
 
 
 class DemandChange(ScaleNodePath):
-    path_of = "demand_rate_path"
+    """Scales the expected demand (units/day) of its nodes."""
+
+    def path(self, world: LeverWorld, node: str) -> np.ndarray:
+        """Expected demand per day of the node (units/day)."""
+        return world.demand_rate_path(node)
 
 
 class YieldShockSpec(NodeShockSpec):
@@ -422,7 +394,11 @@ class YieldShockSpec(NodeShockSpec):
 
 
 class YieldShock(ScaleNodePath):
-    path_of = "d0_path"
+    """Scales the defect density D0 (defects/cm²) of its fabs."""
+
+    def path(self, world: LeverWorld, node: str) -> np.ndarray:
+        """Defect density of the fab (defects/cm²), by day."""
+        return world.d0_path(node)
 
 
 class ServiceBanSpec(ShockSpec):
@@ -449,7 +425,6 @@ class ServiceBanSpec(ShockSpec):
 
     def check(self, scenario):
         if self.equipment not in scenario.products:
-            from .errors import did_you_mean
             return [(("equipment",), f"unknown product '{self.equipment}'{did_you_mean(self.equipment, scenario.products)}")]
         if not self.targets(scenario):
             return [(("to",), f"no selected node uses '{self.equipment}'")]
@@ -465,25 +440,31 @@ class ServiceBanSpec(ShockSpec):
 
 
 class ServiceBan(Effect):
-    def __init__(self, label, intervals, lanes, tools, on_site):
+    """Trade gate that stops spares on its lanes; ``on_site`` also blocks repairs from stock."""
+
+    def __init__(self, label: str, intervals: list[Interval], lanes: list[int], tools: list[tuple[str, str]],
+                 on_site: bool):
         super().__init__(label, intervals)
         self.lanes, self.tools, self.on_site = lanes, tools, on_site
 
-    def activate(self, world):
+    def activate(self, world: LeverWorld) -> None:
+        """Stop the spares (and, on site, repairs)."""
         for lane in self.lanes:
             world.attach_gate(lane, self)
         if self.on_site:
             for node, equipment in self.tools:
                 world.block_repairs(node, equipment, True)
 
-    def deactivate(self, world):
+    def deactivate(self, world: LeverWorld) -> None:
+        """Let spares and repairs resume."""
         for lane in self.lanes:
             world.detach_gate(lane, self)
         if self.on_site:
             for node, equipment in self.tools:
                 world.block_repairs(node, equipment, False)
 
-    def admit(self, lane, qty):
+    def admit(self, lane: Lane, qty: float) -> float:
+        """No spares ship while the ban lasts."""
         return 0.0
 
 
