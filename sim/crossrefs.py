@@ -8,7 +8,7 @@ from .problems import Suggester, dotted, locate
 from .quantities import day_number
 from .schema import Scenario
 from .selectors import lanes_matching, nodes_matching_raw
-from .shocks import TradeShockSpec
+from .tradeshocks import TradeShockSpec
 from .yamlsource import Loc, PosNode
 
 
@@ -78,7 +78,8 @@ class CrossRefs:
                         kind = self.catalogue.get(pid, {})
                         if isinstance(kind, dict) and kind.get("kind", "material") != "equipment":
                             self.add(self.key_at("nodes", nid, "equipment", pid),
-                                     f"nodes.{nid}.equipment.{pid}: '{pid}' is not an equipment product (add `kind: equipment` to it)")
+                                     f"nodes.{nid}.equipment.{pid}: '{pid}' is not an equipment product (add `kind: equipment` "
+                                     "to it)")
                     if isinstance(need, dict) and isinstance(need.get("spares"), str):
                         self.product(need["spares"], "nodes", nid, "equipment", pid, "spares")
             reorder = node.get("reorder")
@@ -122,7 +123,8 @@ class CrossRefs:
                 if isinstance(node.get("inventory"), dict):
                     holds[nid].update(node["inventory"])
         # ids that are not strings (lists, mappings...) are reported by the schema
-        lanes = [lane if isinstance(lane, dict) and all(isinstance(lane.get(k), (str, type(None))) for k in ("from", "to", "product"))
+        lanes = [lane if isinstance(lane, dict) and all(isinstance(lane.get(k), (str, type(None)))
+                                                        for k in ("from", "to", "product"))
                  else None for lane in lanes]
         for lane in lanes:
             if lane is not None and lane.get("to") in holds:
@@ -152,7 +154,8 @@ class CrossRefs:
                 self.add(self.at("lanes", i), f"lanes[{i}]: a lane cannot go from '{src}' to itself")
             key = (src, dst, pid)
             if key in seen and None not in key:
-                self.add(self.at("lanes", i), f"lanes[{i}]: duplicate of lanes[{seen[key]}] ({src} -> {dst}, {pid}); use one lane per supplier, buyer and product")
+                self.add(self.at("lanes", i), f"lanes[{i}]: duplicate of lanes[{seen[key]}] ({src} -> {dst}, {pid}); use one "
+                                              "lane per supplier, buyer and product")
             seen.setdefault(key, i)
             if isinstance(src, str) and pid not in holds.get(src, {pid}):
                 self.add(self.at("lanes", i, "product"),
@@ -170,7 +173,8 @@ class CrossRefs:
             for j, name in enumerate([entities] if isinstance(entities, str) else entities):
                 if isinstance(name, str) and name not in self.entities:
                     path = (kind, i, "entities") if isinstance(entities, str) else (kind, i, "entities", j)
-                    self.add(self.at(*path), f"{kind}[{i}].entities: unknown entity '{name}'{self.suggest(name, self.known['entity'], 'entity')}")
+                    self.add(self.at(*path), f"{kind}[{i}].entities: unknown entity "
+                                             f"'{name}'{self.suggest(name, self.known['entity'], 'entity')}")
         for side in ("from", "to", "node"):
             sel = item.get(side)
             if isinstance(sel, str):
@@ -181,7 +185,8 @@ class CrossRefs:
             elif isinstance(sel, dict) and _well_formed_selector(sel):
                 if not self._matches_any(sel):
                     what = "region" if "region" in sel else "entity"
-                    self.add(self.at(kind, i, side), f"{kind}[{i}].{side}: no node matches {what} {sel.get(what)!r}{self.suggest(sel.get(what), self.known[what], what)}")
+                    self.add(self.at(kind, i, side), f"{kind}[{i}].{side}: no node matches {what} "
+                                                     f"{sel.get(what)!r}{self.suggest(sel.get(what), self.known[what], what)}")
 
     def _matches_any(self, sel: dict) -> bool:
         """Whether a well-formed region or entity selector matches some node."""
@@ -233,10 +238,12 @@ def lever_problems(scenario: Scenario, data: dict, pos: PosNode) -> list[Problem
                 at = locate((kind, i, "end"), data, pos)[2].at
                 problems.append(Problem(at.file, at.line, at.col,
                                         f"{kind}[{i}].end: must come after start (start is day {start}, "
-                                        f"end is day {day_number(spec.end, scenario.start_date)}; day 0 = {scenario.start_date})"))
+                                        f"end is day {day_number(spec.end, scenario.start_date)}; day 0 = "
+                                        f"{scenario.start_date})"))
             if isinstance(spec, TradeShockSpec) and not lanes_matching(scenario, spec):
                 at = locate((kind, i), data, pos)[2].at
-                problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}] ({spec.type}): matches no lane; check product, from and to"))
+                problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}] ({spec.type}): matches no lane; check product, "
+                                                                  "from and to"))
             announced = getattr(spec, "announced", None)
             if announced is not None and day_number(announced, scenario.start_date) >= start:
                 at = locate((kind, i, "announced"), data, pos)[2].at
@@ -245,7 +252,8 @@ def lever_problems(scenario: Scenario, data: dict, pos: PosNode) -> list[Problem
                 a, b = day_number(window.start, scenario.start_date), day_number(window.end, scenario.start_date)
                 if b <= a:
                     at = locate((kind, i, "suspended", j), data, pos)[2].at
-                    problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}].suspended[{j}]: end (day {b}) must come after start (day {a})"))
+                    problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}].suspended[{j}]: end (day {b}) must come "
+                                                                      f"after start (day {a})"))
             for where, message in spec.check(scenario):
                 at = locate((kind, i, *where), data, pos)[2].at
                 field = ".".join(str(w) for w in where)

@@ -7,7 +7,7 @@ in the unit of the field they replace (days for lead times, units/day for capaci
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -137,7 +137,7 @@ class Poisson(_Dist):
 
 
 Distribution = Annotated[
-    Union[Uniform, Triangular, Normal, LogNormal, Poisson], Field(discriminator="dist")
+    Uniform | Triangular | Normal | LogNormal | Poisson, Field(discriminator="dist")
 ]
 DIST_TYPES: dict[str, type[_Dist]] = {
     "uniform": Uniform,

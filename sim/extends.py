@@ -35,38 +35,44 @@ def _within(path: str, roots: Iterable[str]) -> bool:
 
 
 def _merge(parent: dict, ppos: PosNode, child: dict, cpos: PosNode, top: bool) -> tuple[dict, PosNode]:
+    """``child`` deep-merged over ``parent``, with the positions of the result.
+
+    Mappings merge key by key; the top-level lists in ``APPENDED_LISTS`` are appended
+    (parent first); anything else in the child replaces the parent's value.
+    """
     out = dict(parent)
-    pos = PosNode(cpos.at, keys=dict(ppos.keys), items=dict(ppos.items or {}))
+    items = dict(ppos.entries())
+    pos = PosNode(cpos.at, keys=dict(ppos.keys), items=items)
     removed_nodes: set[str] = set()
     for key, value in child.items():
-        cchild = cpos.items.get(key) if isinstance(cpos.items, dict) else None
         if value is None:
             # `key: null` removes what the parent defined (e.g. nodes.X: null drops node X)
             out.pop(key, None)
-            pos.items.pop(key, None)
+            items.pop(key, None)
             pos.keys.pop(key, None)
             continue
+        cchild = cpos.entries()[key]  # the reader gives every key it keeps a position
         old = out.get(key)
-        oldpos = pos.items.get(key)
+        oldpos = items.get(key)
         if top and key == "nodes" and isinstance(value, dict):
             removed_nodes = {k for k, v in value.items() if v is None and isinstance(old, dict) and k in old}
         if top and key in APPENDED_LISTS and isinstance(value, list) and isinstance(old, list):
             out[key] = old + value
-            pos.items[key] = PosNode(cchild.at, items=list(oldpos.items or []) + list(cchild.items or []))
+            items[key] = PosNode(cchild.at, items=items[key].elements() + cchild.elements())
         elif isinstance(value, dict) and isinstance(old, dict) and oldpos is not None:
-            out[key], pos.items[key] = _merge(old, oldpos, value, cchild, top=False)
+            out[key], items[key] = _merge(old, oldpos, value, cchild, top=False)
         else:
             out[key] = value
-            pos.items[key] = cchild
+            items[key] = cchild
         pos.keys[key] = cpos.keys.get(key, cpos.at)
     if removed_nodes and isinstance(out.get("lanes"), list):
         # lanes the parent defined for a node the child removed go with the node
         keep = [i for i, lane in enumerate(out["lanes"])
                 if not (isinstance(lane, dict) and i < len(parent.get("lanes") or [])
                         and any(isinstance(end, str) and end in removed_nodes for end in (lane.get("from"), lane.get("to"))))]
-        lanes_pos = pos.items["lanes"].items
+        lanes_pos = items["lanes"].elements()
         out["lanes"] = [out["lanes"][i] for i in keep]
-        pos.items["lanes"] = PosNode(pos.items["lanes"].at, items=[lanes_pos[i] for i in keep])
+        items["lanes"] = PosNode(items["lanes"].at, items=[lanes_pos[i] for i in keep])
     return out, pos
 
 
@@ -78,8 +84,13 @@ def display_path(path: Path) -> str:
 
 
 def read_chain(path: Path, roots: Sequence[str], chain: list[str], sources: list[SourceFile],
-                problems: list[Problem], broken: list[str]) -> tuple[dict | None, PosNode | None]:
-    """Read ``path`` and its parents, merged; ``broken`` collects files whose parent could not be merged."""
+               problems: list[Problem], broken: list[str]) -> tuple[dict, PosNode] | None:
+    """Read ``path`` and its parents, merged (None if ``path`` holds no document).
+
+    ``chain`` lists the files already on the way down (cycle check), ``roots`` the folders
+    ``extends`` may reach; ``sources`` and ``problems`` collect what was read and found,
+    ``broken`` the files whose parent could not be merged.
+    """
     display = display_path(path)
     data, pos, found = read_yaml(path, display)
     problems.extend(found)
@@ -88,7 +99,7 @@ def read_chain(path: Path, roots: Sequence[str], chain: list[str], sources: list
     except OSError:
         pass
     if data is None:
-        return None, None
+        return None
     parent_ref = data.pop("extends", None)
     ext_loc = pos.items.get("extends", pos).at if isinstance(pos.items, dict) else pos.at
     if isinstance(pos.items, dict):
@@ -111,7 +122,8 @@ def read_chain(path: Path, roots: Sequence[str], chain: list[str], sources: list
         broken.append(display)
         return data, pos
     if outside:
-        problems.append(Problem(*where, f"extends '{parent_ref}' points outside the scenario folder {roots[0]}; pass --search-path to allow another folder"))
+        problems.append(Problem(*where, f"extends '{parent_ref}' points outside the scenario folder {roots[0]}; pass "
+                                        "--search-path to allow another folder"))
         broken.append(display)
         return data, pos
     if str(target) in chain:
@@ -127,10 +139,10 @@ def read_chain(path: Path, roots: Sequence[str], chain: list[str], sources: list
         problems.append(Problem(*where, f"extends chains are limited to {MAX_EXTENDS} files; this file is number {len(chain)}"))
         broken.append(display)
         return data, pos
-    parent, ppos = read_chain(target, roots, chain + [str(target)], sources, problems, broken)
-    if parent is None:
+    merged = read_chain(target, roots, chain + [str(target)], sources, problems, broken)
+    if merged is None:
         broken.append(display)
         return data, pos
-    return _merge(parent, ppos, data, pos, top=True)
+    return _merge(*merged, data, pos, top=True)
 
 

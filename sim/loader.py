@@ -85,10 +85,11 @@ def _pydantic_problems(exc: ValidationError, data: dict, pos: PosNode, suggest: 
             tag = err["ctx"]["tag"]
             what = path[0][:-1] if path else "item"
             if tag in PLANNED_TYPES:
-                msg = f"{what} type '{tag}' is part of the scenario format but not implemented in this version; available: {', '.join(registry) or 'none yet'}"
+                msg = (f"{what} type '{tag}' is part of the scenario format but not implemented in this version; available: "
+                       f"{', '.join(registry) or 'none yet'}")
             else:
                 msg = f"unknown {what} type '{tag}'{suggest(tag, registry)}; known types: {', '.join(registry)}"
-            node = node.child("type") if isinstance(node, PosNode) and node.child("type") else node
+            node = (node.child("type") if isinstance(node, PosNode) else None) or node
             at = node.at
         elif kind == "union_tag_not_found":
             msg = f"missing 'type' (one of: {', '.join(SHOCK_TYPES if path and path[0] == 'shocks' else POLICY_TYPES)})"
@@ -108,7 +109,8 @@ def load_scenario(path: str | os.PathLike, search_paths: Sequence[str | os.PathL
     path = Path(path)
     try:
         if not path.is_file():
-            raise ScenarioError([Problem(display_path(path), 1, 1, "no such scenario file" if not path.exists() else "not a file")])
+            raise ScenarioError([Problem(display_path(path), 1, 1, "no such scenario file" if not path.exists() else "not a "
+                                                                                                                     "file")])
     except OSError as exc:  # e.g. a name too long for the file system
         raise ScenarioError([Problem(display_path(path), 1, 1, f"cannot read file: {exc.strerror or exc}")]) from None
     real = Path(os.path.realpath(path))
@@ -116,11 +118,12 @@ def load_scenario(path: str | os.PathLike, search_paths: Sequence[str | os.PathL
     problems: list[Problem] = []
     sources: list[SourceFile] = []
     broken: list[str] = []
-    data, pos = read_chain(real, roots, [str(real)], sources, problems, broken)
-    if data is None or broken:
+    merged = read_chain(real, roots, [str(real)], sources, problems, broken)
+    if merged is None or broken:
         # without its parent the document is incomplete: checking it would only add
         # spurious "missing key" and "unknown node" lines
         raise ScenarioError([one_line(p) for p in problems])
+    data, pos = merged
     # values the reader rejected (e.g. a forbidden tag) became null; don't report them twice
     rejected = {(p.file, p.line, p.col) for p in problems}
     checks: list[Problem] = []
@@ -134,7 +137,7 @@ def load_scenario(path: str | os.PathLike, search_paths: Sequence[str | os.PathL
     if scenario is not None and not problems and not checks:
         checks.extend(lever_problems(scenario, data, pos))
     problems.extend(p for p in checks if (p.file, p.line, p.col) not in rejected)
-    if problems:
+    if problems or scenario is None:  # no problem found means the schema accepted the file
         raise ScenarioError([one_line(p) for p in problems])
     # kept out of pydantic's private attributes, which == compares: a scenario must equal
     # the same scenario loaded back from its resolved copy. pydantic ignores non-field

@@ -12,7 +12,7 @@ import datetime as _dt
 import hashlib
 import math
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +23,6 @@ from .quantities import day_number
 from .schema import Scenario
 from .selectors import all_lanes as all_lanes  # re-exported: reporting/charts.py imports it from here
 from .selectors import lanes_matching, nodes_matching
-
 
 # --- structure ----------------------------------------------------------------------
 
@@ -37,7 +36,7 @@ class LaneDef:
     dst_slot: int
     lead_time: Any       # float days or a distribution (drawn per shipment)
     share: float         # normalised among the buyer's lanes for this product
-    policy: Optional[int] = None  # index of the new_lane policy that opens it (closed until then)
+    policy: int | None = None  # index of the new_lane policy that opens it (closed until then)
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ class FabDef:
     dies_per_wafer: int
     area_cm2: float
     model: str                   # murphy | poisson | fixed
-    fixed_yield: Optional[float]
+    fixed_yield: float | None
     d0: Any                      # float or D0Curve
     stochastic: bool
 
@@ -58,7 +57,7 @@ class EquipmentDef:
 
     product: str
     slot: int                    # the node's stock of not-yet-installed tools
-    spares_slot: Optional[int]
+    spares_slot: int | None
     required: float
     installed: float
     attrition: float
@@ -72,7 +71,7 @@ class ProducerDef:
     out_slot: int
     capacity: Any                           # units/day (wafers/day for fabs), number or distribution
     inputs: tuple[tuple[int, str, Any], ...]  # (slot, product, amount per unit)
-    fab: Optional[FabDef] = None
+    fab: FabDef | None = None
     equipment: tuple[EquipmentDef, ...] = ()
 
 
@@ -95,9 +94,9 @@ class DemandDef:
     growth: float
     poisson: bool
     backlog: bool
-    measure: Optional[str] = None
+    measure: str | None = None
     substitutes: tuple[Substitute, ...] = ()
-    min_domestic: Optional[float] = None
+    min_domestic: float | None = None
 
 
 @dataclass(frozen=True)
@@ -114,8 +113,8 @@ class OrderLine:
     slot: int
     lanes: tuple[int, ...]       # open from day 0
     use: str
-    level: Optional[float]
-    cover: Optional[float]
+    level: float | None
+    cover: float | None
 
 
 @dataclass
@@ -270,7 +269,7 @@ def _order_lines(scenario: Scenario, incoming: dict[tuple[str, str], list[int]],
     return order_lines
 
 
-def _fab_def(node) -> Optional[FabDef]:
+def _fab_def(node) -> FabDef | None:
     fab = node.fab
     if fab is None:
         return None
@@ -375,7 +374,7 @@ class BuildContext:
     def day(self, ref) -> int:
         return day_number(ref, self.start_date)
 
-    def end_day(self, ref) -> Optional[int]:
+    def end_day(self, ref) -> int | None:
         return None if ref is None else day_number(ref, self.start_date)
 
     def draw(self, value, name: str, low: float = -math.inf, high: float = math.inf) -> float:
@@ -400,7 +399,7 @@ class BuildContext:
 
     def policy_lane(self, policy_index: int) -> int:
         """Lane index of the lane a ``new_lane`` policy opens."""
-        return next(l.index for l in self.net.lanes if l.policy == policy_index)
+        return next(lane.index for lane in self.net.lanes if lane.policy == policy_index)
 
     def working_days_to_calendar(self, day: int, working_days: int) -> int:
         """Calendar days from ``day`` until ``working_days`` Monday-to-Friday days have passed."""

@@ -1,13 +1,14 @@
 """Policies: what a government or firm does. Same mechanism and hooks as ``shocks.py``."""
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, Optional, Union
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from .fields import DayRef, Days, LeadTime, Quantity, Rate, StrictModel
 from .effects import Effect, Interval, LeverWorld, active_intervals
-from .shocks import ShockSpec, registry_of
+from .errors import did_you_mean
+from .fields import DayRef, Days, LeadTime, Quantity, Rate
+from .leverspec import ShockSpec, registry_of
 
 
 class PolicySpec(ShockSpec):
@@ -24,10 +25,8 @@ class _AtNode(PolicySpec):
     def check(self, scenario):
         problems = []
         if self.node not in scenario.nodes:
-            from .errors import did_you_mean
             problems.append((("node",), f"unknown node '{self.node}'{did_you_mean(self.node, scenario.nodes)}"))
         if self.product not in scenario.products:
-            from .errors import did_you_mean
             problems.append((("product",), f"unknown product '{self.product}'{did_you_mean(self.product, scenario.products)}"))
         return problems
 
@@ -41,15 +40,25 @@ class StockpileSpec(_AtNode):
     stockpile takes, so the purchases appear in ``cost`` as they arrive. Filling skips the
     days on which a release of the same node and product is due (it is active and its
     cover condition, if any, holds), even if the stockpile is empty, so the two never
-    fight and an emptied stockpile does not refill during the shortage that emptied it. ``end`` stops the filling; units already held stay in reserve (and keep their
+    fight and an emptied stockpile does not refill during the shortage that emptied it.
+    ``end`` stops the filling; units already held stay in reserve (and keep their
     holding cost) until a release frees them.
     """
 
     type: Literal["stockpile"]
     target: Quantity = Field(description="Units to hold in the stockpile.")
-    fill_rate: Optional[Rate] = Field(default=None, description="Most units moved into the stockpile per day; unlimited when absent.")
-    holding_cost: float = Field(default=0.0, ge=0, description="Cost per stockpiled unit per day, booked in the node's cost metric.")
-    initial: float = Field(default=0.0, ge=0, description="Units of the node's opening inventory already in the stockpile at day 0.")
+    fill_rate: Rate | None = Field(
+        default=None,
+        description="Most units moved into the stockpile per day; unlimited when absent.",
+    )
+    holding_cost: float = Field(
+        default=0.0, ge=0,
+        description="Cost per stockpiled unit per day, booked in the node's cost metric.",
+    )
+    initial: float = Field(
+        default=0.0, ge=0,
+        description="Units of the node's opening inventory already in the stockpile at day 0.",
+    )
 
     def check(self, scenario):
         problems = super().check(scenario)
@@ -57,7 +66,8 @@ class StockpileSpec(_AtNode):
         if node is not None and self.initial > 0:
             stock = node.inventory.get(self.product, 0.0)
             if isinstance(stock, (int, float)) and stock < self.initial:
-                problems.append((("initial",), f"'{self.node}' opens with {stock} of '{self.product}', less than the initial stockpile {self.initial:g}"))
+                problems.append((("initial",), f"'{self.node}' opens with {stock} of '{self.product}', less than the initial "
+                                               f"stockpile {self.initial:g}"))
         return problems
 
     def build(self, ctx, index):
@@ -96,7 +106,10 @@ class StockpileReleaseSpec(_AtNode):
 
     type: Literal["stockpile_release"]
     rate: Rate = Field(description="Units released per day while the release is active.")
-    when_cover_below: Optional[float] = Field(default=None, ge=0, description="Release only while free stock covers fewer than this many days of the node's own use.")
+    when_cover_below: float | None = Field(
+        default=None, ge=0,
+        description="Release only while free stock covers fewer than this many days of the node's own use.",
+    )
 
     def check(self, scenario):
         problems = super().check(scenario)
@@ -104,12 +117,14 @@ class StockpileReleaseSpec(_AtNode):
         if node is not None and self.when_cover_below is not None:
             uses = set(node.consumes) | (set(node.demand.products) if node.demand else set())
             if self.product not in uses:
-                problems.append((("when_cover_below",), f"'{self.node}' neither consumes nor has demand for '{self.product}', so its cover is undefined"))
+                problems.append((("when_cover_below",), f"'{self.node}' neither consumes nor has demand for '{self.product}', so "
+                                                        "its cover is undefined"))
         return problems
 
     def build(self, ctx, index):
         rate = ctx.draw(self.rate, f"policies.{index}.rate", 0.0)
-        return [StockpileRelease(self.label(index), self.intervals(ctx), ctx.slot(self.node, self.product), rate, self.when_cover_below)]
+        return [StockpileRelease(self.label(index), self.intervals(ctx), ctx.slot(self.node, self.product), rate,
+                                 self.when_cover_below)]
 
 
 class StockpileRelease(Effect):
@@ -139,12 +154,14 @@ class CapacityExpansionSpec(PolicySpec):
     node: str = Field(description="Producing node that gains capacity.")
     capacity: Rate = Field(description="Capacity added at full ramp, in the node's output units per day.")
     build_days: Days = Field(default=0, description="Days from `start` until the first output.")
-    ramp_days: Days = Field(default=0, description="Days from first output to full added capacity (linear; day k of the ramp adds (k+1)/ramp_days).")
+    ramp_days: Days = Field(
+        default=0,
+        description="Days from first output to full added capacity (linear; day k of the ramp adds (k+1)/ramp_days).",
+    )
 
     def check(self, scenario):
         node = scenario.nodes.get(self.node)
         if node is None:
-            from .errors import did_you_mean
             return [(("node",), f"unknown node '{self.node}'{did_you_mean(self.node, scenario.nodes)}")]
         if node.produces is None:
             return [(("node",), f"'{self.node}' produces nothing; capacity_expansion needs a producing node")]
@@ -186,11 +203,16 @@ class NewLaneSpec(PolicySpec):
     to: str = Field(description="Buyer node id (needs a `reorder` rule).")
     product: str
     lead_time: LeadTime = Field(default=1, description="Days in transit, drawn per shipment.")
-    share: Optional[float] = Field(default=None, gt=0, lt=1, description="Share of the buyer's orders for the product sent to this lane once open (the other lanes keep their proportions); equal split when absent.")
+    share: float | None = Field(
+        default=None, gt=0, lt=1,
+        description=(
+            "Share of the buyer's orders for the product sent to this lane once open (the other lanes keep their "
+            "proportions); equal split when absent."
+        ),
+    )
     qualification_days: Days = Field(default=0, description="Days from `start` until the first order (supplier qualification).")
 
     def check(self, scenario):
-        from .errors import did_you_mean
         problems = []
         for field, value in (("from", self.from_), ("to", self.to)):
             if value not in scenario.nodes:
@@ -201,14 +223,16 @@ class NewLaneSpec(PolicySpec):
         if buyer is not None and buyer.reorder is None:
             problems.append((("to",), f"'{self.to}' has no reorder rule, so it would never order on the new lane"))
         elif buyer is not None and isinstance(buyer.reorder.level, dict) and self.product not in buyer.reorder.level:
-            problems.append((("to",), f"'{self.to}' reorder level gives no level for '{self.product}', so it would never order it"))
+            problems.append((("to",), f"'{self.to}' reorder level gives no level for '{self.product}', so it would never order "
+                                      "it"))
         seller = scenario.nodes.get(self.from_)
         if seller is not None and self.product in scenario.products:
             holds = (seller.produces == self.product or self.product in seller.inventory
-                     or any(l.to == self.from_ and l.product == self.product for l in scenario.lanes))
+                     or any(lane.to == self.from_ and lane.product == self.product for lane in scenario.lanes))
             if not holds:
-                problems.append((("from",), f"'{self.from_}' never has '{self.product}' to ship (it does not produce, stock or receive it)"))
-        if any(l.from_ == self.from_ and l.to == self.to and l.product == self.product for l in scenario.lanes):
+                problems.append((("from",), f"'{self.from_}' never has '{self.product}' to ship (it does not produce, stock or "
+                                            "receive it)"))
+        if any(lane.from_ == self.from_ and lane.to == self.to and lane.product == self.product for lane in scenario.lanes):
             problems.append(((), f"a lane {self.from_} -> {self.to} for {self.product} already exists"))
         return problems
 
@@ -237,7 +261,7 @@ class NewLane(Effect):
 
 
 Policy = Annotated[
-    Union[StockpileSpec, StockpileReleaseSpec, CapacityExpansionSpec, NewLaneSpec],
+    StockpileSpec | StockpileReleaseSpec | CapacityExpansionSpec | NewLaneSpec,
     Field(discriminator="type"),
 ]
 POLICY_TYPES = registry_of(Policy)

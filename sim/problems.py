@@ -52,6 +52,8 @@ class Suggester:
 # --- pydantic errors to positioned problems ---------------------------------------
 
 _TAGS = set(SHOCK_TYPES) | set(POLICY_TYPES) | set(DIST_TYPES)
+# pydantic names validator steps in error locations too
+_LOCATION_TAGS = _TAGS | {"function-plain", "function-after"}
 
 
 def locate(loc: tuple, data: Any, pos: PosNode) -> tuple[list, Any, PosNode, bool]:
@@ -60,7 +62,7 @@ def locate(loc: tuple, data: Any, pos: PosNode) -> tuple[list, Any, PosNode, boo
     node = pos
     value = data
     for part in loc:
-        if isinstance(value, dict) and part not in value and isinstance(part, str) and part in _TAGS | {"function-plain", "function-after"}:
+        if isinstance(value, dict) and part not in value and isinstance(part, str) and part in _LOCATION_TAGS:
             continue  # discriminated-union tag in the location, not a key in the file
         if isinstance(value, dict) and part in value:
             value = value[part]

@@ -18,7 +18,7 @@ from .fields import EntitySelector, RegionSelector
 
 if TYPE_CHECKING:  # pragma: no cover
     from .schema import Scenario
-    from .shocks import TradeShockSpec
+    from .tradeshocks import TradeShockSpec
 
 # fixed-point sweeps for the affiliates rule; shares converge long before this
 _MAX_SWEEPS = 200
