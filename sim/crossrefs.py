@@ -36,16 +36,20 @@ class CrossRefs:
         self._affiliates: dict[tuple, bool] = {}
 
     def at(self, *path) -> Loc:
+        """File position of the value at a document path."""
         return locate(tuple(path), self.data, self.pos)[2].at
 
     def key_at(self, *path) -> Loc:
+        """File position of the key at a document path."""
         node = locate(tuple(path[:-1]), self.data, self.pos)[2]
         return node.keys.get(path[-1], node.at)
 
     def add(self, loc: Loc, message: str) -> None:
+        """Record a problem at ``loc``."""
         self.problems.append(Problem(loc.file, loc.line, loc.col, message))
 
     def product(self, pid, *path, key: bool = False) -> bool:
+        """Whether a product id is known; records a problem if not."""
         if isinstance(pid, str) and pid not in self.products:
             loc = self.key_at(*path) if key else self.at(*path)
             self.add(loc, f"{dotted(list(path))}: unknown product '{pid}'{self.suggest(pid, self.products, 'product')}")
@@ -53,12 +57,14 @@ class CrossRefs:
         return True
 
     def node(self, nid, *path) -> bool:
+        """Whether a node id is known; records a problem if not."""
         if isinstance(nid, str) and nid not in self.nodes:
             self.add(self.at(*path), f"{dotted(list(path))}: unknown node '{nid}'{self.suggest(nid, self.nodes, 'node')}")
             return False
         return True
 
     def check(self) -> list[Problem]:
+        """Every cross-reference problem of the document, in document order."""
         for nid, node in self.nodes.items():
             if not isinstance(node, dict):
                 continue

@@ -77,6 +77,7 @@ def _merge(parent: dict, ppos: PosNode, child: dict, cpos: PosNode, top: bool) -
 
 
 def display_path(path: Path) -> str:
+    """The path as shown in messages: relative to the working folder when possible."""
     try:
         return os.path.relpath(path)
     except ValueError:

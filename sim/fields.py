@@ -243,6 +243,7 @@ class RegionSelector(StrictModel):
 
     @property
     def regions(self) -> tuple[str, ...]:
+        """The region codes, as a tuple."""
         return (self.region,) if isinstance(self.region, str) else tuple(self.region)
 
 

@@ -43,9 +43,11 @@ class ShockSpec(StrictModel):
         return self
 
     def label(self, index: int) -> str:
+        """Name shown in charts: ``name``, else the type and 1-based position."""
         return self.name or f"{self.type} #{index + 1}"
 
     def intervals(self, ctx: BuildContext) -> list[tuple[int, int | None]]:
+        """Active day intervals: ``[start, end)`` minus the suspended windows."""
         windows = [(ctx.day(w.start), ctx.day(w.end)) for w in self.suspended]
         return active_intervals(ctx.day(self.start), ctx.end_day(self.end), windows)
 
@@ -54,6 +56,7 @@ class ShockSpec(StrictModel):
         return []
 
     def build(self, ctx: BuildContext, index: int) -> Effect:  # pragma: no cover - abstract
+        """The engine effects of item ``index`` for one replication (None entries are skipped)."""
         raise NotImplementedError
 
 

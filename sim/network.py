@@ -28,6 +28,8 @@ from .selectors import lanes_matching, nodes_matching
 
 @dataclass(frozen=True)
 class LaneDef:
+    """One lane: its ends as slots, lead time (days) and share of the buyer's orders."""
+
     index: int
     src: str
     dst: str
@@ -67,6 +69,8 @@ class EquipmentDef:
 
 @dataclass(frozen=True)
 class ProducerDef:
+    """One producing node: output slot, capacity (units/day) and recipe inputs."""
+
     node: str
     out_slot: int
     capacity: Any                           # units/day (wafers/day for fabs), number or distribution
@@ -88,6 +92,8 @@ class Substitute:
 
 @dataclass(frozen=True)
 class DemandDef:
+    """Final demand at a node: rate (units/day, or measure units/day), growth per year, draws."""
+
     node: str
     slot: int                    # the product's slot, or the measure's slot for compute demand
     rate: Any
@@ -119,6 +125,8 @@ class OrderLine:
 
 @dataclass
 class Network:
+    """A scenario indexed for the engine: stock slots, lanes, producers, demands, order lines."""
+
     scenario: Scenario
     slots: list[tuple[str, str]]
     slot_of: dict[tuple[str, str], int]
@@ -130,6 +138,7 @@ class Network:
 
     @property
     def horizon(self) -> int:
+        """Days simulated."""
         return self.scenario.horizon
 
 
@@ -356,6 +365,7 @@ class Streams:
         self._cache: dict[str, np.random.Generator] = {}
 
     def get(self, name: str) -> np.random.Generator:
+        """The generator of the stream named ``name`` (created on first use)."""
         gen = self._cache.get(name)
         if gen is None:
             child = np.random.SeedSequence(self._seq.entropy, spawn_key=tuple(self._seq.spawn_key) + (_stream_key(name),))
@@ -372,9 +382,11 @@ class BuildContext:
         self.start_date: _dt.date = net.scenario.start_date
 
     def day(self, ref) -> int:
+        """Day number (0 = start_date) of a date, day number or offset."""
         return day_number(ref, self.start_date)
 
     def end_day(self, ref) -> int | None:
+        """Day number of an end reference; None (open-ended) stays None."""
         return None if ref is None else day_number(ref, self.start_date)
 
     def draw(self, value, name: str, low: float = -math.inf, high: float = math.inf) -> float:
@@ -384,9 +396,11 @@ class BuildContext:
         return float(value)
 
     def stream(self, name: str) -> np.random.Generator:
+        """The named random stream ``name`` of this replication."""
         return self.streams.get(name)
 
     def matching_lanes(self, spec, index: int) -> list[int]:
+        """Indices (into ``all_lanes``) of the lanes a trade shock selects."""
         return lanes_matching(self.net.scenario, spec)
 
     def nodes(self, selector) -> list[str]:
@@ -395,6 +409,7 @@ class BuildContext:
         return [n for n in self.net.scenario.nodes if n in chosen]
 
     def slot(self, node: str, product: str) -> int:
+        """Slot index of a (node, product) stock."""
         return self.net.slot_of[(node, product)]
 
     def policy_lane(self, policy_index: int) -> int:

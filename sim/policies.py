@@ -61,6 +61,7 @@ class StockpileSpec(_AtNode):
     )
 
     def check(self, scenario):
+        """Problems of the node and product, and an initial stockpile above the opening stock."""
         problems = super().check(scenario)
         node = scenario.nodes.get(self.node)
         if node is not None and self.initial > 0:
@@ -71,6 +72,7 @@ class StockpileSpec(_AtNode):
         return problems
 
     def build(self, ctx, index):
+        """One stockpile effect; target and fill rate (units, units/day) drawn for this replication."""
         target = ctx.draw(self.target, f"policies.{index}.target", 0.0)
         rate = None if self.fill_rate is None else ctx.draw(self.fill_rate, f"policies.{index}.fill_rate", 0.0)
         return [Stockpile(self.label(index), self.intervals(ctx), ctx.slot(self.node, self.product), target, rate,
@@ -112,6 +114,7 @@ class StockpileReleaseSpec(_AtNode):
     )
 
     def check(self, scenario):
+        """Problems of the node and product, and a cover condition on a product the node does not use."""
         problems = super().check(scenario)
         node = scenario.nodes.get(self.node)
         if node is not None and self.when_cover_below is not None:
@@ -122,6 +125,7 @@ class StockpileReleaseSpec(_AtNode):
         return problems
 
     def build(self, ctx, index):
+        """One release effect; the rate (units/day) drawn for this replication."""
         rate = ctx.draw(self.rate, f"policies.{index}.rate", 0.0)
         return [StockpileRelease(self.label(index), self.intervals(ctx), ctx.slot(self.node, self.product), rate,
                                  self.when_cover_below)]
@@ -160,6 +164,7 @@ class CapacityExpansionSpec(PolicySpec):
     )
 
     def check(self, scenario):
+        """A problem if the node is unknown or produces nothing."""
         node = scenario.nodes.get(self.node)
         if node is None:
             return [(("node",), f"unknown node '{self.node}'{did_you_mean(self.node, scenario.nodes)}")]
@@ -168,6 +173,7 @@ class CapacityExpansionSpec(PolicySpec):
         return []
 
     def build(self, ctx, index):
+        """One expansion effect; the added capacity (units/day) drawn for this replication."""
         added = ctx.draw(self.capacity, f"policies.{index}.capacity", 0.0)
         # a build, not a rule: its own start and end, whatever `suspended` says
         span = [(ctx.day(self.start), ctx.end_day(self.end))]
@@ -213,6 +219,7 @@ class NewLaneSpec(PolicySpec):
     qualification_days: Days = Field(default=0, description="Days from `start` until the first order (supplier qualification).")
 
     def check(self, scenario):
+        """Problems: unknown ids, a buyer that would never order, a seller that never has the product, a duplicate lane."""
         problems = []
         for field, value in (("from", self.from_), ("to", self.to)):
             if value not in scenario.nodes:
@@ -237,10 +244,12 @@ class NewLaneSpec(PolicySpec):
         return problems
 
     def intervals(self, ctx):
+        """Active day intervals, starting after qualification (``qualification_days`` after ``start``)."""
         windows = [(ctx.day(w.start), ctx.day(w.end)) for w in self.suspended]
         return active_intervals(ctx.day(self.start) + self.qualification_days, ctx.end_day(self.end), windows)
 
     def build(self, ctx, index):
+        """One effect that opens the policy's lane."""
         return [NewLane(self.label(index), self.intervals(ctx), ctx.policy_lane(index), self.share)]
 
 

@@ -34,6 +34,7 @@ class Suggester:
         self.cache: dict[tuple, str] = {}
 
     def __call__(self, name: object, candidates: Iterable, kind: str = "") -> str:
+        """A " (did you mean ...?)" hint for ``name`` among ``candidates``, or "" (also past the budget)."""
         if not isinstance(name, str) or len(name) > 100:
             return ""
         key = (kind, name)
@@ -77,6 +78,7 @@ def locate(loc: tuple, data: Any, pos: PosNode) -> tuple[list, Any, PosNode, boo
 
 
 def dotted(path: list) -> str:
+    """A document path as written in messages: ``nodes.fab.consumes``, ``lanes[3]``."""
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))

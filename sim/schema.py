@@ -135,6 +135,7 @@ class Demand(StrictModel):
 
     @property
     def products(self) -> list[str]:
+        """The demanded product ids, in order of preference."""
         return [self.product] if isinstance(self.product, str) else list(self.product)
 
 

@@ -35,6 +35,7 @@ class NodeShockSpec(ShockSpec):
     node: Selector = Field(description="Node id, list of ids, {region: ...} or {entity: ...}.")
 
     def check(self, scenario):
+        """A problem if the selector matches no node."""
         if not nodes_matching(scenario, self.node):
             return [(("node",), "matches no node")]
         return []
@@ -59,15 +60,19 @@ class CapacityLossSpec(NodeShockSpec):
     )
 
     def check(self, scenario):
+        """Problems for selected nodes that produce nothing."""
         return super().check(scenario) + self._nodes_lacking(
             scenario, lambda n: n.produces is not None, "produce nothing, so they have no capacity to lose")
 
     def build(self, ctx, index):
+        """One capacity-loss effect with the lost share drawn for this replication."""
         fraction = ctx.draw(self.fraction, f"shocks.{index}.fraction", 0.0, 1.0)
         return [CapacityLoss(self.label(index), self.intervals(ctx), ctx.nodes(self.node), fraction, self.recovery_days)]
 
 
 class CapacityLoss(Effect):
+    """Multiplies producers' capacity factor by 1 - fraction while active, then ramps back."""
+
     def __init__(self, label: str, intervals: list[Interval], nodes: list[str], fraction: float, recovery_days: int):
         super().__init__(label, intervals)
         self.nodes = nodes
@@ -97,10 +102,12 @@ class DemandChangeSpec(NodeShockSpec):
     multiplier: float = Field(ge=0, description="Demand is multiplied by this (0.5 halves it, 1.3 adds 30%).")
 
     def check(self, scenario):
+        """Problems for selected nodes that have no demand."""
         return super().check(scenario) + self._nodes_lacking(
             scenario, lambda n: n.demand is not None, "have no demand to change")
 
     def build(self, ctx, index):
+        """One demand-scaling effect on the selected nodes."""
         return [DemandChange(self.label(index), self.intervals(ctx), ctx.nodes(self.node), self.multiplier)]
 
 
@@ -142,6 +149,7 @@ class YieldShockSpec(NodeShockSpec):
     )
 
     def check(self, scenario):
+        """Problems for selected nodes that are not fabs, or have a fixed yield."""
         problems = super().check(scenario)
         for n in sorted(nodes_matching(scenario, self.node)):
             fab = scenario.nodes[n].fab
@@ -152,6 +160,7 @@ class YieldShockSpec(NodeShockSpec):
         return problems
 
     def build(self, ctx, index):
+        """One D0-scaling effect on the selected fabs."""
         return [YieldShock(self.label(index), self.intervals(ctx), ctx.nodes(self.node), self.d0_multiplier)]
 
 
@@ -180,16 +189,19 @@ class ServiceBanSpec(ShockSpec):
     )
 
     def targets(self, scenario) -> list[str]:
+        """Selected node ids that use the equipment, in scenario order."""
         chosen = nodes_matching(scenario, self.to)
         return [n for n in scenario.nodes if n in chosen and self.equipment in scenario.nodes[n].equipment]
 
     def spares_lanes(self, scenario) -> list[int]:
+        """Indices (into ``all_lanes``) of the lanes that bring the equipment's spares to the targets."""
         wanted = {(n, scenario.nodes[n].equipment[self.equipment].spares) for n in self.targets(scenario)}
         senders = None if self.from_ is None else nodes_matching(scenario, self.from_)
         return [i for i, (src, dst, pid) in enumerate(all_lanes(scenario))
                 if (dst, pid) in wanted and (senders is None or src in senders)]
 
     def check(self, scenario):
+        """Problems: unknown equipment, no target using it, or nothing to cut."""
         if self.equipment not in scenario.products:
             return [(("equipment",), f"unknown product '{self.equipment}'{did_you_mean(self.equipment, scenario.products)}")]
         if not self.targets(scenario):
@@ -200,6 +212,7 @@ class ServiceBanSpec(ShockSpec):
         return []
 
     def build(self, ctx, index):
+        """One service-ban effect on the spares lanes and the targets' tools."""
         scenario = ctx.net.scenario
         return [ServiceBan(self.label(index), self.intervals(ctx), self.spares_lanes(scenario),
                            [(n, self.equipment) for n in self.targets(scenario)], self.on_site)]

@@ -52,6 +52,7 @@ class TradeShockSpec(ShockSpec):
         return self
 
     def anticipation_effect(self, ctx: BuildContext, index: int, lanes: list[int]) -> Effect | None:
+        """The buyers' reaction between ``announced`` and ``start``, if any."""
         if self.anticipation is None or self.announced is None:
             return None
         window = active_intervals(ctx.day(self.announced), ctx.day(self.start), [])
@@ -85,6 +86,7 @@ class ExportBanSpec(TradeShockSpec):
     )
 
     def build(self, ctx, index):
+        """The ban (leakage drawn for this replication) and its anticipation, if announced."""
         lanes = ctx.matching_lanes(self, index)
         leakage = ctx.draw(self.leakage, f"shocks.{index}.leakage", 0.0, 1.0)
         return [ExportBan(self.label(index), self.intervals(ctx), lanes, leakage, ctx.stream(f"shock{index}:leakage")),
@@ -139,12 +141,15 @@ class EntityListSpec(TradeShockSpec):
 
     @property
     def entity_list(self) -> list[str]:
+        """The listed entities, as a list."""
         return [self.entities] if isinstance(self.entities, str) else list(self.entities)
 
     def buyer_selectors(self):
+        """One entity selector per listed entity: the buyers the ban covers."""
         return [{"entity": e, "affiliates": self.affiliates} for e in self.entity_list]
 
     def build(self, ctx, index):
+        """The ban on lanes into the listed entities, and its anticipation, if announced."""
         lanes = ctx.matching_lanes(self, index)
         leakage = ctx.draw(self.leakage, f"shocks.{index}.leakage", 0.0, 1.0)
         return [ExportBan(self.label(index), self.intervals(ctx), lanes, leakage, ctx.stream(f"shock{index}:leakage")),
@@ -173,6 +178,7 @@ class ExportLicenseSpec(TradeShockSpec):
     fee: float = Field(default=0.0, ge=0, le=10, description="Fee as a share of shipment value, added to the buyer's cost.")
 
     def build(self, ctx, index):
+        """The licence regime (approval steps by day) and its anticipation, if announced."""
         lanes = ctx.matching_lanes(self, index)
         start = ctx.day(self.start)
         if isinstance(self.approval_rate, tuple):

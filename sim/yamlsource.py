@@ -111,6 +111,8 @@ def _yaml() -> YAML:
 
 @dataclass
 class Loc:
+    """A position in a file: 1-based line and column."""
+
     file: str
     line: int  # 1-based
     col: int   # 1-based
