@@ -7,7 +7,7 @@ in the unit of the field they replace (days for lead times, units/day for capaci
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -45,15 +45,19 @@ class Uniform(_Dist):
         return self
 
     def lowest(self) -> float:
+        """Smallest possible value."""
         return self.low
 
     def highest(self) -> float:
+        """Largest possible value."""
         return self.high
 
     def mean_value(self) -> float:
+        """Expected value."""
         return 0.5 * (self.low + self.high)
 
     def sample(self, rng, size=None):
+        """Draw ``size`` values (or one float) from ``rng``."""
         return rng.uniform(self.low, self.high, size)
 
 
@@ -73,15 +77,19 @@ class Triangular(_Dist):
         return self
 
     def lowest(self) -> float:
+        """Smallest possible value."""
         return self.low
 
     def highest(self) -> float:
+        """Largest possible value."""
         return self.high
 
     def mean_value(self) -> float:
+        """Expected value."""
         return (self.low + self.mode + self.high) / 3.0
 
     def sample(self, rng, size=None):
+        """Draw ``size`` values (or one float) from ``rng``."""
         if self.low == self.high:
             return np.full(size, self.low) if size is not None else float(self.low)
         return rng.triangular(self.low, self.mode, self.high, size)
@@ -93,12 +101,15 @@ class Normal(_Dist):
     sd: float = Field(ge=0)
 
     def lowest(self) -> float:
+        """Smallest possible value."""
         return -math.inf if self.sd > 0 else self.mean
 
     def mean_value(self) -> float:
+        """Expected value."""
         return self.mean
 
     def sample(self, rng, size=None):
+        """Draw ``size`` values (or one float) from ``rng``."""
         return rng.normal(self.mean, self.sd, size)
 
 
@@ -110,12 +121,15 @@ class LogNormal(_Dist):
     sd: float = Field(ge=0)
 
     def lowest(self) -> float:
+        """Smallest possible value."""
         return 0.0
 
     def mean_value(self) -> float:
+        """Expected value."""
         return self.mean
 
     def sample(self, rng, size=None):
+        """Draw ``size`` values (or one float) from ``rng``."""
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
         mu = math.log(self.mean) - 0.5 * sigma2
         return rng.lognormal(mu, math.sqrt(sigma2), size)
@@ -126,18 +140,21 @@ class Poisson(_Dist):
     mean: float = Field(ge=0)
 
     def lowest(self) -> float:
+        """Smallest possible value."""
         return 0.0
 
     def mean_value(self) -> float:
+        """Expected value."""
         return self.mean
 
     def sample(self, rng, size=None):
+        """Draw ``size`` values (or one float) from ``rng``."""
         out = rng.poisson(self.mean, size)
         return out.astype(float) if size is not None else float(out)
 
 
 Distribution = Annotated[
-    Union[Uniform, Triangular, Normal, LogNormal, Poisson], Field(discriminator="dist")
+    Uniform | Triangular | Normal | LogNormal | Poisson, Field(discriminator="dist")
 ]
 DIST_TYPES: dict[str, type[_Dist]] = {
     "uniform": Uniform,
@@ -149,6 +166,7 @@ DIST_TYPES: dict[str, type[_Dist]] = {
 
 
 def is_distribution(value: object) -> bool:
+    """Whether ``value`` is a distribution spec (rather than a fixed number)."""
     return isinstance(value, _Dist)
 
 

@@ -6,8 +6,8 @@ fixing a file sees the whole list at once, one ``FILE:LINE:COL: message`` line e
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 
 @dataclass(frozen=True, order=True)

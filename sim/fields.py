@@ -8,9 +8,20 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from typing import Annotated, Any, Callable, Optional, Union
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, TypeAdapter, ValidationError, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from .distributions import DIST_TYPES, Distribution, is_distribution
 from .quantities import parse_duration_days, parse_number, parse_rate_per_day, whole_days
@@ -151,7 +162,8 @@ def param_type(
 
 Rate = param_type(
     parse_rate_per_day, lo=0,
-    description="Units per day: a number, a string such as '1200/month' (30 d) or '5e4/year' (365 d), or a distribution drawn once per replication.",
+    description="Units per day: a number, a string such as '1200/month' (30 d) or '5e4/year' (365 d), or a distribution drawn "
+                "once per replication.",
     example="1200/month",
 )
 Quantity = param_type(
@@ -169,7 +181,8 @@ Fraction = param_type(
 _FRACTION_VALIDATE = Fraction.__metadata__[0].func
 LeadTime = param_type(
     parse_duration_days, lo=1, dist_lo=0,
-    description="Days (a number or '35d', '2w', '6m', '1y'), or a distribution drawn per shipment. Rounded to whole days, at least 1.",
+    description="Days (a number or '35d', '2w', '6m', '1y'), or a distribution drawn per shipment. Rounded to whole days, at "
+                "least 1.",
     example={"dist": "triangular", "low": 180, "mode": 270, "high": 400},
 )
 
@@ -226,10 +239,11 @@ DayRef = Annotated[
 class RegionSelector(StrictModel):
     """Every node whose ``region`` is one of the given codes."""
 
-    region: Union[str, list[str]]
+    region: str | list[str]
 
     @property
     def regions(self) -> tuple[str, ...]:
+        """The region codes, as a tuple."""
         return (self.region,) if isinstance(self.region, str) else tuple(self.region)
 
 
@@ -237,10 +251,7 @@ class EntitySelector(StrictModel):
     """Nodes of an entity; with ``affiliates``, also nodes it owns at least that share of."""
 
     entity: str
-    affiliates: Optional[float] = Field(default=None, gt=0, le=1)
-
-
-NodeSelector = Union[str, list[str], RegionSelector, EntitySelector]
+    affiliates: float | None = Field(default=None, gt=0, le=1)
 
 
 def _validate_selector(value: Any):
@@ -255,7 +266,8 @@ def _validate_selector(value: Any):
     if isinstance(value, dict):
         model = RegionSelector if "region" in value else EntitySelector if "entity" in value else None
         if model is None:
-            raise ValueError("a selector mapping needs 'region' or 'entity', e.g. {region: CN} or {entity: Huawei, affiliates: 0.5}")
+            raise ValueError("a selector mapping needs 'region' or 'entity', e.g. {region: CN} or {entity: Huawei, affiliates: "
+                             "0.5}")
         try:
             return model.model_validate(value)
         except ValidationError as exc:
@@ -270,8 +282,13 @@ Selector = Annotated[
         "anyOf": [
             {"type": "string"},
             {"type": "array", "items": {"type": "string"}},
-            {"type": "object", "properties": {"region": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}}, "required": ["region"], "additionalProperties": False},
-            {"type": "object", "properties": {"entity": {"type": "string"}, "affiliates": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}}, "required": ["entity"], "additionalProperties": False},
+            {"type": "object",
+             "properties": {"region": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}},
+             "required": ["region"], "additionalProperties": False},
+            {"type": "object",
+             "properties": {"entity": {"type": "string"},
+                            "affiliates": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}},
+             "required": ["entity"], "additionalProperties": False},
         ],
         "description": "A node id, a list of node ids, {region: CN} or {entity: NAME, affiliates: 0.5}.",
     }),
@@ -318,7 +335,7 @@ Days = Annotated[
 _WORKING_DAYS_RE = __import__("re").compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*wd\s*$")
 
 
-def _working_days(value: object) -> Optional[float]:
+def _working_days(value: object) -> float | None:
     if isinstance(value, str):
         match = _WORKING_DAYS_RE.match(value)
         if match:
@@ -339,7 +356,7 @@ def _validate_review(value: Any) -> ReviewTime:
     if isinstance(value, dict):
         params = {k: v for k, v in value.items() if k != "dist"}
         working = [isinstance(v, str) and _working_days(v) is not None for v in params.values()]
-        if any(working) and not all(w or not isinstance(v, str) for w, v in zip(working, params.values())):
+        if any(working) and not all(w or not isinstance(v, str) for w, v in zip(working, params.values(), strict=True)):
             raise ValueError("give every parameter of a review-time distribution in the same unit")
         as_wd = any(working)
         converted = {k: (_working_days(v) if as_wd and k != "dist" and isinstance(v, str) else v) for k, v in value.items()}
@@ -378,7 +395,8 @@ ReviewDays = Annotated[
     PlainValidator(_validate_review),
     PlainSerializer(_dump_review),
     WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, {"type": "string"}, DIST_PLACEHOLDER],
-                    "description": "Days of review per shipment: calendar days (45, '9w') or working days ('45wd', Monday to Friday); a distribution is drawn per shipment."}),
+                    "description": "Days of review per shipment: calendar days (45, '9w') or working days ('45wd', Monday to "
+                                   "Friday); a distribution is drawn per shipment."}),
 ]
 
 
@@ -386,8 +404,8 @@ class RateStep(StrictModel):
     """One step of a schedule: ``rate`` applies from ``after`` (since the shock's start) or
     ``from`` (a day reference) until the next step."""
 
-    after: Optional[Days] = Field(default=None, description="Offset from the shock's start, e.g. '2m'.")
-    from_: Optional[Any] = Field(default=None, alias="from", description="A date or day number.")
+    after: Days | None = Field(default=None, description="Offset from the shock's start, e.g. '2m'.")
+    from_: Any | None = Field(default=None, alias="from", description="A date or day number.")
     rate: float = Field(ge=0, le=1)
 
     @model_validator(mode="after")
@@ -425,14 +443,16 @@ def _validate_schedule(value: Any):
 Schedule = Annotated[
     Any,
     PlainValidator(_validate_schedule),
-    PlainSerializer(lambda v: [s.model_dump(by_alias=True, exclude_none=True, mode="json") for s in v] if isinstance(v, tuple) else v),
+    PlainSerializer(lambda v: [s.model_dump(by_alias=True, exclude_none=True, mode="json") for s in v]
+                    if isinstance(v, tuple) else v),
     WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, DIST_PLACEHOLDER,
                               {"type": "array", "items": {"type": "object", "properties": {
                                   "after": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
                                   "from": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
                                   "rate": {"type": "number", "minimum": 0, "maximum": 1}},
                                   "required": ["rate"], "additionalProperties": False}}],
-                    "description": "A share (0..1), a distribution drawn per replication, or a schedule of steps [{rate: 0.25}, {after: 2m, rate: 0.6}]."}),
+                    "description": "A share (0..1), a distribution drawn per replication, or a schedule of steps [{rate: 0.25}, "
+                                   "{after: 2m, rate: 0.6}]."}),
 ]
 
 
@@ -452,4 +472,7 @@ class Window(StrictModel):
 class Anticipation(StrictModel):
     """How buyers react to an announced shock before it starts."""
 
-    days_of_cover: float = Field(ge=0, description="Buyers on the affected lanes order up to this many days of their own use until the shock starts.")
+    days_of_cover: float = Field(
+        ge=0,
+        description="Buyers on the affected lanes order up to this many days of their own use until the shock starts.",
+    )

@@ -12,139 +12,23 @@ import datetime as _dt
 import hashlib
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import numpy as np
 
 from .distributions import draw_value, is_distribution
 from .errors import ChipsimUserError
-from .fields import EntitySelector, RegionSelector
+from .fab import dies_per_wafer
 from .quantities import day_number
 from .schema import Scenario
-
-
-# --- selectors (shared by the loader, on raw data, and the engine) -----------------
-
-def _entity_owners(nodes: Mapping[str, Any]) -> dict[str, dict[str, float]]:
-    """Owners of each entity, gathered from the ``owners`` of every node it operates."""
-    owners: dict[str, dict[str, float]] = {}
-    for node in nodes.values():
-        entity = node.get("entity")
-        if isinstance(entity, str) and isinstance(node.get("owners"), Mapping):
-            merged = owners.setdefault(entity, {})
-            for owner, share in node["owners"].items():
-                if isinstance(share, (int, float)) and not isinstance(share, bool):
-                    merged[owner] = max(merged.get(owner, 0.0), float(share))
-    return owners
-
-
-def _stakes(owners: Mapping[str, Any]) -> dict[str, float]:
-    return {o: float(s) for o, s in owners.items() if isinstance(s, (int, float)) and not isinstance(s, bool)}
-
-
-def entity_shares(entity: str, by_entity: dict[str, dict[str, float]]) -> dict[str, float]:
-    """Share ``entity`` holds in every other entity: direct stakes plus stakes held via
-    other entities, multiplied along each chain and summed (the affiliates rule).
-
-    Solved as a fixed point s = A s + b over the entity graph (integrated ownership), so
-    cross-holdings cost polynomial time instead of enumerating every chain; values are
-    capped at 1."""
-    names = list(by_entity)
-    held = dict.fromkeys(names, 0.0)
-    stakes = {e: _stakes(by_entity[e]) for e in names}
-    for _ in range(200):
-        changed = 0.0
-        for e in names:
-            value = 0.0
-            for owner, share in stakes[e].items():
-                value += share * (1.0 if owner == entity else held.get(owner, 0.0))
-            value = min(value, 1.0)
-            changed = max(changed, abs(value - held[e]))
-            held[e] = value
-        if changed < 1e-12:
-            break
-    return held
-
-
-def ownership_share(entity: str, node: Mapping[str, Any], by_entity: dict[str, dict[str, float]],
-                    held: dict[str, float] | None = None) -> float:
-    """Share of ``node`` held by ``entity`` (1 for the entity's own nodes)."""
-    if node.get("entity") == entity:
-        return 1.0
-    held = entity_shares(entity, by_entity) if held is None else held
-    owners = dict(by_entity.get(node.get("entity"), {})) if isinstance(node.get("entity"), str) else {}
-    owners.update(node.get("owners") or {})
-    total = sum(share * (1.0 if owner == entity else held.get(owner, 0.0)) for owner, share in _stakes(owners).items())
-    return min(total, 1.0)
-
-
-def nodes_matching_raw(selector: Any, nodes: Mapping[str, Any]) -> set[str]:
-    """Node ids chosen by a selector; ``nodes`` maps id -> dict-like with region/entity/owners."""
-    if isinstance(selector, RegionSelector):
-        selector = {"region": selector.region}
-    elif isinstance(selector, EntitySelector):
-        selector = {"entity": selector.entity, "affiliates": selector.affiliates}
-    if isinstance(selector, str):
-        return {selector} if selector in nodes else set()
-    if isinstance(selector, (list, tuple)):
-        return {n for n in selector if n in nodes}
-    if not isinstance(selector, Mapping):
-        return set()
-    valid = {nid: n for nid, n in nodes.items() if isinstance(n, Mapping)}
-    if "region" in selector:
-        regions = selector["region"]
-        regions = {regions} if isinstance(regions, str) else set(regions or ())
-        return {nid for nid, n in valid.items() if n.get("region") in regions}
-    entity = selector.get("entity")
-    threshold = selector.get("affiliates")
-    chosen = {nid for nid, n in valid.items() if n.get("entity") == entity}
-    if isinstance(threshold, (int, float)):
-        by_entity = _entity_owners(valid)
-        held = entity_shares(entity, by_entity)
-        for nid, n in valid.items():
-            # a tiny tolerance so that 0.6 * 0.9 against 0.54 is not lost to rounding
-            if ownership_share(entity, n, by_entity, held) >= threshold - 1e-12:
-                chosen.add(nid)
-    return chosen
-
-
-def _node_views(scenario: Scenario) -> dict[str, dict]:
-    return {nid: {"region": n.region, "entity": n.entity, "owners": n.owners} for nid, n in scenario.nodes.items()}
-
-
-def nodes_matching(scenario: Scenario, selector) -> set[str]:
-    """Node ids of a validated scenario chosen by a selector."""
-    return nodes_matching_raw(selector, _node_views(scenario))
-
-
-def all_lanes(scenario: Scenario) -> list[tuple[str, str, str]]:
-    """(from, to, product) of every lane: the scenario's, then those opened by policies."""
-    lanes = [(lane.from_, lane.to, lane.product) for lane in scenario.lanes]
-    lanes += [(p.from_, p.to, p.product) for p in scenario.policies if p.type == "new_lane"]
-    return lanes
-
-
-def lanes_matching(scenario: Scenario, spec) -> list[int]:
-    """Indices (into ``all_lanes``) of the lanes chosen by a trade shock's product/from/to."""
-    views = _node_views(scenario)
-    products = None if spec.product is None else ({spec.product} if isinstance(spec.product, str) else set(spec.product))
-    senders = None if spec.from_ is None else nodes_matching_raw(spec.from_, views)
-    if hasattr(spec, "buyer_selectors"):  # entity_list: buyers are the listed entities' nodes
-        receivers = set().union(*(nodes_matching_raw(s, views) for s in spec.buyer_selectors()))
-    else:
-        receivers = None if spec.to is None else nodes_matching_raw(spec.to, views)
-    return [
-        i for i, (src, dst, pid) in enumerate(all_lanes(scenario))
-        if (products is None or pid in products)
-        and (senders is None or src in senders)
-        and (receivers is None or dst in receivers)
-    ]
-
+from .selectors import lanes_matching, nodes_matching
 
 # --- structure ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class LaneDef:
+    """One lane: its ends as slots, lead time (days) and share of the buyer's orders."""
+
     index: int
     src: str
     dst: str
@@ -153,7 +37,7 @@ class LaneDef:
     dst_slot: int
     lead_time: Any       # float days or a distribution (drawn per shipment)
     share: float         # normalised among the buyer's lanes for this product
-    policy: Optional[int] = None  # index of the new_lane policy that opens it (closed until then)
+    policy: int | None = None  # index of the new_lane policy that opens it (closed until then)
 
 
 @dataclass(frozen=True)
@@ -163,7 +47,7 @@ class FabDef:
     dies_per_wafer: int
     area_cm2: float
     model: str                   # murphy | poisson | fixed
-    fixed_yield: Optional[float]
+    fixed_yield: float | None
     d0: Any                      # float or D0Curve
     stochastic: bool
 
@@ -174,7 +58,7 @@ class EquipmentDef:
 
     product: str
     slot: int                    # the node's stock of not-yet-installed tools
-    spares_slot: Optional[int]
+    spares_slot: int | None
     required: float
     installed: float
     attrition: float
@@ -184,11 +68,13 @@ class EquipmentDef:
 
 @dataclass(frozen=True)
 class ProducerDef:
+    """One producing node: output slot, capacity (units/day) and recipe inputs."""
+
     node: str
     out_slot: int
     capacity: Any                           # units/day (wafers/day for fabs), number or distribution
     inputs: tuple[tuple[int, str, Any], ...]  # (slot, product, amount per unit)
-    fab: Optional[FabDef] = None
+    fab: FabDef | None = None
     equipment: tuple[EquipmentDef, ...] = ()
 
 
@@ -205,15 +91,17 @@ class Substitute:
 
 @dataclass(frozen=True)
 class DemandDef:
+    """Final demand at a node: rate (units/day, or measure units/day), growth per year, draws."""
+
     node: str
     slot: int                    # the product's slot, or the measure's slot for compute demand
     rate: Any
     growth: float
     poisson: bool
     backlog: bool
-    measure: Optional[str] = None
+    measure: str | None = None
     substitutes: tuple[Substitute, ...] = ()
-    min_domestic: Optional[float] = None
+    min_domestic: float | None = None
 
 
 @dataclass(frozen=True)
@@ -230,12 +118,14 @@ class OrderLine:
     slot: int
     lanes: tuple[int, ...]       # open from day 0
     use: str
-    level: Optional[float]
-    cover: Optional[float]
+    level: float | None
+    cover: float | None
 
 
 @dataclass
 class Network:
+    """A scenario indexed for the engine: stock slots, lanes, producers, demands, order lines."""
+
     scenario: Scenario
     slots: list[tuple[str, str]]
     slot_of: dict[tuple[str, str], int]
@@ -247,6 +137,7 @@ class Network:
 
     @property
     def horizon(self) -> int:
+        """Days simulated."""
         return self.scenario.horizon
 
 
@@ -256,18 +147,49 @@ METRICS = ("demand", "delivered", "shortfall", "backlog", "inventory", "produced
            "compute_demand", "compute_delivered", "compute_shortfall", "compute_backlog", "energy_mwh")
 
 
-def build_network(scenario: Scenario) -> Network:
-    """Index a validated scenario into slots, lanes, producers, demands and order lines."""
-    slots: list[tuple[str, str]] = []
-    slot_of: dict[tuple[str, str], int] = {}
+class _SlotIndex:
+    """Stock slots in order of first mention: the index is the slot number."""
 
-    def slot(node: str, product: str) -> int:
+    def __init__(self) -> None:
+        self.slots: list[tuple[str, str]] = []
+        self.slot_of: dict[tuple[str, str], int] = {}
+
+    def __call__(self, node: str, product: str) -> int:
         key = (node, product)
-        if key not in slot_of:
-            slot_of[key] = len(slots)
-            slots.append(key)
-        return slot_of[key]
+        if key not in self.slot_of:
+            self.slot_of[key] = len(self.slots)
+            self.slots.append(key)
+        return self.slot_of[key]
 
+
+def build_network(scenario: Scenario) -> Network:
+    """Index a validated scenario into slots, lanes, producers, demands and order lines.
+
+    Slots are numbered in order of first mention (node stocks, then lane ends, then
+    stockpiles); the reported series follow that order.
+    """
+    slot = _SlotIndex()
+    _node_slots(scenario, slot)
+    incoming = _incoming(scenario)
+    lanes = _lane_defs(scenario, incoming, slot)
+    for p in scenario.policies:
+        if p.type in ("stockpile", "stockpile_release"):
+            slot(p.node, p.product)
+    slot_of = slot.slot_of
+    producers = [
+        ProducerDef(nid, slot_of[(nid, n.produces)], n.capacity,
+                    tuple((slot_of[(nid, p)], p, a) for p, a in n.consumes.items()),
+                    _fab_def(n), _equipment_defs(nid, n, slot_of))
+        for nid, n in scenario.nodes.items() if n.produces
+    ]
+    demands = [_demand_def(scenario, nid, n, slot_of) for nid, n in scenario.nodes.items() if n.demand]
+    net = Network(scenario, slot.slots, slot_of, lanes, producers, demands, _order_lines(scenario, incoming, slot_of))
+    net.series = _reported_series(net)
+    return net
+
+
+def _node_slots(scenario: Scenario, slot: _SlotIndex) -> None:
+    """Number every stock a node holds: output, inputs, opening stock, tools, demand."""
     for nid, node in scenario.nodes.items():
         if node.produces:
             slot(nid, node.produces)
@@ -285,74 +207,77 @@ def build_network(scenario: Scenario) -> Network:
             if node.demand.measure:
                 slot(nid, node.demand.measure)
 
+
+def _incoming(scenario: Scenario) -> dict[tuple[str, str], list[int]]:
+    """(buyer, product) -> indices of the scenario lanes into it; a buyer reached only by
+    a ``new_lane`` policy gets an empty list (its lane opens later)."""
     incoming: dict[tuple[str, str], list[int]] = {}
     for i, lane in enumerate(scenario.lanes):
         incoming.setdefault((lane.to, lane.product), []).append(i)
-    policy_lanes = [(j, p) for j, p in enumerate(scenario.policies) if p.type == "new_lane"]
+    for p in scenario.policies:
+        if p.type == "new_lane":
+            incoming.setdefault((p.to, p.product), [])
+    return incoming
+
+
+def _lane_defs(scenario: Scenario, incoming: dict[tuple[str, str], list[int]], slot: _SlotIndex) -> list[LaneDef]:
+    """The scenario's lanes with their normalised shares, then the closed policy lanes."""
     lanes: list[LaneDef] = []
     for i, lane in enumerate(scenario.lanes):
         group = incoming[(lane.to, lane.product)]
         weights = [scenario.lanes[j].share for j in group]
         if all(w is None for w in weights):
             share = 1.0 / len(group)
-        elif any(w is None for w in weights):
+        elif lane.share is None or any(w is None for w in weights):
             raise ChipsimUserError(f"lanes into '{lane.to}' for '{lane.product}': give every lane a share, or none")
         else:
-            share = lane.share / sum(weights)
+            share = lane.share / sum(w for w in weights if w is not None)
         lanes.append(LaneDef(i, lane.from_, lane.to, lane.product, slot(lane.from_, lane.product),
                              slot(lane.to, lane.product), lane.lead_time, share))
-    for j, p in policy_lanes:
-        lanes.append(LaneDef(len(lanes), p.from_, p.to, p.product, slot(p.from_, p.product),
-                             slot(p.to, p.product), p.lead_time, 0.0, policy=j))
     for j, p in enumerate(scenario.policies):
-        if p.type in ("stockpile", "stockpile_release"):
-            slot(p.node, p.product)
+        if p.type == "new_lane":
+            lanes.append(LaneDef(len(lanes), p.from_, p.to, p.product, slot(p.from_, p.product),
+                                 slot(p.to, p.product), p.lead_time, 0.0, policy=j))
+    return lanes
 
-    producers = [
-        ProducerDef(nid, slot_of[(nid, n.produces)], n.capacity,
-                    tuple((slot_of[(nid, p)], p, a) for p, a in n.consumes.items()),
-                    _fab_def(n), _equipment_defs(nid, n, slot_of))
-        for nid, n in scenario.nodes.items() if n.produces
-    ]
-    demands = [_demand_def(scenario, nid, n, slot_of) for nid, n in scenario.nodes.items() if n.demand]
 
-    for _, p in policy_lanes:
-        incoming.setdefault((p.to, p.product), [])
+def _use_of(node: Any, pid: str) -> str:
+    """What a node's order-up-to level of ``pid`` is measured against (see ``OrderLine``)."""
+    spares = {need.spares for need in node.equipment.values() if need.spares}
+    if pid in node.consumes:
+        return "input"
+    if node.demand and node.demand.measure and pid in node.demand.products:
+        return "compute"
+    if node.demand and pid in node.demand.products:
+        return "demand"
+    if pid in node.equipment:
+        return "equipment"
+    if pid in spares:
+        return "spares"
+    return "stock"
+
+
+def _order_lines(scenario: Scenario, incoming: dict[tuple[str, str], list[int]],
+                 slot_of: dict[tuple[str, str], int]) -> list[OrderLine]:
+    """One replenishment line per (buyer, product) with a reorder rule, in lane order."""
     order_lines: list[OrderLine] = []
     for (nid, pid), lane_ids in incoming.items():
         node = scenario.nodes[nid]
-        if node.reorder is None:
-            continue
         rule = node.reorder
-        spares = {need.spares for need in node.equipment.values() if need.spares}
-        if pid in node.consumes:
-            use = "input"
-        elif node.demand and node.demand.measure and pid in node.demand.products:
-            use = "compute"
-        elif node.demand and pid in node.demand.products:
-            use = "demand"
-        elif pid in node.equipment:
-            use = "equipment"
-        elif pid in spares:
-            use = "spares"
-        else:
-            use = "stock"
+        if rule is None:
+            continue
+        use = _use_of(node, pid)
         if rule.level is not None:
             level = rule.level.get(pid) if isinstance(rule.level, dict) else rule.level
             if level is None:
                 continue  # a per-product level that leaves this product out: not ordered
             order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, float(level), None))
-        else:
+        elif rule.days_of_cover is not None:  # always, when there is no level (Reorder checks)
             order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, None, float(rule.days_of_cover)))
-
-    net = Network(scenario, slots, slot_of, lanes, producers, demands, order_lines)
-    net.series = _reported_series(net)
-    return net
+    return order_lines
 
 
-def _fab_def(node) -> Optional[FabDef]:
-    from .fab import dies_per_wafer
-
+def _fab_def(node) -> FabDef | None:
     fab = node.fab
     if fab is None:
         return None
@@ -418,9 +343,9 @@ def _reported_series(net: Network) -> list[tuple[int, str]]:
                 wanted[sub.slot].add("delivered")
         else:
             wanted[d.slot].update(("demand", "delivered", "shortfall", "backlog"))
-    for p in net.scenario.policies:
-        if p.type in ("stockpile", "stockpile_release"):
-            wanted[net.slot_of[(p.node, p.product)]].update(("stockpile", "cost"))
+    for policy in net.scenario.policies:
+        if policy.type in ("stockpile", "stockpile_release"):
+            wanted[net.slot_of[(policy.node, policy.product)]].update(("stockpile", "cost"))
     return [(s, m) for s in range(len(net.slots)) for m in METRICS if m in wanted[s]]
 
 
@@ -439,6 +364,7 @@ class Streams:
         self._cache: dict[str, np.random.Generator] = {}
 
     def get(self, name: str) -> np.random.Generator:
+        """The generator of the stream named ``name`` (created on first use)."""
         gen = self._cache.get(name)
         if gen is None:
             child = np.random.SeedSequence(self._seq.entropy, spawn_key=tuple(self._seq.spawn_key) + (_stream_key(name),))
@@ -455,9 +381,11 @@ class BuildContext:
         self.start_date: _dt.date = net.scenario.start_date
 
     def day(self, ref) -> int:
+        """Day number (0 = start_date) of a date, day number or offset."""
         return day_number(ref, self.start_date)
 
-    def end_day(self, ref) -> Optional[int]:
+    def end_day(self, ref) -> int | None:
+        """Day number of an end reference; None (open-ended) stays None."""
         return None if ref is None else day_number(ref, self.start_date)
 
     def draw(self, value, name: str, low: float = -math.inf, high: float = math.inf) -> float:
@@ -467,9 +395,11 @@ class BuildContext:
         return float(value)
 
     def stream(self, name: str) -> np.random.Generator:
+        """The named random stream ``name`` of this replication."""
         return self.streams.get(name)
 
     def matching_lanes(self, spec, index: int) -> list[int]:
+        """Indices (into ``all_lanes``) of the lanes a trade shock selects."""
         return lanes_matching(self.net.scenario, spec)
 
     def nodes(self, selector) -> list[str]:
@@ -478,11 +408,12 @@ class BuildContext:
         return [n for n in self.net.scenario.nodes if n in chosen]
 
     def slot(self, node: str, product: str) -> int:
+        """Slot index of a (node, product) stock."""
         return self.net.slot_of[(node, product)]
 
     def policy_lane(self, policy_index: int) -> int:
         """Lane index of the lane a ``new_lane`` policy opens."""
-        return next(l.index for l in self.net.lanes if l.policy == policy_index)
+        return next(lane.index for lane in self.net.lanes if lane.policy == policy_index)
 
     def working_days_to_calendar(self, day: int, working_days: int) -> int:
         """Calendar days from ``day`` until ``working_days`` Monday-to-Friday days have passed."""

@@ -10,13 +10,19 @@ import datetime as _dt
 import difflib
 import json
 import math
-from typing import Literal, Optional, Union
+from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from .fab import dies_per_wafer
 from .fields import (
-    Days, Fraction, Horizon, LeadTime, PerUnit, Quantity, Rate, StrictModel,
+    Days,
+    Horizon,
+    LeadTime,
+    PerUnit,
+    Quantity,
+    Rate,
+    StrictModel,
     distribution_json_schema,
 )
 from .policies import Policy
@@ -40,8 +46,11 @@ class Product(StrictModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
     unit: str = Field(default="unit", description="Unit of quantities of this product (t, die, chip, tool, ...).")
-    kind: Literal["material", "equipment"] = Field(default="material", description="material is consumed by recipes; equipment is a capital stock.")
-    price: Optional[float] = Field(default=None, ge=0, description="Value per unit, used by the cost metric (what buyers pay).")
+    kind: Literal["material", "equipment"] = Field(
+        default="material",
+        description="material is consumed by recipes; equipment is a capital stock.",
+    )
+    price: float | None = Field(default=None, ge=0, description="Value per unit, used by the cost metric (what buyers pay).")
 
     @model_validator(mode="after")
     def _numeric_extras(self):
@@ -66,8 +75,11 @@ class Reorder(StrictModel):
     """Base-stock replenishment: order up to a level on the inventory position."""
 
     policy: Literal["base_stock"] = "base_stock"
-    days_of_cover: Optional[float] = Field(default=None, ge=0, description="Order-up-to level in days of the node's own daily use.")
-    level: Optional[Union[float, dict[str, float]]] = Field(default=None, description="Order-up-to level in units; a number for every ordered product or a mapping per product.")
+    days_of_cover: float | None = Field(default=None, ge=0, description="Order-up-to level in days of the node's own daily use.")
+    level: float | dict[str, float] | None = Field(
+        default=None,
+        description="Order-up-to level in units; a number for every ordered product or a mapping per product.",
+    )
 
     @model_validator(mode="after")
     def _one_rule(self):
@@ -94,12 +106,18 @@ class Demand(StrictModel):
     served from the listed substitutes in order of preference.
     """
 
-    product: Union[Id, list[Id]] = Field(description="Product, or substitutes in order of preference (needs `measure`).")
-    measure: Optional[str] = Field(default=None, description="Product attribute demand is counted in (e.g. tflops_bf16); rate is then in these units per day.")
-    mandate: Optional[Mandate] = Field(default=None, description="Minimum domestic share of delivered compute (needs `measure`).")
+    product: Id | list[Id] = Field(description="Product, or substitutes in order of preference (needs `measure`).")
+    measure: str | None = Field(
+        default=None,
+        description="Product attribute demand is counted in (e.g. tflops_bf16); rate is then in these units per day.",
+    )
+    mandate: Mandate | None = Field(default=None, description="Minimum domestic share of delivered compute (needs `measure`).")
     rate: Rate = Field(description="Units per day at day 0 (or '90000/month'); measure units with `measure`.")
     growth: float = Field(default=0.0, gt=-1, description="Growth per year, compounded daily as (1+growth)^(day/365).")
-    distribution: Literal["deterministic", "poisson"] = Field(default="deterministic", description="Daily demand is the rate itself or a Poisson draw around it.")
+    distribution: Literal["deterministic", "poisson"] = Field(
+        default="deterministic",
+        description="Daily demand is the rate itself or a Poisson draw around it.",
+    )
     backlog: bool = Field(default=False, description="Carry unmet demand (true) or lose it (false).")
 
     @model_validator(mode="after")
@@ -117,6 +135,7 @@ class Demand(StrictModel):
 
     @property
     def products(self) -> list[str]:
+        """The demanded product ids, in order of preference."""
         return [self.product] if isinstance(self.product, str) else list(self.product)
 
 
@@ -140,10 +159,22 @@ class Fab(StrictModel):
     wafer_diameter_mm: float = Field(default=300.0, gt=0, description="Wafer diameter, mm.")
     die_area_mm2: float = Field(gt=0, description="Die area, mm^2.")
     edge_exclusion_mm: float = Field(default=0.0, ge=0, description="Unusable rim of the wafer, mm.")
-    yield_model: Literal["murphy", "poisson", "fixed"] = Field(default="murphy", description="murphy: ((1-exp(-A D0))/(A D0))^2; poisson: exp(-A D0); fixed: `yield`.")
-    yield_: Optional[float] = Field(default=None, alias="yield", ge=0, le=1, description="Share of good dies with yield_model fixed.")
-    d0_per_cm2: Optional[Union[float, D0Curve]] = Field(default=None, description="Defect density, defects per cm^2: a number or {start, end, halflife}.")
-    stochastic: Optional[bool] = Field(default=None, description="Sample good dies (binomial) instead of the expected value; defaults to the node's `stochastic`, else false.")
+    yield_model: Literal["murphy", "poisson", "fixed"] = Field(
+        default="murphy",
+        description="murphy: ((1-exp(-A D0))/(A D0))^2; poisson: exp(-A D0); fixed: `yield`.",
+    )
+    yield_: float | None = Field(
+        default=None, alias="yield", ge=0, le=1,
+        description="Share of good dies with yield_model fixed.",
+    )
+    d0_per_cm2: float | D0Curve | None = Field(
+        default=None,
+        description="Defect density, defects per cm^2: a number or {start, end, halflife}.",
+    )
+    stochastic: bool | None = Field(
+        default=None,
+        description="Sample good dies (binomial) instead of the expected value; defaults to the node's `stochastic`, else false.",
+    )
 
     @model_validator(mode="after")
     def _model_inputs(self):
@@ -156,7 +187,8 @@ class Fab(StrictModel):
         try:
             dies = dies_per_wafer(self.wafer_diameter_mm, self.die_area_mm2, self.edge_exclusion_mm)
         except (OverflowError, ValueError):  # e.g. wafer_diameter_mm: 1e200
-            raise ValueError("wafer_diameter_mm, die_area_mm2 and edge_exclusion_mm give no finite number of dies per wafer") from None
+            raise ValueError("wafer_diameter_mm, die_area_mm2 and edge_exclusion_mm give no finite number of dies per "
+                             "wafer") from None
         if dies < 1:
             raise ValueError("not a single die fits on the wafer; check die_area_mm2, wafer_diameter_mm and edge_exclusion_mm")
         return self
@@ -168,7 +200,7 @@ class EquipmentNeed(StrictModel):
     required: float = Field(gt=0, description="Tools needed for full nominal capacity (scales with capacity_expansion).")
     installed: float = Field(ge=0, description="Tools in service on day 0.")
     attrition: float = Field(default=0.0, ge=0, le=1, description="Daily failure probability of an installed tool.")
-    spares: Optional[str] = Field(default=None, description="Product consumed to restore one failed tool.")
+    spares: str | None = Field(default=None, description="Product consumed to restore one failed tool.")
     install_days: Days = Field(default=0, description="Days from a new tool's arrival to its installation.")
 
 
@@ -176,17 +208,29 @@ class Node(StrictModel):
     """A facility or an aggregated sector: source, producer, warehouse or demand."""
 
     region: str = Field(default="", description="Region code used by selectors and mandates (e.g. CN, US, JP).")
-    entity: Optional[str] = Field(default=None, description="Owning firm, for entity-list rules.")
-    owners: dict[str, float] = Field(default_factory=dict, description="Shares (0..1) held by other entities, for the affiliates rule.")
-    produces: Optional[Id] = Field(default=None, description="Product made here.")
-    capacity: Optional[Rate] = Field(default=None, description="Output units per day (strings like '1200/month' allowed).")
+    entity: str | None = Field(default=None, description="Owning firm, for entity-list rules.")
+    owners: dict[str, float] = Field(
+        default_factory=dict,
+        description="Shares (0..1) held by other entities, for the affiliates rule.",
+    )
+    produces: Id | None = Field(default=None, description="Product made here.")
+    capacity: Rate | None = Field(default=None, description="Output units per day (strings like '1200/month' allowed).")
     consumes: dict[Id, PerUnit] = Field(default_factory=dict, description="Inputs per unit of output.")
     inventory: dict[Id, Quantity] = Field(default_factory=dict, description="Stock on hand at day 0, per product.")
-    reorder: Optional[Reorder] = Field(default=None, description="Replenishment rule; a node without one does not order.")
-    demand: Optional[Demand] = Field(default=None, description="Final demand served from this node's stock.")
-    fab: Optional[Fab] = Field(default=None, description="Makes the node a wafer fab: capacity in wafer starts per day, consumes per wafer, output in good dies.")
-    equipment: dict[Id, EquipmentNeed] = Field(default_factory=dict, description="Tools that gate capacity, by equipment product.")
-    stochastic: Optional[bool] = Field(default=None, description="Random tool failures (default) or expected values (false); true also samples fab yield.")
+    reorder: Reorder | None = Field(default=None, description="Replenishment rule; a node without one does not order.")
+    demand: Demand | None = Field(default=None, description="Final demand served from this node's stock.")
+    fab: Fab | None = Field(
+        default=None,
+        description="Makes the node a wafer fab: capacity in wafer starts per day, consumes per wafer, output in good dies.",
+    )
+    equipment: dict[Id, EquipmentNeed] = Field(
+        default_factory=dict,
+        description="Tools that gate capacity, by equipment product.",
+    )
+    stochastic: bool | None = Field(
+        default=None,
+        description="Random tool failures (default) or expected values (false); true also samples fab yield.",
+    )
 
     @field_validator("owners")
     @classmethod
@@ -222,7 +266,10 @@ class Lane(StrictModel):
     to: Id = Field(description="Buyer node id.")
     product: Id
     lead_time: LeadTime = Field(default=1, description="Days in transit, drawn per shipment; whole days, at least 1.")
-    share: Optional[float] = Field(default=None, gt=0, description="Share of the buyer's orders for this product sent to this lane; normalised over the buyer's lanes.")
+    share: float | None = Field(
+        default=None, gt=0,
+        description="Share of the buyer's orders for this product sent to this lane; normalised over the buyer's lanes.",
+    )
 
 
 class Scenario(StrictModel):
@@ -277,7 +324,8 @@ def scenario_json_schema() -> dict:
     defs.update(dist.pop("$defs", {}))
     defs["Distribution"] = dist
     _swap_placeholders(schema)
-    schema["properties"]["extends"] = {"type": "string", "description": "Parent scenario file, relative to this one; deep-merged under this file."}
+    schema["properties"]["extends"] = {"type": "string", "description": "Parent scenario file, relative to this one; deep-merged "
+                                                                        "under this file."}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "chipsim scenario"
     return schema

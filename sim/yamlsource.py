@@ -13,7 +13,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
@@ -111,6 +111,8 @@ def _yaml() -> YAML:
 
 @dataclass
 class Loc:
+    """A position in a file: 1-based line and column."""
+
     file: str
     line: int  # 1-based
     col: int   # 1-based
@@ -122,9 +124,18 @@ class PosNode:
 
     at: Loc
     keys: dict = field(default_factory=dict)            # key -> Loc of the key
-    items: Union[dict, list, None] = None               # key/index -> PosNode
+    items: dict | list | None = None               # key/index -> PosNode
 
-    def child(self, part) -> "PosNode | None":
+    def entries(self) -> dict[Any, PosNode]:
+        """Positions of a mapping's values by key (empty for a scalar or a sequence)."""
+        return self.items if isinstance(self.items, dict) else {}
+
+    def elements(self) -> list[PosNode]:
+        """Positions of a sequence's items (empty for a scalar or a mapping)."""
+        return self.items if isinstance(self.items, list) else []
+
+    def child(self, part: Any) -> PosNode | None:
+        """Position of one key's value or one item, if the value has it."""
         if isinstance(self.items, dict):
             return self.items.get(part)
         if isinstance(self.items, list) and isinstance(part, int) and 0 <= part < len(self.items):
@@ -203,7 +214,8 @@ class _Walker:
 
     def _mapping(self, value: CommentedMap, loc: Loc, depth: int):
         out: dict = {}
-        pos = PosNode(loc, items={})
+        entries: dict[str, PosNode] = {}
+        pos = PosNode(loc, items=entries)
         for key, item in value.items():
             key_loc, item_loc = _entry_locs(value, key, loc)
             if isinstance(key, bool) or key is None or not isinstance(key, (str, int, float, _dt.date)):
@@ -216,7 +228,7 @@ class _Walker:
             v, p = self.walk(item, item_loc, depth + 1)
             out[key] = v
             pos.keys[key] = key_loc
-            pos.items[key] = p
+            entries[key] = p
         return out, pos
 
 
@@ -235,7 +247,7 @@ def _short(value, limit: int = 80) -> str:
 
 
 def _surrogate_message(text: str) -> str:
-    char = _SURROGATE.search(text).group()
+    char = _SURROGATE.findall(text)[0]
     return (f"text contains {char!r}, a lone UTF-16 surrogate that is not a character; "
             "write the character itself (or \\U0001F600-style escapes in double quotes)")
 
@@ -368,13 +380,15 @@ def read_yaml(path: Path, display: str) -> tuple[Any, PosNode, list[Problem]]:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            return None, PosNode(Loc(display, 1, 1)), [Problem(display, 1, 1, f"file is {size / 1e6:.0f} MB; scenario files are limited to {MAX_BYTES // 2**20} MiB")]
+            return None, PosNode(Loc(display, 1, 1)), [Problem(display, 1, 1, f"file is {size / 1e6:.0f} MB; scenario files are "
+                                                                              f"limited to {MAX_BYTES // 2**20} MiB")]
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         # point at the offending byte, counting lines as in the text with it replaced
         head = exc.object[:exc.start].decode("utf-8", errors="replace")
         line, col = _line_col(exc.object.decode("utf-8", errors="replace"), len(head))
-        return None, PosNode(Loc(display, line, col)), [Problem(display, line, col, f"file is not UTF-8 text ({exc.reason} at byte {exc.start})")]
+        return None, PosNode(Loc(display, line, col)), [Problem(display, line, col, f"file is not UTF-8 text ({exc.reason} at "
+                                                                                    f"byte {exc.start})")]
     except OSError as exc:
         return None, PosNode(Loc(display, 1, 1)), [Problem(display, 1, 1, f"cannot read file: {exc.strerror or exc}")]
     yaml = _yaml()
@@ -388,7 +402,9 @@ def read_yaml(path: Path, display: str) -> tuple[Any, PosNode, list[Problem]]:
     except ReaderError as exc:  # a control character such as NUL or BEL in the text
         line, col = _line_col(text, exc.position if isinstance(exc.position, int) else 0)
         char = f"character {chr(exc.character)!r}" if isinstance(exc.character, int) else "a character"
-        return None, PosNode(Loc(display, line, col)), [Problem(display, line, col, f"YAML syntax error: {char} is not allowed in a YAML file; write it as an escape such as \\x07 inside double quotes")]
+        return None, PosNode(Loc(display, line, col)), [Problem(display, line, col, f"YAML syntax error: {char} is not allowed "
+                                                                                    "in a YAML file; write it as an escape such "
+                                                                                    "as \\x07 inside double quotes")]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -400,7 +416,8 @@ def read_yaml(path: Path, display: str) -> tuple[Any, PosNode, list[Problem]]:
                 what += f" (first defined on line {first})"
         elif exc.problem and exc.context and exc.context_mark is not None and exc.context_mark is not mark:
             # e.g. an unclosed [ ... : say where the construct that was never closed began
-            what += f"; {exc.context.strip()} that starts at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
+            what += (f"; {exc.context.strip()} that starts at line {exc.context_mark.line + 1}, column "
+                     f"{exc.context_mark.column + 1}")
         return None, PosNode(Loc(display, line, col)), [Problem(display, line, col, f"YAML syntax error: {what}")]
     except Exception as exc:  # noqa: BLE001 - ruamel's constructors raise ValueError, KeyError, ...
         bad = None if isinstance(exc, (YAMLError, RecursionError, MemoryError)) else _bad_scalar(text)
@@ -413,16 +430,20 @@ def read_yaml(path: Path, display: str) -> tuple[Any, PosNode, list[Problem]]:
     top = Loc(display, 1, 1)
     too_big = _overflow_at(raw, top)
     if too_big is not None:
-        return None, PosNode(top), [Problem(display, too_big.line, too_big.col, f"document expands to more than {MAX_NODES} values (YAML aliases?); refusing to load it")]
+        return None, PosNode(top), [Problem(display, too_big.line, too_big.col, f"document expands to more than {MAX_NODES} "
+                                                                                "values (YAML aliases?); refusing to load it")]
     try:
         data, pos = walker.walk(raw, top, 0)
     except _TooBig as big:
-        return None, PosNode(top), [Problem(display, big.loc.line, big.loc.col, f"document expands to more than {MAX_NODES} values (YAML aliases?); refusing to load it")]
+        return None, PosNode(top), [Problem(display, big.loc.line, big.loc.col, f"document expands to more than {MAX_NODES} "
+                                                                                "values (YAML aliases?); refusing to load it")]
     except RecursionError:
         return None, PosNode(top), [Problem(display, 1, 1, "document is nested too deeply (recursive YAML aliases?)")]
     if data is None and not walker.problems:
-        walker.problems.append(Problem(display, 1, 1, "file is empty; a scenario needs at least name, horizon, products and nodes"))
+        walker.problems.append(Problem(display, 1, 1, "file is empty; a scenario needs at least name, horizon, products and "
+                                                      "nodes"))
     elif data is not None and not isinstance(data, dict):
-        walker.problems.append(Problem(display, 1, 1, f"a scenario file must be a mapping of keys (name:, horizon:, ...), not a {type(data).__name__}"))
+        walker.problems.append(Problem(display, 1, 1, "a scenario file must be a mapping of keys (name:, horizon:, ...), not a "
+                                                      f"{type(data).__name__}"))
         data = None
     return data, pos, walker.problems

@@ -109,7 +109,7 @@ def networks(draw) -> Scenario:
            "nodes": nodes, "lanes": lanes, "shocks": shocks, "policies": policies}
     sc = Scenario.model_validate(doc)
     # a ban on a region with no matching lane is a load error; keep only live shocks
-    from sim.network import lanes_matching
+    from sim.selectors import lanes_matching
     live = [s for s in sc.shocks if not hasattr(s, "to") or lanes_matching(sc, s)]
     return sc.model_copy(update={"shocks": live})
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.network import nodes_matching_raw
+from sim.selectors import nodes_matching_raw
 
 NODES = {
     "hq_fab": {"region": "CN", "entity": "Huawei"},

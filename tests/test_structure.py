@@ -151,7 +151,7 @@ def _protocol_members() -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("module", ["sim.shocks", "sim.policies"])
+@pytest.mark.parametrize("module", ["sim.shocks", "sim.tradeshocks", "sim.policies"])
 def test_effects_touch_the_world_only_through_the_protocol(module):
     """Every ``world.X`` in the lever modules names a ``LeverWorld`` member."""
     allowed = _protocol_members()

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..effects import active_intervals
-from ..network import all_lanes
+from ..selectors import all_lanes
 from ..quantities import day_number
 from ..statistics import paired_interval
 from .style import PALETTE, SHOCK_SHADE, chart_style, new_figure, variant_colours

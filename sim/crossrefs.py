@@ -1,0 +1,269 @@
+"""Checks across items of a scenario: ids that must exist (on the raw, possibly invalid
+document) and the windows and matches of shocks and policies (on the validated one).
+"""
+from __future__ import annotations
+
+from .errors import Problem
+from .problems import Suggester, dotted, locate
+from .quantities import day_number
+from .schema import Scenario
+from .selectors import lanes_matching, nodes_matching_raw
+from .tradeshocks import TradeShockSpec
+from .yamlsource import Loc, PosNode
+
+
+class CrossRefs:
+    """Checks that ids used in the merged document exist, on raw (possibly invalid) data."""
+
+    def __init__(self, data: dict, pos: PosNode, suggest: Suggester):
+        self.data = data
+        self.pos = pos
+        self.suggest = suggest
+        self.problems: list[Problem] = []
+        products = data.get("products")
+        nodes = data.get("nodes")
+        self.products = set(products) if isinstance(products, dict) else set()
+        self.catalogue = products if isinstance(products, dict) else {}
+        self.nodes = nodes if isinstance(nodes, dict) else {}
+        # what selectors read of each node, keeping only well-typed values (the schema
+        # reports the others), so that matching never meets a list where it expects a name
+        self.views = {nid: _selector_view(n) for nid, n in self.nodes.items() if isinstance(n, dict)}
+        # computed once: a file may hold thousands of shocks and of nodes
+        self.regions = {v["region"] for v in self.views.values() if v["region"] is not None}
+        self.operators = {v["entity"] for v in self.views.values() if v["entity"] is not None}
+        self.entities = self.operators | {o for v in self.views.values() for o in v["owners"]}
+        self.known = {"region": sorted(self.regions), "entity": sorted(self.entities)}  # for suggestions
+        self._affiliates: dict[tuple, bool] = {}
+
+    def at(self, *path) -> Loc:
+        """File position of the value at a document path."""
+        return locate(tuple(path), self.data, self.pos)[2].at
+
+    def key_at(self, *path) -> Loc:
+        """File position of the key at a document path."""
+        node = locate(tuple(path[:-1]), self.data, self.pos)[2]
+        return node.keys.get(path[-1], node.at)
+
+    def add(self, loc: Loc, message: str) -> None:
+        """Record a problem at ``loc``."""
+        self.problems.append(Problem(loc.file, loc.line, loc.col, message))
+
+    def product(self, pid, *path, key: bool = False) -> bool:
+        """Whether a product id is known; records a problem if not."""
+        if isinstance(pid, str) and pid not in self.products:
+            loc = self.key_at(*path) if key else self.at(*path)
+            self.add(loc, f"{dotted(list(path))}: unknown product '{pid}'{self.suggest(pid, self.products, 'product')}")
+            return False
+        return True
+
+    def node(self, nid, *path) -> bool:
+        """Whether a node id is known; records a problem if not."""
+        if isinstance(nid, str) and nid not in self.nodes:
+            self.add(self.at(*path), f"{dotted(list(path))}: unknown node '{nid}'{self.suggest(nid, self.nodes, 'node')}")
+            return False
+        return True
+
+    def check(self) -> list[Problem]:
+        """Every cross-reference problem of the document, in document order."""
+        for nid, node in self.nodes.items():
+            if not isinstance(node, dict):
+                continue
+            self.product(node.get("produces"), "nodes", nid, "produces")
+            for field in ("consumes", "inventory"):
+                block = node.get(field)
+                if isinstance(block, dict):
+                    for pid in block:
+                        self.product(pid, "nodes", nid, field, pid, key=True)
+            demand = node.get("demand")
+            if isinstance(demand, dict):
+                self._demand(nid, demand)
+            equipment = node.get("equipment")
+            if isinstance(equipment, dict):
+                for pid, need in equipment.items():
+                    if self.product(pid, "nodes", nid, "equipment", pid, key=True):
+                        kind = self.catalogue.get(pid, {})
+                        if isinstance(kind, dict) and kind.get("kind", "material") != "equipment":
+                            self.add(self.key_at("nodes", nid, "equipment", pid),
+                                     f"nodes.{nid}.equipment.{pid}: '{pid}' is not an equipment product (add `kind: equipment` "
+                                     "to it)")
+                    if isinstance(need, dict) and isinstance(need.get("spares"), str):
+                        self.product(need["spares"], "nodes", nid, "equipment", pid, "spares")
+            reorder = node.get("reorder")
+            if isinstance(reorder, dict) and isinstance(reorder.get("level"), dict):
+                for pid in reorder["level"]:
+                    self.product(pid, "nodes", nid, "reorder", "level", pid, key=True)
+        self._lanes()
+        for kind in ("shocks", "policies"):
+            items = self.data.get(kind)
+            if isinstance(items, list):
+                for i, item in enumerate(items):
+                    if isinstance(item, dict):
+                        self._selectors(kind, i, item)
+        return self.problems
+
+    def _demand(self, nid: str, demand: dict) -> None:
+        products = demand.get("product")
+        listed = products if isinstance(products, list) else [products]
+        measure = demand.get("measure")
+        for j, pid in enumerate(listed):
+            path = ("nodes", nid, "demand", "product") + ((j,) if isinstance(products, list) else ())
+            if not isinstance(pid, str) or not self.product(pid, *path) or not isinstance(measure, str):
+                continue
+            attrs = self.catalogue.get(pid)
+            attrs = attrs if isinstance(attrs, dict) else {}
+            value = attrs.get(measure)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                known = [k for k, v in attrs.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+                self.add(self.at(*path), f"nodes.{nid}.demand: product '{pid}' has no positive '{measure}' attribute"
+                                         f"{self.suggest(measure, known)}")
+
+    def _lanes(self) -> None:
+        lanes = self.data.get("lanes")
+        if not isinstance(lanes, list):
+            return
+        holds: dict[str, set] = {nid: set() for nid in self.nodes}
+        for nid, node in self.nodes.items():
+            if isinstance(node, dict):
+                if isinstance(node.get("produces"), str):
+                    holds[nid].add(node["produces"])
+                if isinstance(node.get("inventory"), dict):
+                    holds[nid].update(node["inventory"])
+        # ids that are not strings (lists, mappings...) are reported by the schema
+        lanes = [lane if isinstance(lane, dict) and all(isinstance(lane.get(k), (str, type(None)))
+                                                        for k in ("from", "to", "product"))
+                 else None for lane in lanes]
+        for lane in lanes:
+            if lane is not None and lane.get("to") in holds:
+                holds[lane["to"]].add(lane.get("product"))
+        shared: dict[tuple, list[int]] = {}
+        for i, lane in enumerate(lanes):
+            if lane is not None:
+                shared.setdefault((lane.get("to"), lane.get("product")), []).append(i)
+        for (dst, pid), group in shared.items():
+            given = [i for i in group if lanes[i].get("share") is not None]
+            if given and len(given) < len(group):
+                missing = next(i for i in group if lanes[i].get("share") is None)
+                self.add(self.at("lanes", missing),
+                         f"lanes[{missing}]: give every lane into '{dst}' for '{pid}' a share, or none "
+                         f"(lanes[{given[0]}] has one; shares are normalised among a buyer's lanes)")
+        seen: dict[tuple, int] = {}
+        for i, lane in enumerate(lanes):
+            if not isinstance(lane, dict):
+                continue
+            ok = self.node(lane.get("from"), "lanes", i, "from")
+            ok &= self.node(lane.get("to"), "lanes", i, "to")
+            ok &= self.product(lane.get("product"), "lanes", i, "product")
+            if not ok:
+                continue
+            src, dst, pid = lane.get("from"), lane.get("to"), lane.get("product")
+            if src == dst and src is not None:
+                self.add(self.at("lanes", i), f"lanes[{i}]: a lane cannot go from '{src}' to itself")
+            key = (src, dst, pid)
+            if key in seen and None not in key:
+                self.add(self.at("lanes", i), f"lanes[{i}]: duplicate of lanes[{seen[key]}] ({src} -> {dst}, {pid}); use one "
+                                              "lane per supplier, buyer and product")
+            seen.setdefault(key, i)
+            if isinstance(src, str) and pid not in holds.get(src, {pid}):
+                self.add(self.at("lanes", i, "product"),
+                         f"lanes[{i}]: node '{src}' never has '{pid}' to ship (it does not produce it, stock it or receive it)")
+
+    def _selectors(self, kind: str, i: int, item: dict) -> None:
+        products = item.get("product")
+        if isinstance(products, str):
+            self.product(products, kind, i, "product")
+        elif isinstance(products, list):
+            for j, pid in enumerate(products):
+                self.product(pid, kind, i, "product", j)
+        entities = item.get("entities") if item.get("type") == "entity_list" else None
+        if isinstance(entities, (str, list)):
+            for j, name in enumerate([entities] if isinstance(entities, str) else entities):
+                if isinstance(name, str) and name not in self.entities:
+                    path = (kind, i, "entities") if isinstance(entities, str) else (kind, i, "entities", j)
+                    self.add(self.at(*path), f"{kind}[{i}].entities: unknown entity "
+                                             f"'{name}'{self.suggest(name, self.known['entity'], 'entity')}")
+        for side in ("from", "to", "node"):
+            sel = item.get(side)
+            if isinstance(sel, str):
+                self.node(sel, kind, i, side)
+            elif isinstance(sel, list):
+                for j, nid in enumerate(sel):
+                    self.node(nid, kind, i, side, j)
+            elif isinstance(sel, dict) and _well_formed_selector(sel):
+                if not self._matches_any(sel):
+                    what = "region" if "region" in sel else "entity"
+                    self.add(self.at(kind, i, side), f"{kind}[{i}].{side}: no node matches {what} "
+                                                     f"{sel.get(what)!r}{self.suggest(sel.get(what), self.known[what], what)}")
+
+    def _matches_any(self, sel: dict) -> bool:
+        """Whether a well-formed region or entity selector matches some node."""
+        if "region" in sel:
+            regions = [sel["region"]] if isinstance(sel["region"], str) else sel["region"]
+            return any(r in self.regions for r in regions)
+        if sel["entity"] in self.operators:
+            return True
+        if sel.get("affiliates") is None:
+            return False
+        key = (sel["entity"], sel["affiliates"])
+        if key not in self._affiliates:
+            self._affiliates[key] = bool(nodes_matching_raw(sel, self.views))
+        return self._affiliates[key]
+
+
+def _is_share(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+
+
+def _selector_view(node: dict) -> dict:
+    """A node as selectors see it (region, entity, owners), with ill-typed values dropped."""
+    owners = node.get("owners")
+    return {
+        "region": node.get("region") if isinstance(node.get("region"), str) else None,
+        "entity": node.get("entity") if isinstance(node.get("entity"), str) else None,
+        "owners": {k: v for k, v in owners.items() if _is_share(v)} if isinstance(owners, dict) else {},
+    }
+
+
+def _well_formed_selector(sel: dict) -> bool:
+    """A raw {region: ...} or {entity: ...} selector of the right types (others are schema errors)."""
+    if "region" in sel:
+        region = sel["region"]
+        return isinstance(region, str) or (isinstance(region, list) and all(isinstance(r, str) for r in region))
+    if "entity" in sel:
+        affiliates = sel.get("affiliates")
+        return isinstance(sel["entity"], str) and (affiliates is None or _is_share(affiliates))
+    return False
+
+
+def lever_problems(scenario: Scenario, data: dict, pos: PosNode) -> list[Problem]:
+    """Checks that need the validated scenario: windows in day numbers, matched lanes."""
+    problems = []
+    for kind, items in (("shocks", scenario.shocks), ("policies", scenario.policies)):
+        for i, spec in enumerate(items):
+            start = day_number(spec.start, scenario.start_date)
+            if spec.end is not None and day_number(spec.end, scenario.start_date) <= start:
+                at = locate((kind, i, "end"), data, pos)[2].at
+                problems.append(Problem(at.file, at.line, at.col,
+                                        f"{kind}[{i}].end: must come after start (start is day {start}, "
+                                        f"end is day {day_number(spec.end, scenario.start_date)}; day 0 = "
+                                        f"{scenario.start_date})"))
+            if isinstance(spec, TradeShockSpec) and not lanes_matching(scenario, spec):
+                at = locate((kind, i), data, pos)[2].at
+                problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}] ({spec.type}): matches no lane; check product, "
+                                                                  "from and to"))
+            announced = getattr(spec, "announced", None)
+            if announced is not None and day_number(announced, scenario.start_date) >= start:
+                at = locate((kind, i, "announced"), data, pos)[2].at
+                problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}].announced: must come before start (day {start})"))
+            for j, window in enumerate(spec.suspended):
+                a, b = day_number(window.start, scenario.start_date), day_number(window.end, scenario.start_date)
+                if b <= a:
+                    at = locate((kind, i, "suspended", j), data, pos)[2].at
+                    problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}].suspended[{j}]: end (day {b}) must come "
+                                                                      f"after start (day {a})"))
+            for where, message in spec.check(scenario):
+                at = locate((kind, i, *where), data, pos)[2].at
+                field = ".".join(str(w) for w in where)
+                problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}]{'.' + field if field else ''}: {message}"))
+    return problems
+
+
