@@ -34,6 +34,8 @@ class _Dist(BaseModel):
 
 
 class Uniform(_Dist):
+    """Uniform between ``low`` and ``high``."""
+
     dist: Literal["uniform"]
     low: float
     high: float
@@ -62,6 +64,8 @@ class Uniform(_Dist):
 
 
 class Triangular(_Dist):
+    """Triangular with minimum ``low``, most likely value ``mode`` and maximum ``high``."""
+
     dist: Literal["triangular"]
     low: float
     mode: float
@@ -96,6 +100,8 @@ class Triangular(_Dist):
 
 
 class Normal(_Dist):
+    """Normal with mean ``mean`` and standard deviation ``sd``."""
+
     dist: Literal["normal"]
     mean: float
     sd: float = Field(ge=0)
@@ -136,6 +142,8 @@ class LogNormal(_Dist):
 
 
 class Poisson(_Dist):
+    """Poisson with mean ``mean`` (whole numbers)."""
+
     dist: Literal["poisson"]
     mean: float = Field(ge=0)
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field
 
 from .effects import Effect, Interval, LeverWorld
-from .effects import active_intervals as active_intervals  # re-exported: reporting/charts.py imports it from here
 from .errors import did_you_mean
 from .fields import Days, Fraction, Selector
 from .leverspec import ShockSpec, registry_of

@@ -22,8 +22,8 @@ import pandas as pd
 
 from .._version import __version__
 from ..effects import active_intervals
-from ..selectors import all_lanes
 from ..quantities import day_number
+from ..selectors import all_lanes
 from ..statistics import paired_interval
 from .style import PALETTE, SHOCK_SHADE, chart_style, new_figure, variant_colours
 
