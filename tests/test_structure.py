@@ -168,3 +168,41 @@ def test_the_world_implements_the_protocol():
 
     missing = sorted(n for n in _protocol_members() - {"horizon"} if not callable(getattr(World, n, None)))
     assert not missing, f"World lacks LeverWorld members: {missing}"
+
+
+# The pipeline's layers, bottom first (docs/architecture.md draws them). A module may
+# import its own layer and the layers below it, never a layer above.
+LAYERS = {
+    "foundations": ["sim._version", "sim.errors", "sim.quantities", "sim.distributions", "sim.fab", "sim.effects",
+                    "sim.metrics"],
+    "scenario language": ["sim.yamlsource", "sim.fields", "sim.selectors", "sim.leverspec", "sim.tradeshocks",
+                          "sim.shocks", "sim.policies", "sim.schema", "sim.extends", "sim.problems", "sim.crossrefs",
+                          "sim.loader"],
+    "model": ["sim.network"],
+    "engine": ["sim.engine", "sim.engine.*"],
+    "analysis": ["sim.statistics", "sim.provenance", "sim.rundir"],
+    "reporting": ["sim.reporting", "sim.reporting.*"],
+    "experiments": ["sim.executors", "sim.results", "sim.experiment", "sim.compare", "sim.sweep"],
+    "interface": ["sim.cli", "sim", "sim.__main__"],
+}
+
+
+def layer_of(module: str) -> int:
+    for rank, patterns in enumerate(LAYERS.values()):
+        for pattern in patterns:
+            if module == pattern or (pattern.endswith(".*") and module.startswith(pattern[:-1])):
+                return rank
+    raise KeyError(module)
+
+
+def test_every_module_has_a_layer():
+    unplaced = [m for m in MODULES if not any(
+        m == p or (p.endswith(".*") and m.startswith(p[:-1])) for ps in LAYERS.values() for p in ps)]
+    assert not unplaced, f"place these modules in a layer (tests/test_structure.py, docs/architecture.md): {unplaced}"
+
+
+def test_layers_import_only_downwards():
+    names = list(LAYERS)
+    upward = [f"{m} ({names[layer_of(m)]}) imports {t} ({names[layer_of(t)]})"
+              for m, targets in import_graph().items() for t in sorted(targets) if layer_of(t) > layer_of(m)]
+    assert not upward, "imports against the layering: " + "; ".join(upward)
