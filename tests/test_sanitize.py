@@ -1,0 +1,38 @@
+"""Hostile strings are neutralised where shown (terminal, CSV, XML, charts)."""
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+
+from rich.console import Console
+
+from sim.sanitize import for_csv, for_plain_terminal, for_terminal, for_xml, shorten
+
+
+def test_escape_sequences_and_bidi_controls_become_visible():
+    hostile = "node\x1b]52;c;ZXZpbA==\x07\x1b[2J\u202egnp.exe"
+    out = for_plain_terminal(hostile)
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert out == "node\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J\\u202egnp.exe"
+
+
+def test_rich_markup_prints_as_written():
+    buf = io.StringIO()
+    Console(file=buf, width=200, color_system=None).print(for_terminal("[/x] [bold]id[/bold]"))
+    assert buf.getvalue().strip() == "[/x] [bold]id[/bold]"
+
+
+def test_formula_cells_are_prefixed():
+    assert [for_csv(v) for v in ("=HYPERLINK(1)", "+1", "-2", "@SUM(A1)", "\tx", "plain", 3.5)] == [
+        "'=HYPERLINK(1)", "'+1", "'-2", "'@SUM(A1)", "'\tx", "plain", 3.5]
+
+
+def test_xml_invalid_characters_are_dropped():
+    label = for_xml("a\x00b\x0bc\x1fd\ufffe")
+    assert label == "abcd"
+    ET.fromstring(f"<text>{label}</text>")  # parses
+
+
+def test_shorten_adds_an_ellipsis_only_when_cut():
+    assert shorten("abc", 5) == "abc"
+    assert shorten("abcdefgh", 5) == "abcd…" and len(shorten("abcdefgh", 5)) == 5
