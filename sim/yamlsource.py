@@ -29,6 +29,9 @@ from .errors import Problem
 MAX_NODES = 200_000  # far above any real scenario; stops "billion laughs" alias bombs
 MAX_DEPTH = 64
 MAX_BYTES = 20 * 1024 * 1024
+# text of the document once aliases are expanded; aliases share one copy in memory, but
+# later stages (validation messages, the resolved scenario) may copy each use
+MAX_TEXT_BYTES = 64 * 1024 * 1024
 # every value is a scalar or a collection, and so is every key: a document with more
 # scalars and collections than this has more than MAX_NODES values and would be refused
 # after parsing anyway, so the scanner stops there rather than parse it all first
@@ -147,6 +150,8 @@ class _Walker:
     def __init__(self, file: str):
         self.file = file
         self.count = 0
+        self.text_bytes = 0
+        self._texts: dict[int, str] = {}  # id of a ruamel string -> its one plain copy (aliases share it)
         self.problems: list[Problem] = []
         self._open: set[int] = set()  # ids of the collections being walked (recursive aliases)
 
@@ -193,10 +198,7 @@ class _Walker:
             self.problem(loc, f"{type(value).__name__} values (from a YAML tag) are not allowed here")
             return None, PosNode(loc)
         if isinstance(value, str):
-            if _SURROGATE.search(value):
-                self.problem(loc, _surrogate_message(value))
-                return None, PosNode(loc)
-            return str(value), PosNode(loc)  # drop ruamel's scalar-string subclasses
+            return self._text(value, loc)
         if isinstance(value, bool) or value is None:
             return value, PosNode(loc)
         if isinstance(value, ScalarBoolean):  # an anchored true/false: an int subclass
@@ -212,10 +214,23 @@ class _Walker:
         self.problem(loc, f"unsupported YAML value of type {type(value).__name__}")
         return None, PosNode(loc)
 
+    def _text(self, value: str, loc: Loc) -> tuple[str | None, PosNode]:
+        self.text_bytes += len(value)
+        if self.text_bytes > MAX_TEXT_BYTES:
+            raise _TooMuchText(loc)
+        plain = self._texts.get(id(value))
+        if plain is None:
+            if _SURROGATE.search(value):
+                self.problem(loc, _surrogate_message(value))
+                return None, PosNode(loc)
+            plain = self._texts[id(value)] = str(value)  # drop ruamel's scalar-string subclasses, once
+        return plain, PosNode(loc)
+
     def _mapping(self, value: CommentedMap, loc: Loc, depth: int):
         out: dict = {}
         entries: dict[str, PosNode] = {}
         pos = PosNode(loc, items=entries)
+        spellings: dict[str, str] = {}
         for key, item in value.items():
             key_loc, item_loc = _entry_locs(value, key, loc)
             if isinstance(key, bool) or key is None or not isinstance(key, (str, int, float, _dt.date)):
@@ -224,7 +239,14 @@ class _Walker:
             if isinstance(key, str) and _SURROGATE.search(key):
                 self.problem(key_loc, _surrogate_message(key))
                 continue
+            spelled = repr(key) if isinstance(key, str) else f"{key} (a {'date' if isinstance(key, _dt.date) else 'number'})"
             key = str(key) if not isinstance(key, _dt.date) else key.isoformat()
+            if key in out:
+                first = pos.keys[key]
+                self.problem(key_loc, f"key {spelled} and the key {spellings[key]} on line {first.line}, column "
+                                      f"{first.col} are the same id {key!r} (ids are compared as text); rename one")
+                continue
+            spellings[key] = spelled
             v, p = self.walk(item, item_loc, depth + 1)
             out[key] = v
             pos.keys[key] = key_loc
@@ -235,6 +257,10 @@ class _Walker:
 class _TooBig(Exception):
     def __init__(self, loc: Loc):
         self.loc = loc
+
+
+class _TooMuchText(_TooBig):
+    """The document's text, with aliases expanded, passed ``MAX_TEXT_BYTES``."""
 
 
 def _short(value, limit: int = 80) -> str:
@@ -434,6 +460,9 @@ def read_yaml(path: Path, display: str) -> tuple[Any, PosNode, list[Problem]]:
                                                                                 "values (YAML aliases?); refusing to load it")]
     try:
         data, pos = walker.walk(raw, top, 0)
+    except _TooMuchText as big:
+        return None, PosNode(top), [Problem(display, big.loc.line, big.loc.col, "document expands to more than "
+                                            f"{MAX_TEXT_BYTES // 2**20} MiB of text (YAML aliases?); refusing to load it")]
     except _TooBig as big:
         return None, PosNode(top), [Problem(display, big.loc.line, big.loc.col, f"document expands to more than {MAX_NODES} "
                                                                                 "values (YAML aliases?); refusing to load it")]
