@@ -12,9 +12,21 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+# No supply-chain quantity (units, days, currency, FLOPS per day) comes near 1e15, and
+# beyond it float arithmetic loses whole units; larger parameters are refused at the edge
+# instead of overflowing in a draw (Poisson means >= 2^63 raise in numpy).
+MAX_PARAMETER = 1e15
+
 
 class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="after")
+    def _finite_and_bounded(self):
+        for name, value in self:
+            if isinstance(value, float) and not (math.isfinite(value) and abs(value) <= MAX_PARAMETER):
+                raise ValueError(f"{name} must be a finite number of size at most {MAX_PARAMETER:.0e} (got {value!r})")
+        return self
 
     def lowest(self) -> float:
         """Smallest value the distribution can produce (-inf when unbounded)."""
@@ -125,6 +137,13 @@ class LogNormal(_Dist):
     dist: Literal["lognormal"]
     mean: float = Field(gt=0)
     sd: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _spread_representable(self):
+        # sigma^2 = log(1 + (sd/mean)^2) must stay finite for the draw
+        if self.sd > 1e6 * self.mean:
+            raise ValueError(f"lognormal sd ({self.sd!r}) is more than a million times its mean ({self.mean!r})")
+        return self
 
     def lowest(self) -> float:
         """Smallest possible value."""

@@ -47,3 +47,19 @@ def test_keys_that_collide_as_text_are_a_positioned_error(tmp_path, first, secon
     # BASE is 3 lines and "nodes:" the 4th: the second key (line 6, column 3) is reported,
     # naming the first (line 5)
     assert "keys.yaml:6:3:" in out and "line 5, column 3" in out and spelled in out, out
+
+
+@pytest.mark.parametrize("dist, message", [
+    ("{dist: lognormal, mean: 5, sd: 1.0e200}", "sd must be a finite number"),
+    ("{dist: poisson, mean: 1.0e19}", "mean must be a finite number"),
+    ("{dist: lognormal, mean: 1.0e-300, sd: 1}", "more than a million times its mean"),
+    ("{dist: normal, mean: .inf, sd: 1}", "mean must be a finite number"),
+    ("{dist: uniform, low: -1.0e300, high: 1}", "low must be a finite number"),
+])
+def test_distribution_parameters_whose_draws_would_overflow_are_refused_with_a_position(tmp_path, dist, message):
+    path = tmp_path / "d.yaml"
+    path.write_text(BASE + f"nodes:\n  n1: {{region: X, produces: a, capacity: {dist}}}\n")
+    proc = subprocess.run(chipsim_command("validate", str(path)), capture_output=True, text=True, timeout=60)
+    out = proc.stdout + proc.stderr
+    # line 5 is the node; its capacity value starts at column 42 of "  n1: {region: X, produces: a, capacity: "
+    assert proc.returncode == 2 and "d.yaml:5:42:" in out and message in out, out
