@@ -8,10 +8,15 @@ seed streams).
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import itertools
 import multiprocessing
+import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
 from concurrent.futures import wait as futures_wait
@@ -39,10 +44,32 @@ def _chunks(reps: Sequence[int], workers: int) -> list[list[int]]:
     return [list(reps[i:i + size]) for i in range(0, len(reps), size)]
 
 
-def _quiet_worker() -> None:
-    """Workers leave interrupts to the parent, which stops them and reports once."""
+def _quiet_worker(parent: int) -> None:
+    """Workers leave interrupts to the parent, which stops them and reports once, and die
+    with the parent: a parent killed outright (SIGKILL, the OOM killer) cannot stop them,
+    and a worker blocked on its result queue would otherwise hold its memory for ever."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        try:  # the kernel sends SIGKILL when the parent goes (PR_SET_PDEATHSIG = 1)
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the line above ran
+        os._exit(1)
+
+    def watch() -> None:  # where the kernel cannot be asked (macOS), or as a second guard
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="chipsim-parent-watch", daemon=True).start()
 
 
 def _bounded(submit: Callable[[list[int]], Any], chunks: list[list[int]], in_flight: int,
@@ -96,7 +123,7 @@ class ProcessExecutor(Executor):
     def __enter__(self) -> ProcessExecutor:
         method = "fork" if sys.platform.startswith("linux") else "spawn"
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context(method),
-                                         initializer=_quiet_worker)
+                                         initializer=_quiet_worker, initargs=(os.getpid(),))
         return self
 
     def __exit__(self, *exc_info: object) -> None:
