@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import datetime as _dt
 import itertools
 import multiprocessing
 import os
@@ -35,7 +36,22 @@ Batch = list[tuple[int, np.ndarray]]
 
 def _run_chunk(scenario: Scenario, seed: int, reps: Sequence[int]) -> Batch:
     net = build_network(scenario)
-    return [(r, run_replication(net, seed, r).values) for r in reps]
+    return [(r, finite_values(net, r, run_replication(net, seed, r).values)) for r in reps]
+
+
+def finite_values(net: Network, replication: int, values: np.ndarray) -> np.ndarray:
+    """``values`` (horizon x series) if every one is finite; else stop the run with a
+    message naming the first day, node, product and metric that overflowed."""
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return values
+    day, k = (int(i) for i in np.argwhere(bad)[0])
+    slot, metric = net.series[k]
+    node, product = net.slots[slot]
+    date = net.scenario.start_date + _dt.timedelta(days=day)
+    raise ChipsimUserError(
+        f"replication {replication}: {metric} of {product} at {node} became {values[day, k]} on day {day} ({date}); "
+        "a parameter is too large for the arithmetic (check demand multipliers, growth and capacities)")
 
 
 def _chunks(reps: Sequence[int], workers: int) -> list[list[int]]:
@@ -108,7 +124,7 @@ class Executor:
     def batches(self, net: Network, seed: int, replications: int) -> Iterator[Batch]:
         """Replications ``0 .. replications - 1`` of the network, each as a batch of one."""
         for r in range(replications):
-            yield [(r, run_replication(net, seed, r).values)]
+            yield [(r, finite_values(net, r, run_replication(net, seed, r).values))]
 
 
 class ProcessExecutor(Executor):
