@@ -40,5 +40,15 @@ def readable(ident: str) -> str:
 
 
 def label_of(ident: str, label: str | None = None) -> str:
-    """The label a reader sees: the scenario's ``label:`` when given, else ``readable(ident)``."""
-    return label if label else readable(ident)
+    """The label a reader sees: the scenario's ``label:`` when given, else ``readable(ident)``;
+    control characters removed."""
+    return printable(label) if label else printable(readable(ident))
+
+
+_CONTROL = {c: None for c in range(32) if c not in (9, 10)} | {127: None} | {c: None for c in range(0x80, 0xA0)}
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters (a bell or escape in a label would reach a
+    terminal, a font without the glyph, or a PDF as garbage)."""
+    return text.translate(_CONTROL)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from .._version import __version__
+from ..labels import printable
 from ..units import date_text, unit_word
 from . import summary
 from .charts import focus_of, save_charts, unit_of
@@ -25,8 +26,15 @@ from .words import METHOD, limits
 if TYPE_CHECKING:
     from ..rundir import RunData
 
+
+
+def _finalize(value: Any) -> Any:
+    """Every value the template prints: strings lose control characters (then autoescape)."""
+    return printable(value) if isinstance(value, str) else value
+
+
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
-                          autoescape=True, undefined=jinja2.StrictUndefined)
+                          autoescape=True, undefined=jinja2.StrictUndefined, finalize=_finalize)
 CAPTIONS = {
     "shortfall_fan": "Cumulative shortfall at the focus demand node since the start of the run: median over replications "
                      "(line) and 5-95% band; shocks shaded.",

@@ -23,6 +23,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..effects import active_intervals
+from ..labels import printable
 from ..quantities import day_number
 from ..selectors import all_lanes
 from ..statistics import paired_interval
@@ -138,7 +139,8 @@ def _title(target, text: str, width: int = 95) -> None:
 
 
 def _short(label: str, n: int = 40) -> str:
-    """``label`` cut to ``n`` characters with an ellipsis."""
+    """``label`` without control characters, cut to ``n`` characters with an ellipsis."""
+    label = printable(label)
     return label if len(label) <= n else label[: n - 1].rstrip() + "\u2026"
 
 

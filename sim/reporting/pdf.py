@@ -28,6 +28,7 @@ from reportlab.platypus import (
 )
 
 from .._version import __version__
+from ..labels import printable
 
 _SHEET = getSampleStyleSheet()
 BODY = ParagraphStyle("body", parent=_SHEET["BodyText"], fontName="Helvetica", fontSize=8.8, leading=10.8, spaceBefore=0,
@@ -45,12 +46,9 @@ _GRID = TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 7.5), ("BACKGROUND",
                     ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)])
 
 
-_CONTROL = {c: None for c in range(32) if c not in (9, 10)} | {127: None}
-
-
 def clean(text: Any) -> str:
     """Text safe for reportlab markup: control characters dropped, ``& < >`` escaped."""
-    return escape(str(text).translate(_CONTROL))
+    return escape(printable(str(text)))
 
 
 def _p(text: str, style: ParagraphStyle = BODY) -> Paragraph:
