@@ -28,6 +28,7 @@ from ..quantities import day_number
 from ..selectors import all_lanes
 from ..statistics import paired_interval
 from ..units import flops, is_compute, plain_tick, sig, unit_word
+from .layout import map_positions, stages
 from .style import PALETTE, SHOCK_SHADE, chart_style, new_figure, variant_colours
 from .words import node_label, product_label, spec_label
 
@@ -104,8 +105,7 @@ def _finish(fig, data, legend_rows: int = 0) -> None:
 
 
 def _dates(ax) -> None:
-    locator = mdates.AutoDateLocator()
-    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_locator(locator := mdates.AutoDateLocator())
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
@@ -204,14 +204,16 @@ def fan_chart(data, metric: str, node: str | None, product: str | None, what: st
         ax.plot(grp["date"], grp["median"], color=colours[v.id], lw=1.8, label=_label(data, v.id))
         ax.fill_between(grp["date"], grp["p05"], grp["p95"], color=colours[v.id], alpha=0.15, lw=0)
     _shade(ax, data)
-    base_total = float(totals.get(data.base.id, 0.0))
     where = f"{_where(data, node)}: " if node else ""
+    if not cumulative:  # a daily rate: its level at the end, not a sum of rates
+        totals = band[band["date"] == band["date"].max()].set_index("variant")["median"]
+    base_total = float(totals.get(data.base.id, 0.0))
+    says = "totals" if cumulative else f"reaches, per day by {band['date'].max():%b %Y},"
+    title = f"{where}{what} {says} {sig(base_total)} {unit} in the base case"
     if len(data.variants) > 1:
         best = min(totals.index, key=lambda v: totals[v]) if "short" in metric else max(totals.index, key=lambda v: totals[v])
-        title = (f"{where}{what} totals {sig(base_total)} {unit} in the base case; "
-                 f"with '{_short(_label(data, best))}' it is {sig(float(totals[best]))} {unit}")
-    else:
-        title = f"{where}{what} totals {sig(base_total)} {unit} over the run (median and 5-95% of runs)"
+        title += ("; no option does better" if abs(float(totals[best]) - base_total) <= 1e-9 * max(1.0, abs(base_total))
+                  else f"; with '{_short(_label(data, best))}' it is {sig(float(totals[best]))} {unit}")
     _title(ax, title)
     ax.set_ylabel(f"{what} since {data.base.scenario.start_date:%b %Y} ({unit})" if cumulative else f"{what} per day ({unit})")
     _dates(ax)
@@ -285,80 +287,40 @@ def survive_recover(data, node: str, product: str):
     fig = new_figure(figsize=(10, 4.6))
     ax = fig.subplots()
     y = np.arange(len(data.variants))
-    bars = ((-0.2, "time_to_survive_days", None, "survives"), (0.2, "time_to_recover_days", "//", "recovers"))
+    bars = ((-0.2, "time_to_survive_days", None, "lasts: days from the first shock's start to the first short day"),
+            (0.2, "time_to_recover_days", "//", "recovers: days from the shock's end to the end of the shortage"))
+    short_runs = table[table["metric"] == "time_to_survive_days"]["runs_with_value"].to_numpy()
     for offset, metric, hatch, name in bars:
         sub = table[table["metric"] == metric].reset_index(drop=True)
         means = np.nan_to_num(sub["mean"].to_numpy())
         low = np.nan_to_num(sub["mean"] - sub["p05"])
         high = np.nan_to_num(sub["p95"] - sub["mean"])
         ax.barh(y + offset, means, height=0.38, color=[colours[v] for v in sub["variant"]], hatch=hatch,
-                alpha=1.0 if hatch is None else 0.55, xerr=[low, high], capsize=3, label=f"days until it {name}",
+                alpha=1.0 if hatch is None else 0.55, xerr=[low, high], capsize=3, label=name,
                 error_kw={"elinewidth": 1, "ecolor": "#333333"})
-        for yi, (m, n_val, n_all) in enumerate(zip(sub["mean"], sub["runs_with_value"], sub["runs"], strict=False)):
-            if n_val < n_all:
-                text = "never short" if metric == "time_to_survive_days" and n_val == 0 else (
-                    "not recovered" if metric == "time_to_recover_days" and n_val == 0 else f"{n_val}/{n_all} runs")
-                ax.annotate(text, xy=(0 if math.isnan(m) else m, yi + offset), xytext=(4, -3), textcoords="offset points",
-                            fontsize=7.5)
+        for yi, (top, n_val, n_all) in enumerate(zip(sub["p95"], sub["runs_with_value"], sub["runs"], strict=False)):
+            if metric == "time_to_survive_days":
+                text = "never short" if n_val == 0 else (f"short in {n_val} of {n_all} runs" if n_val < n_all else "")
+            else:
+                text = f"{n_val} of {short_runs[yi]} short runs recover" if short_runs[yi] else ""
+            if text:
+                ax.annotate(text, xy=(0 if math.isnan(top) else top, yi + offset), xytext=(5, 0),
+                            textcoords="offset points", va="center", fontsize=7.5)
+    ax.margins(x=0.18)
     ax.set_yticks(y, [_tick(data, v.id) for v in data.variants])
     ax.invert_yaxis()
-    ax.set_xlabel("days (solid: from the first shock's start to the first short day; hatched: from its end to recovery)")
+    ax.set_xlabel("days")
     ax.grid(axis="x", alpha=0.3)
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1)
     survive = table[table["metric"] == "time_to_survive_days"].set_index("variant")["mean"]
     base = survive.get(data.base.id, math.nan)
     title = (f"{_where(data, node)} lasts {sig(base)} days after the first shock in the base case" if not math.isnan(base)
              else f"{_where(data, node)} is never short in the base case")
     _title(fig, title + " (whiskers: 5-95% of runs)")
     fig.text(0.01, 0.01, textwrap.fill(source_line(data), 190), fontsize=7, color="#555555", va="bottom")
-    fig.subplots_adjust(bottom=0.2, top=0.86, left=0.22, right=0.98)
+    fig.subplots_adjust(bottom=0.3, top=0.86, left=0.22, right=0.98)
     return fig, table
-
-
-def _stages(scenario) -> dict[str, int]:
-    """Stage of each node: longest chain of lanes from a node nobody supplies."""
-    suppliers: dict[str, set] = {n: set() for n in scenario.nodes}
-    for src, dst, _ in all_lanes(scenario):
-        suppliers[dst].add(src)
-    stage: dict[str, int] = {}
-
-    def depth(n: str, seen: frozenset) -> int:
-        if n in stage:
-            return stage[n]
-        ups = [u for u in suppliers[n] if u not in seen]
-        value = 0 if not ups else 1 + max(depth(u, seen | {n}) for u in ups)
-        stage[n] = value
-        return value
-
-    for n in scenario.nodes:
-        depth(n, frozenset({n}))
-    return stage
-
-
-def _map_positions(sc, stage: dict[str, int]) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, int]]]:
-    """Node positions (stage, row) with each region in its own band, one row per node of
-    the region's busiest stage so no two nodes share a spot; and each band's (top, height)."""
-    regions = sorted({n.region or "other" for n in sc.nodes.values()})
-    count: dict[tuple, int] = {}
-    for nid, node in sc.nodes.items():
-        key = (stage[nid], node.region or "other")
-        count[key] = count.get(key, 0) + 1
-    bands: dict[str, tuple[float, int]] = {}
-    top = 0.0
-    for r in regions:
-        height = max([c for (st, reg), c in count.items() if reg == r] or [1])
-        bands[r] = (top, height)
-        top += height
-    slots: dict[tuple, int] = {}
-    pos = {}
-    for nid, node in sc.nodes.items():
-        key = (stage[nid], node.region or "other")
-        k = slots.get(key, 0)
-        slots[key] = k + 1
-        y0, height = bands[key[1]]
-        pos[nid] = (float(stage[nid]), y0 + (height - count[key]) / 2 + k + 0.5)
-    return pos, bands
 
 
 @chart_style()
@@ -382,8 +344,8 @@ def network_map(data, variant_id: str | None = None):
             pain[nid], kind[nid] = (max(0.0, 1.0 - made / cap) if cap > 0 else 0.0), "producer"
         else:
             pain[nid], kind[nid] = math.nan, "stock"
-    stage = _stages(sc)
-    pos, bands = _map_positions(sc, stage)
+    stage = stages(sc)
+    pos, bands = map_positions(sc, stage)
     regions = list(bands)
     fig = new_figure(figsize=(12, min(16.0, max(4.5, 0.32 * sum(h for _, h in bands.values()) + 2))))
     ax = fig.subplots()
@@ -450,7 +412,10 @@ def save_charts(data: RunData, folder: Path) -> list[Path]:
     if (data.timeseries["metric"] == "compute_delivered").any():
         measures = sorted({d.demand.measure for v in data.variants for d in v.scenario.nodes.values()
                            if d.demand is not None and d.demand.measure})
-        save("compute_fan", *fan_chart(data, "compute_delivered", None, None, "compute delivered", ", ".join(measures)))
+        fig, band = fan_chart(data, "compute_delivered", None, None, "Compute delivered", ", ".join(measures))
+        medians = band.pivot_table(index="date", columns="variant", values="median", observed=True)
+        if len(data.variants) == 1 or not np.allclose(medians.to_numpy(), medians[[data.base.id]].to_numpy()):
+            save("compute_fan", fig, band)  # left out when every option equals the base
     save("network_map", *network_map(data))
     return made
 
