@@ -103,3 +103,32 @@ def test_timing_is_honest_about_shocks_before_and_beyond_the_run():
     assert inside == "from 1 Feb 2025, until 1 Mar 2025"
     beyond = timing_text(_Spec(10, 400), _Scenario())
     assert beyond.endswith("still in force at the end of the run")
+
+
+def test_headlines_and_notes_read_from_rundata_when_present():
+    import types
+
+    import pandas as pd
+
+    from sim.reporting.summary import headline_rows, split_notes
+
+    heads = pd.DataFrame([{"headline": "eu_short", "label": "EU magnet shortfall", "unit": "t", "mean": 2834.6,
+                           "p05": 1234.5, "p95": 4001.0, "replications": 20},
+                          {"headline": "one", "label": "One-run figure", "unit": "tflops_bf16", "mean": 5.0,
+                           "p05": 5.0, "p95": 5.0, "replications": 1}])
+    notes = [{"file": "a.yaml", "line": 3, "kind": "assumption", "text": "reserve full on day 0"},
+             {"file": "a.yaml", "line": 9, "kind": "source", "text": "IEA 2024"},
+             "'x' and 'y' cannot be told apart"]
+    data = types.SimpleNamespace(headlines=heads, notes=notes, variants=[],
+                                 base=types.SimpleNamespace(scenario=types.SimpleNamespace(nodes={})))
+    rows = headline_rows(data)
+    assert rows[0] == {"label": "EU magnet shortfall", "mean": "2,830", "unit": "t", "interval": "1,230 to 4,000", "n": 20}
+    assert rows[1]["interval"] == "one run: no interval" and rows[1]["unit"] == "TFLOPS (BF16)"
+    assumptions, sources, other = split_notes(data)
+    assert assumptions == ["reserve full on day 0 (a.yaml:3)"]
+    assert sources == ["IEA 2024 (a.yaml:9)"]
+    assert other == ["'x' and 'y' cannot be told apart"]
+    # before RunData has them: no headlines, and notes are the ranking's strings
+    older = types.SimpleNamespace(variants=[], base=data.base)
+    assert headline_rows(older) == []
+    assert split_notes(older) == ([], [], [])

@@ -259,7 +259,7 @@ def kpi_bars(data, node: str, product: str):
     best = short.idxmin()
     if len(data.variants) > 1:
         title = (f"{_where(data, node)}: '{_short(_label(data, best))}' leaves the least shortfall, {sig(short[best])} "
-                 f"{unit_word(unit)} (bars: 90% intervals)")
+                 f"{unit_word(unit)}" + (" (bars: 90% intervals)" if table["n"].max() > 1 else " (one run: no intervals)"))
     else:
         what = "" if is_compute(product) else f" of {_short(product_label(data.base.scenario, product), 30)}"
         title = f"{_where(data, node)}: {sig(short.iloc[0])} {unit_word(unit)}{what} short over the run"
@@ -317,7 +317,7 @@ def survive_recover(data, node: str, product: str):
     base = survive.get(data.base.id, math.nan)
     title = (f"{_where(data, node)} lasts {sig(base)} days after the first shock in the base case" if not math.isnan(base)
              else f"{_where(data, node)} is never short in the base case")
-    _title(fig, title + " (whiskers: 5-95% of runs)")
+    _title(fig, title + (" (whiskers: 5-95% of runs)" if table["runs"].max() > 1 else " (one run)"))
     fig.text(0.01, 0.01, textwrap.fill(source_line(data), 190), fontsize=7, color="#555555", va="bottom")
     fig.subplots_adjust(bottom=0.3, top=0.86, left=0.22, right=0.98)
     return fig, table
