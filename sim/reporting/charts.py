@@ -30,7 +30,7 @@ from ..statistics import paired_interval
 from ..units import flops, is_compute, plain_tick, sig, unit_word
 from .layout import map_positions, stages
 from .style import PALETTE, SHOCK_SHADE, chart_style, new_figure, variant_colours
-from .words import node_label, product_label, spec_label
+from .words import node_label, product_label, recovery_reference, spec_label
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -288,7 +288,7 @@ def survive_recover(data, node: str, product: str):
     ax = fig.subplots()
     y = np.arange(len(data.variants))
     bars = ((-0.2, "time_to_survive_days", None, "lasts: days from the first shock's start to the first short day"),
-            (0.2, "time_to_recover_days", "//", "recovers: days from the shock's end to the end of the shortage"))
+            (0.2, "time_to_recover_days", "//", f"recovers: {recovery_reference(data.base.scenario)}, until no longer short"))
     short_runs = table[table["metric"] == "time_to_survive_days"]["runs_with_value"].to_numpy()
     for offset, metric, hatch, name in bars:
         sub = table[table["metric"] == metric].reset_index(drop=True)

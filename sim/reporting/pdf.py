@@ -78,8 +78,8 @@ def _summary(ctx: dict) -> list:
     story += [_p("The answer", H2)] + _bullets(ctx["headline"])
     if ctx["kpis"]:
         story.append(_p(f"{ctx['focus']}: key figures ({ctx['focus_product']}, {ctx['focus_unit']}; means over runs)", H2))
-        story.append(table(["scenario", "demand", "shortfall", "fill rate", "lasts after the first shock",
-                            "recovers after it ends"],
+        story.append(table(["scenario", "demand", "shortfall", "fill rate", "lasts (days after the first shock starts)",
+                            f"recovers ({ctx['recover_basis']})"],
                            [[r["label"], r["demand"], r["shortfall"], r["fill"], r["survive"], r["recover"]]
                             for r in ctx["kpis"]], [0.3, 0.1, 0.1, 0.09, 0.19, 0.22]))
     story += [_p("What drives the result", H2)] + _bullets(ctx["drivers"], limit=8)

@@ -132,6 +132,16 @@ def timing_text(spec: Any, scenario: Any) -> str:
     return f"{begin}, {finish}" + (f", paused {paused} time(s) in between" if paused else "")
 
 
+def recovery_reference(scenario: Any) -> str:
+    """What "time to recover" counts from, as the metric defines it: the end of the
+    earliest shock, or its start when it never ends."""
+    shocks = [(_day(s.start, scenario), None if s.end is None else _day(s.end, scenario)) for s in scenario.shocks]
+    if not shocks:
+        return "days after the start of the run"
+    _, end = min(shocks, key=lambda w: (w[0], float("inf") if w[1] is None else w[1]))
+    return "days after the first shock ends" if end is not None else "days after the first shock starts (it never ends)"
+
+
 def spec_sentence(spec: Any, index: int, scenario: Any) -> str:
     """A shock or policy as one sentence: label, kind, timing and its settings in words."""
     doc = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
