@@ -92,7 +92,7 @@ def base_sentence(data: Any, f: Focus) -> str:
     if n_short:
         rec = "none recovers before the end of the run" if n_rec == 0 else (
             f"{n_rec} of {n_short} recover before the end of the run" if n_short > 1 else "it recovers before the end")
-        text += f" It is short in {n_short} of {n} runs; {rec}."
+        text += f" It is short in {n_short} of {n} runs; {rec}." if n > 1 else f" It falls short in this run; {rec}."
     return text
 
 
@@ -275,9 +275,9 @@ def scan_inputs(data: Any, limit: int = 60) -> tuple[list[str], list[str]]:
             for part in re.split(r";\s*(?=ASSUMPTION|source)", comment):
                 where = f" ({path.name}:{number})"
                 if part.startswith("ASSUMPTION"):
-                    item = part.split(":", 1)[-1].strip() + where
-                    if item not in assumptions:
-                        assumptions.append(item)
+                    said = re.sub(r"^ASSUMPTION\s*:?\s*", "", part).strip()
+                    if said and said + where not in assumptions:
+                        assumptions.append(said + where)
                 elif part and _SOURCE_HINT.search(part):
                     item = part + where
                     if item not in sources:
