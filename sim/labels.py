@@ -11,9 +11,11 @@ import re
 # short tokens that are codes, not words: shown in capitals
 _CODES = {
     "us", "eu", "cn", "jp", "kr", "tw", "nl", "uk", "de", "fr", "au", "my", "mm", "vn", "row",
-    "ree", "hbm", "dc", "dcs", "euv", "duv", "eda", "smic", "tsmc", "cxmt", "ymtc", "mp", "ndfeb", "ga", "ge",
+    "ree", "hbm", "dc", "dcs", "euv", "duv", "eda", "smic", "tsmc", "cxmt", "ymtc", "mp", "ga", "ge",
     "gpu", "cpu", "ai", "tflops", "pflops", "eflops", "bf16", "fp8", "mwh", "gw",
 }
+# codes written in mixed case
+_MIXED = {"ndfeb": "NdFeB", "ndpr": "NdPr", "dytb": "DyTb", "gaas": "GaAs", "sic": "SiC", "gan": "GaN"}
 _TOKEN = re.compile(r"[A-Za-z]+|\d+[A-Za-z]*|[^A-Za-z\d]+")
 
 
@@ -26,7 +28,9 @@ def readable(ident: str) -> str:
     out = []
     for i, word in enumerate(words):
         prefix = re.match(r"[a-z]*", word).group(0)  # type: ignore[union-attr]
-        if word in _CODES or prefix in _CODES or (len(word) <= 4 and any(c.isdigit() for c in word)):
+        if word in _MIXED:
+            out.append(_MIXED[word])
+        elif word in _CODES or prefix in _CODES or (len(word) <= 4 and any(c.isdigit() for c in word)):
             out.append(word.upper())
         elif i == 0:
             out.append(word[0].upper() + word[1:])
@@ -36,5 +40,15 @@ def readable(ident: str) -> str:
 
 
 def label_of(ident: str, label: str | None = None) -> str:
-    """The label a reader sees: the scenario's ``label:`` when given, else ``readable(ident)``."""
-    return label if label else readable(ident)
+    """The label a reader sees: the scenario's ``label:`` when given, else ``readable(ident)``;
+    control characters removed."""
+    return printable(label) if label else printable(readable(ident))
+
+
+_CONTROL = {c: None for c in range(32) if c not in (9, 10)} | {127: None} | {c: None for c in range(0x80, 0xA0)}
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters (a bell or escape in a label would reach a
+    terminal, a font without the glyph, or a PDF as garbage)."""
+    return text.translate(_CONTROL)

@@ -173,7 +173,8 @@ def test_the_world_implements_the_protocol():
 # The pipeline's layers, bottom first (docs/architecture.md draws them). A module may
 # import its own layer and the layers below it, never a layer above.
 LAYERS = {
-    "foundations": ["sim._version", "sim.labels", "sim.sanitize", "sim.safefs", "sim.errors", "sim.quantities", "sim.distributions", "sim.fab", "sim.effects",
+    "foundations": ["sim._version", "sim.labels", "sim.units", "sim.sanitize", "sim.safefs", "sim.errors",
+                    "sim.quantities", "sim.distributions", "sim.fab", "sim.effects",
                     "sim.metrics"],
     "scenario language": ["sim.yamlsource", "sim.fields", "sim.selectors", "sim.leverspec", "sim.tradeshocks",
                           "sim.shocks", "sim.policies", "sim.schema", "sim.extends", "sim.problems", "sim.crossrefs",

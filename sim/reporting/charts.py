@@ -17,15 +17,20 @@ import matplotlib
 import matplotlib.cm
 import matplotlib.colors
 import matplotlib.dates as mdates
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
 from .._version import __version__
 from ..effects import active_intervals
+from ..labels import printable
 from ..quantities import day_number
 from ..selectors import all_lanes
 from ..statistics import paired_interval
+from ..units import flops, is_compute, plain_tick, sig, unit_word
+from .layout import map_positions, stages
 from .style import PALETTE, SHOCK_SHADE, chart_style, new_figure, variant_colours
+from .words import node_label, product_label, recovery_reference, spec_label
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -78,7 +83,7 @@ def shock_spans(scenario) -> list[tuple[_dt.date, _dt.date, str]]:
             a_date = start + _dt.timedelta(days=max(a, 0))
             b_date = end_of_run if b is None else min(end_of_run, start + _dt.timedelta(days=b))
             if a_date < b_date:
-                spans.append((a_date, b_date, shock.label(i)))
+                spans.append((a_date, b_date, _short(spec_label(shock, i), 40)))
     return spans
 
 
@@ -100,14 +105,23 @@ def _finish(fig, data, legend_rows: int = 0) -> None:
 
 
 def _dates(ax) -> None:
-    locator = mdates.AutoDateLocator()
-    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_locator(locator := mdates.AutoDateLocator())
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def _label(data, vid: str) -> str:
     v = next(v for v in data.variants if v.id == vid)
-    return v.label if len(v.label) <= 48 else v.label[:46] + "..."
+    return _short(v.label, 48)
+
+
+def _where(data, node: str) -> str:
+    """A node's label for a chart, shortened."""
+    return _short(node_label(data.base.scenario, node), 40)
+
+
+def _plain(axis) -> None:
+    """Plain or SI tick labels on an axis: never an offset or scientific notation."""
+    axis.set_major_formatter(mticker.FuncFormatter(plain_tick))
 
 
 def _tick(data, vid: str) -> str:
@@ -125,15 +139,9 @@ def _title(target, text: str, width: int = 95) -> None:
 
 
 def _short(label: str, n: int = 40) -> str:
-    return label if len(label) <= n else label[: n - 3] + "..."
-
-
-def _fmt(x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    if x == 0:
-        return "0"
-    return f"{x:,.0f}" if abs(x) >= 10 else f"{x:,.2f}"
+    """``label`` without control characters, cut to ``n`` characters with an ellipsis."""
+    label = printable(label)
+    return label if len(label) <= n else label[: n - 1].rstrip() + "\u2026"
 
 
 # --- the charts ---------------------------------------------------------------------------
@@ -185,6 +193,10 @@ def fan_chart(data, metric: str, node: str | None, product: str | None, what: st
                       & ((per_rep["product"] == product) if product else True)]
               .groupby(["variant", "replication"], observed=True)["value"].sum()
               .groupby(level=0, observed=True).mean())
+    if is_compute(unit):  # TFLOPS and the like, shown in EFLOPS
+        factor = flops(1.0, unit) / 1e18
+        band = band.assign(p05=band["p05"] * factor, median=band["median"] * factor, p95=band["p95"] * factor)
+        totals, unit = totals * factor, "EFLOPS"
     fig = new_figure()
     ax = fig.subplots()
     for v in data.variants:
@@ -192,19 +204,22 @@ def fan_chart(data, metric: str, node: str | None, product: str | None, what: st
         ax.plot(grp["date"], grp["median"], color=colours[v.id], lw=1.8, label=_label(data, v.id))
         ax.fill_between(grp["date"], grp["p05"], grp["p95"], color=colours[v.id], alpha=0.15, lw=0)
     _shade(ax, data)
+    where = f"{_where(data, node)}: " if node else ""
+    if not cumulative:  # a daily rate: its level at the end, not a sum of rates
+        totals = band[band["date"] == band["date"].max()].set_index("variant")["median"]
     base_total = float(totals.get(data.base.id, 0.0))
-    where = f"{node}: " if node else ""
+    says = "totals" if cumulative else f"reaches, per day by {band['date'].max():%b %Y},"
+    title = f"{where}{what} {says} {sig(base_total)} {unit} in the base case"
     if len(data.variants) > 1:
         best = min(totals.index, key=lambda v: totals[v]) if "short" in metric else max(totals.index, key=lambda v: totals[v])
-        title = (f"{where}{what} totals {_fmt(base_total)} {unit} in the base case; "
-                 f"with '{_short(_label(data, best))}' it is {_fmt(float(totals[best]))} {unit}")
-    else:
-        title = f"{where}{what} totals {_fmt(base_total)} {unit} over the run (median and 5-95% of runs)"
+        title += ("; no option does better" if abs(float(totals[best]) - base_total) <= 1e-9 * max(1.0, abs(base_total))
+                  else f"; with '{_short(_label(data, best))}' it is {sig(float(totals[best]))} {unit}")
     _title(ax, title)
     ax.set_ylabel(f"{what} since {data.base.scenario.start_date:%b %Y} ({unit})" if cumulative else f"{what} per day ({unit})")
     _dates(ax)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2 if len(data.variants) > 1 else 1)
     ax.set_ylim(bottom=0)
+    _plain(ax.yaxis)
     _finish(fig, data, legend_rows=math.ceil(len(data.variants) / 2))
     return fig, band
 
@@ -223,7 +238,8 @@ def kpi_bars(data, node: str, product: str):
     table = pd.DataFrame(rows)
     fig = new_figure(figsize=(10, 4.6))
     axes = fig.subplots(1, 2)
-    for ax, metric, title in ((axes[0], "shortfall", f"total shortfall ({unit})"), (axes[1], "fill_rate", "fill rate (%)")):
+    panels = ((axes[0], "shortfall", f"total shortfall ({unit_word(unit)})"), (axes[1], "fill_rate", "fill rate (%)"))
+    for ax, metric, title in panels:
         sub = table[table["metric"] == metric].reset_index(drop=True)
         scale = 100.0 if metric == "fill_rate" else 1.0
         y = np.arange(len(sub))
@@ -235,16 +251,18 @@ def kpi_bars(data, node: str, product: str):
         ax.set_yticks(y, [_tick(data, v) for v in sub["variant"]])
         ax.invert_yaxis()
         ax.set_xlabel(title)
+        _plain(ax.xaxis)
         ax.grid(axis="x", alpha=0.3)
         ax.grid(axis="y", visible=False)
     axes[1].set_yticks([])
     short = table[table["metric"] == "shortfall"].set_index("variant")["mean"]
     best = short.idxmin()
     if len(data.variants) > 1:
-        title = (f"{node}: '{_short(_label(data, best))}' leaves the least shortfall, {_fmt(short[best])} {unit} "
-                 "(bars: 90% intervals)")
+        title = (f"{_where(data, node)}: '{_short(_label(data, best))}' leaves the least shortfall, {sig(short[best])} "
+                 f"{unit_word(unit)}" + (" (bars: 90% intervals)" if table["n"].max() > 1 else " (one run: no intervals)"))
     else:
-        title = f"{node}: {_fmt(short.iloc[0])} {unit} of {product} short over the run (bar: 90% interval of the mean)"
+        what = "" if is_compute(product) else f" of {_short(product_label(data.base.scenario, product), 30)}"
+        title = f"{_where(data, node)}: {sig(short.iloc[0])} {unit_word(unit)}{what} short over the run"
     _title(fig, title)
     fig.text(0.01, 0.01, textwrap.fill(source_line(data), 190), fontsize=7, color="#555555", va="bottom")
     fig.subplots_adjust(bottom=0.18, top=0.84, left=0.22, right=0.98, wspace=0.08)
@@ -269,55 +287,40 @@ def survive_recover(data, node: str, product: str):
     fig = new_figure(figsize=(10, 4.6))
     ax = fig.subplots()
     y = np.arange(len(data.variants))
-    bars = ((-0.2, "time_to_survive_days", None, "survives"), (0.2, "time_to_recover_days", "//", "recovers"))
+    bars = ((-0.2, "time_to_survive_days", None, "lasts: days from the first shock's start to the first short day"),
+            (0.2, "time_to_recover_days", "//", f"recovers: {recovery_reference(data.base.scenario)}, until no longer short"))
+    short_runs = table[table["metric"] == "time_to_survive_days"]["runs_with_value"].to_numpy()
     for offset, metric, hatch, name in bars:
         sub = table[table["metric"] == metric].reset_index(drop=True)
         means = np.nan_to_num(sub["mean"].to_numpy())
         low = np.nan_to_num(sub["mean"] - sub["p05"])
         high = np.nan_to_num(sub["p95"] - sub["mean"])
         ax.barh(y + offset, means, height=0.38, color=[colours[v] for v in sub["variant"]], hatch=hatch,
-                alpha=1.0 if hatch is None else 0.55, xerr=[low, high], capsize=3, label=f"days until it {name}",
+                alpha=1.0 if hatch is None else 0.55, xerr=[low, high], capsize=3, label=name,
                 error_kw={"elinewidth": 1, "ecolor": "#333333"})
-        for yi, (m, n_val, n_all) in enumerate(zip(sub["mean"], sub["runs_with_value"], sub["runs"], strict=False)):
-            if n_val < n_all:
-                text = "never short" if metric == "time_to_survive_days" and n_val == 0 else (
-                    "not recovered" if metric == "time_to_recover_days" and n_val == 0 else f"{n_val}/{n_all} runs")
-                ax.annotate(text, xy=(0 if math.isnan(m) else m, yi + offset), xytext=(4, -3), textcoords="offset points",
-                            fontsize=7.5)
+        for yi, (top, n_val, n_all) in enumerate(zip(sub["p95"], sub["runs_with_value"], sub["runs"], strict=False)):
+            if metric == "time_to_survive_days":
+                text = "never short" if n_val == 0 else (f"short in {n_val} of {n_all} runs" if n_val < n_all else "")
+            else:
+                text = f"{n_val} of {short_runs[yi]} short runs recover" if short_runs[yi] else ""
+            if text:
+                ax.annotate(text, xy=(0 if math.isnan(top) else top, yi + offset), xytext=(5, 0),
+                            textcoords="offset points", va="center", fontsize=7.5)
+    ax.margins(x=0.18)
     ax.set_yticks(y, [_tick(data, v.id) for v in data.variants])
     ax.invert_yaxis()
-    ax.set_xlabel("days (solid: from the first shock's start to the first short day; hatched: from its end to recovery)")
+    ax.set_xlabel("days")
     ax.grid(axis="x", alpha=0.3)
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1)
     survive = table[table["metric"] == "time_to_survive_days"].set_index("variant")["mean"]
     base = survive.get(data.base.id, math.nan)
-    title = (f"{node} lasts {_fmt(base)} days after the first shock in the base case" if not math.isnan(base)
-             else f"{node} is never short in the base case")
-    _title(fig, title + " (whiskers: 5-95% of runs)")
+    title = (f"{_where(data, node)} lasts {sig(base)} days after the first shock in the base case" if not math.isnan(base)
+             else f"{_where(data, node)} is never short in the base case")
+    _title(fig, title + (" (whiskers: 5-95% of runs)" if table["runs"].max() > 1 else " (one run)"))
     fig.text(0.01, 0.01, textwrap.fill(source_line(data), 190), fontsize=7, color="#555555", va="bottom")
-    fig.subplots_adjust(bottom=0.2, top=0.86, left=0.22, right=0.98)
+    fig.subplots_adjust(bottom=0.3, top=0.86, left=0.22, right=0.98)
     return fig, table
-
-
-def _stages(scenario) -> dict[str, int]:
-    """Stage of each node: longest chain of lanes from a node nobody supplies."""
-    suppliers: dict[str, set] = {n: set() for n in scenario.nodes}
-    for src, dst, _ in all_lanes(scenario):
-        suppliers[dst].add(src)
-    stage: dict[str, int] = {}
-
-    def depth(n: str, seen: frozenset) -> int:
-        if n in stage:
-            return stage[n]
-        ups = [u for u in suppliers[n] if u not in seen]
-        value = 0 if not ups else 1 + max(depth(u, seen | {n}) for u in ups)
-        stage[n] = value
-        return value
-
-    for n in scenario.nodes:
-        depth(n, frozenset({n}))
-    return stage
 
 
 @chart_style()
@@ -341,41 +344,35 @@ def network_map(data, variant_id: str | None = None):
             pain[nid], kind[nid] = (max(0.0, 1.0 - made / cap) if cap > 0 else 0.0), "producer"
         else:
             pain[nid], kind[nid] = math.nan, "stock"
-    stage = _stages(sc)
-    regions = sorted({n.region or "other" for n in sc.nodes.values()})
-    band = {r: i for i, r in enumerate(regions)}
-    slots: dict[tuple, int] = {}
-    pos = {}
-    for nid, node in sc.nodes.items():
-        key = (stage[nid], node.region or "other")
-        k = slots.get(key, 0)
-        slots[key] = k + 1
-        pos[nid] = (stage[nid], band[node.region or "other"] + 0.3 * k - 0.25)
-    fig = new_figure(figsize=(12, max(4.5, 0.75 * len(regions) + 2)))
+    stage = stages(sc)
+    pos, bands = map_positions(sc, stage)
+    regions = list(bands)
+    fig = new_figure(figsize=(12, min(16.0, max(4.5, 0.32 * sum(h for _, h in bands.values()) + 2))))
     ax = fig.subplots()
     cmap = matplotlib.colormaps["Reds"]
     for src, dst, _ in all_lanes(sc):
         (x0, y0), (x1, y1) = pos[src], pos[dst]
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "-|>", "color": "#b0b7c0", "lw": 0.8,
                                                                    "shrinkA": 7, "shrinkB": 7}, zorder=1)
-    for _r, i in band.items():
+    for i, (y0, height) in enumerate(bands.values()):
         if i % 2 == 0:
-            ax.axhspan(i - 0.5, i + 0.5, color="#f3f4f6", zorder=0)
+            ax.axhspan(y0, y0 + height, color="#f3f4f6", zorder=0)
     for nid, (x, y) in pos.items():
         value = pain[nid]
         colour = "#ffffff" if math.isnan(value) else cmap(min(1.0, value / 0.5))
         marker = {"demand": "s", "producer": "o", "stock": "D"}[kind[nid]]
         ax.scatter([x], [y], s=260, marker=marker, color=colour, edgecolors="#2e4057", linewidths=1.0, zorder=3)
-        ax.annotate(nid, (x, y), xytext=(10, 4), textcoords="offset points", ha="left", fontsize=7.5, zorder=4)
-    ax.set_yticks(range(len(regions)), regions)
+        ax.annotate(_short(node_label(sc, nid), 22), (x, y), xytext=(9, 0), textcoords="offset points", ha="left",
+                    va="center", fontsize=7, zorder=4)
+    ax.set_yticks([y0 + h / 2 for y0, h in bands.values()], regions)
     ax.set_xticks(range(max(stage.values()) + 1), [f"stage {s}" for s in range(max(stage.values()) + 1)])
     ax.set_xlim(-0.3, max(stage.values()) + 0.7)
-    ax.set_ylim(-0.6, len(regions) - 0.4)
+    ax.set_ylim(sum(h for _, h in bands.values()), 0)
     ax.grid(False)
     worst = max((n for n in pain if not math.isnan(pain[n])), key=lambda n: pain[n], default=None)
     if worst is not None and pain[worst] > 0:
         what = "of its demand unmet" if kind[worst] == "demand" else "of its capacity idle for want of inputs"
-        title = f"Where the pain lands: {worst} has {pain[worst]:.0%} {what}"
+        title = f"Where the pain lands: {node_label(sc, worst)} has {pain[worst]:.0%} {what}"
     else:
         title = "No node falls short or stands idle in this run"
     _title(fig, f"{title} ({_short(_label(data, vid), 50)})")
@@ -399,7 +396,7 @@ def save_charts(data: RunData, folder: Path) -> list[Path]:
         with chart_style():  # savefig.dpi is read when saving
             for ext in ("png", "svg"):
                 path = folder / f"{name}.{ext}"
-                fig.savefig(path)
+                fig.savefig(path, bbox_inches="tight", pad_inches=0.15)
                 made.append(path)
         table.to_csv(folder / f"{name}.csv", index=False)
         made.append(folder / f"{name}.csv")
@@ -415,7 +412,10 @@ def save_charts(data: RunData, folder: Path) -> list[Path]:
     if (data.timeseries["metric"] == "compute_delivered").any():
         measures = sorted({d.demand.measure for v in data.variants for d in v.scenario.nodes.values()
                            if d.demand is not None and d.demand.measure})
-        save("compute_fan", *fan_chart(data, "compute_delivered", None, None, "compute delivered", ", ".join(measures)))
+        fig, band = fan_chart(data, "compute_delivered", None, None, "Compute delivered", ", ".join(measures))
+        medians = band.pivot_table(index="date", columns="variant", values="median", observed=True)
+        if len(data.variants) == 1 or not np.allclose(medians.to_numpy(), medians[[data.base.id]].to_numpy()):
+            save("compute_fan", fig, band)  # left out when every option equals the base
     save("network_map", *network_map(data))
     return made
 
@@ -458,7 +458,7 @@ def save_tornado(sens: pd.DataFrame, node: str, unit: str, source: str, folder: 
     with chart_style():
         for ext in ("png", "svg"):
             made.append(folder / f"tornado.{ext}")
-            fig.savefig(made[-1])
+            fig.savefig(made[-1], bbox_inches="tight", pad_inches=0.15)
     sens.to_csv(folder / "tornado.csv", index=False)
     return made + [folder / "tornado.csv"]
 

@@ -1,0 +1,180 @@
+"""The briefing's words: likelihood on the ICD 203 scale, shocks and policies as sentences,
+distributions in plain language, and what the model cannot say.
+
+Pure functions of numbers and scenario specs; no tables, no drawing.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from ..labels import label_of
+from ..quantities import day_number
+from ..units import date_text, duration_text, sig
+
+# ICD 203 (US Intelligence Community Directive 203, 2015): expressions of likelihood.
+# (upper bound of the share, word); the share is in [0, 1]; a share on a boundary takes
+# the word of the band above it, and 45-55% (both ends) is "roughly even chance".
+LIKELIHOOD_SCALE: list[tuple[float, str, str]] = [
+    (0.05, "almost no chance", "1-5%"),
+    (0.20, "very unlikely", "5-20%"),
+    (0.45, "unlikely", "20-45%"),
+    (0.55, "roughly even chance", "45-55%"),
+    (0.80, "likely", "55-80%"),
+    (0.95, "very likely", "80-95%"),
+    (1.01, "almost certain", "95-99%"),
+]
+METHOD = ("Likelihood words follow the ICD 203 scale and state the share of replications in which the option does "
+          "better than the base on the same random draws: " +
+          "; ".join(f"{word} {band}" for _, word, band in LIKELIHOOD_SCALE) + ". "
+          "Intervals are 90% intervals of the mean paired difference (t distribution); with one replication no "
+          "interval is given.")
+
+
+def likelihood(share: float) -> str:
+    """The ICD 203 word for the share (0-1) of runs in which something happens."""
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"a share lies between 0 and 1 (got {share})")
+    if 0.45 <= share <= 0.55:
+        return "roughly even chance"
+    for upper, word, _ in LIKELIHOOD_SCALE:
+        if share < upper:
+            return word
+    return "almost certain"  # pragma: no cover - the last band's bound is above 1
+
+
+def spec_label(spec: Any, index: int) -> str:
+    """A shock's or policy's label: ``display_label`` when the spec has it, else ``label``."""
+    getter = getattr(spec, "display_label", None) or spec.label
+    return str(getter(index))
+
+
+def node_label(scenario: Any, nid: str) -> str:
+    """The reader's name of a node (its ``label:`` when given)."""
+    node = scenario.nodes.get(nid) if hasattr(scenario, "nodes") else None
+    return label_of(nid, getattr(node, "label", None))
+
+
+def product_label(scenario: Any, pid: str) -> str:
+    """The reader's name of a product (its ``label:`` when given)."""
+    product = scenario.products.get(pid) if hasattr(scenario, "products") else None
+    return label_of(pid, getattr(product, "label", None))
+
+
+def _n(x: Any) -> str:
+    return duration_text(x) if isinstance(x, str) else sig(x)
+
+
+def distribution_text(value: dict, unit: str = "") -> str:
+    """A distribution as words: "between 30 and 60 days (triangular, most likely 45)"."""
+    if any(isinstance(v, str) for k, v in value.items() if k != "dist"):
+        unit = ""  # the values carry their own units ("30wd")
+    u = f" {unit}" if unit else ""
+    kind = value.get("dist")
+    if kind == "triangular":
+        return f"between {_n(value['low'])} and {_n(value['high'])}{u} (triangular, most likely {_n(value['mode'])})"
+    if kind == "uniform":
+        return f"between {_n(value['low'])} and {_n(value['high'])}{u} (uniform)"
+    if kind in ("normal", "lognormal"):
+        return f"about {_n(value['mean'])}{u} (mean; {kind}, standard deviation {_n(value['sd'])})"
+    if kind == "poisson":
+        return f"on average {_n(value['mean'])}{u} (Poisson)"
+    return ", ".join(f"{k} {v}" for k, v in value.items())
+
+
+_DAY_FIELDS = ("delay", "lead_time", "duration", "days", "review")
+
+
+def value_text(key: str, value: Any, scenario: Any) -> str:
+    """One field value as words: ids as labels, distributions and durations in days."""
+    unit = "days" if any(k in key for k in _DAY_FIELDS) else ""
+    if isinstance(value, dict) and "dist" in value:
+        return distribution_text(value, unit)
+    if isinstance(value, dict):
+        return ", ".join(f"{_id_text(k, scenario)} {value_text(key, v, scenario)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(value_text(key, v, scenario) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return f"{sig(value)}{' ' + unit if unit else ''}"
+    text = str(value)
+    return duration_text(_id_text(text, scenario))
+
+
+def _id_text(text: str, scenario: Any) -> str:
+    if text in getattr(scenario, "nodes", {}):
+        return node_label(scenario, text)
+    if text in getattr(scenario, "products", {}):
+        return product_label(scenario, text)
+    return text
+
+
+def _day(ref: Any, scenario: Any) -> int:
+    return int(day_number(ref, scenario.start_date))
+
+
+def timing_text(spec: Any, scenario: Any) -> str:
+    """When a shock or policy acts, honestly: "in force since 4 Apr 2025 (before the run
+    starts)", "from 1 Jan 2026 to 1 Mar 2026", "still in force at the end of the run"."""
+    start = _day(spec.start, scenario) if getattr(spec, "start", None) is not None else 0
+    end = None if getattr(spec, "end", None) is None else _day(spec.end, scenario)
+    first = scenario.start_date + _dt.timedelta(days=start)
+    if start <= 0:
+        begin = f"in force since {date_text(first)}" + (" (before the run starts)" if start < 0 else "")
+    else:
+        begin = f"from {date_text(first)}"
+    if end is None or end >= scenario.horizon:
+        finish = "still in force at the end of the run"
+    else:
+        finish = f"until {date_text(scenario.start_date + _dt.timedelta(days=end))}"
+    paused = len(getattr(spec, "suspended", []) or [])
+    return f"{begin}, {finish}" + (f", paused {paused} time(s) in between" if paused else "")
+
+
+def recovery_reference(scenario: Any) -> str:
+    """What "time to recover" counts from, as the metric defines it: the end of the
+    earliest shock, or its start when it never ends."""
+    shocks = [(_day(s.start, scenario), None if s.end is None else _day(s.end, scenario)) for s in scenario.shocks]
+    if not shocks:
+        return "days after the start of the run"
+    _, end = min(shocks, key=lambda w: (w[0], float("inf") if w[1] is None else w[1]))
+    return "days after the first shock ends" if end is not None else "days after the first shock starts (it never ends)"
+
+
+def spec_sentence(spec: Any, index: int, scenario: Any) -> str:
+    """A shock or policy as one sentence: label, kind, timing and its settings in words."""
+    doc = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
+    kind = str(doc.pop("type")).replace("_", " ")
+    for key in ("name", "label", "start", "end", "suspended"):
+        doc.pop(key, None)
+    settings = [f"{key.replace('_', ' ')} {value_text(key, v, scenario)}" for key, v in doc.items()
+                if v not in ([], {}, None, "")]
+    label = spec_label(spec, index)
+    head = label if label.replace("_", " ").lower().startswith(kind) else f"{label} ({kind})"
+    return f"{head}: {timing_text(spec, scenario)}" + (f"; {'; '.join(settings)}." if settings else ".")
+
+
+def limits(scenario: Any) -> list[str]:
+    """What this model cannot say, written from the features the scenario uses."""
+    types = {s.type for s in scenario.shocks} | {p.type for p in scenario.policies}
+    nodes = scenario.nodes.values()
+    out = ["There are no prices or markets: buyers do not bid for scarce supply, and suppliers share it out pro rata.",
+           "Buyers do not re-source: they order only along the lanes written in the scenario, and no new supplier "
+           "appears unless a policy adds one.",
+           "Producers run at their stated capacity whenever inputs allow; nobody invests, or gives up, in response to "
+           "the shortage unless a policy says so."]
+    if types & {"export_ban", "export_license", "entity_list"}:
+        out.append("Trade rules are obeyed as written, apart from any leakage the scenario sets: smuggling, "
+                   "trans-shipment and stockpiling ahead of a rule are not modelled beyond that.")
+    if "export_license" in types:
+        out.append("Licence decisions are drawn at random at the stated approval rates and delays; the model does not "
+                   "predict how officials will decide.")
+    if types & {"stockpile", "stockpile_release"}:
+        out.append("A stockpile is released only by its written rule; nobody decides ad hoc to release or hoard.")
+    if any(n.demand is not None for n in nodes):
+        out.append("Demand follows its stated rate and growth; it does not fall when goods become scarce or dear.")
+    if any(getattr(n, "fab", None) is not None for n in nodes):
+        out.append("Fab yields follow the stated learning curves; process breakthroughs or failures are not foreseen.")
+    out.append("Results are as good as the inputs: figures marked ASSUMPTION are the modellers' judgement, not data.")
+    return out
