@@ -19,6 +19,7 @@ import numpy as np
 from .distributions import draw_value, is_distribution
 from .errors import ChipsimUserError
 from .fab import dies_per_wafer
+from .metrics import NODE_SERIES
 from .quantities import day_number
 from .schema import Scenario
 from .selectors import lanes_matching, nodes_matching
@@ -141,10 +142,7 @@ class Network:
         return self.scenario.horizon
 
 
-METRICS = ("demand", "delivered", "shortfall", "backlog", "inventory", "produced",
-           "consumed", "shipped", "received", "capacity", "cost", "stockpile",
-           "wafers_started", "good_dies", "yield", "installed",
-           "compute_demand", "compute_delivered", "compute_shortfall", "compute_backlog", "energy_mwh")
+METRICS = NODE_SERIES
 
 
 class _SlotIndex:

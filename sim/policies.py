@@ -75,7 +75,7 @@ class StockpileSpec(_AtNode):
         """One stockpile effect; target and fill rate (units, units/day) drawn for this replication."""
         target = ctx.draw(self.target, f"policies.{index}.target", 0.0)
         rate = None if self.fill_rate is None else ctx.draw(self.fill_rate, f"policies.{index}.fill_rate", 0.0)
-        return [Stockpile(self.label(index), self.intervals(ctx), ctx.slot(self.node, self.product), target, rate,
+        return [Stockpile(self.display_label(index), self.intervals(ctx), ctx.slot(self.node, self.product), target, rate,
                           self.holding_cost, self.initial)]
 
 
@@ -127,7 +127,7 @@ class StockpileReleaseSpec(_AtNode):
     def build(self, ctx, index):
         """One release effect; the rate (units/day) drawn for this replication."""
         rate = ctx.draw(self.rate, f"policies.{index}.rate", 0.0)
-        return [StockpileRelease(self.label(index), self.intervals(ctx), ctx.slot(self.node, self.product), rate,
+        return [StockpileRelease(self.display_label(index), self.intervals(ctx), ctx.slot(self.node, self.product), rate,
                                  self.when_cover_below)]
 
 
@@ -177,7 +177,7 @@ class CapacityExpansionSpec(PolicySpec):
         added = ctx.draw(self.capacity, f"policies.{index}.capacity", 0.0)
         # a build, not a rule: its own start and end, whatever `suspended` says
         span = [(ctx.day(self.start), ctx.end_day(self.end))]
-        return [CapacityExpansion(self.label(index), span, self.node, added, self.build_days, self.ramp_days)]
+        return [CapacityExpansion(self.display_label(index), span, self.node, added, self.build_days, self.ramp_days)]
 
 
 class CapacityExpansion(Effect):
@@ -250,7 +250,7 @@ class NewLaneSpec(PolicySpec):
 
     def build(self, ctx, index):
         """One effect that opens the policy's lane."""
-        return [NewLane(self.label(index), self.intervals(ctx), ctx.policy_lane(index), self.share)]
+        return [NewLane(self.display_label(index), self.intervals(ctx), ctx.policy_lane(index), self.share)]
 
 
 class NewLane(Effect):
