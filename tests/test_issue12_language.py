@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import write_file
+from helpers import run, scenario, series, write_file
 
 import sim
 from sim.leverspec import resolved_windows
@@ -188,6 +188,26 @@ def test_short_and_recovered_runs():
     row = kpi_table(ts, ShockWindow(1, None)).iloc[0]
     assert (row["replications"], row["short_runs"], row["recovered_runs"]) == (4, 2, 1)
     assert list(kpi_table(ts, ShockWindow(1, None)).columns[-3:]) == ["replications", "short_runs", "recovered_runs"]
+
+
+# --- 6. a stockpile waits while its release is active ----------------------------------------
+
+def test_stockpile_does_not_refill_inside_a_release_window():
+    # b is well stocked (500, re-ordered to 500, uses 10 a day), so the cover-triggered
+    # release (days 5-15) never frees a unit. The stockpile fills 10 a day on days 0-4 (50),
+    # waits inside the release window (days 5-14: still 50), then fills again: 60 on day 15,
+    # 70 on day 16.
+    pile = {"type": "stockpile", "node": "b", "product": "x", "target": 100, "fill_rate": 10}
+    release = {"type": "stockpile_release", "node": "b", "product": "x", "rate": 5, "when_cover_below": 1,
+               "start": 5, "end": 15}
+    sc = scenario(horizon=30, products={"x": {}},
+                  nodes={"s": {"inventory": {"x": 1e6}},
+                         "b": {"inventory": {"x": 500}, "demand": {"product": "x", "rate": 10}, "reorder": {"level": 500}}},
+                  lanes=[{"from": "s", "to": "b", "product": "x", "lead_time": 2}], policies=[pile, release])
+    held = series(run(sc), "b", "stockpile")
+    assert held.loc[4] == pytest.approx(50)
+    assert np.allclose(held.loc[5:14], 50)
+    assert held.loc[15] == pytest.approx(60) and held.loc[16] == pytest.approx(70)
 
 
 # --- 8. headlines ----------------------------------------------------------------------------
