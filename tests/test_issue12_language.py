@@ -18,8 +18,10 @@ import sim
 from sim.leverspec import resolved_windows
 from sim.metrics import (
     ShockWindow,
+    headline_values,
     kpi_table,
     reference_window,
+    summarise_headlines,
     time_to_recover_days,
     time_to_survive_days,
 )
@@ -210,6 +212,30 @@ def test_stockpile_does_not_refill_inside_a_release_window():
     assert held.loc[15] == pytest.approx(60) and held.loc[16] == pytest.approx(70)
 
 
+# --- 7. lane flow and fee ----------------------------------------------------------------------
+
+def licensed(tmp_path, extra: str = ""):
+    return load(tmp_path, "shocks:\n  - {type: export_license, start: 0, approval_rate: 1, review_days: 0, fee: 0.25,"
+                          " to: b}\n" + extra)
+
+
+def test_lane_flow_and_fee(tmp_path):
+    # b holds 100, uses 10 a day and re-orders up to 100: it orders 10 a day from day 0,
+    # decided at once; each day 10 units leave on s->b, worth 10 x 100 = 1000, fee 25%: 250.
+    res = run(licensed(tmp_path))
+    flow, fee = series(res, "s->b", "flow", "x"), series(res, "s->b", "fee", "x")
+    assert len(flow) == 60 and np.allclose(flow, 10)
+    assert np.allclose(fee, 250)
+    assert np.allclose(series(res, "b", "cost", "x"), 1250)  # price plus fee, as before
+
+
+def test_a_lane_without_fee_reports_flow_only(tmp_path):
+    res = run(load(tmp_path))
+    assert np.allclose(series(res, "s->b", "flow", "x"), 10)
+    assert series(res, "s->b", "fee", "x").empty
+    assert series(res, "s->b", "inventory").empty
+
+
 # --- 8. headlines ----------------------------------------------------------------------------
 
 HEADLINES = """\
@@ -220,6 +246,26 @@ headlines:
   - {name: fee_per_day, metric: fee, lane: s->b, stat: mean}
   - {name: delivered, metric: delivered, node: b, product: x, stat: max}
 """
+
+
+def test_headline_values_and_summary(tmp_path):
+    sc = licensed(tmp_path, HEADLINES)
+    res = run(sc, replications=2)
+    values = headline_values(sc, res.timeseries)
+    assert list(values.columns) == ["headline", "label", "unit", "replication", "value"]
+    got = {(r.headline, r.replication): r.value for r in values.itertuples()}
+    # days 10-19: 10 days x 10 units = 100; x 250 = 2500 (Jan 11 is day 10); 250 a day; 10 a day at most
+    for rep in (0, 1):
+        assert got[("units_in_window", rep)] == pytest.approx(100)
+        assert got[("fee_revenue", rep)] == pytest.approx(2500)
+        assert got[("fee_per_day", rep)] == pytest.approx(250)
+        assert got[("delivered", rep)] == pytest.approx(10)
+    summary = summarise_headlines(values).set_index("headline")
+    assert list(summary.columns) == ["label", "unit", "mean", "p05", "p95", "replications"]
+    assert summary.loc["fee_revenue", "label"] == "Fee revenue" and summary.loc["fee_revenue", "unit"] == "USD"
+    assert summary.loc["units_in_window", "unit"] == "unit" and summary.loc["units_in_window", "replications"] == 2
+    assert summary.loc["fee_revenue", "mean"] == pytest.approx(2500)
+    assert summary.loc["fee_revenue", "p05"] == pytest.approx(2500)
 
 
 def test_headlines_are_checked_with_positions(tmp_path):
