@@ -282,3 +282,18 @@ def test_headlines_are_checked_with_positions(tmp_path):
     assert (line_of(text, "b->s"), "headlines[1].lane") in found      # no lane b -> s
     assert (line_of(text, "bb}"), "headlines[2].node") in found and "did you mean 'b'?" in messages
     assert "exactly one of `node` or `lane`" in messages
+
+
+def test_headlines_of_an_extended_file_are_appended(tmp_path):
+    write_file(tmp_path, "base.yaml", BASE + "headlines:\n  - {name: a, metric: flow, lane: s->b}\n")
+    child = write_file(tmp_path, "child.yaml", "extends: base.yaml\nheadlines:\n  - {name: b, metric: delivered, node: b}\n")
+    assert [h.name for h in sim.load_scenario(child).headlines] == ["a", "b"]
+
+
+def test_bundled_scenarios_ask_their_questions():
+    from golden.digest import ROOT
+
+    h200 = sim.load_scenario(ROOT / "scenarios" / "02b-h200-conditional-exports.yaml")
+    assert {h.name for h in h200.headlines} >= {"h200_reaching_china_2026", "h200_fee_revenue_2026"}
+    ree = sim.load_scenario(ROOT / "scenarios" / "01b-ree-october-2025.yaml")
+    assert ree.headlines[0].node == "eu_magnet_users" and ree.headlines[0].from_ == dt.date(2026, 1, 1)
