@@ -328,6 +328,9 @@ class Headline(StrictModel):
     def _one_place(self):
         if (self.node is None) == (self.lane is None):
             raise ValueError("a headline needs exactly one of `node` or `lane`")
+        if self.from_ is not None and self.to is not None and type(self.from_) is type(self.to) \
+                and not self.to > self.from_:
+            raise ValueError(f"to ({self.to}) must come after from ({self.from_})")
         return self
 
 

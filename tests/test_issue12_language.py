@@ -273,7 +273,8 @@ def test_headlines_are_checked_with_positions(tmp_path):
              "  - {name: a, metric: flwo, lane: s->b}\n"
              "  - {name: a, metric: flow, lane: b->s}\n"
              "  - {name: c, metric: delivered, node: bb}\n"
-             "  - {name: d, metric: delivered, node: b, lane: s->b}\n")
+             "  - {name: d, metric: delivered, node: b, lane: s->b}\n"
+             "  - {name: e, metric: delivered, node: b, from: 2025-03-01, to: 2025-02-01}\n")
     text = BASE + extra
     found = {(p.line, p.message.split(":")[0]) for p in problems(tmp_path, extra)}
     messages = " | ".join(p.message for p in problems(tmp_path, extra))
@@ -282,6 +283,7 @@ def test_headlines_are_checked_with_positions(tmp_path):
     assert (line_of(text, "b->s"), "headlines[1].lane") in found      # no lane b -> s
     assert (line_of(text, "bb}"), "headlines[2].node") in found and "did you mean 'b'?" in messages
     assert "exactly one of `node` or `lane`" in messages
+    assert "to (2025-02-01) must come after from (2025-03-01)" in messages
 
 
 def test_headlines_of_an_extended_file_are_appended(tmp_path):
