@@ -3,7 +3,11 @@ document) and the windows and matches of shocks and policies (on the validated o
 """
 from __future__ import annotations
 
+import datetime as _dt
+import re
+
 from .errors import Problem
+from .metrics import LANE_SERIES, NODE_SERIES
 from .problems import Suggester, dotted, locate
 from .quantities import day_number
 from .schema import Scenario
@@ -99,7 +103,61 @@ class CrossRefs:
                 for i, item in enumerate(items):
                     if isinstance(item, dict):
                         self._selectors(kind, i, item)
+        self._reference_shock()
+        headlines = self.data.get("headlines")
+        if isinstance(headlines, list):
+            seen: dict[str, int] = {}
+            for i, item in enumerate(headlines):
+                if isinstance(item, dict):
+                    self._headline(i, item, seen)
         return self.problems
+
+    def _reference_shock(self) -> None:
+        ref = self.data.get("reference_shock")
+        if not isinstance(ref, str):
+            return
+        shocks = self.data.get("shocks")
+        raw = [s.get("name") for s in shocks if isinstance(s, dict)] if isinstance(shocks, list) else []
+        names: list[str] = [n for n in raw if isinstance(n, str)]
+        if ref not in names:
+            known = f"; shock names: {', '.join(names)}" if names else "; no shock has a `name`"
+            self.add(self.at("reference_shock"), f"reference_shock: no shock is named '{ref}'"
+                                                 f"{self.suggest(ref, names)}{known}")
+
+    def _lane_exists(self, src: str, dst: str) -> bool:
+        pairs = set()
+        for kind in ("lanes", "policies"):
+            items = self.data.get(kind)
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, dict) and (kind == "lanes" or item.get("type") == "new_lane"):
+                    pairs.add((item.get("from"), item.get("to")))
+        return (src, dst) in pairs
+
+    def _headline(self, i: int, item: dict, seen: dict[str, int]) -> None:
+        name = item.get("name")
+        if isinstance(name, str):
+            if name in seen:
+                self.add(self.at("headlines", i, "name"), f"headlines[{i}].name: '{name}' is already the name of "
+                                                          f"headlines[{seen[name]}]")
+            seen.setdefault(name, i)
+        metric, lane = item.get("metric"), item.get("lane")
+        known = LANE_SERIES if lane is not None else NODE_SERIES
+        if isinstance(metric, str) and metric not in known:
+            where = "on a lane" if lane is not None else "at a node"
+            other = " (flow and fee are lane metrics: give `lane: from->to`)" if metric in LANE_SERIES else ""
+            self.add(self.at("headlines", i, "metric"), f"headlines[{i}].metric: '{metric}' is not a daily metric {where}"
+                                                        f"{self.suggest(metric, known)}{other}; one of: {', '.join(known)}")
+        self.node(item.get("node"), "headlines", i, "node")
+        self.product(item.get("product"), "headlines", i, "product")
+        ends, ok = None, False
+        if isinstance(lane, str) and "->" in lane:
+            ends = tuple(x.strip() for x in lane.split("->", 1))
+            ok = self.node(ends[0], "headlines", i, "lane") & self.node(ends[1], "headlines", i, "lane")
+        elif isinstance(lane, dict) and all(isinstance(lane.get(k), str) for k in ("from", "to")):
+            ends = (lane["from"], lane["to"])
+            ok = self.node(ends[0], "headlines", i, "lane", "from") & self.node(ends[1], "headlines", i, "lane", "to")
+        if ends is not None and ok and not self._lane_exists(*ends):
+            self.add(self.at("headlines", i, "lane"), f"headlines[{i}].lane: no lane goes from '{ends[0]}' to '{ends[1]}'")
 
     def _demand(self, nid: str, demand: dict) -> None:
         products = demand.get("product")
@@ -267,3 +325,34 @@ def lever_problems(scenario: Scenario, data: dict, pos: PosNode) -> list[Problem
     return problems
 
 
+
+
+_BARE_DURATION = re.compile(r"^\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)\s*[dwmy]\s*$")
+
+
+def _is_date(value) -> bool:
+    if isinstance(value, _dt.date):
+        return True
+    try:
+        _dt.date.fromisoformat(value.strip()) if isinstance(value, str) else None
+    except ValueError:
+        return False
+    return isinstance(value, str)
+
+
+def lever_warnings(data: dict, pos: PosNode) -> list[str]:
+    """Warnings, ``FILE:LINE:COL: warning: message``: an ``end`` written as a bare duration
+    (``9m``) next to a date ``start`` means a day number counted from ``start_date``."""
+    out = []
+    for kind in ("shocks", "policies"):
+        items = data.get(kind)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if not isinstance(item, dict):
+                continue
+            end = item.get("end")
+            if isinstance(end, str) and _BARE_DURATION.match(end) and _is_date(item.get("start")):
+                at = locate((kind, i, "end"), data, pos)[2].at
+                out.append(f"{at.file}:{at.line}:{at.col}: warning: {kind}[{i}].end: '{end.strip()}' next to a date start "
+                           f"is a day number counted from start_date, not from start; write `duration: {end.strip()}` "
+                           "to mean that long after start, or give end as a date")
+    return out

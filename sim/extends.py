@@ -12,7 +12,7 @@ from pathlib import Path
 from .errors import Problem, did_you_mean
 from .yamlsource import PosNode, _short, read_yaml
 
-APPENDED_LISTS = ("lanes", "shocks", "policies")
+APPENDED_LISTS = ("lanes", "shocks", "policies", "headlines")
 MAX_EXTENDS = 32  # files in one extends chain; far more than any real layering
 
 

@@ -6,16 +6,20 @@ A spec is a pydantic model (its YAML schema); ``build`` turns it into the engine
 """
 from __future__ import annotations
 
+import datetime as _dt
 from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .effects import Effect, active_intervals
 from .fields import (
     DayRef,
+    Days,
     StrictModel,
     Window,
 )
+from .metrics import reference_window
+from .quantities import day_number
 
 if TYPE_CHECKING:  # pragma: no cover
 
@@ -27,24 +31,46 @@ class ShockSpec(StrictModel):
 
     kind: ClassVar[str] = "shock"
     type: str
-    name: str | None = Field(default=None, description="Label used in charts and briefings.")
+    name: str | None = Field(default=None, description="Identifier a scenario may refer to (e.g. in `reference_shock:`); "
+                                                       "shown in charts when there is no `label`.")
+    label: str | None = Field(default=None, description="Display text for charts and briefings (default: `name`).")
     start: DayRef = Field(description="First day the shock acts: a date, a day number or an offset like '6m'.")
     end: DayRef | None = Field(default=None, description="First day it no longer acts; open-ended when absent.")
+    duration: Days | None = Field(
+        default=None,
+        description="Days it acts, instead of `end` (end = start + duration, e.g. '6m'); not both.",
+    )
     suspended: list[Window] = Field(
         default_factory=list,
         description="Windows during which the rule is paused (e.g. announced, suspended for a year, resumed).",
     )
 
+    @field_validator("duration")
+    @classmethod
+    def _not_both(cls, value, info: ValidationInfo):
+        if value is not None and info.data.get("end") is not None:
+            raise ValueError("give `end` or `duration`, not both")
+        if value is not None and value < 1:
+            raise ValueError("duration must be at least 1 day")
+        return value
+
     @model_validator(mode="after")
     def _end_after_start(self):
+        if self.duration is not None and self.end is None and "start" in self.__dict__:
+            # end = start + duration, in the start's own kind (date or day number); the
+            # duration is folded into `end` so the resolved scenario reads back equal
+            end = self.start + _dt.timedelta(days=self.duration) if isinstance(self.start, _dt.date) \
+                else self.start + self.duration
+            object.__setattr__(self, "end", end)
+            object.__setattr__(self, "duration", None)
         start, end = self.start, self.end
         if end is not None and type(start) is type(end) and not end > start:
             raise ValueError(f"end ({end}) must come after start ({start})")
         return self
 
-    def label(self, index: int) -> str:
-        """Name shown in charts: ``name``, else the type and 1-based position."""
-        return self.name or f"{self.type} #{index + 1}"
+    def display_label(self, index: int) -> str:
+        """Text shown in charts: ``label``, else ``name``, else the type and 1-based position."""
+        return self.label or self.name or f"{self.type} #{index + 1}"
 
     def intervals(self, ctx: BuildContext) -> list[tuple[int, int | None]]:
         """Active day intervals: ``[start, end)`` minus the suspended windows."""
@@ -67,3 +93,39 @@ def registry_of(union: Any) -> dict[str, type[ShockSpec]]:
     return {get_args(spec.model_fields["type"].annotation)[0]: spec for spec in get_args(members)}
 
 
+
+
+def reference_index(scenario: Any) -> int | None:
+    """Position in ``scenario.shocks`` of the shock named by ``reference_shock`` (None
+    when it names none: then the rule of ``metrics.reference_window`` picks one)."""
+    names = [s.name for s in scenario.shocks]
+    return names.index(scenario.reference_shock) if scenario.reference_shock in names else None
+
+
+def resolved_windows(scenario: Any) -> list[dict[str, Any]]:
+    """Every shock and policy with its dates resolved, in file order, one dict each:
+
+    ``kind`` ("shock" or "policy"), ``index`` (position in its list), ``name``, ``label``
+    (``display_label``), ``type``, ``start`` (a date), ``end`` (a date, or None when
+    open-ended; the first day it no longer acts), ``start_day`` and ``end_day`` (day
+    numbers, 0 = start_date), ``before_run`` (it began before day 0) and ``reference``
+    (it is the shock that survive and recover times count from).
+    """
+    start_date = scenario.start_date
+    shocks = [(day_number(s.start, start_date), None if s.end is None else day_number(s.end, start_date))
+              for s in scenario.shocks]
+    ref = reference_window(shocks, reference_index(scenario)) if shocks else None
+    ref_index = reference_index(scenario)
+    if ref_index is None and ref is not None:
+        ref_index = shocks.index((ref.start, ref.end))
+    out = []
+    for kind, items in (("shock", scenario.shocks), ("policy", scenario.policies)):
+        for i, spec in enumerate(items):
+            a = day_number(spec.start, start_date)
+            b = None if spec.end is None else day_number(spec.end, start_date)
+            out.append({"kind": kind, "index": i, "name": spec.name, "label": spec.display_label(i), "type": spec.type,
+                        "start": start_date + _dt.timedelta(days=a),
+                        "end": None if b is None else start_date + _dt.timedelta(days=b),
+                        "start_day": a, "end_day": b, "before_run": a < 0,
+                        "reference": kind == "shock" and i == ref_index})
+    return out

@@ -19,12 +19,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .crossrefs import CrossRefs, lever_problems
+from .crossrefs import CrossRefs, lever_problems, lever_warnings
 from .errors import Problem, ScenarioError
 from .extends import SourceFile, display_path, read_chain
 from .policies import POLICY_TYPES
 from .problems import Suggester, dotted, locate, one_line
-from .schema import Demand, Lane, Node, Product, Reorder, Scenario
+from .schema import LOAD_WARNINGS_KEY, Demand, Headline, Lane, Node, Product, Reorder, Scenario
 from .shocks import SHOCK_TYPES
 from .yamlsource import PosNode
 
@@ -54,6 +54,8 @@ def _model_keys(path: list, data: dict) -> list[str]:
         return names(Demand)
     if head[0] == "lanes" and len(head) == 2:
         return names(Lane)
+    if head[0] == "headlines" and len(head) == 2:
+        return names(Headline)
     if head[0] in ("shocks", "policies") and len(head) == 2:
         registry = SHOCK_TYPES if head[0] == "shocks" else POLICY_TYPES
         try:
@@ -143,6 +145,7 @@ def load_scenario(path: str | os.PathLike, search_paths: Sequence[str | os.PathL
     # the same scenario loaded back from its resolved copy. pydantic ignores non-field
     # entries of __dict__ in == (as it does for functools.cached_property values).
     scenario.__dict__[_SOURCES_KEY] = tuple(sources)
+    scenario.__dict__[LOAD_WARNINGS_KEY] = tuple(lever_warnings(data, pos))
     return scenario
 
 

@@ -3,11 +3,18 @@
 Definitions (scenario-format.md, section 9):
 - shortfall: the part of a day's new demand not served that day;
 - fill_rate = 1 - shortfall / demand, per replication;
-- time_to_survive_days: days from the earliest shock's start to the node's first day of
-  shortfall on or after that start (empty when it never falls short);
-- time_to_recover_days: days from the earliest shock's end (its start if it never ends)
-  to the day after the node's last day of shortfall; 0 when never short (or when the
-  shortfall was over before the shock ended), empty when still short on the last day.
+- the reference shock: the one named by ``reference_shock:``, else the earliest shock
+  that starts on or after day 0 (ties: the one that ends first), else, when every shock
+  started before day 0, the earliest of them (``reference_window``);
+- a short day: shortfall above ``SHORT_EPS`` and above ``short_day_threshold`` x that
+  day's demand (the threshold is 0 unless the scenario or the caller sets it);
+- time_to_survive_days: days from the reference shock's start to the node's first short
+  day on or after that start (empty when it never falls short);
+- time_to_recover_days: days from the reference shock's end (its start if it never ends)
+  to the day after the node's last short day; 0 when never short (or when the
+  shortfall was over before the shock ended), empty when still short on the last day;
+- short_runs / recovered_runs (KPI table only): replications with a short day on or
+  after the reference start, and how many of those were no longer short on the last day.
 Means skip replications where a value is empty; ``_p05``/``_p95`` are the 5th and 95th
 percentiles over replications.
 
@@ -23,6 +30,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .labels import label_of
+from .quantities import day_number
+
+# daily series of the tidy table: per (node, product) stock, and per lane (node "from->to")
+NODE_SERIES = ("demand", "delivered", "shortfall", "backlog", "inventory", "produced",
+               "consumed", "shipped", "received", "capacity", "cost", "stockpile",
+               "wafers_started", "good_dies", "yield", "installed",
+               "compute_demand", "compute_delivered", "compute_shortfall", "compute_backlog", "energy_mwh")
+LANE_SERIES = ("flow", "fee")
 SHORT_EPS = 1e-9  # a day counts as short when its shortfall exceeds this many units
 
 # daily series a KPI is computed from -> the role it plays (compute_* rows count in the measure)
@@ -32,10 +48,18 @@ _KPI_SOURCES = {"demand": "demand", "delivered": "delivered", "shortfall": "shor
 
 @dataclass(frozen=True)
 class ShockWindow:
-    """The earliest shock's active days: ``start <= d < end`` (``end`` None: open-ended)."""
+    """The reference shock's active days: ``start <= d < end`` (``end`` None: open-ended),
+    and the share of a day's demand its shortfall must exceed for the day to count as short."""
 
     start: int
     end: int | None
+    short_day_threshold: float = 0.0
+
+    def with_threshold(self, short_day_threshold: float | None) -> ShockWindow:
+        """This window with another short-day threshold (None: keep this one)."""
+        if short_day_threshold is None:
+            return self
+        return ShockWindow(self.start, self.end, float(short_day_threshold))
 
 
 # per replication (rows) and day (columns) arrays of one demand row, by role
@@ -68,30 +92,58 @@ class Metric:
     reported_when_absent: bool = False
 
 
-def earliest_window(windows: list[tuple[int, int | None]]) -> ShockWindow:
-    """The shock that starts first (ties: the one that ends first); day 0 when there is none."""
+def reference_window(windows: list[tuple[int, int | None]], reference: int | None = None,
+                     short_day_threshold: float = 0.0) -> ShockWindow:
+    """The reference shock's window among the shocks' (start, end) windows (contract
+    section 9): ``windows[reference]`` when given; else the earliest shock that starts on
+    or after day 0 (ties: the one that ends first); else, when every shock started before
+    day 0, the earliest of them; day 0, open-ended, when there is no shock."""
+    if reference is not None:
+        start, end = windows[reference]
+        return ShockWindow(start, end, short_day_threshold)
     if not windows:
-        return ShockWindow(0, None)
-    start, end = min(windows, key=lambda w: (w[0], math.inf if w[1] is None else w[1]))
-    return ShockWindow(start, end)
+        return ShockWindow(0, None, short_day_threshold)
+    in_run = [w for w in windows if w[0] >= 0] or windows
+    start, end = min(in_run, key=lambda w: (w[0], math.inf if w[1] is None else w[1]))
+    return ShockWindow(start, end, short_day_threshold)
 
 
-def time_to_survive_days(shortfall: np.ndarray, window: ShockWindow) -> float:
+def earliest_window(windows: list[tuple[int, int | None]]) -> ShockWindow:
+    """The reference window of shocks without a named reference (see ``reference_window``)."""
+    return reference_window(windows)
+
+
+def short_days(shortfall: np.ndarray, demand: np.ndarray | None = None, threshold: float = 0.0) -> np.ndarray:
+    """Indices of the short days: shortfall above ``SHORT_EPS`` and, with a threshold,
+    above ``threshold`` x that day's demand."""
+    short = shortfall > SHORT_EPS
+    if threshold > 0.0 and demand is not None:
+        short &= shortfall > threshold * demand
+    return np.flatnonzero(short)
+
+
+def time_to_survive_days(shortfall: np.ndarray, window: ShockWindow, demand: np.ndarray | None = None) -> float:
     """Days from the window's start to the first short day at or after it (NaN if none)."""
-    days = np.flatnonzero(shortfall > SHORT_EPS)
+    days = short_days(shortfall, demand, window.short_day_threshold)
     days = days[days >= window.start]
     return float(days[0] - window.start) if days.size else math.nan
 
 
-def time_to_recover_days(shortfall: np.ndarray, window: ShockWindow) -> float:
+def time_to_recover_days(shortfall: np.ndarray, window: ShockWindow, demand: np.ndarray | None = None) -> float:
     """Days from the window's end (or start) to the day after the last short day."""
-    days = np.flatnonzero(shortfall > SHORT_EPS)
+    days = short_days(shortfall, demand, window.short_day_threshold)
     if days.size == 0:
         return 0.0
     if days[-1] == len(shortfall) - 1:
         return math.nan
     reference = window.end if window.end is not None else window.start
     return float(max(0, days[-1] + 1 - reference))
+
+
+def _per_run(kpi: Callable[[np.ndarray, ShockWindow, np.ndarray], float], cube: RowCube,
+             window: ShockWindow) -> np.ndarray:
+    """A survive/recover time of each replication (row) of a demand row's cube."""
+    return np.array([kpi(s, window, d) for s, d in zip(cube["shortfall"], cube["demand"], strict=True)])
 
 
 def _fill_rate(cube: RowCube, window: ShockWindow) -> np.ndarray:
@@ -119,9 +171,9 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            briefed=False),
     Metric("demand", "demand", "product", None, per_row=lambda c, w: c["demand"].sum(axis=1), compared=False),
     Metric("time_to_survive_days", "time to survive (days)", "days", "higher",
-           per_row=lambda c, w: np.array([time_to_survive_days(r, w) for r in c["shortfall"]])),
+           per_row=lambda c, w: _per_run(time_to_survive_days, c, w)),
     Metric("time_to_recover_days", "time to recover (days)", "days", "lower",
-           per_row=lambda c, w: np.array([time_to_recover_days(r, w) for r in c["shortfall"]])),
+           per_row=lambda c, w: _per_run(time_to_recover_days, c, w)),
     Metric("cost", "cost of purchases", "currency", "lower", total=_node_total("cost", by_product=False),
            reported_when_absent=True),
     Metric("energy_mwh", "energy of delivered chips (MWh per day of use)", "MWh", None,
@@ -165,13 +217,16 @@ def _row_cube(group: pd.DataFrame) -> tuple[RowCube, np.ndarray]:
 
 
 def per_replication_kpis(timeseries: pd.DataFrame, window: ShockWindow,
-                         units: dict[str, str] | None = None) -> pd.DataFrame:
+                         units: dict[str, str] | None = None, short_day_threshold: float | None = None) -> pd.DataFrame:
     """KPIs of every replication, long: replication, node, product, unit, metric, value.
+
+    ``short_day_threshold`` (a share 0..1 of the day's demand) overrides the window's.
 
     One (node, product) per demand; compute demand (a ``measure`` over substitutes) gives
     a row whose product is the measure (e.g. tflops_bf16), from the compute_* metrics.
     Empty values (never short, not recovered) are NaN. Quantities are in the row's unit.
     """
+    window = window.with_threshold(short_day_threshold)
     wanted = timeseries[timeseries["metric"].isin(list(_KPI_SOURCES))]
     frames = []
     for (node, product), group in wanted.groupby(["node", "product"], observed=True, sort=False):
@@ -189,10 +244,11 @@ def per_replication_kpis(timeseries: pd.DataFrame, window: ShockWindow,
     return pd.concat(frames, ignore_index=True)
 
 
-def outcomes_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[str, str] | None = None) -> pd.DataFrame:
+def outcomes_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[str, str] | None = None,
+                   short_day_threshold: float | None = None) -> pd.DataFrame:
     """Per replication and demand row: the KPIs plus every node-total metric of the
     registry (cost over all the node's products; energy of the row's product)."""
-    per_rep = per_replication_kpis(timeseries, window, units)
+    per_rep = per_replication_kpis(timeseries, window, units, short_day_threshold)
     if per_rep.empty:
         return per_rep
     totals = [m for m in METRICS.values() if m.total is not None]
@@ -221,13 +277,26 @@ def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:
             row[f"{name}_p05"] = float(np.quantile(finite, 0.05)) if finite.size else math.nan
             row[f"{name}_p95"] = float(np.quantile(finite, 0.95)) if finite.size else math.nan
         row["replications"] = int(group["replication"].nunique())
+        row["short_runs"], row["recovered_runs"] = _run_counts(group)
         rows.append(row)
     return pd.DataFrame(rows, columns=kpi_columns())
 
 
-def kpi_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[str, str] | None = None) -> pd.DataFrame:
-    """One row per demand (node, product): means over replications with p05/p95 companions."""
-    return summarise(per_replication_kpis(timeseries, window, units))
+def _run_counts(group: pd.DataFrame) -> tuple[int, int]:
+    """(replications short on or after the reference start, of those the ones recovered
+    within the horizon) of one demand row's per-replication KPIs."""
+    survive = group[group["metric"] == "time_to_survive_days"].set_index("replication")["value"]
+    recover = group[group["metric"] == "time_to_recover_days"].set_index("replication")["value"].reindex(survive.index)
+    short = np.isfinite(survive.to_numpy(float))
+    recovered = short & np.isfinite(recover.to_numpy(float))
+    return int(short.sum()), int(recovered.sum())
+
+
+def kpi_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[str, str] | None = None,
+              short_day_threshold: float | None = None) -> pd.DataFrame:
+    """One row per demand (node, product): means over replications with p05/p95 companions,
+    the replication count and how many replications fell short and recovered."""
+    return summarise(per_replication_kpis(timeseries, window, units, short_day_threshold))
 
 
 def kpi_columns() -> list[str]:
@@ -235,4 +304,93 @@ def kpi_columns() -> list[str]:
     cols = ["node", "product", "unit"]
     for name in KPI_COLUMNS:
         cols += [name, f"{name}_p05", f"{name}_p95"]
-    return cols + ["replications"]
+    return cols + ["replications", "short_runs", "recovered_runs"]
+
+
+# --- headlines: named question-specific quantities (scenario ``headlines:``) -----------
+
+HEADLINE_COLUMNS = ["headline", "label", "unit", "replication", "value"]
+HEADLINE_SUMMARY_COLUMNS = ["headline", "label", "unit", "mean", "p05", "p95", "replications"]
+# units of daily metrics that are not in their product's unit
+_METRIC_UNITS = {"cost": "USD", "fee": "USD", "yield": "fraction", "wafers_started": "wafer", "energy_mwh": "MWh"}
+
+
+def headline_unit(metric: str, product_units: list[str]) -> str:
+    """Unit of a headline: the metric's own (USD for cost and fee, MWh, wafer, fraction),
+    else the product's unit (one unit shared by the products read, else "unit")."""
+    if metric in _METRIC_UNITS:
+        return _METRIC_UNITS[metric]
+    units = set(product_units)
+    return units.pop() if len(units) == 1 else "unit"
+
+
+def _headline_place(headline) -> str:
+    """The ``node`` column a headline reads: the node id or the lane as ``from->to``."""
+    return headline.node if headline.node is not None else f"{headline.lane[0]}->{headline.lane[1]}"
+
+
+def _headline_span(headline, start_date, horizon: int) -> tuple[int, int]:
+    first = 0 if headline.from_ is None else max(0, day_number(headline.from_, start_date))
+    stop = horizon if headline.to is None else min(horizon, day_number(headline.to, start_date))
+    return first, stop
+
+
+def _units_read(scenario, products: list[str]) -> list[str]:
+    catalogue = scenario.products
+    return [catalogue[p].unit if p in catalogue else p for p in products]
+
+
+def headline_values(scenario, timeseries: pd.DataFrame) -> pd.DataFrame:
+    """Each headline of the scenario, per replication: columns headline, label, unit,
+    replication, value.
+
+    A headline reads its daily ``metric`` at its node (or on its lane, node "from->to"),
+    for its product (every product there when absent, summed per day), on the days
+    ``from <= d < to`` (default: the whole run), and reduces them per replication by
+    ``stat``: sum (default), mean (over the days of the span) or max. A series the run
+    did not record (e.g. ``fee`` on a lane no licence governs) reads as 0 every day.
+    ``timeseries`` is the per-replication tidy table (``Results.timeseries`` of a run
+    that kept every replication).
+    """
+    reps = np.sort(timeseries["replication"].unique()) if len(timeseries) else np.array([], dtype=int)
+    frames = []
+    for h in scenario.headlines:
+        first, stop = _headline_span(h, scenario.start_date, scenario.horizon)
+        rows = timeseries[(timeseries["metric"] == h.metric) & (timeseries["node"] == _headline_place(h))]
+        if h.product is not None:
+            rows = rows[rows["product"] == h.product]
+        products = [h.product] if h.product is not None else sorted(map(str, rows["product"].unique()))
+        rows = rows[(rows["day"] >= first) & (rows["day"] < stop)]
+        daily = rows.groupby(["replication", "day"], observed=True)["value"].sum().unstack("day")
+        days = max(stop - first, 0)
+        daily = daily.reindex(index=reps, columns=range(first, first + days)).fillna(0.0) if days else daily.reindex(reps)
+        values = daily.to_numpy(float)
+        if values.shape[1] == 0:
+            value = np.zeros(len(reps))
+        elif h.stat == "sum":
+            value = values.sum(axis=1)
+        elif h.stat == "mean":
+            value = values.mean(axis=1)
+        else:
+            value = values.max(axis=1)
+        frames.append(pd.DataFrame({"headline": h.name, "label": label_of(h.name, h.label),
+                                    "unit": headline_unit(h.metric, _units_read(scenario, products)),
+                                    "replication": reps, "value": value}))
+    if not frames:
+        return pd.DataFrame(columns=HEADLINE_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[HEADLINE_COLUMNS]
+
+
+def summarise_headlines(per_replication: pd.DataFrame) -> pd.DataFrame:
+    """One row per headline: mean over replications with 5th and 95th percentiles and
+    the replication count (columns headline, label, unit, mean, p05, p95, replications)."""
+    rows = []
+    for name, group in per_replication.groupby("headline", sort=False):
+        values = group["value"].to_numpy(float)
+        finite = values[np.isfinite(values)]
+        rows.append({"headline": name, "label": group["label"].iloc[0], "unit": group["unit"].iloc[0],
+                     "mean": float(finite.mean()) if finite.size else math.nan,
+                     "p05": float(np.quantile(finite, 0.05)) if finite.size else math.nan,
+                     "p95": float(np.quantile(finite, 0.95)) if finite.size else math.nan,
+                     "replications": int(group["replication"].nunique())})
+    return pd.DataFrame(rows, columns=HEADLINE_SUMMARY_COLUMNS)

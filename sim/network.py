@@ -19,6 +19,7 @@ import numpy as np
 from .distributions import draw_value, is_distribution
 from .errors import ChipsimUserError
 from .fab import dies_per_wafer
+from .metrics import LANE_SERIES, NODE_SERIES
 from .quantities import day_number
 from .schema import Scenario
 from .selectors import lanes_matching, nodes_matching
@@ -134,6 +135,9 @@ class Network:
     demands: list[DemandDef]
     order_lines: list[OrderLine]
     series: list[tuple[int, str]] = field(default_factory=list)  # (slot, metric) reported
+    # per lane index: the row that names its flow and fee series, ("from->to", product),
+    # appended to ``slots`` after every stock slot (the engine books lane flows there)
+    lane_slots: list[int] = field(default_factory=list)
 
     @property
     def horizon(self) -> int:
@@ -141,10 +145,7 @@ class Network:
         return self.scenario.horizon
 
 
-METRICS = ("demand", "delivered", "shortfall", "backlog", "inventory", "produced",
-           "consumed", "shipped", "received", "capacity", "cost", "stockpile",
-           "wafers_started", "good_dies", "yield", "installed",
-           "compute_demand", "compute_delivered", "compute_shortfall", "compute_backlog", "energy_mwh")
+METRICS = NODE_SERIES + LANE_SERIES
 
 
 class _SlotIndex:
@@ -184,8 +185,14 @@ def build_network(scenario: Scenario) -> Network:
     ]
     demands = [_demand_def(scenario, nid, n, slot_of) for nid, n in scenario.nodes.items() if n.demand]
     net = Network(scenario, slot.slots, slot_of, lanes, producers, demands, _order_lines(scenario, incoming, slot_of))
+    net.lane_slots = [slot(lane_name(lane.src, lane.dst), lane.product) for lane in lanes]
     net.series = _reported_series(net)
     return net
+
+
+def lane_name(src: str, dst: str) -> str:
+    """How a lane is named in the ``node`` column of the tidy table: ``from->to``."""
+    return f"{src}->{dst}"
 
 
 def _node_slots(scenario: Scenario, slot: _SlotIndex) -> None:
@@ -321,10 +328,15 @@ COMPUTE_METRICS = {"compute_demand": "demand", "compute_delivered": "delivered",
 def _reported_series(net: Network) -> list[tuple[int, str]]:
     """The (slot, metric) pairs that can be non-zero, in a stable order."""
     measure_slots = {d.slot for d in net.demands if d.measure}
-    wanted: dict[int, set[str]] = {s: ({"inventory"} if s not in measure_slots else set()) for s in range(len(net.slots))}
+    lane_rows = set(net.lane_slots)
+    wanted: dict[int, set[str]] = {s: ({"inventory"} if s not in measure_slots | lane_rows else set())
+                                   for s in range(len(net.slots))}
+    fees = _feed_lanes(net)
     for lane in net.lanes:
         wanted[lane.src_slot].add("shipped")
         wanted[lane.dst_slot].update(("received", "cost"))
+        if net.lane_slots:
+            wanted[net.lane_slots[lane.index]].update(("flow", "fee") if lane.index in fees else ("flow",))
     for p in net.producers:
         wanted[p.out_slot].update(("produced", "capacity"))
         for s, _, _ in p.inputs:
@@ -347,6 +359,16 @@ def _reported_series(net: Network) -> list[tuple[int, str]]:
         if policy.type in ("stockpile", "stockpile_release"):
             wanted[net.slot_of[(policy.node, policy.product)]].update(("stockpile", "cost"))
     return [(s, m) for s in range(len(net.slots)) for m in METRICS if m in wanted[s]]
+
+
+def _feed_lanes(net: Network) -> set[int]:
+    """Indices of the lanes an export licence with a fee may govern (they report ``fee``)."""
+    out: set[int] = set()
+    shocks: list[Any] = list(net.scenario.shocks)
+    for shock in shocks:
+        if shock.type == "export_license" and shock.fee:
+            out.update(lanes_matching(net.scenario, shock))
+    return out
 
 
 # --- per-replication context -----------------------------------------------------------

@@ -37,10 +37,11 @@ class StockpileSpec(_AtNode):
     Stockpiled units stay on the node's shelves (they count in ``inventory`` and in the
     ``stockpile`` metric) but are not used for production, demand or shipments until a
     ``stockpile_release`` frees them. The node's normal ordering refills what the
-    stockpile takes, so the purchases appear in ``cost`` as they arrive. Filling skips the
-    days on which a release of the same node and product is due (it is active and its
-    cover condition, if any, holds), even if the stockpile is empty, so the two never
-    fight and an emptied stockpile does not refill during the shortage that emptied it.
+    stockpile takes, so the purchases appear in ``cost`` as they arrive. Filling skips
+    every day on which a release of the same node and product is active (inside its
+    window, whether or not a cover condition lets it release that day), even if the
+    stockpile is empty, so the two never fight and a stockpile without ``end`` does not
+    refill in the middle of its own release.
     ``end`` stops the filling; units already held stay in reserve (and keep their
     holding cost) until a release frees them.
     """
@@ -75,7 +76,7 @@ class StockpileSpec(_AtNode):
         """One stockpile effect; target and fill rate (units, units/day) drawn for this replication."""
         target = ctx.draw(self.target, f"policies.{index}.target", 0.0)
         rate = None if self.fill_rate is None else ctx.draw(self.fill_rate, f"policies.{index}.fill_rate", 0.0)
-        return [Stockpile(self.label(index), self.intervals(ctx), ctx.slot(self.node, self.product), target, rate,
+        return [Stockpile(self.display_label(index), self.intervals(ctx), ctx.slot(self.node, self.product), target, rate,
                           self.holding_cost, self.initial)]
 
 
@@ -127,7 +128,7 @@ class StockpileReleaseSpec(_AtNode):
     def build(self, ctx, index):
         """One release effect; the rate (units/day) drawn for this replication."""
         rate = ctx.draw(self.rate, f"policies.{index}.rate", 0.0)
-        return [StockpileRelease(self.label(index), self.intervals(ctx), ctx.slot(self.node, self.product), rate,
+        return [StockpileRelease(self.display_label(index), self.intervals(ctx), ctx.slot(self.node, self.product), rate,
                                  self.when_cover_below)]
 
 
@@ -141,13 +142,16 @@ class StockpileRelease(Effect):
         self.slot, self.rate, self.threshold = slot, rate, when_cover_below
 
     def daily(self, world: LeverWorld, day: int) -> None:
-        """Release today if the release is unconditional or free stock covers too few days."""
+        """Release today if the release is unconditional or free stock covers too few days.
+
+        Every active day is marked (``release`` of 0 units when cover is high enough), so
+        a stockpile of the slot never refills inside the release's window: not from
+        scarce stock once it is empty, nor between the days a threshold release acts."""
         if self.threshold is not None:
             use = world.daily_use(self.slot, day)
             if use <= 0 or world.free_stock(self.slot) >= self.threshold * use:
+                world.release(self.slot, 0.0, day)
                 return
-        # the release is due today: release() marks the day so the stockpile does not
-        # refill from scarce stock, even once it is empty
         world.release(self.slot, self.rate, day)
 
 
@@ -177,7 +181,7 @@ class CapacityExpansionSpec(PolicySpec):
         added = ctx.draw(self.capacity, f"policies.{index}.capacity", 0.0)
         # a build, not a rule: its own start and end, whatever `suspended` says
         span = [(ctx.day(self.start), ctx.end_day(self.end))]
-        return [CapacityExpansion(self.label(index), span, self.node, added, self.build_days, self.ramp_days)]
+        return [CapacityExpansion(self.display_label(index), span, self.node, added, self.build_days, self.ramp_days)]
 
 
 class CapacityExpansion(Effect):
@@ -250,7 +254,7 @@ class NewLaneSpec(PolicySpec):
 
     def build(self, ctx, index):
         """One effect that opens the policy's lane."""
-        return [NewLane(self.label(index), self.intervals(ctx), ctx.policy_lane(index), self.share)]
+        return [NewLane(self.display_label(index), self.intervals(ctx), ctx.policy_lane(index), self.share)]
 
 
 class NewLane(Effect):

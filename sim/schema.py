@@ -10,12 +10,21 @@ import datetime as _dt
 import difflib
 import json
 import math
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from .fab import dies_per_wafer
 from .fields import (
+    DayRef,
     Days,
     Horizon,
     LeadTime,
@@ -29,6 +38,7 @@ from .policies import Policy
 from .shocks import Shock
 
 DEFAULT_START_DATE = _dt.date(2025, 1, 1)
+LOAD_WARNINGS_KEY = "_chipsim_load_warnings"
 MAX_NODES = 20_000
 MAX_LANES = 200_000
 Id = str
@@ -45,6 +55,7 @@ class Product(StrictModel):
     """A good that moves through the chain. Extra numeric attributes are allowed."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
+    label: str | None = Field(default=None, description="Display text for charts and briefings (default: derived from the id).")
     unit: str = Field(default="unit", description="Unit of quantities of this product (t, die, chip, tool, ...).")
     kind: Literal["material", "equipment"] = Field(
         default="material",
@@ -207,6 +218,7 @@ class EquipmentNeed(StrictModel):
 class Node(StrictModel):
     """A facility or an aggregated sector: source, producer, warehouse or demand."""
 
+    label: str | None = Field(default=None, description="Display text for charts and briefings (default: derived from the id).")
     region: str = Field(default="", description="Region code used by selectors and mandates (e.g. CN, US, JP).")
     entity: str | None = Field(default=None, description="Owning firm, for entity-list rules.")
     owners: dict[str, float] = Field(
@@ -272,6 +284,56 @@ class Lane(StrictModel):
     )
 
 
+HEADLINE_STATS = ("sum", "mean", "max")
+
+
+def _validate_lane_ref(value):
+    if isinstance(value, tuple) and len(value) == 2:
+        return value
+    if isinstance(value, str) and "->" in value:
+        src, _, dst = value.partition("->")
+        if src.strip() and dst.strip():
+            return (src.strip(), dst.strip())
+    if isinstance(value, dict) and set(value) == {"from", "to"} and all(isinstance(v, str) for v in value.values()):
+        return (value["from"], value["to"])
+    raise ValueError(f"a lane is written 'from->to' or {{from: ..., to: ...}}, got {value!r}")
+
+
+LaneRef = Annotated[
+    tuple[str, str],
+    PlainValidator(_validate_lane_ref),
+    PlainSerializer(lambda v: f"{v[0]}->{v[1]}"),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": "->"},
+                              {"type": "object", "properties": {"from": {"type": "string"}, "to": {"type": "string"}},
+                               "required": ["from", "to"], "additionalProperties": False}],
+                    "description": "A lane: 'from->to' or {from: NODE, to: NODE}."}),
+]
+
+
+class Headline(StrictModel):
+    """A named quantity a scenario asks about: a daily metric at a node or on a lane,
+    reduced over a span of days by ``stat``."""
+
+    name: Id = Field(description="Identifier of the headline.")
+    label: str | None = Field(default=None, description="Display text (default: derived from the name).")
+    metric: str = Field(description="Daily metric (e.g. delivered, shortfall, flow, fee, compute_delivered).")
+    node: Id | None = Field(default=None, description="Node the metric is read at (node metrics).")
+    lane: LaneRef | None = Field(default=None, description="Lane the metric is read on ('from->to'; flow and fee).")
+    product: Id | None = Field(default=None, description="Product (default: every product of the node or lane).")
+    from_: DayRef | None = Field(default=None, alias="from", description="First day counted (default: day 0).")
+    to: DayRef | None = Field(default=None, description="First day no longer counted (default: the end of the run).")
+    stat: Literal["sum", "mean", "max"] = Field(default="sum", description="sum, mean or max over the days.")
+
+    @model_validator(mode="after")
+    def _one_place(self):
+        if (self.node is None) == (self.lane is None):
+            raise ValueError("a headline needs exactly one of `node` or `lane`")
+        if self.from_ is not None and self.to is not None and type(self.from_) is type(self.to) \
+                and not self.to > self.from_:
+            raise ValueError(f"to ({self.to}) must come after from ({self.from_})")
+        return self
+
+
 class Scenario(StrictModel):
     """A complete, validated scenario (after ``extends`` has been merged)."""
 
@@ -286,6 +348,26 @@ class Scenario(StrictModel):
     lanes: list[Lane] = Field(default_factory=list)
     shocks: list[Shock] = Field(default_factory=list)
     policies: list[Policy] = Field(default_factory=list)
+    reference_shock: str | None = Field(
+        default=None,
+        description="`name` of the shock that survive and recover times count from (default: the earliest shock "
+                    "starting on or after day 0).",
+    )
+    short_day_threshold: float = Field(
+        default=0.0, ge=0, le=1,
+        description="A day counts as short for survive/recover times only when its shortfall exceeds this share of "
+                    "that day's demand.",
+    )
+    headlines: list[Headline] = Field(default_factory=list, description="Named question-specific quantities of the run.")
+
+    @property
+    def load_warnings(self) -> tuple[str, ...]:
+        """Warnings of loading, each ``FILE:LINE:COL: warning: message`` (empty when built in Python).
+
+        Not a field: kept in the instance ``__dict__`` (set by the loader), which pydantic's
+        ``==`` ignores, so a scenario equals its resolved copy loaded back.
+        """
+        return self.__dict__.get(LOAD_WARNINGS_KEY, ())
 
     @model_validator(mode="after")
     def _sizes(self):

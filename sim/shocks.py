@@ -66,7 +66,7 @@ class CapacityLossSpec(NodeShockSpec):
     def build(self, ctx, index):
         """One capacity-loss effect with the lost share drawn for this replication."""
         fraction = ctx.draw(self.fraction, f"shocks.{index}.fraction", 0.0, 1.0)
-        return [CapacityLoss(self.label(index), self.intervals(ctx), ctx.nodes(self.node), fraction, self.recovery_days)]
+        return [CapacityLoss(self.display_label(index), self.intervals(ctx), ctx.nodes(self.node), fraction, self.recovery_days)]
 
 
 class CapacityLoss(Effect):
@@ -107,7 +107,7 @@ class DemandChangeSpec(NodeShockSpec):
 
     def build(self, ctx, index):
         """One demand-scaling effect on the selected nodes."""
-        return [DemandChange(self.label(index), self.intervals(ctx), ctx.nodes(self.node), self.multiplier)]
+        return [DemandChange(self.display_label(index), self.intervals(ctx), ctx.nodes(self.node), self.multiplier)]
 
 
 class ScaleNodePath(Effect):
@@ -160,7 +160,7 @@ class YieldShockSpec(NodeShockSpec):
 
     def build(self, ctx, index):
         """One D0-scaling effect on the selected fabs."""
-        return [YieldShock(self.label(index), self.intervals(ctx), ctx.nodes(self.node), self.d0_multiplier)]
+        return [YieldShock(self.display_label(index), self.intervals(ctx), ctx.nodes(self.node), self.d0_multiplier)]
 
 
 class YieldShock(ScaleNodePath):
@@ -213,7 +213,7 @@ class ServiceBanSpec(ShockSpec):
     def build(self, ctx, index):
         """One service-ban effect on the spares lanes and the targets' tools."""
         scenario = ctx.net.scenario
-        return [ServiceBan(self.label(index), self.intervals(ctx), self.spares_lanes(scenario),
+        return [ServiceBan(self.display_label(index), self.intervals(ctx), self.spares_lanes(scenario),
                            [(n, self.equipment) for n in self.targets(scenario)], self.on_site)]
 
 

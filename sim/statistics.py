@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import ChipsimUserError
-from .metrics import METRICS, ShockWindow, compared, earliest_window, outcomes_table, rankable
+from .leverspec import reference_index
+from .metrics import METRICS, ShockWindow, compared, outcomes_table, rankable, reference_window
 from .quantities import day_number
 
 if TYPE_CHECKING:
@@ -30,8 +31,10 @@ def shock_windows(scenario: Scenario) -> list[tuple[int, int | None]]:
 
 
 def scenario_window(scenario: Scenario) -> ShockWindow:
-    """The earliest shock's window, which survive and recover times count from."""
-    return earliest_window(shock_windows(scenario))
+    """The reference shock's window, which survive and recover times count from (the
+    shock named by ``reference_shock``, else the earliest one starting on or after day 0,
+    else the earliest), with the scenario's ``short_day_threshold``."""
+    return reference_window(shock_windows(scenario), reference_index(scenario), scenario.short_day_threshold)
 
 
 def product_units(scenario: Scenario) -> dict[str, str]:

@@ -56,7 +56,7 @@ class TradeShockSpec(ShockSpec):
         if self.anticipation is None or self.announced is None:
             return None
         window = active_intervals(ctx.day(self.announced), ctx.day(self.start), [])
-        return Anticipate(f"{self.label(index)} (announced)", window, lanes, self.anticipation.days_of_cover)
+        return Anticipate(f"{self.display_label(index)} (announced)", window, lanes, self.anticipation.days_of_cover)
 
 
 class Anticipate(Effect):
@@ -89,7 +89,7 @@ class ExportBanSpec(TradeShockSpec):
         """The ban (leakage drawn for this replication) and its anticipation, if announced."""
         lanes = ctx.matching_lanes(self, index)
         leakage = ctx.draw(self.leakage, f"shocks.{index}.leakage", 0.0, 1.0)
-        return [ExportBan(self.label(index), self.intervals(ctx), lanes, leakage, ctx.stream(f"shock{index}:leakage")),
+        return [ExportBan(self.display_label(index), self.intervals(ctx), lanes, leakage, ctx.stream(f"shock{index}:leakage")),
                 self.anticipation_effect(ctx, index, lanes)]
 
 
@@ -152,7 +152,7 @@ class EntityListSpec(TradeShockSpec):
         """The ban on lanes into the listed entities, and its anticipation, if announced."""
         lanes = ctx.matching_lanes(self, index)
         leakage = ctx.draw(self.leakage, f"shocks.{index}.leakage", 0.0, 1.0)
-        return [ExportBan(self.label(index), self.intervals(ctx), lanes, leakage, ctx.stream(f"shock{index}:leakage")),
+        return [ExportBan(self.display_label(index), self.intervals(ctx), lanes, leakage, ctx.stream(f"shock{index}:leakage")),
                 self.anticipation_effect(ctx, index, lanes)]
 
 
@@ -190,7 +190,7 @@ class ExportLicenseSpec(TradeShockSpec):
             steps.sort(key=lambda s: s[0])
         else:
             steps = [(start, ctx.draw(self.approval_rate, f"shocks.{index}.approval_rate", 0.0, 1.0))]
-        licence = ExportLicense(self.label(index), self.intervals(ctx), lanes, start, steps, self.review_days,
+        licence = ExportLicense(self.display_label(index), self.intervals(ctx), lanes, start, steps, self.review_days,
                                 self.quota, self.fee, ctx, index)
         return [licence, self.anticipation_effect(ctx, index, lanes)]
 

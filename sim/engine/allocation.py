@@ -25,8 +25,8 @@ class Allocation:
     def allocate(self, day: int) -> None:
         """Step 5c: gates filter ``Lane.req``; suppliers fill pro rata when short."""
         led = self.ledger
-        inv, locked, shipped, pipeline, cost, requested = (led.inv, led.locked, led.shipped, led.pipeline, led.cost,
-                                                            led.requested)
+        inv, locked, shipped, pipeline, cost, requested, flow = (led.inv, led.locked, led.shipped, led.pipeline, led.cost,
+                                                                  led.requested, led.flow)
         arrivals, apply, H = self.shipping.arrivals, self.licensing.apply, self.horizon
         for src, lanes in self._suppliers:
             total = 0.0
@@ -62,6 +62,7 @@ class Allocation:
                     dst = lane.dst
                     inv[src] -= q
                     shipped[src] += q
+                    flow[lane.index] += q
                     pipeline[dst] += q
                     cost[dst] += q * lane.price
                     t = day + (lane.fixed_lead or lane.next_lead())

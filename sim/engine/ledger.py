@@ -16,16 +16,22 @@ EPS = 1e-9  # quantities below this are treated as zero (pro-rata splits leave d
 STOCKS = ("inv", "locked", "held", "backlog", "pipeline")
 FLOWS = ("received", "produced", "consumed", "shipped", "delivered", "demand", "shortfall", "cost", "energy",
          "requested")
+LANE_FLOWS = ("flow", "fee")  # per lane, not per slot
 
 
 class Ledger:
     """Stocks and daily flows per slot (units of the slot's product; ``cost`` in currency,
-    ``energy`` in MWh, ``requested`` the units a supplier was asked for today)."""
+    ``energy`` in MWh, ``requested`` the units a supplier was asked for today); per lane
+    (``Lane.index``): ``flow``, the units that left on it today, and ``fee``, the licence
+    fee paid on it today (currency)."""
 
-    __slots__ = ("n", *STOCKS, *FLOWS)
+    __slots__ = ("n", "n_lanes", *STOCKS, *FLOWS, *LANE_FLOWS)
 
-    def __init__(self, n_slots: int, inventory: list[float]):
+    def __init__(self, n_slots: int, inventory: list[float], n_lanes: int = 0):
         self.n = n_slots
+        self.n_lanes = n_lanes
+        self.flow: list[float] = [0.0] * n_lanes
+        self.fee: list[float] = [0.0] * n_lanes
         self.inv: list[float] = list(inventory)
         zeros = [0.0] * n_slots
         self.locked, self.held, self.backlog, self.pipeline = (list(zeros) for _ in range(4))

@@ -42,6 +42,10 @@ SLOT_SERIES = (
     SlotSeries("energy_mwh", "energy", "MWh/day", True, "compute"),
     SlotSeries("stockpile", "held", "unit", False, "stockpile"),
 )
+# Series per lane, recorded from ``Ledger.flow`` and ``Ledger.fee`` (named ``from->to``
+# in the tidy table): flow (unit/day, shipments that left, licensed ones at departure)
+# and fee (currency/day, the licence fee paid, also part of the buyer's ``cost``).
+
 # Series of producers and tools, recorded from the phases rather than the ledger:
 #   capacity (unit/day, wafers/day for fabs), wafers_started (wafers/day), yield (0-1,
 #   fabs), installed (tools in service); good_dies is a fab's ``produced``.
@@ -52,11 +56,12 @@ class Recorder:
     """Copies the day's state into (horizon, n) arrays, then clears the daily flows."""
 
     __slots__ = ("horizon", "ledger", "production", "equipment", "by_metric", "_rows", "_clear", "_zeros",
-                 "_capacity", "_wafers", "_installed")
+                 "_capacity", "_wafers", "_installed", "_flow", "_fee", "_lane_zeros")
 
     def __init__(self, ledger: Ledger, production: Production, equipment: Equipment, horizon: int,
-                 present: set[str]):
-        """``present``: what the network has among "demand", "compute" and "stockpile"."""
+                 present: set[str], fees: bool = False):
+        """``present``: what the network has among "demand", "compute" and "stockpile";
+        ``fees``: some lane may pay a licence fee (else ``fee`` is not recorded)."""
         self.horizon = horizon
         self.ledger, self.production, self.equipment = ledger, production, equipment
         wanted = [s for s in SLOT_SERIES if s.needs == "any" or s.needs in present]
@@ -67,6 +72,9 @@ class Recorder:
         self._capacity = np.zeros((horizon, len(production.producers)))
         self._wafers = np.zeros((horizon, len(production.producers)))
         self._installed = np.zeros((horizon, len(equipment.tools)))
+        self._flow = np.zeros((horizon, ledger.n_lanes))
+        self._fee = np.zeros((horizon, ledger.n_lanes)) if fees else None
+        self._lane_zeros = [0.0] * ledger.n_lanes
 
     def record(self, day: int) -> None:
         """The end of ``day``: record every series, then clear the daily flows."""
@@ -75,6 +83,13 @@ class Recorder:
         zeros = self._zeros
         for source in self._clear:
             source[:] = zeros
+        led = self.ledger
+        if led.n_lanes:
+            self._flow[day] = led.flow
+            led.flow[:] = self._lane_zeros
+            if self._fee is not None:
+                self._fee[day] = led.fee
+                led.fee[:] = self._lane_zeros
         self._capacity[day] = self.production.capacity
         if self.production.has_fabs:
             self._wafers[day] = self.production.wafers
@@ -93,6 +108,9 @@ class Recorder:
                 by_slot["yield"][:, producer.out_slot] = producer.fab.yield_path
         for i, tool in enumerate(self.equipment.tools):
             by_slot["installed"][:, tool.slot] = self._installed[:, i]
+        # a lane's series sit at its row of ``net.slots`` (after every stock slot)
+        lane_of_row = {row: k for k, row in enumerate(net.lane_slots)}
+        lanes = {"flow": self._flow, "fee": self._fee}
         # one fancy-indexing gather per metric (row-major arrays), not one per column
         values = np.empty((H, len(net.series)))
         groups: dict[str, tuple[list[int], list[int]]] = {}
@@ -101,6 +119,11 @@ class Recorder:
             slots.append(s)
             positions.append(k)
         for metric, (slots, positions) in groups.items():
+            if metric in lanes:
+                lane_source = lanes[metric]
+                assert lane_source is not None
+                values[:, positions] = lane_source[:, [lane_of_row[s] for s in slots]]
+                continue
             if metric in by_slot:
                 source = by_slot[metric]
             elif metric == "good_dies":

@@ -75,7 +75,11 @@ class Shipping:
         if led.inv[src] < 0.0:
             led.inv[src] = 0.0
         led.shipped[src] += qty
-        led.cost[dst] += qty * lane.price * (1.0 + fee)
+        led.flow[lane.index] += qty
+        value = qty * lane.price
+        led.cost[dst] += value * (1.0 + fee)
+        if fee:
+            led.fee[lane.index] += value * fee
         t = day + (lane.fixed_lead or lane.next_lead())
         if t < self.horizon:
             self.arrivals.setdefault(t, []).append((dst, qty))

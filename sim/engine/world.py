@@ -48,11 +48,13 @@ class World:
         self.horizon = H = net.horizon
         sc = net.scenario
         ctx = self.ctx = BuildContext(net, streams)
-        inventory = [0.0] * len(net.slots)
+        # stock slots only: the lanes' rows of ``net.slots`` (named for their flow and fee
+        # series) come last and hold no stock
+        inventory = [0.0] * (len(net.slots) - len(net.lane_slots))
         for nid, node in sc.nodes.items():
             for pid, qty in node.inventory.items():
                 inventory[net.slot_of[(nid, pid)]] = ctx.draw(qty, f"nodes.{nid}.inventory.{pid}", 0.0)
-        self.ledger = Ledger(len(net.slots), inventory)
+        self.ledger = Ledger(len(inventory), inventory, len(net.lanes))
         self.holding_cost: dict[int, float] = {}  # slot -> cost per stockpiled unit per day
         self._released: dict[int, int] = {}      # slot -> last day a stockpile release was due
         self.producers = [build_producer(p, ctx, H) for p in net.producers]
@@ -102,7 +104,8 @@ class World:
             present.add("compute")
         if any(p.type in ("stockpile", "stockpile_release") for p in net.scenario.policies):
             present.add("stockpile")
-        self.recorder = Recorder(led, self.production, self.equipment, H, present)
+        fees = any(m == "fee" for _, m in net.series)
+        self.recorder = Recorder(led, self.production, self.equipment, H, present, fees)
 
     def _use_path(self, node: str, slot: int, use: str) -> list[float] | None:
         """Daily use of a product at a node (units/day), by day (None: from recent shipments)."""
