@@ -228,12 +228,73 @@ def test_short_threshold_overrides_the_scenario(in_tmp):
     assert "short_day_threshold: 0.5" in (in_tmp / "out" / "scenario.yaml").read_text()
 
 
-def test_headlines_are_written_when_declared(in_tmp):
-    import sim.metrics
+BAN = """\
+name: {name}
+horizon: 150
+replications: 4
+seed: 3
+products: {{x: {{unit: t}}}}
+nodes:
+  s: {{region: CN, produces: x, capacity: 1000}}
+  b: {{region: US, inventory: {{x: 250}}, demand: {{product: x, rate: 10}}, reorder: {{level: 500}}}}
+lanes:
+  - {{from: s, to: b, product: x, lead_time: 7}}
+shocks:
+  - {{type: export_ban, start: 0, end: {end}, from: s}}
+"""
 
-    if not hasattr(sim.metrics, "headline_values"):
-        pytest.skip("headlines arrive with the language branch (sim.metrics.headline_values)")
-    pytest.skip("the headlines: syntax is defined by the language branch; add its example here when it lands")
+
+def _stand_in_headlines(monkeypatch):
+    """Stand-ins for the language branch's headline functions: one headline, the total
+    shortfall at b per replication; the summary is its mean, p05, p95."""
+    import numpy as np
+
+    import sim.metrics
+    from sim.loader import load_scenario
+
+    def values(scenario, ts):
+        rows = ts[(ts["node"] == "b") & (ts["metric"] == "shortfall")]
+        sums = rows.groupby("replication", observed=True)["value"].sum()
+        return pd.DataFrame({"replication": sums.index, "headline": "short", "label": "EU short", "unit": "t",
+                             "value": sums.to_numpy()})
+
+    def summarise(per_rep):
+        v = per_rep["value"].to_numpy(float)
+        return pd.DataFrame([{"headline": "short", "label": "EU short", "unit": "t", "mean": v.mean(),
+                              "p05": np.quantile(v, 0.05), "p95": np.quantile(v, 0.95), "replications": len(v)}])
+
+    def loading(path, search_paths=()):
+        sc = load_scenario(path, search_paths)
+        sc.__dict__["headlines"] = ["short"]  # what the language branch declares with headlines:
+        return sc
+
+    monkeypatch.setattr(sim.metrics, "headline_values", values, raising=False)
+    monkeypatch.setattr(sim.metrics, "summarise_headlines", summarise, raising=False)
+    monkeypatch.setattr("sim.loader.load_scenario", loading)
+
+
+@pytest.mark.parametrize("keep", ["summary", "all"])
+def test_headlines_are_computed_per_replication_and_written(in_tmp, monkeypatch, keep):
+    # ban to day 100: b short on days 25..106, 82 days x 10 t = 820 t in every replication;
+    # ban to day 60: days 25..66, 42 x 10 = 420 t; the paired difference is -400 t exactly
+    write_file(in_tmp, "long.yaml", BAN.format(name="long", end=100))
+    write_file(in_tmp, "short.yaml", BAN.format(name="short", end=60))
+    _stand_in_headlines(monkeypatch)
+    result = cli("run", "long.yaml", "-o", "run", "--no-report", "--keep", keep)
+    assert result.exit_code == 0, result.stderr
+    run = pd.read_csv(in_tmp / "run" / "headlines.csv")
+    assert run.loc[0, "mean"] == pytest.approx(820) and run.loc[0, "replications"] == 4
+    assert "EU short: 820 t" in result.stdout
+    result = cli("compare", "long.yaml", "short.yaml", "-q", "-o", "cmp", "--no-report", "--keep", keep)
+    assert result.exit_code == 0, result.stderr
+    both = pd.read_csv(in_tmp / "cmp" / "headlines.csv")
+    assert list(both["variant"]) == ["long", "short"] and list(both["mean"]) == pytest.approx([820, 420])
+    diff = pd.read_csv(in_tmp / "cmp" / "headline_differences.csv").iloc[0]
+    assert diff["variant"] == "short" and diff["difference"] == pytest.approx(-400)
+    assert diff["difference_low"] == pytest.approx(-400) and diff["pairs"] == 4
+    from sim.rundir import load_run
+
+    assert load_run(in_tmp / "cmp").headlines["mean"].tolist() == pytest.approx([820, 420])
 
 
 def test_written_folders_hold_what_the_docs_list(in_tmp):
