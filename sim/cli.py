@@ -95,7 +95,8 @@ def shock_dates(scenario) -> list[str]:
         end = w.get("end")
         until = f"until {end}" if end is not None else "open-ended"
         before = " (began before the run)" if w.get("began_before_run") else ""
-        lines.append(f"  shock '{w.get('label')}' ({w.get('type')}): from {w.get('start')} {until}{before}")
+        paused = "".join(f"; paused {a} to {b}" for a, b in w.get("suspended", ()))
+        lines.append(f"  shock '{w.get('label')}' ({w.get('type')}): from {w.get('start')} {until}{before}{paused}")
     return lines
 
 
@@ -108,8 +109,10 @@ def _plain_windows(scenario) -> list[dict]:
         name = getattr(shock, "display_label", None) or shock.label
         first = start + _dt.timedelta(days=day_number(shock.start, start))
         last = None if shock.end is None else start + _dt.timedelta(days=day_number(shock.end, start))
+        paused = [tuple(start + _dt.timedelta(days=day_number(d, start)) for d in (w.start, w.end))
+                  for w in getattr(shock, "suspended", ())]
         rows.append({"label": name(i), "type": shock.type, "start": first, "end": last,
-                     "began_before_run": first < start})
+                     "began_before_run": first < start, "suspended": paused})
     return rows
 
 
