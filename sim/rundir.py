@@ -1,11 +1,15 @@
 """Run directories: written atomically, read back for ``Results.load`` and ``chipsim report``.
 
 Layout (``run`` and ``compare`` alike): ``timeseries.parquet`` (a ``variant`` column
-when several scenarios were compared), ``kpis.csv``, ``manifest.json``, the resolved
-scenario(s) (``scenario.yaml`` for a run; ``scenarios/<variant>.yaml`` for a
-comparison), ``per_replication.csv``, for comparisons ``comparison.csv`` and
-``ranking.csv``, then ``charts/``, ``briefing.html`` and ``briefing.pdf``, which
-``chipsim report`` rebuilds from the files alone.
+when several scenarios were compared; every replication with ``keep="all"``, per-day
+``stat`` rows mean/p05/p50/p95 with ``keep="summary"``), ``kpis.csv``,
+``manifest.json``, the resolved scenario(s) (``scenario.yaml`` for a run;
+``scenarios/<variant>.yaml`` for a comparison), ``per_replication.csv``,
+``notes.json`` (the ASSUMPTION and source comments of the input files),
+``headlines.csv`` when the scenarios declare headlines, for comparisons
+``comparison.csv``, ``ranking.csv`` and ``headline_differences.csv``, then
+``charts/``, ``briefing.html`` and ``briefing.pdf``, which ``chipsim report`` rebuilds
+from the files alone.
 
 Data only: the report (charts, briefing) is passed in as a writer, so this module never
 draws, and it never runs a simulation.
