@@ -92,11 +92,15 @@ def shock_dates(scenario) -> list[str]:
     windows = resolved(scenario) if resolved is not None else _plain_windows(scenario)
     lines = []
     for w in windows:
+        if w.get("kind", "shock") != "shock":
+            continue
         end = w.get("end")
         until = f"until {end}" if end is not None else "open-ended"
-        before = " (began before the run)" if w.get("began_before_run") else ""
+        before = " (began before the run)" if w.get("began_before_run", w.get("before_run")) else ""
         paused = "".join(f"; paused {a} to {b}" for a, b in w.get("suspended", ()))
-        lines.append(f"  shock '{w.get('label')}' ({w.get('type')}): from {w.get('start')} {until}{before}{paused}")
+        reference = "; survive/recover times count from it" if w.get("reference") else ""
+        lines.append(f"  shock '{w.get('label')}' ({w.get('type')}): from {w.get('start')} {until}{before}{paused}"
+                     f"{reference}")
     return lines
 
 
