@@ -297,6 +297,25 @@ def test_headlines_are_computed_per_replication_and_written(in_tmp, monkeypatch,
     assert load_run(in_tmp / "cmp").headlines["mean"].tolist() == pytest.approx([820, 420])
 
 
+@pytest.mark.parametrize("keep", ["summary", "all"])
+def test_declared_headlines_reach_headlines_csv(in_tmp, keep):
+    import sim.metrics
+
+    if not hasattr(sim.metrics, "headline_values"):
+        pytest.skip("headlines arrive with the language branch (sim.metrics.headline_values)")
+    # the same bans as above: 820 t short at b with the ban to day 100, 420 t to day 60
+    declared = "headlines:\n  - {name: short_b, label: short at b, metric: shortfall, node: b}\n"
+    write_file(in_tmp, "long.yaml", BAN.format(name="long", end=100) + declared)
+    write_file(in_tmp, "short.yaml", BAN.format(name="short", end=60) + declared)
+    result = cli("compare", "long.yaml", "short.yaml", "-q", "-o", "cmp", "--no-report", "--keep", keep)
+    assert result.exit_code == 0, result.stderr
+    both = pd.read_csv(in_tmp / "cmp" / "headlines.csv")
+    assert list(both["headline"]) == ["short_b", "short_b"]
+    assert list(both["mean"]) == pytest.approx([820, 420])
+    diff = pd.read_csv(in_tmp / "cmp" / "headline_differences.csv").iloc[0]
+    assert diff["difference"] == pytest.approx(-400) and diff["pairs"] == 4
+
+
 def test_written_folders_hold_what_the_docs_list(in_tmp):
     write_file(in_tmp, "base.yaml", two_rows("base", 30))
     assert cli("run", "base.yaml", "-q", "-o", "out").exit_code == 0
