@@ -454,9 +454,11 @@ def report(
 ) -> None:
     """Rebuild the charts and the briefing of a saved run, without simulating again."""
     from .results import report_writer
-    from .rundir import load_run
+    from .rundir import Steps, load_run
 
-    made = report_writer()(load_run(run_dir), run_dir)
+    data = load_run(run_dir)
+    with Steps(3, show=True) as steps:
+        made = report_writer(True, steps)(data, run_dir)
     out.print(f"Rebuilt {len(made)} files in [bold]{run_dir}[/bold] (briefing.html, briefing.pdf, charts/)")
 
 
