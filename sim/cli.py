@@ -77,6 +77,70 @@ def _load_or_exit(file: Path, search_path: list[Path]):
         raise typer.Exit(USER_ERROR) from None
 
 
+def _print_load_warnings(scenario) -> None:
+    """The loader's warnings (``FILE:LINE:COL: warning: ...``), one a line on stderr."""
+    for warning in getattr(scenario, "load_warnings", ()) or ():
+        err.print(str(warning), markup=False)
+
+
+def shock_dates(scenario) -> list[str]:
+    """One line per shock: its label and the dates it acts (``sim.leverspec.resolved_windows``
+    when this chipsim has it, else each shock's start and end)."""
+    from . import leverspec
+
+    resolved = getattr(leverspec, "resolved_windows", None)
+    windows = resolved(scenario) if resolved is not None else _plain_windows(scenario)
+    lines = []
+    for w in windows:
+        if w.get("kind", "shock") != "shock":
+            continue
+        end = w.get("end")
+        until = f"until {end}" if end is not None else "open-ended"
+        before = " (began before the run)" if w.get("began_before_run", w.get("before_run")) else ""
+        paused = "".join(f"; paused {a} to {b}" for a, b in w.get("suspended", ()))
+        reference = "; survive/recover times count from it" if w.get("reference") else ""
+        lines.append(f"  shock '{w.get('label')}' ({w.get('type')}): from {w.get('start')} {until}{before}{paused}"
+                     f"{reference}")
+    return lines
+
+
+def _plain_windows(scenario) -> list[dict]:
+    from .quantities import day_number
+
+    start = scenario.start_date
+    rows = []
+    for i, shock in enumerate(scenario.shocks):
+        name = getattr(shock, "display_label", None) or shock.label
+        first = start + _dt.timedelta(days=day_number(shock.start, start))
+        last = None if shock.end is None else start + _dt.timedelta(days=day_number(shock.end, start))
+        paused = [tuple(start + _dt.timedelta(days=day_number(d, start)) for d in (w.start, w.end))
+                  for w in getattr(shock, "suspended", ())]
+        rows.append({"label": name(i), "type": shock.type, "start": first, "end": last,
+                     "began_before_run": first < start, "suspended": paused})
+    return rows
+
+
+def _with_threshold(scenario, share: float | None):
+    """The scenario with ``short_day_threshold`` set to ``share`` (--short-threshold)."""
+    if share is None:
+        return scenario
+    if not 0 <= share < 1:
+        raise ChipsimUserError(f"--short-threshold {share}: give a share of daily demand from 0 up to (not including) 1")
+    if "short_day_threshold" not in type(scenario).model_fields:
+        err.print("warning: this chipsim has no short_day_threshold yet; --short-threshold is ignored", markup=False)
+        return scenario
+    return scenario.model_copy(update={"short_day_threshold": share})
+
+
+def _keep_mode(keep: str | None, full_timeseries: bool) -> str:
+    """What to save: --full-timeseries means --keep all; the default is summary."""
+    if full_timeseries:
+        if keep not in (None, "all"):
+            raise ChipsimUserError("--full-timeseries keeps every replication; it contradicts --keep summary")
+        return "all"
+    return keep or "summary"
+
+
 def _refuse_existing(target: Path, force: bool) -> None:
     """Exit 2 before any work if the output folder exists and --force was not given."""
     if target.exists() and not force:
@@ -112,8 +176,11 @@ def validate(
             failed += 1
             _fail_scenario(exc)
             continue
+        _print_load_warnings(sc)
         out.print(f"[green]ok[/green] {file}: {len(sc.nodes)} nodes, {len(sc.lanes)} lanes, "
                   f"{len(sc.shocks)} shocks, {len(sc.policies)} policies, {sc.horizon} days")
+        for line in shock_dates(sc):
+            out.print(line, markup=False)
     if failed:
         raise typer.Exit(USER_ERROR)
 
@@ -139,19 +206,32 @@ def run(
     executor: str = typer.Option("processes", "--executor", help="processes (local pool, default) or dask."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786); without it a "
                                                                    "LocalCluster starts."),
-    keep: str = typer.Option("all", "--keep", help="all: every replication's daily table; summary: per-day quantiles and KPIs "
-                                                   "only (bounded memory)."),
+    keep: str | None = typer.Option(None, "--keep", help="summary (default): per-day mean and 5/50/95% quantiles plus "
+                                                        "every replication's outcomes; all: every replication's daily table."),
+    full_timeseries: bool = typer.Option(False, "--full-timeseries", help="Save every replication's daily table "
+                                                                          "(same as --keep all; large)."),
+    no_report: bool = typer.Option(False, "--no-report", help="Tables only: no charts, no briefing."),
+    no_pdf: bool = typer.Option(False, "--no-pdf", help="Charts and briefing.html, without briefing.pdf."),
+    short_threshold: float | None = typer.Option(None, "--short-threshold", metavar="SHARE",
+                                                 help="A day counts as short when its shortfall exceeds this share of "
+                                                      "daily demand (overrides the scenario's short_day_threshold)."),
 ) -> None:
     """Run a scenario and write a run directory (timeseries, KPIs, resolved scenario, manifest, charts, briefing)."""
     from .experiment import run as run_scenario
 
     scenario = _load_or_exit(file, search_path)
+    _print_load_warnings(scenario)
+    scenario = _with_threshold(scenario, short_threshold)
+    mode = _keep_mode(keep, full_timeseries)
     target = out_dir or _default_out(file)
     _refuse_existing(target, force)
-    _check_size(scenario, replications, keep)
+    _check_size(scenario, replications, mode)
+    if not quiet:
+        for line in shock_dates(scenario):
+            err.print(line, markup=False)
     results = run_scenario(scenario, replications=replications, seed=seed, workers=workers, progress=not quiet,
-                           executor=executor, scheduler=scheduler, keep=keep)
-    saved = results.save(target, force=force)
+                           executor=executor, scheduler=scheduler, keep=mode)
+    saved = results.save(target, force=force, report=not no_report, pdf=not no_pdf, progress=not quiet)
     if not quiet:
         _summary(results, saved)
 
@@ -203,7 +283,26 @@ def _summary(results, saved: Path) -> None:
                       fmt(row["fill_rate"], pct=True), fmt(row["time_to_survive_days"]), fmt(row["time_to_recover_days"]))
     out.print(table)
     out.print("Means over replications. Survive '-': never short; recover '-': still short on the last day.")
+    _print_headlines(getattr(results, "headlines", None))
     out.print(f"Results in [bold]{saved}[/bold]")
+
+
+def _print_headlines(headlines, differences=None) -> None:
+    """The scenario's headlines: mean and 5-95% range; for a comparison per variant, with
+    the change against the base."""
+    if headlines is None or not len(headlines):
+        return
+    out.print("Headlines (mean, 5-95% over replications):")
+    for _, h in headlines.iterrows():
+        who = f"[{h['variant']}] " if "variant" in h.index else ""
+        name = h.get("label", h["headline"])
+        line = f"  {who}{name}: {h['mean']:,.4g} {h.get('unit', '')} ({h['p05']:,.4g} to {h['p95']:,.4g})"
+        if differences is not None and len(differences) and "variant" in h.index:
+            d = differences[(differences["variant"] == h["variant"]) & (differences["headline"] == h["headline"])]
+            if len(d):
+                d = d.iloc[0]
+                line += f"; vs base {d['difference']:+,.4g} ({d['difference_low']:,.4g} to {d['difference_high']:,.4g})"
+        out.print(line, markup=False)
 
 
 @app.command()
@@ -224,6 +323,15 @@ def compare(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
     executor: str = typer.Option("processes", "--executor", help="processes (local pool, default) or dask."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address; without it a LocalCluster starts."),
+    keep: str | None = typer.Option(None, "--keep", help="summary (default): per-day mean and 5/50/95% quantiles plus "
+                                                        "every replication's outcomes; all: every replication's daily table."),
+    full_timeseries: bool = typer.Option(False, "--full-timeseries", help="Save every replication's daily table "
+                                                                          "(same as --keep all; large)."),
+    no_report: bool = typer.Option(False, "--no-report", help="Tables only: no charts, no briefing."),
+    no_pdf: bool = typer.Option(False, "--no-pdf", help="Charts and briefing.html, without briefing.pdf."),
+    short_threshold: float | None = typer.Option(None, "--short-threshold", metavar="SHARE",
+                                                 help="A day counts as short when its shortfall exceeds this share of "
+                                                      "daily demand (overrides the scenario's short_day_threshold)."),
 ) -> None:
     """Run a base and its options on common random numbers; paired differences, ranking, charts and briefing."""
     from .compare import compare as run_compare
@@ -241,14 +349,28 @@ def compare(
     if len(files) < 2:
         err.print("compare needs a base scenario and at least one option", markup=False)
         raise typer.Exit(USER_ERROR)
+    for sc in scenarios:
+        _print_load_warnings(sc)
+    scenarios = [_with_threshold(sc, short_threshold) for sc in scenarios]
+    mode = _keep_mode(keep, full_timeseries)
     target = out_dir or _default_out(Path(f"compare-{files[0].stem}.yaml"))
     _refuse_existing(target, force)
-    comparison = run_compare(files, replications=replications, seed=seed, workers=workers, progress=not quiet,
-                             rank_by=rank_by, focus=focus, search_paths=search_path, executor=executor,
-                             scheduler=scheduler)
-    saved = comparison.save(target, force=force)
+    ids = _variant_ids(files)
+    comparison = run_compare(scenarios, replications=replications, seed=seed, workers=workers, progress=not quiet,
+                             rank_by=rank_by, focus=focus, executor=executor, scheduler=scheduler, keep=mode,
+                             warn=lambda message: err.print(message, markup=False), ids=ids)
+    saved = comparison.save(target, force=force, report=not no_report, pdf=not no_pdf, progress=not quiet)
     if not quiet:
         _compare_summary(comparison, saved)
+
+
+def _variant_ids(files: list[Path]) -> list[str]:
+    from .compare import variant_id
+
+    ids: list[str] = []
+    for file in files:
+        ids.append(variant_id(file, set(ids)))
+    return ids
 
 
 def _compare_summary(comparison, saved: Path) -> None:
@@ -279,6 +401,7 @@ def _compare_summary(comparison, saved: Path) -> None:
     out.print(table)
     for note in comparison.notes:
         out.print(f"[yellow]{note}[/yellow]")
+    _print_headlines(comparison.headlines, comparison.headline_differences)
     out.print(f"Results, charts and briefing in [bold]{saved}[/bold] (open briefing.html)")
 
 
@@ -330,10 +453,12 @@ def report(
     run_dir: Path = typer.Argument(..., help="A directory written by `chipsim run` or `chipsim compare`."),
 ) -> None:
     """Rebuild the charts and the briefing of a saved run, without simulating again."""
-    from .reporting.briefing import build_report
-    from .rundir import load_run
+    from .results import report_writer
+    from .rundir import Steps, load_run
 
-    made = build_report(load_run(run_dir), run_dir)
+    data = load_run(run_dir)
+    with Steps(3, show=True) as steps:
+        made = report_writer(True, steps)(data, run_dir)
     out.print(f"Rebuilt {len(made)} files in [bold]{run_dir}[/bold] (briefing.html, briefing.pdf, charts/)")
 
 

@@ -30,7 +30,7 @@ from .network import Network, build_network
 from .provenance import build_manifest
 from .results import Results, tidy_timeseries
 from .schema import Scenario
-from .statistics import outcomes
+from .statistics import headline_values_of, outcomes
 
 KEEP = ("all", "summary")
 _BYTES_PER_ROW = 40  # tidy long table in memory (pandas, categoricals)
@@ -72,6 +72,8 @@ class _SummarySink:
                                net.order_lines, [net.series[i] for i in self.kpi_cols])
         self.buffer: list[tuple[int, np.ndarray]] = []
         self.kpi_frames: list[pd.DataFrame] = []
+        self.headline_frames: list[pd.DataFrame] = []
+        self.headlines = bool(getattr(net.scenario, "headlines", None))
 
     def add(self, r: int, values: np.ndarray) -> None:
         """Write replication ``r``'s (day, series) values to disk and buffer its KPI series."""
@@ -81,6 +83,10 @@ class _SummarySink:
             handle.seek(r * horizon * (stop - start) * 8)
             handle.write(part.tobytes())
         self.buffer.append((r, values[:, self.kpi_cols].copy()))
+        if self.headlines:  # headlines need the replication's whole day table, before it is reduced
+            frame = headline_values_of(self.net.scenario, tidy_timeseries(self.net, values[None, :, :], [r]))
+            if frame is not None:
+                self.headline_frames.append(frame)
         if len(self.buffer) >= self.CHUNK:
             self._flush()
 
@@ -99,6 +105,10 @@ class _SummarySink:
             return pd.DataFrame()
         return pd.concat(self.kpi_frames, ignore_index=True).sort_values(["node", "product", "metric", "replication"],
                                                                           ignore_index=True)
+
+    def headline_values(self) -> pd.DataFrame | None:
+        """Every replication's headline values (None when the scenario declares none)."""
+        return pd.concat(self.headline_frames, ignore_index=True) if self.headline_frames else None
 
     def summary(self) -> pd.DataFrame:
         """Per day and series: mean and 5/50/95% quantiles over replications."""
@@ -218,7 +228,7 @@ def _run_on(executor: Executor, scenario: Scenario, reps: int, seed: int, worker
         manifest.update({"executor": executor.name, "keep": keep})
         if isinstance(sink, _CubeSink):
             return Results.from_cube(net, sink.cube, seed, manifest)
-        return Results.from_summary(net, sink.summary(), sink.kpis(), seed, reps, manifest)
+        return Results.from_summary(net, sink.summary(), sink.kpis(), seed, reps, manifest, sink.headline_values())
     finally:
         sink.close()
 

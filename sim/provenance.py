@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import platform
+import re
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,3 +64,30 @@ def build_manifest(scenario: Scenario, seed: int, replications: int, workers: in
         "simpy": simpy.__version__,
         "pandas": pandas.__version__,
     }
+
+
+_SOURCE_HINT = re.compile(r"(source|\b(19|20)\d\d\b|USGS|IEA|Reuters|Bloomberg|customs)", re.IGNORECASE)
+
+
+def source_notes(scenario: Scenario) -> list[dict]:
+    """The ASSUMPTION and source comments of the files ``scenario`` was read from (its
+    ``extends`` chain too): file, line (1-based), kind ("assumption" or "source"), text.
+    A comment naming an ASSUMPTION counts as one even when it also cites a source."""
+    from .loader import scenario_sources
+
+    notes: list[dict] = []
+    for source in scenario_sources(scenario):
+        try:
+            lines = Path(source.path).read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        for number, line in enumerate(lines, start=1):
+            if "#" not in line:
+                continue
+            text = line.split("#", 1)[1].strip()
+            if not text:
+                continue
+            kind = "assumption" if "ASSUMPTION" in text else "source" if _SOURCE_HINT.search(text) else None
+            if kind:
+                notes.append({"file": Path(source.path).name, "line": number, "kind": kind, "text": text})
+    return notes

@@ -13,9 +13,9 @@ import pandas as pd
 from .errors import ChipsimUserError
 from .metrics import KPI_COLUMNS, ShockWindow, kpi_table, summarise
 from .network import Network
-from .rundir import read_manifest_and_timeseries, read_variants, save_run
+from .rundir import ReportWriter, RunData, Steps, read_manifest_and_timeseries, read_variants, save_run
 from .schema import Scenario
-from .statistics import product_units, scenario_window
+from .statistics import headline_values_of, product_units, scenario_window, summarise_headline_values
 
 TIMESERIES_COLUMNS = ["replication", "day", "date", "node", "product", "metric", "value"]
 # keys save_run adds to the manifest on disk; Results.load drops them again
@@ -71,6 +71,8 @@ class Results:
     manifest: dict = field(default_factory=dict)
     keep: str = "all"
     per_replication: pd.DataFrame | None = None  # outcomes per replication (summary mode keeps them)
+    headlines: pd.DataFrame | None = None        # the scenario's headlines summarised (see headlines.py)
+    headline_values: pd.DataFrame | None = None  # ... and their values per replication
 
     def __repr__(self) -> str:
         return (f"Results(scenario={self.scenario.name!r}, replications={self.replications}, seed={self.seed}, "
@@ -83,28 +85,31 @@ class Results:
         sc = net.scenario
         ts = tidy_timeseries(net, cube, range(cube.shape[0]))
         window = scenario_window(sc)
-        return cls(sc, ts, kpi_table(ts, window, product_units(sc)), seed, cube.shape[0], window, manifest)
+        per_rep = headline_values_of(sc, ts)
+        return cls(sc, ts, kpi_table(ts, window, product_units(sc)), seed, cube.shape[0], window, manifest,
+                   headlines=summarise_headline_values(per_rep), headline_values=per_rep)
 
     @classmethod
     def from_summary(cls, net: Network, summary: pd.DataFrame, per_rep: pd.DataFrame, seed: int,
-                     replications: int, manifest: dict) -> Results:
+                     replications: int, manifest: dict, headline_values: pd.DataFrame | None = None) -> Results:
         """Results of a ``keep="summary"`` run: ``timeseries`` holds, per day and series,
         the mean and 5/50/95% quantiles over replications (a ``stat`` column instead of
         ``replication``); the KPIs come from every replication."""
         sc = net.scenario
         kpi_rows = per_rep[per_rep["metric"].isin(list(KPI_COLUMNS))]
         return cls(sc, summary, summarise(kpi_rows), seed, replications, scenario_window(sc), manifest, keep="summary",
-                   per_replication=per_rep)
+                   per_replication=per_rep, headlines=summarise_headline_values(headline_values),
+                   headline_values=headline_values)
 
-    def save(self, out: str | os.PathLike, force: bool = False, report: bool = True) -> Path:
+    def save(self, out: str | os.PathLike, force: bool = False, report: bool = True, pdf: bool = True,
+             progress: bool = False) -> Path:
         """Write the run directory atomically (a temporary folder beside ``out``, then a
         rename): tables, resolved scenario, manifest, and unless ``report`` is false the
-        charts and the briefing."""
-        writer = None
-        if report:
-            from .reporting.briefing import build_report
-            writer = build_report
-        return save_run(self, Path(out), force=force, report=writer)
+        charts and the briefing (its PDF unless ``pdf`` is false). ``progress`` shows the
+        steps on stderr."""
+        with Steps(1 + ((3 if pdf else 2) if report else 0), progress) as steps:
+            return save_run(self, Path(out), force=force, report=report_writer(pdf, steps) if report else None,
+                            steps=steps)
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> Results:
@@ -124,5 +129,61 @@ class Results:
             per_rep = (pd.read_csv(folder / "per_replication.csv").drop(columns="variant")
                        .astype({"replication": np.int32}))  # as tidy_timeseries numbers them
         manifest = {k: v for k, v in manifest.items() if k not in _SAVED_ONLY}
+        headlines = pd.read_csv(folder / "headlines.csv") if (folder / "headlines.csv").exists() else None
         return cls(scenario, ts, kpis, int(manifest["seed"]), int(manifest["replications"]), scenario_window(scenario),
-                   manifest, keep=keep, per_replication=per_rep)
+                   manifest, keep=keep, per_replication=per_rep, headlines=headlines)
+
+
+def report_writer(pdf: bool = True, steps: Steps | None = None) -> ReportWriter:
+    """Charts, then the briefing (HTML, and PDF unless ``pdf`` is false), as a run
+    directory's report writer; each part is a step of ``steps``."""
+    def write(data: RunData, folder: Path) -> list[Path]:
+        from .reporting import briefing
+        from .reporting.charts import save_charts
+
+        data = _for_briefing(briefing, data)
+        if steps is not None:
+            steps.step("Drawing charts")
+        charts = folder / "charts"
+        charts.mkdir(exist_ok=True)
+        made = save_charts(data, charts)
+        if steps is not None:
+            steps.step("Writing briefing" if pdf else "Writing briefing (HTML)")
+        return made + _briefing(briefing, data, folder, made, pdf, steps)
+    return write
+
+
+def _for_briefing(briefing, data: RunData) -> RunData:
+    """The run data as this briefing reads it. A briefing that predates ``ranking_notes``
+    reads the ranking's notes from ``notes`` (now the input files' ASSUMPTION and source
+    comments), so it is handed a copy with the ranking notes there."""
+    import dataclasses
+    import inspect
+
+    try:
+        knows = "ranking_notes" in inspect.getsource(briefing)
+    except (OSError, TypeError):
+        knows = True
+    return data if knows else dataclasses.replace(data, notes=list(data.ranking_notes))  # type: ignore[arg-type]
+
+
+def _briefing(briefing, data: RunData, folder: Path, charts: list[Path], pdf: bool, steps: Steps | None) -> list[Path]:
+    """The briefing files; without ``pdf`` only the HTML (by the briefing's own ``pdf``
+    switch when it has one)."""
+    import inspect
+
+    write_briefing = briefing.write_briefing
+    if "pdf" in inspect.signature(write_briefing).parameters:
+        return list(write_briefing(data, folder, charts, pdf=pdf))
+    if pdf:
+        if steps is not None:
+            steps.step("Writing PDF")
+        return list(write_briefing(data, folder, charts))
+    context, env = getattr(briefing, "_context", None), getattr(briefing, "_ENV", None)
+    if context is None or env is None:  # a briefing without the parts: write both, drop the PDF
+        made = [p for p in write_briefing(data, folder, charts) if p.suffix != ".pdf"]
+        (folder / "briefing.pdf").unlink(missing_ok=True)
+        return made
+    html = folder / "briefing.html"
+    html.write_text(env.get_template("briefing.html.j2").render(**context(data, charts)), encoding="utf-8")
+    return [html]

@@ -42,6 +42,15 @@ def product_units(scenario: Scenario) -> dict[str, str]:
     return {pid: p.unit for pid, p in scenario.products.items()}
 
 
+def demand_rows(scenario: Scenario) -> list[tuple[str, str]]:
+    """The (node, product) rows the scenario has demand for, in network order; a compute
+    demand's product is its measure (as in the KPI table)."""
+    from .network import build_network
+
+    net = build_network(scenario)
+    return list(dict.fromkeys(net.slots[d.slot] for d in net.demands))
+
+
 def outcomes(timeseries: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """Per replication and demand row: the KPIs plus the node's total cost and energy."""
     return outcomes_table(timeseries, scenario_window(scenario), product_units(scenario))
@@ -74,16 +83,21 @@ def distinguishable(low: float, high: float, mean: float) -> bool:
 
 
 def differences(table: pd.DataFrame, base: str) -> pd.DataFrame:
-    """Paired differences option - base, per demand row and compared metric."""
-    wide = table.pivot_table(index=["node", "product", "unit", "metric", "replication"], columns="variant",
-                             values="value", aggfunc="first", dropna=False)
-    names = compared()
+    """Paired differences option - base, per demand row and compared metric.
+
+    Only the (node, product) rows the variants have: a row of the options that the base
+    lacks (or the reverse) pairs with NaN and counts zero pairs, but nodes are never
+    crossed with products or units that do not go together."""
+    names = set(compared())
+    rows_of = table[table["metric"].isin(names)]
+    keys = ["node", "product", "unit", "metric"]
+    wide = (rows_of.groupby([*keys, "replication", "variant"], sort=False, observed=True)["value"].first()
+            .unstack("variant"))
     rows = []
     for option in [v for v in wide.columns if v != base]:
-        for (node, product, unit, metric), group in wide.groupby(level=[0, 1, 2, 3], sort=False):
-            if metric not in names:
-                continue
-            a, b = group[base].to_numpy(float), group[option].to_numpy(float)
+        for (node, product, unit, metric), group in wide.groupby(level=[0, 1, 2, 3], sort=False, observed=True):
+            a = group[base].to_numpy(float) if base in group else np.full(len(group), math.nan)
+            b = group[option].to_numpy(float)
             mean, low, high, n = paired_interval(b - a)
             rows.append({"variant": option, "node": node, "product": product, "unit": unit, "metric": metric,
                          "base_mean": float(np.nanmean(a)) if np.isfinite(a).any() else math.nan,
@@ -93,11 +107,17 @@ def differences(table: pd.DataFrame, base: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def focus_row(table: pd.DataFrame, base: str) -> tuple[str, str]:
-    """The demand row where the base falls shortest (lowest mean fill rate)."""
-    fill = table[(table["variant"] == base) & (table["metric"] == "fill_rate")]
+def focus_row(table: pd.DataFrame, base: str, variants: Sequence[str] = ()) -> tuple[str, str]:
+    """The demand row where the base falls shortest (lowest mean fill rate), among the
+    rows every one of ``variants`` has."""
+    fill = table[table["metric"] == "fill_rate"]
+    pairs = fill[["node", "product"]].apply(tuple, axis=1) if len(fill) else pd.Series(dtype=object)
+    for v in variants:
+        common = set(pairs[fill["variant"] == v])
+        fill, pairs = fill[pairs.isin(common)], pairs[pairs.isin(common)]
+    fill = fill[fill["variant"] == base]
     if fill.empty:
-        raise ChipsimUserError("the scenarios have no demand nodes to compare")
+        raise ChipsimUserError("the scenarios have no demand row in common to compare")
     means = fill.groupby(["node", "product"], sort=False)["value"].mean()
     node, product = means.idxmin()
     return str(node), str(product)
@@ -138,3 +158,45 @@ def ranking(table: pd.DataFrame, variants: Sequence[str], node: str, product: st
         if note:
             notes.append(note)
     return pd.DataFrame(out), notes
+
+
+def headline_values_of(scenario: Scenario, timeseries: pd.DataFrame) -> pd.DataFrame | None:
+    """The scenario's headlines per replication (``sim.metrics.headline_values``), or None
+    when it declares none (or this chipsim cannot compute them)."""
+    from . import metrics
+
+    compute = getattr(metrics, "headline_values", None)
+    if not getattr(scenario, "headlines", None) or compute is None:
+        return None
+    return pd.DataFrame(compute(scenario, timeseries))
+
+
+def summarise_headline_values(per_rep: pd.DataFrame | None) -> pd.DataFrame | None:
+    """headline, label, unit, mean, p05, p95, replications (``sim.metrics.summarise_headlines``)."""
+    from . import metrics
+
+    summarise = getattr(metrics, "summarise_headlines", None)
+    if per_rep is None or summarise is None:
+        return None
+    return pd.DataFrame(summarise(per_rep))
+
+
+def headline_differences(per_rep: pd.DataFrame, base: str) -> pd.DataFrame:
+    """Paired differences option - base of every headline, per replication, with a 90%
+    interval: ``per_rep`` has variant, replication, headline and value columns (label and
+    unit are carried when present)."""
+    extra = [c for c in ("label", "unit") if c in per_rep.columns]
+    wide = per_rep.pivot_table(index=["headline", "replication"], columns="variant", values="value", aggfunc="first")
+    described = per_rep.drop_duplicates("headline").set_index("headline")[extra] if extra else None
+    rows = []
+    for option in [v for v in per_rep["variant"].drop_duplicates() if v != base]:
+        for headline, group in wide.groupby(level=0, sort=False):
+            a = group[base].to_numpy(float) if base in group else np.full(len(group), math.nan)
+            b = group[option].to_numpy(float) if option in group else np.full(len(group), math.nan)
+            mean, low, high, n = paired_interval(b - a)
+            info = described.loc[headline].to_dict() if described is not None else {}
+            rows.append({"variant": option, "headline": headline, **info,
+                         "base_mean": float(np.nanmean(a)) if np.isfinite(a).any() else math.nan,
+                         "option_mean": float(np.nanmean(b)) if np.isfinite(b).any() else math.nan,
+                         "difference": mean, "difference_low": low, "difference_high": high, "pairs": n})
+    return pd.DataFrame(rows)

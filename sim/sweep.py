@@ -8,6 +8,7 @@ on the same seed, so differences between samples are not replication noise.
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import itertools
 import re
 from collections.abc import Callable, Sequence
@@ -31,29 +32,53 @@ from .rundir import write_atomically, write_json
 from .schema import Scenario
 
 _VARY = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*=\s*([-+0-9.eE]+)\s*:\s*([-+0-9.eE]+)\s*$")
+_VARY_DATES = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*=\s*(\d{4}-\d{2}-\d{2})\s*:\s*(\d{4}-\d{2}-\d{2})\s*$")
 
 
 @dataclass(frozen=True)
 class Lever:
-    """One varied parameter: a dotted path into the scenario document and its range."""
+    """One varied parameter: a dotted path into the scenario document and its range.
+
+    A date lever (``date``) holds its bounds as proleptic ordinals (``date.toordinal()``)
+    and is sampled in whole days."""
 
     path: str
     low: float
     high: float
+    date: bool = False
+
+    def value(self, x: float) -> float | str:
+        """The document value of a sampled point: the number, or the ISO date of the day."""
+        return _dt.date.fromordinal(int(round(x))).isoformat() if self.date else float(x)
+
+    @property
+    def name(self) -> str:
+        """The lever as a sensitivity row calls it (a date lever counts days after LOW)."""
+        return f"{self.path} (days after {self.value(self.low)})" if self.date else self.path
 
 
 def parse_vary(text: str) -> Lever:
-    """``PATH=LOW:HIGH`` -> Lever."""
+    """``PATH=LOW:HIGH`` (numbers, or dates YYYY-MM-DD) -> Lever."""
+    dates = _VARY_DATES.match(text)
+    if dates:
+        try:
+            low_d, high_d = (_dt.date.fromisoformat(dates.group(k)) for k in (2, 3))
+        except ValueError as exc:
+            raise ChipsimUserError(f"--vary {text!r}: {exc}") from None
+        if not low_d < high_d:
+            raise ChipsimUserError(f"--vary {text!r}: LOW must be before HIGH")
+        return Lever(dates.group(1), float(low_d.toordinal()), float(high_d.toordinal()), date=True)
     match = _VARY.match(text)
     if not match:
-        raise ChipsimUserError(f"--vary {text!r}: write PATH=LOW:HIGH, e.g. shocks.0.leakage=0:0.2")
+        raise ChipsimUserError(f"--vary {text!r}: write PATH=LOW:HIGH, e.g. shocks.0.leakage=0:0.2 or "
+                               "shocks.0.end=2026-02-01:2026-08-01")
     low, high = float(match.group(2)), float(match.group(3))
     if not low < high:
         raise ChipsimUserError(f"--vary {text!r}: LOW must be below HIGH")
     return Lever(match.group(1), low, high)
 
 
-def _set(doc: dict, path: str, value: float) -> None:
+def _set(doc: dict, path: str, value: float | str) -> None:
     parts = path.split(".")
     node = doc
     for depth, part in enumerate(parts):
@@ -72,6 +97,8 @@ def _set(doc: dict, path: str, value: float) -> None:
         if last:
             if isinstance(node, dict) and key not in node and not isinstance(node.get(key), (int, float)):
                 pass  # a field left at its default: set it
+            elif isinstance(value, str) and (node[key] is None or isinstance(node[key], (str, _dt.date, int))):
+                pass  # a date lever replaces a date, a day number or an open end
             elif isinstance(node[key], (dict, list, str)) and not isinstance(node[key], bool):
                 raise ChipsimUserError(f"--vary {path}: the value there is {node[key]!r}, not a number")
             node[key] = value
@@ -90,14 +117,18 @@ def samples(levers: Sequence[Lever], n: int, design: str, seed: int) -> np.ndarr
         raise ChipsimUserError(f"unknown design '{design}'; use lhs or grid")
     low = np.array([lv.low for lv in levers])
     high = np.array([lv.high for lv in levers])
-    return low + unit * (high - low)
+    points = low + unit * (high - low)
+    for i, lever in enumerate(levers):
+        if lever.date:  # whole days, within the bounds
+            points[:, i] = np.clip(np.round(points[:, i]), lever.low, lever.high)
+    return points
 
 
 def _sample_scenario(base: dict, levers: Sequence[Lever], values: np.ndarray, k: int) -> Scenario:
     """The scenario of sample ``k``: the base document with each lever set to its value."""
     doc = copy.deepcopy(base)
     for lever, value in zip(levers, values, strict=False):
-        _set(doc, lever.path, float(value))
+        _set(doc, lever.path, lever.value(value))
     try:
         return Scenario.model_validate(doc)
     except ValidationError as exc:
@@ -131,7 +162,7 @@ def sweep(scenario: Scenario, levers: Sequence[Lever], n: int = 20, design: str 
             results = run_scenario(variant, replications=reps, seed=seed, workers=workers, executor=shared)
             for _, row in results.kpis.iterrows():
                 for metric in SWEPT:
-                    rows.append({"sample": k, **{lv.path: float(v) for lv, v in zip(levers, values, strict=False)},
+                    rows.append({"sample": k, **{lv.path: lv.value(v) for lv, v in zip(levers, values, strict=False)},
                                  "node": row["node"], "product": row["product"], "metric": metric, "value": row[metric]})
             if progress:
                 progress(1)
@@ -144,23 +175,31 @@ def sensitivity(table: pd.DataFrame, levers: Sequence[Lever], node: str, product
     lever moves from LOW to HIGH with the others at their mid-points (tornado bars)."""
     rows = table[(table["node"] == node) & (table["product"] == product) & (table["metric"] == metric)]
     rows = rows[np.isfinite(rows["value"])]
-    x = rows[[lv.path for lv in levers]].to_numpy(float)
+    x = np.column_stack([_lever_numbers(rows[lv.path], lv) for lv in levers]) if len(rows) else np.zeros((0, len(levers)))
     y = rows["value"].to_numpy(float)
     if len(y) <= len(levers):
         raise ChipsimUserError(f"{len(y)} samples cannot fit {len(levers)} levers; use more --samples")
     design = np.column_stack([np.ones(len(y)), x])
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    mid = np.array([(lv.low + lv.high) / 2 for lv in levers])
+    bounds = [(0.0, lv.high - lv.low) if lv.date else (lv.low, lv.high) for lv in levers]
+    mid = np.array([(lo + hi) / 2 for lo, hi in bounds])
     centre = float(coef[0] + coef[1:] @ mid)
     out = []
-    for i, lv in enumerate(levers):
-        at_low = centre + coef[1 + i] * (lv.low - mid[i])
-        at_high = centre + coef[1 + i] * (lv.high - mid[i])
-        out.append({"lever": lv.path, "low": lv.low, "high": lv.high, "kpi_at_low": at_low, "kpi_at_high": at_high,
+    for i, (lv, (lo, hi)) in enumerate(zip(levers, bounds, strict=False)):
+        at_low = centre + coef[1 + i] * (lo - mid[i])
+        at_high = centre + coef[1 + i] * (hi - mid[i])
+        out.append({"lever": lv.name, "low": lo, "high": hi, "kpi_at_low": at_low, "kpi_at_high": at_high,
                     "effect": at_high - at_low})
     result = pd.DataFrame(out)
     result["centre"] = centre
     return result.reindex(result["effect"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+
+
+def _lever_numbers(column: pd.Series, lever: Lever) -> np.ndarray:
+    """A lever's sampled values as numbers: a date lever's as days after its LOW."""
+    if not lever.date:
+        return column.to_numpy(float)
+    return np.array([_dt.date.fromisoformat(str(v)).toordinal() - lever.low for v in column], dtype=float)
 
 
 def sweep_focus(table: pd.DataFrame, focus: str | None = None) -> tuple[str, str]:
@@ -189,7 +228,8 @@ def save_sweep(out: Path, force: bool, scenario: Scenario, file: Path, table: pd
         manifest = build_manifest(scenario, seed if seed is not None else scenario.seed,
                                   replications or scenario.replications, workers, 0.0)
         manifest.update({"kind": "sweep", "design": design, "samples": total,
-                         "levers": [{"path": lv.path, "low": lv.low, "high": lv.high} for lv in levers]})
+                         "levers": [{"path": lv.path, "low": lv.value(lv.low), "high": lv.value(lv.high)}
+                                    for lv in levers]})
         write_json(folder / "manifest.json", manifest)
         if len(sens):
             from .reporting.charts import save_tornado
