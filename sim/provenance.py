@@ -84,10 +84,15 @@ def source_notes(scenario: Scenario) -> list[dict]:
         for number, line in enumerate(lines, start=1):
             if "#" not in line:
                 continue
-            text = line.split("#", 1)[1].strip()
-            if not text:
-                continue
-            kind = "assumption" if "ASSUMPTION" in text else "source" if _SOURCE_HINT.search(text) else None
-            if kind:
-                notes.append({"file": Path(source.path).name, "line": number, "kind": kind, "text": text})
+            # one comment may hold several notes: "ASSUMPTION: ...; source: ..."
+            for part in re.split(r";\s*(?=ASSUMPTION|[Ss]ource)", line.split("#", 1)[1].strip()):
+                if part.startswith("ASSUMPTION"):
+                    kind, text = "assumption", re.sub(r"^ASSUMPTION\s*:?\s*", "", part).strip()
+                elif _SOURCE_HINT.search(part):
+                    kind, text = "source", part.strip()
+                else:
+                    continue
+                note = {"file": Path(source.path).name, "line": number, "kind": kind, "text": text}
+                if text and note not in notes:
+                    notes.append(note)
     return notes

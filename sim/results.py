@@ -141,7 +141,6 @@ def report_writer(pdf: bool = True, steps: Steps | None = None) -> ReportWriter:
         from .reporting import briefing
         from .reporting.charts import save_charts
 
-        data = _for_briefing(briefing, data)
         if steps is not None:
             steps.step("Drawing charts")
         charts = folder / "charts"
@@ -149,41 +148,6 @@ def report_writer(pdf: bool = True, steps: Steps | None = None) -> ReportWriter:
         made = save_charts(data, charts)
         if steps is not None:
             steps.step("Writing briefing" if pdf else "Writing briefing (HTML)")
-        return made + _briefing(briefing, data, folder, made, pdf, steps)
+        return made + list(briefing.write_briefing(data, folder, made, pdf=pdf))
     return write
 
-
-def _for_briefing(briefing, data: RunData) -> RunData:
-    """The run data as this briefing reads it. A briefing that predates ``ranking_notes``
-    reads the ranking's notes from ``notes`` (now the input files' ASSUMPTION and source
-    comments), so it is handed a copy with the ranking notes there."""
-    import dataclasses
-    import inspect
-
-    try:
-        knows = "ranking_notes" in inspect.getsource(briefing)
-    except (OSError, TypeError):
-        knows = True
-    return data if knows else dataclasses.replace(data, notes=list(data.ranking_notes))  # type: ignore[arg-type]
-
-
-def _briefing(briefing, data: RunData, folder: Path, charts: list[Path], pdf: bool, steps: Steps | None) -> list[Path]:
-    """The briefing files; without ``pdf`` only the HTML (by the briefing's own ``pdf``
-    switch when it has one)."""
-    import inspect
-
-    write_briefing = briefing.write_briefing
-    if "pdf" in inspect.signature(write_briefing).parameters:
-        return list(write_briefing(data, folder, charts, pdf=pdf))
-    if pdf:
-        if steps is not None:
-            steps.step("Writing PDF")
-        return list(write_briefing(data, folder, charts))
-    context, env = getattr(briefing, "_context", None), getattr(briefing, "_ENV", None)
-    if context is None or env is None:  # a briefing without the parts: write both, drop the PDF
-        made = [p for p in write_briefing(data, folder, charts) if p.suffix != ".pdf"]
-        (folder / "briefing.pdf").unlink(missing_ok=True)
-        return made
-    html = folder / "briefing.html"
-    html.write_text(env.get_template("briefing.html.j2").render(**context(data, charts)), encoding="utf-8")
-    return [html]

@@ -204,7 +204,7 @@ def test_the_notes_of_the_input_files_are_saved_with_the_run(in_tmp):
     assert cli("run", "base.yaml", "-q", "-o", "out", "--no-report").exit_code == 0
     notes = json.loads((in_tmp / "out" / "notes.json").read_text())["notes"]
     # line 3 holds the replications, line 5 the comment after the seed (line 4)
-    assert notes == [{"file": "base.yaml", "line": 3, "kind": "assumption", "text": "ASSUMPTION: two are enough"},
+    assert notes == [{"file": "base.yaml", "line": 3, "kind": "assumption", "text": "two are enough"},
                      {"file": "base.yaml", "line": 5, "kind": "source",
                       "text": "source: USGS Mineral Commodity Summaries 2025"}]
     from sim.rundir import load_run

@@ -96,14 +96,16 @@ def context(data: Any, charts: list[Path]) -> dict:
                           f"input files: {', '.join(files) or 'n/a'}."}
 
 
-def write_briefing(data: Any, folder: Path, charts: list[Path]) -> list[Path]:
-    """``briefing.html`` (self-contained) and ``briefing.pdf`` in ``folder``."""
+def write_briefing(data: Any, folder: Path, charts: list[Path], pdf: bool = True) -> list[Path]:
+    """``briefing.html`` (self-contained) and, unless ``pdf`` is false, ``briefing.pdf`` in ``folder``."""
     ctx = context(data, charts)
     html = folder / "briefing.html"
     html.write_text(_ENV.get_template("briefing.html.j2").render(**ctx), encoding="utf-8")
-    pdf = folder / "briefing.pdf"
-    write_pdf(ctx, pdf)
-    return [html, pdf]
+    if not pdf:
+        return [html]
+    printed = folder / "briefing.pdf"
+    write_pdf(ctx, printed)
+    return [html, printed]
 
 
 def build_report(data: RunData, folder: Path) -> list[Path]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -235,54 +234,21 @@ def _labelled(text: str, scenario: Any) -> str:
 
 
 def split_notes(data: Any) -> tuple[list[str], list[str], list[str]]:
-    """(assumptions, sources, other notes) from ``data.notes``: dicts with ``file``,
-    ``line``, ``kind`` ("assumption" or "source") and ``text``; plain strings (notes on
-    the ranking) are other notes."""
+    """(assumptions, sources, other notes) of a run: ``data.notes`` holds dicts with
+    ``file``, ``line``, ``kind`` ("assumption" or "source") and ``text``, saved with the
+    run (``notes.json``), so a report never reads files outside its folder; the notes on
+    the ranking (``data.ranking_notes``, strings) are the other notes."""
     assumptions: list[str] = []
     sources: list[str] = []
     other: list[str] = []
-    for note in getattr(data, "notes", None) or []:
+    for note in list(getattr(data, "notes", None) or []) + list(getattr(data, "ranking_notes", None) or []):
         if isinstance(note, dict):
             where = f" ({note.get('file', '')}{':' + str(note['line']) if note.get('line') else ''})" if note.get("file") else ""
             text = f"{note.get('text', '')}{where}"
             (assumptions if note.get("kind") == "assumption" else sources).append(text)
         else:
             other.append(_labelled(str(note), data.base.scenario))
-    if not assumptions and not sources:
-        assumptions, sources = scan_inputs(data)
     return assumptions, sources, other
-
-
-_SOURCE_HINT = re.compile(r"(source|USGS|IEA|Reuters|Bloomberg|customs)", re.IGNORECASE)
-
-
-def scan_inputs(data: Any, limit: int = 60) -> tuple[list[str], list[str]]:
-    """(assumptions, sources) read from the comments of the input files, for runs whose
-    RunData carries no ``notes`` dicts: ``ASSUMPTION:`` comments, and comments citing a
-    source."""
-    assumptions: list[str] = []
-    sources: list[str] = []
-    own = [v.inputs[0] for v in data.variants if v.inputs]
-    rest = [entry for v in data.variants for entry in v.inputs[1:]]
-    paths = list(dict.fromkeys(Path(entry["path"]) for entry in own + rest))
-    for path in paths:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError:
-            continue
-        for number, line in enumerate(text.splitlines(), 1):
-            comment = line.split("#", 1)[1].strip() if "#" in line else ""
-            for part in re.split(r";\s*(?=ASSUMPTION|source)", comment):
-                where = f" ({path.name}:{number})"
-                if part.startswith("ASSUMPTION"):
-                    said = re.sub(r"^ASSUMPTION\s*:?\s*", "", part).strip()
-                    if said and said + where not in assumptions:
-                        assumptions.append(said + where)
-                elif part and _SOURCE_HINT.search(part):
-                    item = part + where
-                    if item not in sources:
-                        sources.append(item)
-    return assumptions[:limit], sources[:limit]
 
 
 def _same(a: Any, b: Any) -> bool:
