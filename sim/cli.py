@@ -19,6 +19,9 @@ from rich.console import Console
 
 from ._version import __version__
 from .errors import ChipsimUserError, ScenarioError
+from .labels import label_of
+from .sanitize import for_plain_terminal, for_terminal
+from .units import compact, is_compute, percent, quantity, sig, signed, unit_word
 
 app = typer.Typer(
     name="chipsim",
@@ -79,45 +82,25 @@ def _load_or_exit(file: Path, search_path: list[Path]):
 
 def _print_load_warnings(scenario) -> None:
     """The loader's warnings (``FILE:LINE:COL: warning: ...``), one a line on stderr."""
-    for warning in getattr(scenario, "load_warnings", ()) or ():
-        err.print(str(warning), markup=False)
+    for warning in scenario.load_warnings:
+        err.print(for_plain_terminal(warning), markup=False)
 
 
 def shock_dates(scenario) -> list[str]:
-    """One line per shock: its label and the dates it acts (``sim.leverspec.resolved_windows``
-    when this chipsim has it, else each shock's start and end)."""
-    from . import leverspec
+    """One line per shock: its label and the dates it acts."""
+    from .leverspec import resolved_windows
 
-    resolved = getattr(leverspec, "resolved_windows", None)
-    windows = resolved(scenario) if resolved is not None else _plain_windows(scenario)
     lines = []
-    for w in windows:
-        if w.get("kind", "shock") != "shock":
+    for w in resolved_windows(scenario):
+        if w["kind"] != "shock":
             continue
-        end = w.get("end")
-        until = f"until {end}" if end is not None else "open-ended"
-        before = " (began before the run)" if w.get("began_before_run", w.get("before_run")) else ""
-        paused = "".join(f"; paused {a} to {b}" for a, b in w.get("suspended", ()))
-        reference = "; survive/recover times count from it" if w.get("reference") else ""
-        lines.append(f"  shock '{w.get('label')}' ({w.get('type')}): from {w.get('start')} {until}{before}{paused}"
-                     f"{reference}")
+        until = f"until {w['end']}" if w["end"] is not None else "open-ended"
+        before = " (began before the run)" if w["before_run"] else ""
+        paused = "".join(f"; paused {a} to {b}" for a, b in w["suspended"])
+        reference = "; survive/recover times count from it" if w["reference"] else ""
+        lines.append(for_plain_terminal(f"  shock '{w['label']}' ({w['type']}): from {w['start']} {until}{before}{paused}"
+                                        f"{reference}"))
     return lines
-
-
-def _plain_windows(scenario) -> list[dict]:
-    from .quantities import day_number
-
-    start = scenario.start_date
-    rows = []
-    for i, shock in enumerate(scenario.shocks):
-        name = getattr(shock, "display_label", None) or shock.label
-        first = start + _dt.timedelta(days=day_number(shock.start, start))
-        last = None if shock.end is None else start + _dt.timedelta(days=day_number(shock.end, start))
-        paused = [tuple(start + _dt.timedelta(days=day_number(d, start)) for d in (w.start, w.end))
-                  for w in getattr(shock, "suspended", ())]
-        rows.append({"label": name(i), "type": shock.type, "start": first, "end": last,
-                     "began_before_run": first < start, "suspended": paused})
-    return rows
 
 
 def _with_threshold(scenario, share: float | None):
@@ -126,9 +109,6 @@ def _with_threshold(scenario, share: float | None):
         return scenario
     if not 0 <= share < 1:
         raise ChipsimUserError(f"--short-threshold {share}: give a share of daily demand from 0 up to (not including) 1")
-    if "short_day_threshold" not in type(scenario).model_fields:
-        err.print("warning: this chipsim has no short_day_threshold yet; --short-threshold is ignored", markup=False)
-        return scenario
     return scenario.model_copy(update={"short_day_threshold": share})
 
 
@@ -272,14 +252,21 @@ def _summary(results, saved: Path) -> None:
         if x != x:  # NaN
             return "-"
         if pct:
-            return f"{x:.1%}"
-        for scale, suffix in ((1e12, " T"), (1e9, " G"), (1e6, " M")):
+            return percent(x)
+        for scale, suffix in ((1e12, " T"), (1e9, " bn"), (1e6, " M")):  # narrow cells: short suffixes
             if abs(x) >= scale:
-                return f"{x / scale:,.1f}{suffix}"
-        return f"{x:,.0f}"
+                return f"{sig(x / scale)}{suffix}"
+        return sig(x)
 
+    sc = results.scenario
     for _, row in results.kpis.iterrows():
-        table.add_row(f"{row['node']}\n[dim]{row['product']} ({row['unit']})[/dim]", fmt(row["demand"]), fmt(row["shortfall"]),
+        node = sc.nodes.get(row["node"])
+        product = sc.products.get(row["product"])
+        where = for_terminal(label_of(row["node"], getattr(node, "label", None)))
+        unit = unit_word(str(row["unit"]))
+        what = for_terminal(unit if row["product"] == row["unit"] else  # compute rows: the product is the measure
+                            f"{label_of(row['product'], getattr(product, 'label', None))} ({unit})")
+        table.add_row(f"{where}\n[dim]{what}[/dim]", fmt(row["demand"]), fmt(row["shortfall"]),
                       fmt(row["fill_rate"], pct=True), fmt(row["time_to_survive_days"]), fmt(row["time_to_recover_days"]))
     out.print(table)
     out.print("Means over replications. Survive '-': never short; recover '-': still short on the last day.")
@@ -292,16 +279,21 @@ def _print_headlines(headlines, differences=None) -> None:
     the change against the base."""
     if headlines is None or not len(headlines):
         return
-    out.print("Headlines (mean, 5-95% over replications):")
+    out.print("Headlines (mean, and 5-95% over replications when there are several):")
     for _, h in headlines.iterrows():
         who = f"[{h['variant']}] " if "variant" in h.index else ""
         name = h.get("label", h["headline"])
-        line = f"  {who}{name}: {h['mean']:,.4g} {h.get('unit', '')} ({h['p05']:,.4g} to {h['p95']:,.4g})"
+        unit = str(h.get("unit", ""))
+        spread = f" ({sig(h['p05'])} to {sig(h['p95'])})" if h.get("replications", 1) > 1 else ""
+        value = quantity(h["mean"], unit) if is_compute(unit) else f"{compact(h['mean'])} {unit_word(unit)}"
+        line = f"  {who}{name}: {value}{spread}"
         if differences is not None and len(differences) and "variant" in h.index:
             d = differences[(differences["variant"] == h["variant"]) & (differences["headline"] == h["headline"])]
             if len(d):
                 d = d.iloc[0]
-                line += f"; vs base {d['difference']:+,.4g} ({d['difference_low']:,.4g} to {d['difference_high']:,.4g})"
+                interval = f" ({sig(d['difference_low'])} to {sig(d['difference_high'])})" if d.get("pairs", 1) > 1 else ""
+                line += f"; vs base {signed(d['difference'])}{interval}"
+        line = for_plain_terminal(line)
         out.print(line, markup=False)
 
 

@@ -108,8 +108,9 @@ def resolved_windows(scenario: Any) -> list[dict[str, Any]]:
     ``kind`` ("shock" or "policy"), ``index`` (position in its list), ``name``, ``label``
     (``display_label``), ``type``, ``start`` (a date), ``end`` (a date, or None when
     open-ended; the first day it no longer acts), ``start_day`` and ``end_day`` (day
-    numbers, 0 = start_date), ``before_run`` (it began before day 0) and ``reference``
-    (it is the shock that survive and recover times count from).
+    numbers, 0 = start_date), ``before_run`` (it began before day 0), ``reference``
+    (it is the shock that survive and recover times count from) and ``suspended``
+    (its paused windows as (first date, end date) pairs).
     """
     start_date = scenario.start_date
     shocks = [(day_number(s.start, start_date), None if s.end is None else day_number(s.end, start_date))
@@ -127,5 +128,7 @@ def resolved_windows(scenario: Any) -> list[dict[str, Any]]:
                         "start": start_date + _dt.timedelta(days=a),
                         "end": None if b is None else start_date + _dt.timedelta(days=b),
                         "start_day": a, "end_day": b, "before_run": a < 0,
-                        "reference": kind == "shock" and i == ref_index})
+                        "reference": kind == "shock" and i == ref_index,
+                        "suspended": [tuple(start_date + _dt.timedelta(days=day_number(d, start_date)) for d in (w.start, w.end))
+                                      for w in getattr(spec, "suspended", None) or ()]})
     return out

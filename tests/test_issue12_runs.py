@@ -8,13 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from helpers import ROOT, cli, write_file
 
 import sim
+from helpers import ROOT, cli, write_file
 from sim.compare import compare
 
 
@@ -155,12 +154,17 @@ def test_date_levers_sample_whole_days_between_the_bounds(in_tmp):
     assert sens["high"].iloc[0] - sens["low"].iloc[0] == 30
 
 
-def test_load_warnings_are_printed_on_stderr(capsys):
-    from sim import cli as cli_module
-
-    cli_module._print_load_warnings(SimpleNamespace(load_warnings=("a.yaml:3:5: warning: unused key",)))
-    cli_module._print_load_warnings(SimpleNamespace())  # before the language branch: nothing
-    assert "a.yaml:3:5: warning: unused key" in capsys.readouterr().err
+def test_load_warnings_are_printed_on_stderr(in_tmp):
+    # a bare duration as end beside a date start keeps its day-number meaning, with a warning;
+    # the shock is line 15 of two_rows' text; "  - {" (5) + "type: export_ban, " (18) +
+    # "start: 2025-01-01, " (19) + "end: " (5) puts its end value at column 48
+    text = two_rows("base", 30).replace("start: 0, end: 30", "start: 2025-01-01, end: 9m")
+    write_file(in_tmp, "base.yaml", text)
+    for command in (("validate", "base.yaml"), ("run", "base.yaml", "-q", "-o", "out", "--no-report")):
+        result = cli(*command)
+        assert result.exit_code == 0, result.stderr
+        warning = [line for line in result.stderr.splitlines() if "warning:" in line]
+        assert len(warning) == 1 and warning[0].startswith("base.yaml:15:48:"), result.stderr
 
 
 def test_validate_prints_each_shocks_dates(in_tmp):
@@ -219,10 +223,6 @@ def test_short_threshold_must_be_a_share(in_tmp):
 
 
 def test_short_threshold_overrides_the_scenario(in_tmp):
-    from sim.schema import Scenario
-
-    if "short_day_threshold" not in Scenario.model_fields:
-        pytest.skip("short_day_threshold arrives with the language branch")
     write_file(in_tmp, "base.yaml", two_rows("base", 30))
     assert cli("run", "base.yaml", "-q", "-o", "out", "--short-threshold", "0.5", "--no-report").exit_code == 0
     assert "short_day_threshold: 0.5" in (in_tmp / "out" / "scenario.yaml").read_text()
@@ -244,46 +244,15 @@ shocks:
 """
 
 
-def _stand_in_headlines(monkeypatch):
-    """Stand-ins for the language branch's headline functions: one headline, the total
-    shortfall at b per replication; the summary is its mean, p05, p95."""
-    import numpy as np
-
-    import sim.metrics
-    from sim.loader import load_scenario
-    from sim.schema import Scenario
-
-    if "headlines" in Scenario.model_fields:
-        pytest.skip("the language branch declares headlines itself (see the test of declared headlines)")
-
-    def values(scenario, ts):
-        rows = ts[(ts["node"] == "b") & (ts["metric"] == "shortfall")]
-        sums = rows.groupby("replication", observed=True)["value"].sum()
-        return pd.DataFrame({"replication": sums.index, "headline": "short", "label": "EU short", "unit": "t",
-                             "value": sums.to_numpy()})
-
-    def summarise(per_rep):
-        v = per_rep["value"].to_numpy(float)
-        return pd.DataFrame([{"headline": "short", "label": "EU short", "unit": "t", "mean": v.mean(),
-                              "p05": np.quantile(v, 0.05), "p95": np.quantile(v, 0.95), "replications": len(v)}])
-
-    def loading(path, search_paths=()):
-        sc = load_scenario(path, search_paths)
-        sc.__dict__["headlines"] = ["short"]  # what the language branch declares with headlines:
-        return sc
-
-    monkeypatch.setattr(sim.metrics, "headline_values", values, raising=False)
-    monkeypatch.setattr(sim.metrics, "summarise_headlines", summarise, raising=False)
-    monkeypatch.setattr("sim.loader.load_scenario", loading)
+DECLARED = "headlines:\n  - {name: short_b, label: EU short, metric: shortfall, node: b}\n"
 
 
 @pytest.mark.parametrize("keep", ["summary", "all"])
-def test_headlines_are_computed_per_replication_and_written(in_tmp, monkeypatch, keep):
+def test_declared_headlines_are_computed_per_replication_and_written(in_tmp, keep):
     # ban to day 100: b short on days 25..106, 82 days x 10 t = 820 t in every replication;
     # ban to day 60: days 25..66, 42 x 10 = 420 t; the paired difference is -400 t exactly
-    write_file(in_tmp, "long.yaml", BAN.format(name="long", end=100))
-    write_file(in_tmp, "short.yaml", BAN.format(name="short", end=60))
-    _stand_in_headlines(monkeypatch)
+    write_file(in_tmp, "long.yaml", BAN.format(name="long", end=100) + DECLARED)
+    write_file(in_tmp, "short.yaml", BAN.format(name="short", end=60) + DECLARED)
     result = cli("run", "long.yaml", "-o", "run", "--no-report", "--keep", keep)
     assert result.exit_code == 0, result.stderr
     run = pd.read_csv(in_tmp / "run" / "headlines.csv")
@@ -292,32 +261,14 @@ def test_headlines_are_computed_per_replication_and_written(in_tmp, monkeypatch,
     result = cli("compare", "long.yaml", "short.yaml", "-q", "-o", "cmp", "--no-report", "--keep", keep)
     assert result.exit_code == 0, result.stderr
     both = pd.read_csv(in_tmp / "cmp" / "headlines.csv")
-    assert list(both["variant"]) == ["long", "short"] and list(both["mean"]) == pytest.approx([820, 420])
+    assert list(both["variant"]) == ["long", "short"] and list(both["headline"]) == ["short_b", "short_b"]
+    assert list(both["mean"]) == pytest.approx([820, 420])
     diff = pd.read_csv(in_tmp / "cmp" / "headline_differences.csv").iloc[0]
     assert diff["variant"] == "short" and diff["difference"] == pytest.approx(-400)
     assert diff["difference_low"] == pytest.approx(-400) and diff["pairs"] == 4
     from sim.rundir import load_run
 
     assert load_run(in_tmp / "cmp").headlines["mean"].tolist() == pytest.approx([820, 420])
-
-
-@pytest.mark.parametrize("keep", ["summary", "all"])
-def test_declared_headlines_reach_headlines_csv(in_tmp, keep):
-    import sim.metrics
-
-    if not hasattr(sim.metrics, "headline_values"):
-        pytest.skip("headlines arrive with the language branch (sim.metrics.headline_values)")
-    # the same bans as above: 820 t short at b with the ban to day 100, 420 t to day 60
-    declared = "headlines:\n  - {name: short_b, label: short at b, metric: shortfall, node: b}\n"
-    write_file(in_tmp, "long.yaml", BAN.format(name="long", end=100) + declared)
-    write_file(in_tmp, "short.yaml", BAN.format(name="short", end=60) + declared)
-    result = cli("compare", "long.yaml", "short.yaml", "-q", "-o", "cmp", "--no-report", "--keep", keep)
-    assert result.exit_code == 0, result.stderr
-    both = pd.read_csv(in_tmp / "cmp" / "headlines.csv")
-    assert list(both["headline"]) == ["short_b", "short_b"]
-    assert list(both["mean"]) == pytest.approx([820, 420])
-    diff = pd.read_csv(in_tmp / "cmp" / "headline_differences.csv").iloc[0]
-    assert diff["difference"] == pytest.approx(-400) and diff["pairs"] == 4
 
 
 def test_written_folders_hold_what_the_docs_list(in_tmp):
