@@ -111,17 +111,32 @@ class _SummarySink:
         return pd.concat(self.headline_frames, ignore_index=True) if self.headline_frames else None
 
     def summary(self) -> pd.DataFrame:
-        """Per day and series: mean and 5/50/95% quantiles over replications."""
+        """Per day and series: mean and 5/50/95% quantiles over replications; for the
+        outcome series of demand nodes also those of the running total since day 0
+        (quantiles of sums cannot be rebuilt from daily quantiles)."""
         horizon = self.net.horizon
         stats = np.empty((4, horizon, self.n_series))
-        for (start, stop), handle in zip(self.blocks, self.files, strict=False):
+        running = np.empty((4, horizon, len(self.kpi_cols)))
+        where = {col: i for i, col in enumerate(self.kpi_cols)}
+        for (start, stop), handle in zip(self.blocks, self.files, strict=True):
             handle.flush()
             handle.seek(0)
             block = np.fromfile(handle, dtype=np.float64).reshape(self.reps, horizon, stop - start)
             stats[0, :, start:stop] = block.mean(axis=0)
             stats[1:, :, start:stop] = np.quantile(block, [0.05, 0.5, 0.95], axis=0)
+            mine = [col - start for col in range(start, stop) if col in where]
+            if mine:
+                totals = np.cumsum(block[:, :, mine], axis=1)
+                targets = [where[start + c] for c in mine]
+                quantiles = np.quantile(totals, [0.05, 0.5, 0.95], axis=0)  # (3, horizon, len(mine))
+                for k, values in enumerate((totals.mean(axis=0), *quantiles)):
+                    running[k][:, targets] = values
+                del totals
             del block
-        return summary_frame(self.net, stats)
+        out = pd.concat([summary_frame(self.net, stats), summary_frame(self.kpi_net, running, CUMULATIVE_STATS)],
+                        ignore_index=True)
+        return out.astype({"node": "category", "product": "category", "metric": "category",
+                           "stat": pd.CategoricalDtype(DAILY_STATS + CUMULATIVE_STATS)})
 
     def close(self) -> None:
         """Close and delete the temporary files."""
@@ -130,15 +145,19 @@ class _SummarySink:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def summary_frame(net: Network, stats: np.ndarray) -> pd.DataFrame:
-    """Long table of per-day statistics: stats has shape (4, horizon, series) for mean,
-    p05, p50 and p95."""
+DAILY_STATS = ["mean", "p05", "p50", "p95"]
+CUMULATIVE_STATS = ["cumulative_mean", "cumulative_p05", "cumulative_p50", "cumulative_p95"]
+
+
+def summary_frame(net: Network, stats: np.ndarray, names: list[str] = DAILY_STATS) -> pd.DataFrame:
+    """Long table of per-day statistics: ``stats`` has shape (4, horizon, series), the
+    statistics named by ``names`` (mean, p05, p50 and p95 by default)."""
     frames = []
-    for k, stat in enumerate(("mean", "p05", "p50", "p95")):
+    for k, stat in enumerate(names):
         frame = tidy_timeseries(net, stats[k][None, :, :], [0]).drop(columns="replication")
         frames.append(frame.assign(stat=stat))
     out = pd.concat(frames, ignore_index=True)
-    out["stat"] = pd.Categorical(out["stat"], categories=["mean", "p05", "p50", "p95"])
+    out["stat"] = pd.Categorical(out["stat"], categories=names)
     for col in ("node", "product", "metric"):
         out[col] = out[col].astype("category")
     return out[["day", "date", "node", "product", "metric", "stat", "value"]]

@@ -39,7 +39,9 @@ def test_summary_keeps_quantiles_and_the_same_kpis():
     got = s[(s.node == "b") & (s.metric == "shortfall")].pivot_table(index="day", columns="stat", values="value", observed=True)
     np.testing.assert_allclose(got["mean"], short.mean(axis=1))
     np.testing.assert_allclose(got["p95"], short.quantile(0.95, axis=1))
-    assert "replication" not in s.columns and set(s["stat"].cat.categories) == {"mean", "p05", "p50", "p95"}
+    # the running totals' statistics sit beside the daily ones (for fan charts of totals)
+    assert "replication" not in s.columns and set(s["stat"].cat.categories) == {
+        "mean", "p05", "p50", "p95", "cumulative_mean", "cumulative_p05", "cumulative_p50", "cumulative_p95"}
 
 
 def test_unknown_executor_and_keep_are_user_errors():

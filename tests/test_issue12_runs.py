@@ -181,9 +181,14 @@ def test_runs_save_the_compact_form_by_default_and_report_and_load_read_it(in_tm
     assert cli("run", "base.yaml", "-q", "-o", "full", "--full-timeseries", "--no-report").exit_code == 0
     small = pd.read_parquet(in_tmp / "small" / "timeseries.parquet")
     full = pd.read_parquet(in_tmp / "full" / "timeseries.parquet")
-    # compact: 4 statistics per day and series; full: 2 replications per day and series
-    assert set(small["stat"]) == {"mean", "p05", "p50", "p95"} and "replication" not in small
-    assert len(small) == 2 * len(full)
+    # compact: 4 statistics per day and series, and 4 of the running totals per day for
+    # the outcome series of the demand nodes bx and by; full: 2 replications per day and series
+    daily = {"mean", "p05", "p50", "p95"}
+    assert set(small["stat"]) == daily | {f"cumulative_{s}" for s in daily} and "replication" not in small
+    outcomes = full[full["node"].isin(["bx", "by"]) & full["metric"].isin(["demand", "delivered", "shortfall", "cost"])]
+    running = outcomes[["node", "product", "metric"]].drop_duplicates()
+    assert len(small[small["stat"].isin(daily)]) == 2 * len(full)
+    assert len(small) == 2 * len(full) + 4 * len(running) * full["day"].nunique()
     assert (in_tmp / "small" / "briefing.html").exists() and not (in_tmp / "small" / "briefing.pdf").exists()
     assert not (in_tmp / "full" / "briefing.html").exists()
     for folder in ("small", "full"):

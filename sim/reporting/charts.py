@@ -158,19 +158,20 @@ def daily_bands(ts: pd.DataFrame, metric: str, node: str | None = None, product:
     """Median and 5-95% band over replications of a daily metric (summed over matching rows),
     or of its running total since day 0 with ``cumulative``.
 
-    From a summary run the stored quantiles are used (summed over rows, and accumulated
-    over days, which approximates the quantiles of sums)."""
+    From a summary run the stored quantiles are used: of the daily values, or with
+    ``cumulative`` of the running totals, which the summary keeps for the outcome series
+    of demand nodes (summed over matching rows when several match)."""
     rows = ts[ts["metric"] == metric]
     if node is not None:
         rows = rows[rows["node"] == node]
     if product is not None:
         rows = rows[rows["product"] == product]
     if "stat" in rows.columns:
-        band = (rows[rows["stat"] != "mean"].groupby(["variant", "date", "stat"], observed=True)["value"].sum()
-                .unstack("stat"))
-        band = band.rename(columns={"p50": "median"})[["p05", "median", "p95"]]
-        if cumulative:
-            band = band.groupby(level="variant", observed=True).cumsum()
+        prefix = "cumulative_" if cumulative else ""
+        wanted = {f"{prefix}p05": "p05", f"{prefix}p50": "median", f"{prefix}p95": "p95"}
+        picked = rows[rows["stat"].isin(list(wanted))]
+        band = (picked.groupby(["variant", "date", "stat"], observed=True)["value"].sum().unstack("stat")
+                .rename(columns=wanted)[["p05", "median", "p95"]])
         return band.reset_index()
     daily = rows.groupby(["variant", "replication", "date"], observed=True)["value"].sum().reset_index()
     if cumulative:
@@ -178,6 +179,15 @@ def daily_bands(ts: pd.DataFrame, metric: str, node: str | None = None, product:
     band = daily.groupby(["variant", "date"], observed=True)["value"].quantile([0.05, 0.5, 0.95]).unstack()
     band.columns = ["p05", "median", "p95"]
     return band.reset_index()
+
+
+def has_running_totals(ts: pd.DataFrame, metric: str, node: str) -> bool:
+    """Whether the running total of ``metric`` at ``node`` can be drawn: always from every
+    replication's days, from a summary only when it kept the running totals' quantiles."""
+    if "stat" not in ts.columns:
+        return True
+    rows = ts[(ts["metric"] == metric) & (ts["node"] == node)]
+    return bool(rows["stat"].astype(str).str.startswith("cumulative_").any())
 
 
 @chart_style()
@@ -405,8 +415,9 @@ def save_charts(data: RunData, folder: Path) -> list[Path]:
     if node:
         compute = product not in data.base.scenario.products
         metric = "compute_shortfall" if compute else "shortfall"
-        save("shortfall_fan", *fan_chart(data, metric, node, product, "shortfall", unit_of(data, node, product),
-                                         cumulative=True))
+        if has_running_totals(data.timeseries, metric, node):  # a summary folder of an older chipsim may lack them
+            save("shortfall_fan", *fan_chart(data, metric, node, product, "shortfall", unit_of(data, node, product),
+                                             cumulative=True))
         save("kpi_bars", *kpi_bars(data, node, product))
         save("survive_recover", *survive_recover(data, node, product))
     if (data.timeseries["metric"] == "compute_delivered").any():
