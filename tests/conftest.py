@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from helpers import BROKEN_FIXTURES
 
 

@@ -17,9 +17,9 @@ from importlib.metadata import version as dist_version
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, SUMMARY_LINE, chipsim_command, cli, write_file
 
 import sim
+from helpers import ROOT, SUMMARY_LINE, chipsim_command, cli, write_file
 
 PROBLEM_LINE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?P<col>\d+): (?P<message>\S.*)$")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import cli
 
 import sim
+from helpers import cli
 from sim.compare import compare
 from sim.statistics import paired_interval
 

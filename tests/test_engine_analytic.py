@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+
 from helpers import run, scenario, series
 
 

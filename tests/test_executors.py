@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import scenario
 
 import sim
+from helpers import scenario
 
 
 def noisy(replications=6):

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import ROOT, scenario, series
 
 import sim
+from helpers import ROOT, scenario, series
 
 
 def noisy(shocks=()):

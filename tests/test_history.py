@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
+
 from helpers import ROOT
 
 _spec = importlib.util.spec_from_file_location(

@@ -6,6 +6,7 @@ import subprocess
 import time
 
 import pytest
+
 from helpers import ROOT, chipsim_command
 
 SLOW = ROOT / "bench" / "scenarios" / "forty_nodes.yaml"

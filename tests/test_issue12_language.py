@@ -12,9 +12,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import run, scenario, series, write_file
 
 import sim
+from helpers import run, scenario, series, write_file
 from sim.leverspec import resolved_windows
 from sim.metrics import (
     ShockWindow,

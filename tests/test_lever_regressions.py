@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from helpers import covered_buyer, run, scenario, series
 
 import sim
+from helpers import covered_buyer, run, scenario, series
 
 
 def one_lane(shocks=(), policies=(), level=1e4, horizon=60, inventory=0.0, lanes=True):

@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import BROKEN_FIXTURES, ROOT, TINY, write_file
 
 import sim
+from helpers import BROKEN_FIXTURES, ROOT, TINY, write_file
 from sim import Problem, Scenario, ScenarioError, load_scenario
 from sim.distributions import Triangular
 from sim.quantities import day_number

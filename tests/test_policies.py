@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import run, scenario, series
 
 import sim
+from helpers import run, scenario, series
 
 
 def test_stockpile_fills_at_its_daily_limit():

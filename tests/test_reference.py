@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers import ROOT
 
 import sim
+from helpers import ROOT
 
 REFERENCE = ROOT / "scenarios" / "reference.yaml"
 HISTORY = ROOT / "scenarios" / "history" / "magnets-2025.yaml"

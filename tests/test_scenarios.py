@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from helpers import ROOT
 
 import sim
+from helpers import ROOT
 
 SCENARIOS = sorted(ROOT.glob("scenarios/**/*.yaml")) + sorted(ROOT.glob("bench/scenarios/*.yaml"))
 

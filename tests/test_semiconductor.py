@@ -5,9 +5,9 @@ import math
 
 import numpy as np
 import pytest
-from helpers import run, scenario, series
 
 import sim
+from helpers import run, scenario, series
 
 CHIPS = {
     "wafer": {"unit": "wafer"},

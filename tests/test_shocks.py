@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import covered_buyer, run, scenario, series
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
+from helpers import covered_buyer, run, scenario, series
 
 
 def supplied_buyer(shocks=(), horizon=60, demand=10.0, level=1e4, stock=0.0, lead=5, supplier_stock=1e6,

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import scenario
 
+from helpers import scenario
 from sim.errors import ChipsimUserError
 from sim.sweep import Lever, parse_vary, samples, sensitivity, sweep
 
