@@ -66,13 +66,17 @@ def build_manifest(scenario: Scenario, seed: int, replications: int, workers: in
     }
 
 
-_SOURCE_HINT = re.compile(r"(source|\b(19|20)\d\d\b|USGS|IEA|Reuters|Bloomberg|customs)", re.IGNORECASE)
+_SOURCE_NOTE = re.compile(r"^sources?\b|\bsources?:", re.IGNORECASE)  # "source: USGS 2025", "date source: ..."
 
 
 def source_notes(scenario: Scenario) -> list[dict]:
-    """The ASSUMPTION and source comments of the files ``scenario`` was read from (its
-    ``extends`` chain too): file, line (1-based), kind ("assumption" or "source"), text.
-    A comment naming an ASSUMPTION counts as one even when it also cites a source."""
+    """The ASSUMPTION and source notes of the files ``scenario`` was read from (its
+    ``extends`` chain too), each beside the figure it annotates: file, line (1-based),
+    kind ("assumption" or "source"), text, and figure (the YAML on that line, shortened).
+
+    A note is a comment after a value on the same line (``capacity: 40  # ASSUMPTION:
+    ...``); one comment may hold several (``ASSUMPTION: ...; source: ...``). Comments on
+    lines of their own are prose about the file and are left out."""
     from .loader import scenario_sources
 
     notes: list[dict] = []
@@ -82,17 +86,19 @@ def source_notes(scenario: Scenario) -> list[dict]:
         except OSError:
             continue
         for number, line in enumerate(lines, start=1):
-            if "#" not in line:
+            code, hash_, comment = line.partition("#")
+            figure = code.strip().lstrip("- ").strip()
+            if not hash_ or not figure:
                 continue
-            # one comment may hold several notes: "ASSUMPTION: ...; source: ..."
-            for part in re.split(r";\s*(?=ASSUMPTION|[Ss]ource)", line.split("#", 1)[1].strip()):
+            for part in re.split(r";\s*(?=ASSUMPTION|[\w ]*[Ss]ources?:)", comment.strip()):
                 if part.startswith("ASSUMPTION"):
                     kind, text = "assumption", re.sub(r"^ASSUMPTION\s*:?\s*", "", part).strip()
-                elif _SOURCE_HINT.search(part):
+                elif _SOURCE_NOTE.search(part):
                     kind, text = "source", part.strip()
                 else:
                     continue
-                note = {"file": Path(source.path).name, "line": number, "kind": kind, "text": text}
+                note = {"file": Path(source.path).name, "line": number, "kind": kind, "text": text,
+                        "figure": figure if len(figure) <= 90 else figure[:89] + "…"}
                 if text and note not in notes:
                     notes.append(note)
     return notes

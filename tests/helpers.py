@@ -7,6 +7,7 @@ Importing this module does not import ``sim``; the builders do, when called.
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -101,3 +102,7 @@ def cli(*args):
 def chipsim_command(*args) -> list[str]:
     """The argv of a real ``python -m sim ...`` process, as a user would start it."""
     return [sys.executable, "-m", "sim", *map(str, args)]
+
+
+# Debian's chromium, for the briefing's browser checks (.ci/run installs it)
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -4,14 +4,13 @@ window, a short typeset PDF, and hostile labels shown as text."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 import pytest
 
 import sim
+from helpers import CHROMIUM
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # a dollar sign pair that mathtext would parse (and "$x^{" would crash it), markup, a bell
 HOSTILE = 'Stock $5bn and $x^{ <script>alert(1)</script> \\a end'
 BASE = """\

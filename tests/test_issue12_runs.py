@@ -208,14 +208,15 @@ def test_compare_saves_the_compact_form_by_default(in_tmp):
 
 def test_the_notes_of_the_input_files_are_saved_with_the_run(in_tmp):
     text = two_rows("base", 30).replace("replications: 2\n", "replications: 2  # ASSUMPTION: two are enough\n")
-    text = text.replace("seed: 1\n", "seed: 1\n# source: USGS Mineral Commodity Summaries 2025\n")
+    text = text.replace("seed: 1\n", "seed: 1  # source: USGS Mineral Commodity Summaries 2025\n# a comment on its own line\n")
     write_file(in_tmp, "base.yaml", text)
     assert cli("run", "base.yaml", "-q", "-o", "out", "--no-report").exit_code == 0
     notes = json.loads((in_tmp / "out" / "notes.json").read_text())["notes"]
-    # line 3 holds the replications, line 5 the comment after the seed (line 4)
-    assert notes == [{"file": "base.yaml", "line": 3, "kind": "assumption", "text": "two are enough"},
-                     {"file": "base.yaml", "line": 5, "kind": "source",
-                      "text": "source: USGS Mineral Commodity Summaries 2025"}]
+    # line 3 holds the replications, line 4 the seed; the prose comment of line 5 is no note
+    assert notes == [{"file": "base.yaml", "line": 3, "kind": "assumption", "text": "two are enough",
+                      "figure": "replications: 2"},
+                     {"file": "base.yaml", "line": 4, "kind": "source",
+                      "text": "source: USGS Mineral Commodity Summaries 2025", "figure": "seed: 1"}]
     from sim.rundir import load_run
 
     assert load_run(in_tmp / "out").notes == notes

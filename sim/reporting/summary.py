@@ -244,7 +244,8 @@ def split_notes(data: Any) -> tuple[list[str], list[str], list[str]]:
     for note in list(getattr(data, "notes", None) or []) + list(getattr(data, "ranking_notes", None) or []):
         if isinstance(note, dict):
             where = f" ({note.get('file', '')}{':' + str(note['line']) if note.get('line') else ''})" if note.get("file") else ""
-            text = f"{note.get('text', '')}{where}"
+            figure = f": {note['figure']}" if note.get("figure") else ""
+            text = f"{note.get('text', '')}{where}{figure}"
             (assumptions if note.get("kind") == "assumption" else sources).append(text)
         else:
             other.append(_labelled(str(note), data.base.scenario))
