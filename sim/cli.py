@@ -372,7 +372,10 @@ def _compare_summary(comparison, saved: Path) -> None:
     from .metrics import label
 
     node, product = comparison.focus
-    table = Table(title=f"Options ranked by {label(comparison.rank_by)} at {node} ({product})\n"
+    sc = comparison.base.results.scenario
+    where = label_of(node, getattr(sc.nodes.get(node), "label", None))
+    what = label_of(product, getattr(sc.products.get(product), "label", None))
+    table = Table(title=for_terminal(f"Options ranked by {label(comparison.rank_by)} at {where} ({what})") + "\n"
                         f"{comparison.replications} replication(s) each, seed {comparison.seed}, common random numbers",
                   box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("rank", justify="right")
@@ -388,11 +391,12 @@ def _compare_summary(comparison, saved: Path) -> None:
                       & (diffs["metric"] == comparison.rank_by)]
             if len(d):
                 d = d.iloc[0]
-                change = f"{d['difference']:+,.4g} ({d['difference_low']:,.4g} to {d['difference_high']:,.4g})"
-        table.add_row(str(r["rank"]), labels[r["variant"]], f"{r['mean']:,.4g}", change)
+                change = (f"{signed(d['difference'])} ({sig(d['difference_low'])} to {sig(d['difference_high'])})"
+                          if d["pairs"] > 1 else signed(d["difference"]))
+        table.add_row(str(r["rank"]), for_terminal(labels[r["variant"]]), sig(r["mean"]), change)
     out.print(table)
     for note in comparison.notes:
-        out.print(f"[yellow]{note}[/yellow]")
+        out.print(f"[yellow]{for_terminal(note)}[/yellow]")
     _print_headlines(comparison.headlines, comparison.headline_differences)
     out.print(f"Results, charts and briefing in [bold]{saved}[/bold] (open briefing.html)")
 
