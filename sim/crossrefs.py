@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from typing import Any
 
 from .errors import Problem
 from .metrics import LANE_SERIES, NODE_SERIES
@@ -292,9 +293,37 @@ def _well_formed_selector(sel: dict) -> bool:
     return False
 
 
+def _off_calendar(scenario: Scenario, data: dict, pos: PosNode) -> list[Problem]:
+    """Days that fall outside the calendar's years 1 to 9999 (the horizon's last day, and
+    every start, end, announcement and pause of a shock or policy)."""
+    first, last = _dt.date.min.toordinal(), _dt.date.max.toordinal()
+    origin = scenario.start_date.toordinal()
+    problems = []
+
+    def check(day: int, path: tuple) -> None:
+        if not first <= origin + day <= last:
+            at = locate(path, data, pos)[2].at
+            problems.append(Problem(at.file, at.line, at.col, f"{dotted(list(path))}: day {day} from "
+                                    f"{scenario.start_date} falls outside the calendar (years 1 to 9999)"))
+
+    check(scenario.horizon - 1, ("horizon",))
+    for kind, items in (("shocks", scenario.shocks), ("policies", scenario.policies)):
+        for i, spec in enumerate(items):
+            refs: list[tuple[tuple, Any]] = [(("start",), spec.start), (("end",), spec.end),
+                                             (("announced",), getattr(spec, "announced", None))]
+            refs += [(("suspended", j, side), getattr(w, side))
+                     for j, w in enumerate(spec.suspended) for side in ("start", "end")]
+            for where, ref in refs:
+                if ref is not None and not isinstance(ref, _dt.date):
+                    check(int(ref), (kind, i, *where))
+    return problems
+
+
 def lever_problems(scenario: Scenario, data: dict, pos: PosNode) -> list[Problem]:
     """Checks that need the validated scenario: windows in day numbers, matched lanes."""
-    problems = []
+    problems = _off_calendar(scenario, data, pos)
+    if problems:  # the checks below convert days to dates
+        return problems
     for kind, items in (("shocks", scenario.shocks), ("policies", scenario.policies)):
         for i, spec in enumerate(items):
             start = day_number(spec.start, scenario.start_date)

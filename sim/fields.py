@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from .distributions import DIST_TYPES, Distribution, is_distribution
+from .distributions import DIST_TYPES, MAX_PARAMETER, Distribution, is_distribution
 from .quantities import parse_duration_days, parse_number, parse_rate_per_day, whole_days
 
 _DIST_ADAPTER = TypeAdapter(Distribution)
@@ -63,7 +63,22 @@ def _finite(parse: Callable[[object, str], float]) -> Callable[[object, str], fl
 
 
 _number = _finite(parse_number)
-_duration = _finite(parse_duration_days)
+# Day numbers, durations and review times beyond this are typos (the horizon is at most
+# 36,500 days), and would overflow the calendar (dates end in year 9999).
+MAX_DAYS = 100_000
+
+
+def _within_days(parse: Callable[[object, str], float]) -> Callable[[object, str], float]:
+    def run(value: object, what: str = "value") -> float:
+        days = parse(value, what)
+        if abs(days) > MAX_DAYS:
+            raise ValueError(f"{what} {_short(value)} is more than {MAX_DAYS:,} days (about 270 years)")
+        return days
+
+    return run
+
+
+_duration = _within_days(_finite(parse_duration_days))
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -128,6 +143,8 @@ def param_type(
     safe_parse = _finite(parse)
 
     def check(x: float) -> float:
+        if abs(x) > MAX_PARAMETER:  # beyond it draws and sums overflow (see distributions.py)
+            raise ValueError(f"must be at most {MAX_PARAMETER:.0e} in size, got {x:g}")
         if lo is not None and (x < lo or (lo_strict and x == lo)):
             raise ValueError(f"must be {_bounds_text(lo, lo_strict, hi)}, got {x:g}")
         if hi is not None and x > hi:
@@ -188,7 +205,7 @@ LeadTime = param_type(
 
 
 def _validate_horizon(value: Any) -> int:
-    days = _duration(value, "horizon")
+    days = _finite(parse_duration_days)(value, "horizon")  # its own, tighter limit below
     whole = whole_days(days)
     if whole < 1:
         raise ValueError(f"horizon must be at least 1 day, got {value!r}")
@@ -219,7 +236,7 @@ def _validate_dayref(value: Any):
             pass
         days = _duration(value, "day")
         return whole_days(days)
-    number = _number(value, "day")
+    number = _within_days(_number)(value, "day")
     if number != int(number):
         raise ValueError(f"a day number must be whole, got {value!r}")
     return int(number)
@@ -363,11 +380,13 @@ def _validate_review(value: Any) -> ReviewTime:
         dist = _parse_dist(converted, None if as_wd else _duration)
         if math.isfinite(dist.lowest()) and dist.lowest() < 0:
             raise ValueError("a review time cannot be negative")
+        if dist.mean_value() > MAX_DAYS or (math.isfinite(dist.highest()) and dist.highest() > MAX_DAYS):
+            raise ValueError(f"a review time of more than {MAX_DAYS:,} days is not plausible")
         return ReviewTime(value=dist, working_days=as_wd)
     wd = _working_days(value)
     if wd is not None:
-        if not math.isfinite(wd):
-            raise ValueError(f"a review time must be finite, got {_short(value)}")
+        if not math.isfinite(wd) or wd > MAX_DAYS:
+            raise ValueError(f"a review time must be finite and at most {MAX_DAYS:,} working days, got {_short(value)}")
         if wd < 0:
             raise ValueError(f"a review time cannot be negative, got {value!r}")
         return ReviewTime(value=float(wd), working_days=True)

@@ -208,8 +208,8 @@ class Fab(StrictModel):
 class EquipmentNeed(StrictModel):
     """A stock of tools a node needs: capacity x min(1, installed / required)."""
 
-    required: float = Field(gt=0, description="Tools needed for full nominal capacity (scales with capacity_expansion).")
-    installed: float = Field(ge=0, description="Tools in service on day 0.")
+    required: float = Field(gt=0, le=1e15, description="Tools needed for full nominal capacity (scales with capacity_expansion).")
+    installed: float = Field(ge=0, le=1e15, description="Tools in service on day 0.")
     attrition: float = Field(default=0.0, ge=0, le=1, description="Daily failure probability of an installed tool.")
     spares: str | None = Field(default=None, description="Product consumed to restore one failed tool.")
     install_days: Days = Field(default=0, description="Days from a new tool's arrival to its installation.")

@@ -98,7 +98,7 @@ class DemandChangeSpec(NodeShockSpec):
     """Scales final demand at the selected nodes while active."""
 
     type: Literal["demand_change"]
-    multiplier: float = Field(ge=0, description="Demand is multiplied by this (0.5 halves it, 1.3 adds 30%).")
+    multiplier: float = Field(ge=0, le=1e6, description="Demand is multiplied by this (0.5 halves it, 1.3 adds 30%).")
 
     def check(self, scenario):
         """Problems for selected nodes that have no demand."""

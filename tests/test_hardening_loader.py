@@ -63,3 +63,50 @@ def test_distribution_parameters_whose_draws_would_overflow_are_refused_with_a_p
     out = proc.stdout + proc.stderr
     # line 5 is the node; its capacity value starts at column 42 of "  n1: {region: X, produces: a, capacity: "
     assert proc.returncode == 2 and "d.yaml:5:42:" in out and message in out, out
+
+
+NETWORK = BASE.replace("products: {a: {unit: t}}", "products: {a: {unit: t}, t: {unit: tool, kind: equipment}}") + """\
+nodes:
+  src: {region: X, produces: a, capacity: 100}
+  buyer: {region: Y, inventory: {a: 10}, demand: {product: a, rate: 5}, reorder: {policy: base_stock, days_of_cover: 10}}
+lanes:
+  - {from: src, to: buyer, product: a, lead_time: 2}
+"""
+
+
+@pytest.mark.parametrize("change, where, message", [
+    # the shock line is line 10 of NETWORK + its shocks header; columns counted in the text
+    ("shocks:\n  - {type: export_license, start: 5, from: src, review_days: 1e300wd}\n", "10:", "at most 100,000 working days"),
+    ("shocks:\n  - {type: export_ban, start: 5, end: 1.0e21, from: src}\n", "10:", "more than 100,000 days"),
+    ("shocks:\n  - {type: demand_change, node: buyer, start: 5, multiplier: 1.0e308}\n", "10:", "less than or equal to 1000000"),
+])
+def test_values_that_would_overflow_are_refused_by_validate(tmp_path, change, where, message):
+    path = tmp_path / "x.yaml"
+    path.write_text(NETWORK + change)
+    proc = subprocess.run(chipsim_command("validate", str(path)), capture_output=True, text=True, timeout=60)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2 and f"x.yaml:{where}" in out and message in out and "Traceback" not in out, out
+
+
+@pytest.mark.parametrize("capacity", [
+    "1.0e300, fab: {die_area_mm2: 100, stochastic: true, d0_per_cm2: 0.1}",
+    "100, equipment: {t: {required: 1.0e300, installed: 1.0e300, attrition: 0.01}}",
+])
+def test_huge_fab_and_tool_figures_are_refused(tmp_path, capacity):
+    path = tmp_path / "x.yaml"
+    path.write_text(NETWORK.replace("capacity: 100}", f"capacity: {capacity}}}"))
+    proc = subprocess.run(chipsim_command("validate", str(path)), capture_output=True, text=True, timeout=60)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2 and "x.yaml:5:" in out and "Traceback" not in out, out
+
+
+@pytest.mark.parametrize("start_date, horizon, shock, where", [
+    ("9999-12-01", "1y", "", "horizon"),                                     # the run's last day is in year 10000
+    ("0001-01-01", "60", "shocks:\n  - {type: export_ban, start: -10, end: 10, from: src}\n", "shocks[0].start"),
+])
+def test_days_outside_the_calendar_are_positioned_errors(tmp_path, start_date, horizon, shock, where):
+    path = tmp_path / "x.yaml"
+    path.write_text(NETWORK.replace("horizon: 10", f"horizon: {horizon}\nstart_date: {start_date}") + shock)
+    proc = subprocess.run(chipsim_command("validate", str(path)), capture_output=True, text=True, timeout=60)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2 and f"{where}: day" in out and "outside the calendar" in out, out
