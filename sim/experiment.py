@@ -34,6 +34,7 @@ from .statistics import headline_values_of, outcomes
 
 KEEP = ("all", "summary")
 _BYTES_PER_ROW = 40  # tidy long table in memory (pandas, categoricals)
+MAX_REPLICATIONS = 100_000  # the scenario schema's limit, for -n and replications= too
 
 
 class _CubeSink:
@@ -185,8 +186,9 @@ def _with_progress(batches: Iterator[Batch], total: int) -> Iterator[Batch]:
 def check_options(replications: int, seed: int, workers: int, executor: str | Executor = "processes",
                   keep: str = "all") -> None:
     """Refuse, as a user error, options no run can use."""
-    if replications < 1:
-        raise ChipsimUserError(f"replications must be at least 1, got {replications}")
+    if not 1 <= replications <= MAX_REPLICATIONS:
+        raise ChipsimUserError(f"replications must be from 1 to {MAX_REPLICATIONS:,} (as in a scenario file), "
+                               f"got {replications:,}")
     if seed < 0:
         raise ChipsimUserError(f"seed must be >= 0, got {seed}")
     if workers < 1:

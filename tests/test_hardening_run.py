@@ -48,3 +48,12 @@ def test_the_cli_exits_2_without_a_traceback(overflowing, tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "on day 5" in proc.stderr + proc.stdout
     assert not (tmp_path / "out").exists()
+
+
+def test_more_replications_than_a_file_may_ask_for_are_refused_on_the_command_line_too(overflowing, tmp_path):
+    # a scenario file may ask for at most 100,000 (schema); -n 200000 used to be accepted
+    proc = subprocess.run(chipsim_command("run", str(overflowing), "-n", "200000", "--out", str(tmp_path / "out")),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "from 1 to 100,000" in proc.stderr and "Traceback" not in proc.stderr
+    with pytest.raises(ChipsimUserError, match="from 1 to 100,000"):
+        sim.run(sim.load_scenario(overflowing), replications=100_001, progress=False)
