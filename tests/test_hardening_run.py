@@ -1,15 +1,18 @@
-"""Runs that overflow stop with a message naming where (issue 13)."""
+"""Runs that would overflow stop with a message naming where (issue 13)."""
 from __future__ import annotations
 
 import subprocess
 
+import numpy as np
 import pytest
 
 import sim
 from helpers import chipsim_command
 from sim.errors import ChipsimUserError
+from sim.executors import finite_values
+from sim.network import build_network
 
-# demand 1e300 x 1e308 overflows to inf on day 5, the shock's first day (2025-01-06)
+# demand 1e300 x 1e308 would overflow to inf on day 5, the shock's first day (2025-01-06)
 OVERFLOWING = """\
 name: overflow
 horizon: 30
@@ -35,23 +38,30 @@ def overflowing(tmp_path):
     return path
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("workers", [1, 2])
-def test_non_finite_metrics_stop_the_run_naming_node_and_day(overflowing, workers):
-    with pytest.raises(ChipsimUserError, match=r"on day 5 \(2025-01-06\)"):
-        sim.run(sim.load_scenario(overflowing), replications=2, workers=workers, progress=False)
-
-
-def test_the_cli_exits_2_without_a_traceback(overflowing, tmp_path):
+def test_validate_refuses_the_overflowing_figures_before_anything_runs(overflowing, tmp_path):
     proc = subprocess.run(chipsim_command("run", str(overflowing), "--out", str(tmp_path / "out")), capture_output=True,
                           text=True, timeout=120)
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "on day 5" in proc.stderr + proc.stdout
+    out = proc.stdout + proc.stderr
+    # line 9 holds the demand rate, line 14 the shock's multiplier
+    assert proc.returncode == 2 and "overflow.yaml:9:" in out and "overflow.yaml:14:" in out and "Traceback" not in out
     assert not (tmp_path / "out").exists()
+
+
+def test_non_finite_daily_values_stop_the_run_naming_node_metric_and_day(overflowing):
+    text = OVERFLOWING.replace("rate: 1.0e300", "rate: 5").replace("multiplier: 1.0e308", "multiplier: 2")
+    overflowing.write_text(text)
+    net = build_network(sim.load_scenario(overflowing))
+    k = next(i for i, (slot, metric) in enumerate(net.series) if metric == "shortfall" and net.slots[slot][0] == "buyer")
+    values = np.zeros((net.horizon, len(net.series)))
+    assert finite_values(net, 0, values) is values
+    values[5, k] = np.inf  # day 5 from 2025-01-01 is 2025-01-06
+    with pytest.raises(ChipsimUserError, match=r"replication 3: shortfall of a at buyer became inf on day 5 \(2025-01-06\)"):
+        finite_values(net, 3, values)
 
 
 def test_more_replications_than_a_file_may_ask_for_are_refused_on_the_command_line_too(overflowing, tmp_path):
     # a scenario file may ask for at most 100,000 (schema); -n 200000 used to be accepted
+    overflowing.write_text(OVERFLOWING.replace("rate: 1.0e300", "rate: 5").replace("multiplier: 1.0e308", "multiplier: 2"))
     proc = subprocess.run(chipsim_command("run", str(overflowing), "-n", "200000", "--out", str(tmp_path / "out")),
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "from 1 to 100,000" in proc.stderr and "Traceback" not in proc.stderr
