@@ -164,6 +164,20 @@ class ProcessExecutor(Executor):
                             lambda pending: futures_wait(pending, return_when=FIRST_COMPLETED))
 
 
+def _check_address(address: str) -> None:
+    """Refuse a scheduler address that is not ``scheme://host:port`` before connecting."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme not in ("tcp", "tls", "ws", "wss") or not parts.hostname or port is None:
+        raise ChipsimUserError(f"--scheduler {address!r} is not a Dask scheduler address; write tcp://HOST:PORT "
+                               "(for example tcp://127.0.0.1:8786)")
+
+
 class DaskExecutor(Executor):
     """A Dask client: of the ``scheduler`` address, or of a LocalCluster of ``workers``."""
 
@@ -182,12 +196,13 @@ class DaskExecutor(Executor):
             raise ChipsimUserError("the dask executor needs dask.distributed: pip install 'chipsim[dask]'") from None
         try:
             if self.scheduler:
+                _check_address(self.scheduler)
                 self._client = Client(self.scheduler, timeout="20s")
             else:
                 self._cluster = LocalCluster(n_workers=max(1, self.workers), threads_per_worker=1, processes=True,
                                              dashboard_address=None, silence_logs=40)
                 self._client = Client(self._cluster)
-        except OSError as exc:
+        except (OSError, ValueError, TimeoutError) as exc:
             raise ChipsimUserError(f"cannot reach the Dask scheduler {self.scheduler}: {exc}") from None
         return self
 

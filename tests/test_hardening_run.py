@@ -67,3 +67,12 @@ def test_more_replications_than_a_file_may_ask_for_are_refused_on_the_command_li
     assert proc.returncode == 2 and "from 1 to 100,000" in proc.stderr and "Traceback" not in proc.stderr
     with pytest.raises(ChipsimUserError, match="from 1 to 100,000"):
         sim.run(sim.load_scenario(overflowing), replications=100_001, progress=False)
+
+
+@pytest.mark.parametrize("address", ["not a url", "tcp://127.0.0.1:99999", "tcp://:8786", "http://127.0.0.1:8786"])
+def test_a_bad_scheduler_address_is_one_line_before_connecting(overflowing, tmp_path, address):
+    pytest.importorskip("distributed")
+    overflowing.write_text(OVERFLOWING.replace("rate: 1.0e300", "rate: 5").replace("multiplier: 1.0e308", "multiplier: 2"))
+    proc = subprocess.run(chipsim_command("run", str(overflowing), "--executor", "dask", "--scheduler", address,
+                                          "--out", str(tmp_path / "out")), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "is not a Dask scheduler address" in proc.stderr and "Traceback" not in proc.stderr
