@@ -33,7 +33,13 @@ from .schema import Scenario
 from .statistics import headline_values_of, outcomes
 
 KEEP = ("all", "summary")
-_BYTES_PER_ROW = 40  # tidy long table in memory (pandas, categoricals)
+# Peak memory of `chipsim run` (simulate, tables, files, charts), fitted on the reference
+# network (678 series x 730 days) and the 40-node bench network (361 x 1,095) at 10 to 60
+# replications, one worker; the estimate is within 12% of every measured peak:
+_BASE_BYTES = 250 * 2**20          # interpreter, libraries, network
+_ALL_BYTES_PER_ROW = 150           # keep="all": the tidy table, its copies while saved and drawn
+_SUMMARY_BYTES_PER_DAY_SERIES = 600  # keep="summary": statistics per day and series, drawn
+_SUMMARY_BYTES_PER_ROW = 10        # keep="summary": what grows with replications (outcomes, buffers)
 MAX_REPLICATIONS = 100_000  # the scenario schema's limit, for -n and replications= too
 
 
@@ -164,9 +170,15 @@ def summary_frame(net: Network, stats: np.ndarray, names: list[str] = DAILY_STAT
     return out[["day", "date", "node", "product", "metric", "stat", "value"]]
 
 
-def estimated_bytes(net: Network, replications: int) -> int:
-    """Memory in bytes a keep-all run needs for its tidy table, roughly."""
-    return replications * net.horizon * len(net.series) * _BYTES_PER_ROW
+def estimated_bytes(net: Network, replications: int, keep: str = "all", variants: int = 1) -> int:
+    """Peak memory in bytes of a run (or of a comparison of ``variants`` scenarios of this
+    size) that keeps ``keep``, from the fitted figures above."""
+    day_series = net.horizon * len(net.series)
+    if keep == "all":
+        per_variant = replications * day_series * _ALL_BYTES_PER_ROW
+    else:
+        per_variant = day_series * _SUMMARY_BYTES_PER_DAY_SERIES + replications * day_series * _SUMMARY_BYTES_PER_ROW
+    return _BASE_BYTES + variants * per_variant
 
 
 def _with_progress(batches: Iterator[Batch], total: int) -> Iterator[Batch]:
