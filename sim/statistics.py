@@ -119,7 +119,7 @@ def focus_row(table: pd.DataFrame, base: str, variants: Sequence[str] = ()) -> t
     if fill.empty:
         raise ChipsimUserError("the scenarios have no demand row in common to compare")
     means = fill.groupby(["node", "product"], sort=False)["value"].mean()
-    node, product = means.idxmin()
+    node, product = means.idxmin() if means.notna().any() else means.index[0]  # no demand anywhere: the first row
     return str(node), str(product)
 
 

@@ -211,7 +211,9 @@ def sweep_focus(table: pd.DataFrame, focus: str | None = None) -> tuple[str, str
     if focus:
         node, _, product = focus.partition(":")
         return node, product or next((p for n, p in kpi_rows.index if n == node), "")
-    node, product = kpi_rows.idxmin() if len(kpi_rows) else ("", "")
+    if not len(kpi_rows):
+        return "", ""
+    node, product = kpi_rows.idxmin() if kpi_rows.notna().any() else kpi_rows.index[0]
     return str(node), str(product)
 
 

@@ -76,3 +76,14 @@ def test_a_bad_scheduler_address_is_one_line_before_connecting(overflowing, tmp_
     proc = subprocess.run(chipsim_command("run", str(overflowing), "--executor", "dask", "--scheduler", address,
                                           "--out", str(tmp_path / "out")), capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "is not a Dask scheduler address" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_run_without_any_demand_still_writes_its_briefing(tmp_path):
+    # a demand rate of 0 leaves every fill rate undefined; the charts' focus row used to
+    # come from idxmin over NaN and crash after simulating
+    path = tmp_path / "zero.yaml"
+    path.write_text(OVERFLOWING.replace("rate: 1.0e300", "rate: 0").replace("multiplier: 1.0e308", "multiplier: 2"))
+    proc = subprocess.run(chipsim_command("run", str(path), "--out", str(tmp_path / "out"), "--no-pdf"),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "out" / "briefing.html").exists()

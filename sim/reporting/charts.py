@@ -49,7 +49,9 @@ def focus_of(data: RunData) -> tuple[str, str]:
     fill = data.table[(data.table["variant"] == data.base.id) & (data.table["metric"] == "fill_rate")]
     if fill.empty:
         return ("", "")
-    node, product = fill.groupby(["node", "product"], sort=False)["value"].mean().idxmin()
+    means = fill.groupby(["node", "product"], sort=False, observed=True)["value"].mean()
+    # a row without demand has no fill rate; when no row has one, the first row is the focus
+    node, product = means.idxmin() if means.notna().any() else means.index[0]
     return str(node), str(product)
 
 
@@ -266,7 +268,7 @@ def kpi_bars(data, node: str, product: str):
         ax.grid(axis="y", visible=False)
     axes[1].set_yticks([])
     short = table[table["metric"] == "shortfall"].set_index("variant")["mean"]
-    best = short.idxmin()
+    best = short.idxmin() if short.notna().any() else short.index[0]
     if len(data.variants) > 1:
         title = (f"{_where(data, node)}: '{_short(_label(data, best))}' leaves the least shortfall, {sig(short[best])} "
                  f"{unit_word(unit)}" + (" (bars: 90% intervals)" if table["n"].max() > 1 else " (one run: no intervals)"))
