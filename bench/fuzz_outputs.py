@@ -166,7 +166,7 @@ def verdict(code: int | None, out: str, err: str, folder: Path, sentinel: Path) 
         problems.append("traceback: " + err.strip().splitlines()[-1][:200])
     if UNSAFE_OUTPUT.search(out + err):
         problems.append("raw control character printed")
-    if sentinel.read_text() != "sentinel":
+    if not sentinel.exists() or sentinel.is_symlink() or sentinel.read_bytes() != b"sentinel":
         problems.append("wrote outside the folder (sentinel changed)")
     if folder.exists():
         problems += check_outputs(folder)
