@@ -13,7 +13,7 @@ import pandas as pd
 from .errors import ChipsimUserError
 from .metrics import KPI_COLUMNS, ShockWindow, kpi_table, summarise
 from .network import Network
-from .rundir import ReportWriter, RunData, Steps, read_manifest_and_timeseries, read_variants, save_run
+from .rundir import ReportWriter, RunData, Steps, read_manifest_and_timeseries, read_table, read_variants, save_run
 from .schema import Scenario
 from .statistics import headline_values_of, product_units, scenario_window, summarise_headline_values
 
@@ -122,14 +122,14 @@ class Results:
         for col in ("node", "product", "metric"):
             ts[col] = ts[col].astype("category")
         ts["date"] = ts["date"].astype("datetime64[s]")  # parquet stores whole seconds as milliseconds
-        kpis = pd.read_csv(folder / "kpis.csv")
+        kpis = read_table(folder, "kpis.csv", ("node", "product"))
         keep = manifest.get("keep", "all")
         per_rep = None
         if keep == "summary":
-            per_rep = (pd.read_csv(folder / "per_replication.csv").drop(columns="variant")
+            per_rep = (read_table(folder, "per_replication.csv", ("replication", "variant")).drop(columns="variant")
                        .astype({"replication": np.int32}))  # as tidy_timeseries numbers them
         manifest = {k: v for k, v in manifest.items() if k not in _SAVED_ONLY}
-        headlines = pd.read_csv(folder / "headlines.csv") if (folder / "headlines.csv").exists() else None
+        headlines = read_table(folder, "headlines.csv") if os.path.lexists(folder / "headlines.csv") else None
         return cls(scenario, ts, kpis, int(manifest["seed"]), int(manifest["replications"]), scenario_window(scenario),
                    manifest, keep=keep, per_replication=per_rep, headlines=headlines)
 
