@@ -8,6 +8,7 @@ run. ``save_charts`` writes each as PNG and SVG with a CSV of the plotted number
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import math
 import textwrap
 from pathlib import Path
@@ -25,6 +26,7 @@ from .._version import __version__
 from ..effects import active_intervals
 from ..labels import printable
 from ..quantities import day_number
+from ..safefs import write_bytes, write_text
 from ..selectors import all_lanes
 from ..statistics import paired_interval
 from ..units import flops, is_compute, plain_tick, sig, unit_word
@@ -398,6 +400,14 @@ def network_map(data, variant_id: str | None = None):
     return fig, table
 
 
+def save_figure(fig: Figure, path: Path) -> None:
+    """``fig`` drawn in memory (format from the suffix), then written to a temporary name
+    beside ``path`` and renamed into place (never through a link planted at ``path``)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=path.suffix[1:], bbox_inches="tight", pad_inches=0.15)
+    write_bytes(path, buffer.getvalue())
+
+
 def save_charts(data: RunData, folder: Path) -> list[Path]:
     """Every chart of a run as PNG and SVG, with the plotted numbers as CSV."""
     made = []
@@ -406,9 +416,9 @@ def save_charts(data: RunData, folder: Path) -> list[Path]:
         with chart_style():  # savefig.dpi is read when saving
             for ext in ("png", "svg"):
                 path = folder / f"{name}.{ext}"
-                fig.savefig(path, bbox_inches="tight", pad_inches=0.15)
+                save_figure(fig, path)
                 made.append(path)
-        table.to_csv(folder / f"{name}.csv", index=False)
+        write_text(folder / f"{name}.csv", table.to_csv(index=False))
         made.append(folder / f"{name}.csv")
 
     node, product = focus_of(data)
@@ -469,7 +479,7 @@ def save_tornado(sens: pd.DataFrame, node: str, unit: str, source: str, folder: 
     with chart_style():
         for ext in ("png", "svg"):
             made.append(folder / f"tornado.{ext}")
-            fig.savefig(made[-1], bbox_inches="tight", pad_inches=0.15)
-    sens.to_csv(folder / "tornado.csv", index=False)
+            save_figure(fig, made[-1])
+    write_text(folder / "tornado.csv", sens.to_csv(index=False))
     return made + [folder / "tornado.csv"]
 
