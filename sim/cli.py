@@ -454,8 +454,8 @@ def report(
     run_dir: Path = typer.Argument(..., help="A directory written by `chipsim run` or `chipsim compare`."),
 ) -> None:
     """Rebuild the charts and the briefing of a saved run, without simulating again."""
-    from .results import report_writer
-    from .rundir import Steps, load_run, rebuild_report
+    from .results import Steps, report_writer
+    from .rundir import load_run, rebuild_report
 
     data = load_run(run_dir)
     with Steps(3, show=True) as steps:

@@ -33,6 +33,7 @@ from .errors import ChipsimUserError, ScenarioError
 from .loader import load_scenario
 from .provenance import scenario_yaml, source_notes
 from .safefs import UnsafePath, read_regular, real_folder, rename_no_replace, write_text
+from .sanitize import for_csv
 from .statistics import differences, outcomes, ranking
 
 if TYPE_CHECKING:
@@ -205,47 +206,39 @@ def rebuild_report(folder: Path, data: RunData, report: ReportWriter) -> list[Pa
     return [folder / Path(p).relative_to(stage) for p in made]
 
 
+def _csv_cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith("'"):
+        return "'" + value  # so that reading back strips exactly one apostrophe
+    return for_csv(value)
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV whose text cells (and headers) a spreadsheet shows as text, never
+    evaluates: one leading apostrophe before ``= + - @``, and before an apostrophe."""
+    text_cols = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])
+                 and not pd.api.types.is_datetime64_any_dtype(frame[c])]
+    safe = frame.astype({c: object for c in text_cols}) if text_cols else frame.copy()
+    for col in text_cols:
+        safe[col] = safe[col].map(_csv_cell)
+    safe.columns = [_csv_cell(c) for c in frame.columns]
+    return safe.to_csv(index=False)
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """``csv_text(frame)`` written through a temporary file and renamed into place."""
+    write_text(path, csv_text(frame))
+
+
+def _uncsv_cell(value: object) -> object:
+    return value[1:] if isinstance(value, str) and value.startswith("'") else value
+
+
 def write_json(path: Path, data: dict) -> None:
     """``data`` as indented JSON (dates and paths as strings)."""
     write_text(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
-class Steps:
-    """Progress of writing a run directory, on stderr (as the simulation's): one line per
-    step; silent when ``show`` is false."""
-
-    def __init__(self, total: int, show: bool = True):
-        self.total, self.show, self.started = total, show, False
-        self.bar: Any = None
-        self.task: Any = None
-
-    def __enter__(self) -> Steps:
-        if self.show:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(TextColumn("{task.description:<22}"), BarColumn(bar_width=30), MofNCompleteColumn(),
-                                TextColumn("steps"), TimeElapsedColumn(), console=Console(stderr=True))
-            self.bar.__enter__()
-            self.task = self.bar.add_task("Writing", total=self.total)
-        return self
-
-    def step(self, text: str) -> None:
-        """Finish the step under way (if any) and start ``text``."""
-        if self.bar is not None and self.task is not None:
-            if self.started:
-                self.bar.advance(self.task)
-            self.bar.update(self.task, description=text)
-        self.started = True
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None and self.task is not None:
-            if exc[0] is None:
-                self.bar.update(self.task, completed=self.total, description="Written")
-            self.bar.__exit__(*exc)
-
-
-def _step(steps: Steps | None, text: str) -> None:
+def _step(steps: Any, text: str) -> None:
     if steps is not None:
         steps.step(text)
 
@@ -276,18 +269,18 @@ def run_data_from_comparison(comp: Comparison) -> RunData:
 
 def _write_common(folder: Path, data: RunData, manifest: dict) -> None:
     """Tables every directory has besides the daily table: outcomes, headlines, notes, manifest."""
-    data.table.to_csv(folder / "per_replication.csv", index=False)
+    write_csv(folder / "per_replication.csv", data.table)
     if data.headlines is not None:
-        data.headlines.to_csv(folder / "headlines.csv", index=False)
+        write_csv(folder / "headlines.csv", data.headlines)
     if data.headline_differences is not None:
-        data.headline_differences.to_csv(folder / "headline_differences.csv", index=False)
+        write_csv(folder / "headline_differences.csv", data.headline_differences)
     write_json(folder / "notes.json", {"notes": data.notes})
     write_json(folder / "manifest.json", manifest)
     data.manifest = manifest
 
 
 def save_run(results: Results, out: Path, force: bool = False, report: ReportWriter | None = None,
-             steps: Steps | None = None) -> Path:
+             steps: Any = None) -> Path:
     """Write a ``chipsim run`` directory; ``report(data, folder)`` adds charts and briefing."""
     data = run_data_from_results(results)
     manifest = dict(results.manifest, kind="run",
@@ -297,7 +290,7 @@ def save_run(results: Results, out: Path, force: bool = False, report: ReportWri
     def write(folder: Path) -> None:
         _step(steps, "Writing tables")
         results.timeseries.to_parquet(folder / "timeseries.parquet", index=False)
-        results.kpis.to_csv(folder / "kpis.csv", index=False)
+        write_csv(folder / "kpis.csv", results.kpis)
         write_text(folder / "scenario.yaml", scenario_yaml(results.scenario))
         _write_common(folder, data, manifest)
         if report is not None:
@@ -309,7 +302,7 @@ def save_run(results: Results, out: Path, force: bool = False, report: ReportWri
 
 
 def save_comparison(comp: Comparison, out: Path, force: bool = False, report: ReportWriter | None = None,
-                    steps: Steps | None = None) -> Path:
+                    steps: Any = None) -> Path:
     """Write a ``chipsim compare`` directory; ``report(data, folder)`` adds charts and briefing."""
     data = run_data_from_comparison(comp)
     manifest = dict(comp.manifest)
@@ -318,9 +311,9 @@ def save_comparison(comp: Comparison, out: Path, force: bool = False, report: Re
     def write(folder: Path) -> None:
         _step(steps, "Writing tables")
         data.timeseries.to_parquet(folder / "timeseries.parquet", index=False)
-        comp.kpis().to_csv(folder / "kpis.csv", index=False)
-        comp.differences.to_csv(folder / "comparison.csv", index=False)
-        comp.ranking.to_csv(folder / "ranking.csv", index=False)
+        write_csv(folder / "kpis.csv", comp.kpis())
+        write_csv(folder / "comparison.csv", comp.differences)
+        write_csv(folder / "ranking.csv", comp.ranking)
         (folder / "scenarios").mkdir()
         for v in comp.variants:
             write_text(folder / "scenarios" / f"{v.id}.yaml", scenario_yaml(v.results.scenario))
@@ -398,6 +391,10 @@ def read_table(folder: Path, name: str, needs: tuple[str, ...] = ()) -> pd.DataF
         frame = pd.read_parquet(io.BytesIO(data)) if name.endswith(".parquet") else pd.read_csv(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - a tampered file fails in many ways; each is one line
         raise _bad(folder, name, f"cannot be read as a table ({type(exc).__name__})") from None
+    if name.endswith(".csv"):  # undo csv_text's apostrophes
+        frame.columns = [_uncsv_cell(c) for c in frame.columns]
+        for col in frame.select_dtypes(include="object").columns:
+            frame[col] = frame[col].map(_uncsv_cell)
     lacking = [c for c in needs if c not in frame.columns]
     if lacking:
         raise _bad(folder, name, f"lacks the column{'s' if len(lacking) > 1 else ''} {', '.join(lacking)}")

@@ -223,3 +223,81 @@ def test_a_tampered_folder_is_one_line_naming_the_file(run_dir, case):
     line = _one_line_error(cli("report", run_dir))
     assert name in line, line
     assert (run_dir / "briefing.pdf").read_bytes() == before
+
+
+# 6. user strings in CSV, SVG and HTML outputs
+
+INJECTING = """\
+name: "=HYPERLINK(\\"http://x\\") \\x01\\x1b[31m"
+horizon: 30
+products:
+  "@magnet\\x01": {unit: "-t\\x1b"}
+nodes:
+  "+cn\\x01magnets":
+    region: "=CN"
+    produces: "@magnet\\x01"
+    capacity: 10
+  "-us\\x1bbuyers":
+    region: US
+    demand: {product: "@magnet\\x01", rate: 5}
+    inventory: {"@magnet\\x01": 50}
+lanes:
+  - {from: "+cn\\x01magnets", to: "-us\\x1bbuyers", product: "@magnet\\x01", lead_time: 3}
+"""
+USER_STRINGS = ("=HYPERLINK", "@magnet\x01", "-t\x1b", "+cn\x01magnets", "-us\x1bbuyers", "=CN")
+
+
+@pytest.fixture(scope="module")
+def injected(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("inject")
+    (base / "s.yaml").write_text(INJECTING)
+    result = cli("run", base / "s.yaml", "-n", 2, "--out", base / "run", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    return base / "run"
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def test_csv_cells_from_user_strings_start_with_an_apostrophe(injected):
+    import csv
+
+    files = sorted(injected.rglob("*.csv"))
+    assert {p.name for p in files} >= {"kpis.csv", "per_replication.csv", "kpi_bars.csv", "network_map.csv"}
+    seen = 0
+    for path in files:
+        for row in csv.reader(path.read_text(encoding="utf-8").splitlines()):
+            for cell in row:
+                assert not cell.startswith(("=", "+", "-", "@")) or _is_number(cell), (path.name, cell)
+                if any(s in cell for s in USER_STRINGS):
+                    assert cell.startswith("'") or not cell.startswith(tuple("=+-@")), (path.name, cell)
+                    seen += 1
+    assert seen > 10
+
+
+def test_the_apostrophes_are_undone_when_read_back(injected):
+    from sim.results import Results
+
+    loaded = Results.load(injected)
+    assert set(loaded.kpis["node"]) == {"-us\x1bbuyers"}
+    assert set(loaded.kpis["unit"]) == {"-t\x1b"}
+
+
+def test_chart_svgs_and_the_briefing_stay_well_formed(injected, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    svgs = sorted((injected / "charts").glob("*.svg"))
+    assert len(svgs) >= 3
+    for svg in svgs:
+        ET.parse(svg)
+    html = (injected / "briefing.html").read_text(encoding="utf-8")
+    assert "\x01" not in html and "\x1b" not in html
+    copy = Path(shutil.copytree(injected, tmp_path / "again"))
+    assert cli("report", copy).exit_code == 0
+    for svg in sorted((copy / "charts").glob("*.svg")):
+        ET.parse(svg)

@@ -26,7 +26,9 @@ from .._version import __version__
 from ..effects import active_intervals
 from ..labels import printable
 from ..quantities import day_number
-from ..safefs import write_bytes, write_text
+from ..rundir import write_csv
+from ..safefs import write_bytes
+from ..sanitize import for_xml
 from ..selectors import all_lanes
 from ..statistics import paired_interval
 from ..units import flops, is_compute, plain_tick, sig, unit_word
@@ -405,7 +407,10 @@ def save_figure(fig: Figure, path: Path) -> None:
     beside ``path`` and renamed into place (never through a link planted at ``path``)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format=path.suffix[1:], bbox_inches="tight", pad_inches=0.15)
-    write_bytes(path, buffer.getvalue())
+    data = buffer.getvalue()
+    if path.suffix == ".svg":  # labels with control characters would make the XML ill-formed
+        data = for_xml(data.decode("utf-8")).encode("utf-8")
+    write_bytes(path, data)
 
 
 def save_charts(data: RunData, folder: Path) -> list[Path]:
@@ -418,7 +423,7 @@ def save_charts(data: RunData, folder: Path) -> list[Path]:
                 path = folder / f"{name}.{ext}"
                 save_figure(fig, path)
                 made.append(path)
-        write_text(folder / f"{name}.csv", table.to_csv(index=False))
+        write_csv(folder / f"{name}.csv", table)
         made.append(folder / f"{name}.csv")
 
     node, product = focus_of(data)
@@ -480,6 +485,6 @@ def save_tornado(sens: pd.DataFrame, node: str, unit: str, source: str, folder: 
         for ext in ("png", "svg"):
             made.append(folder / f"tornado.{ext}")
             save_figure(fig, made[-1])
-    write_text(folder / "tornado.csv", sens.to_csv(index=False))
+    write_csv(folder / "tornado.csv", sens)
     return made + [folder / "tornado.csv"]
 
