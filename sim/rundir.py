@@ -31,7 +31,7 @@ import pandas as pd
 
 from .errors import ChipsimUserError, ScenarioError
 from .loader import load_scenario
-from .provenance import scenario_yaml, source_notes
+from .provenance import owner_tag, scenario_yaml, source_notes, sweep_leftovers
 from .safefs import UnsafePath, read_regular, real_folder, rename_no_replace, write_text
 from .sanitize import for_csv
 from .statistics import differences, outcomes, ranking
@@ -143,7 +143,7 @@ def _put_in_place(tmp: Path, out: Path, force: bool, parent: Path) -> None:
             raise ChipsimUserError(f"{out} appeared while this run was going (another run?); it was left as it is "
                                    "and this run's results were discarded; choose another --out") from None
     check_replaceable(out, force)
-    trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
+    trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{owner_tag()}", dir=parent))
     os.rename(out, trash / out.name)
     try:
         rename_no_replace(tmp, out)
@@ -160,7 +160,9 @@ def write_atomically(out: Path, force: bool, writer: Callable[[Path], None]) -> 
     parent = out.parent if str(out.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
+        for kind in ("partial", "old"):  # what killed runs into the same place left
+            sweep_leftovers(parent, f".{out.name}.{kind}-")
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{owner_tag()}", dir=parent))
     except OSError as exc:
         raise ChipsimUserError(f"cannot create the run directory in {parent}: {exc.strerror or exc}") from None
     try:
@@ -197,7 +199,8 @@ def rebuild_report(folder: Path, data: RunData, report: ReportWriter) -> list[Pa
     rename each part into place, so a kill mid-report leaves the old files whole."""
     if not real_folder(folder):
         raise ChipsimUserError(f"{folder} is not a folder of its own (a symlink?); refusing to write into it")
-    stage = Path(tempfile.mkdtemp(prefix=".report.partial-", dir=folder))
+    sweep_leftovers(folder, ".report.partial-")
+    stage = Path(tempfile.mkdtemp(prefix=f".report.partial-{owner_tag()}", dir=folder))
     try:
         made = report(data, stage)
         _move_into(stage, folder)

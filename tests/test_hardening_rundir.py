@@ -301,3 +301,52 @@ def test_chart_svgs_and_the_briefing_stay_well_formed(injected, tmp_path):
     assert cli("report", copy).exit_code == 0
     for svg in sorted((copy / "charts").glob("*.svg")):
         ET.parse(svg)
+
+
+# 5. leftovers of killed runs are swept by the next run into the same place
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def test_the_next_run_sweeps_partial_folders_of_killed_runs(project):
+    from sim.provenance import owner_tag
+
+    host = owner_tag().split(".")[1]
+    dead = project / f".run.partial-{_dead_pid()}.{host}.abc123"
+    alive = project / f".run.partial-{os.getpid()}.{host}.def456"
+    other = project / ".run.partial-xyz"  # not one of ours: kept
+    for folder in (dead, alive, other):
+        folder.mkdir()
+        (folder / "timeseries.parquet").write_text("half")
+    result = cli("run", project / "s.yaml", "-n", 1, "--no-report", "--quiet", "--out", project / "run")
+    assert result.exit_code == 0, result.stderr
+    assert not dead.exists() and alive.exists() and other.exists()
+    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".run.")) == sorted([alive.name, other.name])
+
+
+def test_report_sweeps_its_own_leftover_staging_folders(run_dir):
+    from sim.provenance import owner_tag
+
+    dead = run_dir / f".report.partial-{_dead_pid()}.{owner_tag().split('.')[1]}.zz"
+    (dead / "charts").mkdir(parents=True)
+    assert cli("report", run_dir).exit_code == 0
+    assert not dead.exists()
+
+
+def test_summary_runs_sweep_reps_folders_of_killed_runs(tmp_path, monkeypatch):
+    import tempfile
+
+    import sim
+    from sim.provenance import owner_tag
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = tmp_path / f"chipsim-reps-{_dead_pid()}.{owner_tag().split('.')[1]}.q"
+    dead.mkdir()
+    (dead / "block0.bin").write_bytes(b"\0" * 64)
+    (tmp_path / "s.yaml").write_text(TINY)
+    sim.run(sim.load_scenario(tmp_path / "s.yaml"), replications=2, keep="summary", progress=False)
+    assert not dead.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("chipsim-reps-")] == []
