@@ -350,3 +350,12 @@ def test_summary_runs_sweep_reps_folders_of_killed_runs(tmp_path, monkeypatch):
     sim.run(sim.load_scenario(tmp_path / "s.yaml"), replications=2, keep="summary", progress=False)
     assert not dead.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("chipsim-reps-")] == []
+
+
+def test_a_run_folder_named_through_a_link_still_reports(run_dir, tmp_path):
+    """DIR itself may be a link the user chose (runs/latest); only links inside it are refused."""
+    link = tmp_path / "latest"
+    link.symlink_to(run_dir, target_is_directory=True)
+    assert cli("report", link).exit_code == 0
+    from sim.results import Results
+    assert Results.load(link).replications == 2
