@@ -122,10 +122,15 @@ def _keep_mode(keep: str | None, full_timeseries: bool) -> str:
 
 
 def _refuse_existing(target: Path, force: bool) -> None:
-    """Exit 2 before any work if the output folder exists and --force was not given."""
-    if target.exists() and not force:
-        err.print(f"{target} already exists; choose another --out or pass --force to replace it", markup=False)
-        raise typer.Exit(USER_ERROR)
+    """Exit 2 before any work if the output folder exists and --force was not given, or
+    --force was given for something other than a chipsim folder."""
+    from .rundir import check_replaceable
+
+    try:
+        check_replaceable(target, force)
+    except ChipsimUserError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(USER_ERROR) from None
 
 
 def _version(value: bool) -> None:
@@ -449,12 +454,12 @@ def report(
     run_dir: Path = typer.Argument(..., help="A directory written by `chipsim run` or `chipsim compare`."),
 ) -> None:
     """Rebuild the charts and the briefing of a saved run, without simulating again."""
-    from .results import report_writer
-    from .rundir import Steps, load_run
+    from .results import Steps, report_writer
+    from .rundir import load_run, rebuild_report
 
     data = load_run(run_dir)
     with Steps(3, show=True) as steps:
-        made = report_writer(True, steps)(data, run_dir)
+        made = rebuild_report(run_dir, data, report_writer(True, steps))
     out.print(f"Rebuilt {len(made)} files in [bold]{run_dir}[/bold] (briefing.html, briefing.pdf, charts/)")
 
 

@@ -21,8 +21,8 @@ from .experiment import check_options
 from .experiment import run as run_scenario
 from .loader import load_scenario
 from .metrics import rankable
-from .results import Results, report_writer
-from .rundir import Steps, save_comparison
+from .results import Results, Steps, report_writer
+from .rundir import save_comparison
 from .schema import Scenario
 from .statistics import demand_rows, differences, focus_row, headline_differences, outcomes, ranking, summarise_headline_values
 

@@ -27,7 +27,7 @@ from .executors import EXECUTORS, Batch, Executor, make_executor
 from .loader import load_scenario
 from .metrics import OUTCOME_SERIES
 from .network import Network, build_network
-from .provenance import build_manifest
+from .provenance import build_manifest, owner_tag, sweep_leftovers
 from .results import Results, tidy_timeseries
 from .schema import Scenario
 from .statistics import headline_values_of, outcomes
@@ -68,7 +68,8 @@ class _SummarySink:
     def __init__(self, net: Network, replications: int, folder: Path | None = None):
         self.net = net
         self.reps = replications
-        self.dir = Path(tempfile.mkdtemp(prefix="chipsim-reps-", dir=folder))
+        sweep_leftovers(Path(folder or tempfile.gettempdir()), "chipsim-reps-")  # of killed runs
+        self.dir = Path(tempfile.mkdtemp(prefix=f"chipsim-reps-{owner_tag()}", dir=folder))
         self.n_series = len(net.series)
         self.blocks = [(start, min(start + self.BLOCK, self.n_series)) for start in range(0, self.n_series, self.BLOCK)]
         self.files = [open(self.dir / f"block{k}.bin", "w+b") for k in range(len(self.blocks))]

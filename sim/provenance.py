@@ -1,16 +1,21 @@
 """Provenance of a run: the manifest (versions, seed, timing, input hashes) and the
-resolved scenario as YAML. Data only: nothing here runs or draws."""
+resolved scenario as YAML, and the owner (process, host) named in temporary folders so
+that a later run sweeps those of a killed one. Nothing here runs or draws."""
 from __future__ import annotations
 
 import datetime as _dt
 import io
+import os
 import platform
 import re
+import shutil
+import socket
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._version import __version__
+from .safefs import real_folder
 
 if TYPE_CHECKING:
     from .schema import Scenario
@@ -102,3 +107,44 @@ def source_notes(scenario: Scenario) -> list[dict]:
                 if text and note not in notes:
                     notes.append(note)
     return notes
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:24] or "host"
+
+
+def owner_tag() -> str:
+    """``<pid>.<host>.``, put in a temporary folder's name after its prefix, so that a
+    later run can tell a leftover of a killed process from work still under way."""
+    return f"{os.getpid()}.{_host()}."
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError, ValueError):  # PermissionError: alive, another user's
+        return False
+    return False
+
+
+def sweep_leftovers(parent: Path, prefix: str) -> list[Path]:
+    """Delete the real folders ``parent/<prefix><pid>.<host>.*`` of this host whose
+    process is gone (a SIGKILL leaves them); the others, and links, are left alone."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return []
+    host, removed = _host(), []
+    for name in names:
+        if not name.startswith(prefix):
+            continue
+        pid, _, rest = name[len(prefix):].partition(".")
+        if not pid.isdigit() or rest.partition(".")[0] != host or not _gone(int(pid)):
+            continue
+        path = Path(parent) / name
+        if real_folder(path):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed

@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ import pandas as pd
 from .errors import ChipsimUserError
 from .metrics import KPI_COLUMNS, ShockWindow, kpi_table, summarise
 from .network import Network
-from .rundir import ReportWriter, RunData, Steps, read_manifest_and_timeseries, read_variants, save_run
+from .rundir import ReportWriter, RunData, read_manifest_and_timeseries, read_table, read_variants, save_run
 from .schema import Scenario
 from .statistics import headline_values_of, product_units, scenario_window, summarise_headline_values
 
@@ -50,6 +51,41 @@ def tidy_timeseries(net: Network, cube: np.ndarray, replications: Sequence[int])
 
 def _shape(frame: pd.DataFrame | None) -> str:
     return "None" if frame is None else f"{frame.shape[0]}x{frame.shape[1]}"
+
+
+class Steps:
+    """Progress of writing a run directory, on stderr (as the simulation's): one line per
+    step; silent when ``show`` is false."""
+
+    def __init__(self, total: int, show: bool = True):
+        self.total, self.show, self.started = total, show, False
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> Steps:
+        if self.show:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description:<22}"), BarColumn(bar_width=30), MofNCompleteColumn(),
+                                TextColumn("steps"), TimeElapsedColumn(), console=Console(stderr=True))
+            self.bar.__enter__()
+            self.task = self.bar.add_task("Writing", total=self.total)
+        return self
+
+    def step(self, text: str) -> None:
+        """Finish the step under way (if any) and start ``text``."""
+        if self.bar is not None and self.task is not None:
+            if self.started:
+                self.bar.advance(self.task)
+            self.bar.update(self.task, description=text)
+        self.started = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None and self.task is not None:
+            if exc[0] is None:
+                self.bar.update(self.task, completed=self.total, description="Written")
+            self.bar.__exit__(*exc)
 
 
 @dataclass(repr=False)
@@ -122,14 +158,14 @@ class Results:
         for col in ("node", "product", "metric"):
             ts[col] = ts[col].astype("category")
         ts["date"] = ts["date"].astype("datetime64[s]")  # parquet stores whole seconds as milliseconds
-        kpis = pd.read_csv(folder / "kpis.csv")
+        kpis = read_table(folder, "kpis.csv", ("node", "product"))
         keep = manifest.get("keep", "all")
         per_rep = None
         if keep == "summary":
-            per_rep = (pd.read_csv(folder / "per_replication.csv").drop(columns="variant")
+            per_rep = (read_table(folder, "per_replication.csv", ("replication", "variant")).drop(columns="variant")
                        .astype({"replication": np.int32}))  # as tidy_timeseries numbers them
         manifest = {k: v for k, v in manifest.items() if k not in _SAVED_ONLY}
-        headlines = pd.read_csv(folder / "headlines.csv") if (folder / "headlines.csv").exists() else None
+        headlines = read_table(folder, "headlines.csv") if os.path.lexists(folder / "headlines.csv") else None
         return cls(scenario, ts, kpis, int(manifest["seed"]), int(manifest["replications"]), scenario_window(scenario),
                    manifest, keep=keep, per_replication=per_rep, headlines=headlines)
 

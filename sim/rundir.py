@@ -16,8 +16,10 @@ draws, and it never runs a simulation.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -29,7 +31,9 @@ import pandas as pd
 
 from .errors import ChipsimUserError, ScenarioError
 from .loader import load_scenario
-from .provenance import scenario_yaml, source_notes
+from .provenance import owner_tag, scenario_yaml, source_notes, sweep_leftovers
+from .safefs import UnsafePath, read_regular, real_folder, rename_no_replace, write_text
+from .sanitize import for_csv
 from .statistics import differences, outcomes, ranking
 
 if TYPE_CHECKING:
@@ -86,26 +90,85 @@ def _umask() -> int:
     return mask
 
 
+MANIFEST_LIMIT = 8 * 2**20        # bytes: manifest.json, notes.json
+SCENARIO_LIMIT = 16 * 2**20       # a saved scenario
+TABLE_LIMIT = 4 * 2**30           # timeseries.parquet and the CSV tables
+_VARIANT_ID = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def read_bytes(folder: Path, name: str, limit: int) -> bytes:
+    """The bytes of ``folder/name``, a regular file of at most ``limit`` bytes; a symlink,
+    FIFO, device or folder is a user error at once (``FileNotFoundError`` passes)."""
+    try:
+        return read_regular(folder / name, limit)
+    except FileNotFoundError:
+        raise
+    except UnsafePath as exc:
+        raise ChipsimUserError(f"{folder / name} {exc.strerror}; refusing to read it") from None
+    except OSError as exc:
+        raise ChipsimUserError(f"cannot read {folder / name}: {exc.strerror or exc}") from None
+
+
+def is_chipsim_folder(path: Path) -> bool:
+    """Whether ``path`` is a real folder holding a regular ``manifest.json`` that chipsim
+    wrote (a JSON object with ``chipsim_version``): the only thing ``--force`` replaces."""
+    if not real_folder(path):
+        return False
+    try:
+        manifest = json.loads(read_regular(path / "manifest.json", MANIFEST_LIMIT))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and "chipsim_version" in manifest
+
+
+def check_replaceable(out: Path, force: bool) -> None:
+    """Refuse an ``out`` that exists unless ``force`` is given and it is a chipsim folder."""
+    if not os.path.lexists(out):
+        return
+    if not force:
+        raise ChipsimUserError(f"{out} already exists; choose another --out or pass --force to replace it")
+    if not is_chipsim_folder(out):
+        raise ChipsimUserError(f"{out} is not a chipsim run, comparison or sweep folder (no manifest.json of "
+                               "chipsim's); --force replaces only those; nothing was deleted")
+
+
+def _put_in_place(tmp: Path, out: Path, force: bool, parent: Path) -> None:
+    """Rename the finished ``tmp`` to ``out``, never replacing an ``out`` that appeared
+    meanwhile unless ``force`` is given and it is a chipsim folder."""
+    try:
+        rename_no_replace(tmp, out)
+        return
+    except FileExistsError:
+        if not force:
+            raise ChipsimUserError(f"{out} appeared while this run was going (another run?); it was left as it is "
+                                   "and this run's results were discarded; choose another --out") from None
+    check_replaceable(out, force)
+    trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{owner_tag()}", dir=parent))
+    os.rename(out, trash / out.name)
+    try:
+        rename_no_replace(tmp, out)
+    except FileExistsError:
+        raise ChipsimUserError(f"{out} appeared again while this run replaced it; this run's results were "
+                               "discarded") from None
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
 def write_atomically(out: Path, force: bool, writer: Callable[[Path], None]) -> Path:
     """Build the directory in a temporary folder beside ``out``, then rename it into place."""
-    if out.exists() and not force:
-        raise ChipsimUserError(f"{out} already exists; choose another --out or pass --force to replace it")
+    check_replaceable(out, force)
     parent = out.parent if str(out.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
+        for kind in ("partial", "old"):  # what killed runs into the same place left
+            sweep_leftovers(parent, f".{out.name}.{kind}-")
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{owner_tag()}", dir=parent))
     except OSError as exc:
         raise ChipsimUserError(f"cannot create the run directory in {parent}: {exc.strerror or exc}") from None
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         writer(tmp)
-        if out.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
-            os.rename(out, trash / out.name)
-            os.rename(tmp, out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.rename(tmp, out)
+        _put_in_place(tmp, out, force, parent)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise ChipsimUserError(f"cannot write the run directory {out}: {exc.strerror or exc}") from None
@@ -115,47 +178,68 @@ def write_atomically(out: Path, force: bool, writer: Callable[[Path], None]) -> 
     return out
 
 
+def _move_into(stage: Path, folder: Path) -> None:
+    """Rename what ``stage`` holds into ``folder``, each entry whole: a planted symlink is
+    replaced itself (never followed), an old ``charts/`` is swapped for the new one."""
+    names = sorted(os.listdir(stage), key=lambda n: (n != "charts", n == "briefing.pdf", n))
+    for name in names:
+        src, dst = stage / name, folder / name
+        if name == "charts":
+            if real_folder(dst):
+                os.rename(dst, stage / ".old-charts")
+            elif os.path.lexists(dst):
+                os.unlink(dst)  # a symlink or a file: removed itself, never followed
+            rename_no_replace(src, dst)
+        else:
+            os.replace(src, dst)
+
+
+def rebuild_report(folder: Path, data: RunData, report: ReportWriter) -> list[Path]:
+    """Write a report beside the old one in a temporary folder inside ``folder``, then
+    rename each part into place, so a kill mid-report leaves the old files whole."""
+    sweep_leftovers(folder, ".report.partial-")
+    stage = Path(tempfile.mkdtemp(prefix=f".report.partial-{owner_tag()}", dir=folder))
+    try:
+        made = report(data, stage)
+        _move_into(stage, folder)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return [folder / Path(p).relative_to(stage) for p in made]
+
+
+def _csv_cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith("'"):
+        return "'" + value  # so that reading back strips exactly one apostrophe
+    return for_csv(value)
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV whose text cells (and headers) a spreadsheet shows as text, never
+    evaluates: one leading apostrophe before ``= + - @``, and before an apostrophe."""
+    text_cols = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])
+                 and not pd.api.types.is_datetime64_any_dtype(frame[c])]
+    safe = frame.astype({c: object for c in text_cols}) if text_cols else frame.copy()
+    for col in text_cols:
+        safe[col] = safe[col].map(_csv_cell)
+    safe.columns = [_csv_cell(c) for c in frame.columns]
+    return safe.to_csv(index=False)
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """``csv_text(frame)`` written through a temporary file and renamed into place."""
+    write_text(path, csv_text(frame))
+
+
+def _uncsv_cell(value: object) -> object:
+    return value[1:] if isinstance(value, str) and value.startswith("'") else value
+
+
 def write_json(path: Path, data: dict) -> None:
     """``data`` as indented JSON (dates and paths as strings)."""
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
-class Steps:
-    """Progress of writing a run directory, on stderr (as the simulation's): one line per
-    step; silent when ``show`` is false."""
-
-    def __init__(self, total: int, show: bool = True):
-        self.total, self.show, self.started = total, show, False
-        self.bar: Any = None
-        self.task: Any = None
-
-    def __enter__(self) -> Steps:
-        if self.show:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(TextColumn("{task.description:<22}"), BarColumn(bar_width=30), MofNCompleteColumn(),
-                                TextColumn("steps"), TimeElapsedColumn(), console=Console(stderr=True))
-            self.bar.__enter__()
-            self.task = self.bar.add_task("Writing", total=self.total)
-        return self
-
-    def step(self, text: str) -> None:
-        """Finish the step under way (if any) and start ``text``."""
-        if self.bar is not None and self.task is not None:
-            if self.started:
-                self.bar.advance(self.task)
-            self.bar.update(self.task, description=text)
-        self.started = True
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None and self.task is not None:
-            if exc[0] is None:
-                self.bar.update(self.task, completed=self.total, description="Written")
-            self.bar.__exit__(*exc)
-
-
-def _step(steps: Steps | None, text: str) -> None:
+def _step(steps: Any, text: str) -> None:
     if steps is not None:
         steps.step(text)
 
@@ -186,18 +270,18 @@ def run_data_from_comparison(comp: Comparison) -> RunData:
 
 def _write_common(folder: Path, data: RunData, manifest: dict) -> None:
     """Tables every directory has besides the daily table: outcomes, headlines, notes, manifest."""
-    data.table.to_csv(folder / "per_replication.csv", index=False)
+    write_csv(folder / "per_replication.csv", data.table)
     if data.headlines is not None:
-        data.headlines.to_csv(folder / "headlines.csv", index=False)
+        write_csv(folder / "headlines.csv", data.headlines)
     if data.headline_differences is not None:
-        data.headline_differences.to_csv(folder / "headline_differences.csv", index=False)
+        write_csv(folder / "headline_differences.csv", data.headline_differences)
     write_json(folder / "notes.json", {"notes": data.notes})
     write_json(folder / "manifest.json", manifest)
     data.manifest = manifest
 
 
 def save_run(results: Results, out: Path, force: bool = False, report: ReportWriter | None = None,
-             steps: Steps | None = None) -> Path:
+             steps: Any = None) -> Path:
     """Write a ``chipsim run`` directory; ``report(data, folder)`` adds charts and briefing."""
     data = run_data_from_results(results)
     manifest = dict(results.manifest, kind="run",
@@ -207,8 +291,8 @@ def save_run(results: Results, out: Path, force: bool = False, report: ReportWri
     def write(folder: Path) -> None:
         _step(steps, "Writing tables")
         results.timeseries.to_parquet(folder / "timeseries.parquet", index=False)
-        results.kpis.to_csv(folder / "kpis.csv", index=False)
-        (folder / "scenario.yaml").write_text(scenario_yaml(results.scenario), encoding="utf-8")
+        write_csv(folder / "kpis.csv", results.kpis)
+        write_text(folder / "scenario.yaml", scenario_yaml(results.scenario))
         _write_common(folder, data, manifest)
         if report is not None:
             report(data, folder)
@@ -219,7 +303,7 @@ def save_run(results: Results, out: Path, force: bool = False, report: ReportWri
 
 
 def save_comparison(comp: Comparison, out: Path, force: bool = False, report: ReportWriter | None = None,
-                    steps: Steps | None = None) -> Path:
+                    steps: Any = None) -> Path:
     """Write a ``chipsim compare`` directory; ``report(data, folder)`` adds charts and briefing."""
     data = run_data_from_comparison(comp)
     manifest = dict(comp.manifest)
@@ -228,12 +312,12 @@ def save_comparison(comp: Comparison, out: Path, force: bool = False, report: Re
     def write(folder: Path) -> None:
         _step(steps, "Writing tables")
         data.timeseries.to_parquet(folder / "timeseries.parquet", index=False)
-        comp.kpis().to_csv(folder / "kpis.csv", index=False)
-        comp.differences.to_csv(folder / "comparison.csv", index=False)
-        comp.ranking.to_csv(folder / "ranking.csv", index=False)
+        write_csv(folder / "kpis.csv", comp.kpis())
+        write_csv(folder / "comparison.csv", comp.differences)
+        write_csv(folder / "ranking.csv", comp.ranking)
         (folder / "scenarios").mkdir()
         for v in comp.variants:
-            (folder / "scenarios" / f"{v.id}.yaml").write_text(scenario_yaml(v.results.scenario), encoding="utf-8")
+            write_text(folder / "scenarios" / f"{v.id}.yaml", scenario_yaml(v.results.scenario))
         _write_common(folder, data, manifest)
         if report is not None:
             report(data, folder)
@@ -243,23 +327,44 @@ def save_comparison(comp: Comparison, out: Path, force: bool = False, report: Re
     return write_atomically(out, force, write)
 
 
+def _bad(folder: Path, name: str, what: str) -> ChipsimUserError:
+    return ChipsimUserError(f"{folder / name} {what}; `chipsim report` cannot rebuild from this folder")
+
+
+def _check_variants(folder: Path, manifest: dict) -> None:
+    entries = manifest.get("variants")
+    if entries is None:
+        return
+    if not isinstance(entries, list) or not entries:
+        raise _bad(folder, "manifest.json", "has no list of variants")
+    for entry in entries:
+        vid = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(vid, str) or not _VARIANT_ID.fullmatch(vid) or vid in (".", ".."):
+            raise _bad(folder, "manifest.json", "names a variant without a file-name-safe id")
+        if not isinstance(entry.get("label", ""), str) or not isinstance(entry.get("inputs", []), list):
+            raise _bad(folder, "manifest.json", f"has a malformed entry for the variant {vid}")
+
+
 def _read_manifest(folder: Path) -> dict:
     """The manifest of a saved directory, refusing folders ``report`` cannot rebuild."""
+    if not folder.is_dir():  # DIR itself may be a link the user chose; links inside it are not followed
+        raise ChipsimUserError(f"{folder} is not a chipsim run directory (not a folder)")
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads(read_bytes(folder, "manifest.json", MANIFEST_LIMIT))
     except FileNotFoundError:
         raise ChipsimUserError(f"{folder} is not a chipsim run directory (missing manifest.json)") from None
-    except (OSError, ValueError) as exc:
-        raise ChipsimUserError(f"cannot read the run directory {folder}: {exc}") from None
+    except ValueError as exc:
+        raise _bad(folder, "manifest.json", f"is not valid JSON ({exc})") from None
     if not isinstance(manifest, dict):
-        raise ChipsimUserError(f"{folder}/manifest.json is not a chipsim manifest")
+        raise _bad(folder, "manifest.json", "is not a chipsim manifest (not a JSON object)")
     if manifest.get("kind") == "sweep":
         raise ChipsimUserError(f"{folder} is a sweep folder (sweep.csv, sensitivity.csv, charts/tornado.*); `chipsim "
                                "report` rebuilds run and compare folders only; rerun `chipsim sweep` to redraw its chart")
-    missing = [name for name in ("timeseries.parquet",) if not (folder / name).exists()]
-    entries = manifest.get("variants") or [{"scenario": "scenario.yaml"}]
-    missing += [str(e.get("scenario")) for e in entries
-                if not isinstance(e, dict) or not e.get("scenario") or not (folder / str(e["scenario"])).exists()]
+    if manifest.get("kind", "run") not in ("run", "compare"):
+        raise _bad(folder, "manifest.json", f"has an unknown kind {str(manifest.get('kind'))[:40]!r}")
+    _check_variants(folder, manifest)
+    missing = [name for name in ["timeseries.parquet"] + [scenario_file(manifest, e) for e in _entries(manifest)]
+               if not os.path.lexists(folder / name)]
     if missing:
         raise ChipsimUserError(f"{folder} lacks {', '.join(dict.fromkeys(missing))}, which `chipsim report` rebuilds "
                                "from (a published sample keeps only its briefing and tables); rerun the command "
@@ -267,48 +372,93 @@ def _read_manifest(folder: Path) -> dict:
     return manifest
 
 
+def _entries(manifest: dict) -> list[dict]:
+    return manifest.get("variants") or [{"id": "scenario", "label": str(manifest.get("scenario", ""))}]
+
+
+def scenario_file(manifest: dict, entry: dict) -> str:
+    """The folder's own file of a variant's scenario: ``scenario.yaml`` for a run,
+    ``scenarios/<id>.yaml`` for a comparison; never a path the manifest gives."""
+    return f"scenarios/{entry['id']}.yaml" if manifest.get("kind") == "compare" else "scenario.yaml"
+
+
+TIMESERIES_NEEDS = ("day", "date", "node", "product", "metric", "value")
+
+
+def read_table(folder: Path, name: str, needs: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A saved CSV or parquet table, read safely, with the columns ``needs``."""
+    data = read_bytes(folder, name, TABLE_LIMIT)
+    try:
+        frame = pd.read_parquet(io.BytesIO(data)) if name.endswith(".parquet") else pd.read_csv(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - a tampered file fails in many ways; each is one line
+        raise _bad(folder, name, f"cannot be read as a table ({type(exc).__name__})") from None
+    if name.endswith(".csv"):  # undo csv_text's apostrophes
+        frame.columns = [_uncsv_cell(c) for c in frame.columns]
+        for col in frame.select_dtypes(include="object").columns:
+            frame[col] = frame[col].map(_uncsv_cell)
+    lacking = [c for c in needs if c not in frame.columns]
+    if lacking:
+        raise _bad(folder, name, f"lacks the column{'s' if len(lacking) > 1 else ''} {', '.join(lacking)}")
+    return frame
+
+
 def read_manifest_and_timeseries(folder: Path) -> tuple[dict, pd.DataFrame]:
     """The manifest and the daily table of a saved directory, as written."""
     manifest = _read_manifest(folder)
-    try:
-        ts = pd.read_parquet(folder / "timeseries.parquet")
-    except (OSError, ValueError) as exc:
-        raise ChipsimUserError(f"cannot read the run directory {folder}: {exc}") from None
+    ts = read_table(folder, "timeseries.parquet", TIMESERIES_NEEDS)
+    if "replication" not in ts.columns and "stat" not in ts.columns:
+        raise _bad(folder, "timeseries.parquet", "lacks the column replication (or stat)")
     return manifest, ts
 
 
 def read_variants(folder: Path, manifest: dict) -> list[VariantData]:
-    """The saved scenarios of a directory, loaded again (no simulation)."""
-    entries = manifest.get("variants") or [{"id": "scenario", "label": manifest.get("scenario", ""), "scenario": "scenario.yaml"}]
+    """The saved scenarios of a directory (the folder's own files), loaded again (no simulation)."""
     variants = []
-    for entry in entries:
+    for entry in _entries(manifest):
+        name = scenario_file(manifest, entry)
+        read_bytes(folder, name, SCENARIO_LIMIT)  # refuses a symlink, FIFO or huge file before the loader opens it
         try:
-            sc = load_scenario(folder / entry["scenario"])
+            sc = load_scenario(folder / name)
         except ScenarioError as exc:
-            raise ChipsimUserError(f"the saved scenario {entry['scenario']} no longer loads: {exc.problems[0]}") from None
-        variants.append(VariantData(entry["id"], entry.get("label", sc.name), sc, entry.get("inputs", [])))
+            raise ChipsimUserError(f"the saved scenario {folder / name} no longer loads: {exc.problems[0]}") from None
+        variants.append(VariantData(str(entry["id"]), str(entry.get("label") or sc.name), sc,
+                                    list(entry.get("inputs", []))))
     return variants
 
 
-def _optional_csv(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path) if path.exists() else None
+def _optional_csv(folder: Path, name: str) -> pd.DataFrame | None:
+    return read_table(folder, name) if os.path.lexists(folder / name) else None
 
 
 def _saved_notes(folder: Path) -> list[dict]:
-    path = folder / "notes.json"
-    if not path.exists():
-        return []
     try:
-        return list(json.loads(path.read_text(encoding="utf-8")).get("notes", []))
-    except (OSError, ValueError, AttributeError):
+        saved = json.loads(read_bytes(folder, "notes.json", MANIFEST_LIMIT))
+    except FileNotFoundError:
         return []
+    except ValueError:
+        raise _bad(folder, "notes.json", "is not valid JSON") from None
+    notes = saved.get("notes", []) if isinstance(saved, dict) else None
+    if not isinstance(notes, list) or not all(isinstance(n, dict) for n in notes):
+        raise _bad(folder, "notes.json", "is not a list of notes")
+    return notes
 
 
 def load_run(folder: Path) -> RunData:
     """Read a saved run or comparison directory back (no simulation); the daily table may
-    be either form (every replication, or per-day ``stat`` rows of a summary run)."""
+    be either form (every replication, or per-day ``stat`` rows of a summary run). A
+    tampered folder is a one-line ``ChipsimUserError`` naming the file."""
     folder = Path(folder)
     manifest, ts = read_manifest_and_timeseries(folder)
+    if os.path.lexists(folder / "kpis.csv"):
+        read_table(folder, "kpis.csv", ("node", "product"))
+    try:
+        return _load_run(folder, manifest, ts)
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise ChipsimUserError(f"the tables in {folder} do not fit its scenario(s) ({type(exc).__name__}: "
+                               f"{str(exc)[:120]}); `chipsim report` cannot rebuild from this folder") from None
+
+
+def _load_run(folder: Path, manifest: dict, ts: pd.DataFrame) -> RunData:
     variants = read_variants(folder, manifest)
     ids = [v.id for v in variants]
     if "variant" not in ts.columns:
@@ -317,7 +467,7 @@ def load_run(folder: Path) -> RunData:
     for col in ("node", "product", "metric"):
         ts[col] = ts[col].astype("category")
     if manifest.get("keep") == "summary" or "replication" not in ts.columns:
-        table = pd.read_csv(folder / "per_replication.csv")
+        table = read_table(folder, "per_replication.csv", ("replication",))
         if "variant" not in table.columns:
             table = table.assign(variant=ids[0])
     else:
@@ -334,5 +484,5 @@ def load_run(folder: Path) -> RunData:
         diffs = differences(table, ids[0])
         ranked, notes = ranking(table, ids, node, product, rank_by, {v.id: v.label for v in variants})
     return RunData(kind, variants, ts, table, diffs, ranked, notes, focus, rank_by, manifest,
-                   headlines=_optional_csv(folder / "headlines.csv"),
-                   headline_differences=_optional_csv(folder / "headline_differences.csv"), notes=_saved_notes(folder))
+                   headlines=_optional_csv(folder, "headlines.csv"),
+                   headline_differences=_optional_csv(folder, "headline_differences.csv"), notes=_saved_notes(folder))

@@ -28,7 +28,7 @@ from .experiment import check_options
 from .experiment import run as run_scenario
 from .metrics import SWEPT
 from .provenance import build_manifest
-from .rundir import write_atomically, write_json
+from .rundir import write_atomically, write_csv, write_json
 from .schema import Scenario
 
 _VARY = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*=\s*([-+0-9.eE]+)\s*:\s*([-+0-9.eE]+)\s*$")
@@ -225,8 +225,8 @@ def save_sweep(out: Path, force: bool, scenario: Scenario, file: Path, table: pd
     sens = pd.DataFrame() if sens is None else sens
 
     def write(folder: Path) -> None:
-        table.to_csv(folder / "sweep.csv", index=False)
-        sens.to_csv(folder / "sensitivity.csv", index=False)
+        write_csv(folder / "sweep.csv", table)
+        write_csv(folder / "sensitivity.csv", sens)
         manifest = build_manifest(scenario, seed if seed is not None else scenario.seed,
                                   replications or scenario.replications, workers, 0.0)
         manifest.update({"kind": "sweep", "design": design, "samples": total,

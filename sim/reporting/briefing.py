@@ -17,6 +17,8 @@ import jinja2
 
 from .._version import __version__
 from ..labels import printable
+from ..safefs import write_text
+from ..sanitize import for_xml
 from ..units import date_text, unit_word
 from . import summary
 from .charts import focus_of, save_charts, unit_of
@@ -100,7 +102,7 @@ def write_briefing(data: Any, folder: Path, charts: list[Path], pdf: bool = True
     """``briefing.html`` (self-contained) and, unless ``pdf`` is false, ``briefing.pdf`` in ``folder``."""
     ctx = context(data, charts)
     html = folder / "briefing.html"
-    html.write_text(_ENV.get_template("briefing.html.j2").render(**ctx), encoding="utf-8")
+    write_text(html, for_xml(_ENV.get_template("briefing.html.j2").render(**ctx)))
     if not pdf:
         return [html]
     printed = folder / "briefing.pdf"

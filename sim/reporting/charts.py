@@ -8,6 +8,7 @@ run. ``save_charts`` writes each as PNG and SVG with a CSV of the plotted number
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import math
 import textwrap
 from pathlib import Path
@@ -25,6 +26,9 @@ from .._version import __version__
 from ..effects import active_intervals
 from ..labels import printable
 from ..quantities import day_number
+from ..rundir import write_csv
+from ..safefs import write_bytes
+from ..sanitize import for_xml
 from ..selectors import all_lanes
 from ..statistics import paired_interval
 from ..units import flops, is_compute, plain_tick, sig, unit_word
@@ -400,6 +404,17 @@ def network_map(data, variant_id: str | None = None):
     return fig, table
 
 
+def save_figure(fig: Figure, path: Path) -> None:
+    """``fig`` drawn in memory (format from the suffix), then written to a temporary name
+    beside ``path`` and renamed into place (never through a link planted at ``path``)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=path.suffix[1:], bbox_inches="tight", pad_inches=0.15)
+    data = buffer.getvalue()
+    if path.suffix == ".svg":  # labels with control characters would make the XML ill-formed
+        data = for_xml(data.decode("utf-8")).encode("utf-8")
+    write_bytes(path, data)
+
+
 def save_charts(data: RunData, folder: Path) -> list[Path]:
     """Every chart of a run as PNG and SVG, with the plotted numbers as CSV."""
     made = []
@@ -408,9 +423,9 @@ def save_charts(data: RunData, folder: Path) -> list[Path]:
         with chart_style():  # savefig.dpi is read when saving
             for ext in ("png", "svg"):
                 path = folder / f"{name}.{ext}"
-                fig.savefig(path, bbox_inches="tight", pad_inches=0.15)
+                save_figure(fig, path)
                 made.append(path)
-        table.to_csv(folder / f"{name}.csv", index=False)
+        write_csv(folder / f"{name}.csv", table)
         made.append(folder / f"{name}.csv")
 
     node, product = focus_of(data)
@@ -471,7 +486,7 @@ def save_tornado(sens: pd.DataFrame, node: str, unit: str, source: str, folder: 
     with chart_style():
         for ext in ("png", "svg"):
             made.append(folder / f"tornado.{ext}")
-            fig.savefig(made[-1], bbox_inches="tight", pad_inches=0.15)
-    sens.to_csv(folder / "tornado.csv", index=False)
+            save_figure(fig, made[-1])
+    write_csv(folder / "tornado.csv", sens)
     return made + [folder / "tornado.csv"]
 

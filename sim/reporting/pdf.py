@@ -7,6 +7,7 @@ about a dozen pages.
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -29,6 +30,7 @@ from reportlab.platypus import (
 
 from .._version import __version__
 from ..labels import printable
+from ..safefs import write_bytes
 
 _SHEET = getSampleStyleSheet()
 BODY = ParagraphStyle("body", parent=_SHEET["BodyText"], fontName="Helvetica", fontSize=8.8, leading=10.8, spaceBefore=0,
@@ -138,7 +140,8 @@ def write_pdf(ctx: dict, path: Path) -> None:
         canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"page {doc.page}")
         canvas.restoreState()
 
-    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=15 * mm,
+    buffer = io.BytesIO()  # built in memory, then renamed into place whole
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=15 * mm,
                             bottomMargin=18 * mm, title=title, author="chipsim", creator=f"chipsim {__version__}")
     story = _summary(ctx) + [PageBreak()]
     if ctx["charts"]:
@@ -148,3 +151,4 @@ def write_pdf(ctx: dict, path: Path) -> None:
         story.append(PageBreak())
     story += _appendix(ctx)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    write_bytes(path, buffer.getvalue())
