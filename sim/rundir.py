@@ -394,8 +394,9 @@ def read_table(folder: Path, name: str, needs: tuple[str, ...] = ()) -> pd.DataF
         raise _bad(folder, name, f"cannot be read as a table ({type(exc).__name__})") from None
     if name.endswith(".csv"):  # undo csv_text's apostrophes
         frame.columns = [_uncsv_cell(c) for c in frame.columns]
-        for col in frame.select_dtypes(include="object").columns:
-            frame[col] = frame[col].map(_uncsv_cell)
+        for col in frame.columns:
+            if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
+                frame[col] = frame[col].map(_uncsv_cell)
     lacking = [c for c in needs if c not in frame.columns]
     if lacking:
         raise _bad(folder, name, f"lacks the column{'s' if len(lacking) > 1 else ''} {', '.join(lacking)}")
