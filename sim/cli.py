@@ -56,7 +56,7 @@ def reports_errors(interrupted: str, writes_into: str | None = None) -> Callable
             except OSError as exc:
                 if writes_into is None:
                     raise
-                err.print(f"cannot write into {kwargs.get(writes_into)}: {exc.strerror or exc}", markup=False)
+                err.print(for_plain_terminal(f"cannot write into {kwargs.get(writes_into)}: {exc.strerror or exc}"), markup=False)
                 raise typer.Exit(USER_ERROR) from None
         return guarded  # type: ignore[return-value]
     return decorate
@@ -64,7 +64,7 @@ def reports_errors(interrupted: str, writes_into: str | None = None) -> Callable
 
 def _fail_scenario(exc: ScenarioError) -> None:
     for problem in exc.problems:
-        err.print(str(problem), markup=False)
+        err.print(for_plain_terminal(problem), markup=False)
     noun = "problem" if len(exc.problems) == 1 else "problems"
     err.print(f"[red]{len(exc.problems)} {noun} found[/red]")
 
@@ -162,7 +162,7 @@ def validate(
             _fail_scenario(exc)
             continue
         _print_load_warnings(sc)
-        out.print(f"[green]ok[/green] {file}: {len(sc.nodes)} nodes, {len(sc.lanes)} lanes, "
+        out.print(f"[green]ok[/green] {for_terminal(file)}: {len(sc.nodes)} nodes, {len(sc.lanes)} lanes, "
                   f"{len(sc.shocks)} shocks, {len(sc.policies)} policies, {sc.horizon} days")
         for line in shock_dates(sc):
             out.print(line, markup=False)
@@ -247,7 +247,7 @@ def _summary(results, saved: Path) -> None:
     from rich import box
     from rich.table import Table
 
-    table = Table(title=f"{results.scenario.name}\n{results.replications} replication(s), seed {results.seed}",
+    table = Table(title=f"{for_terminal(results.scenario.name)}\n{results.replications} replication(s), seed {results.seed}",
                   box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("demand node / product", overflow="fold", min_width=22, ratio=3)
     for col in ("demand", "shortfall", "fill rate", "survive (days)", "recover (days)"):
@@ -276,7 +276,7 @@ def _summary(results, saved: Path) -> None:
     out.print(table)
     out.print("Means over replications. Survive '-': never short; recover '-': still short on the last day.")
     _print_headlines(getattr(results, "headlines", None))
-    out.print(f"Results in [bold]{saved}[/bold]")
+    out.print(f"Results in [bold]{for_terminal(saved)}[/bold]")
 
 
 def _print_headlines(headlines, differences=None) -> None:
@@ -403,7 +403,7 @@ def _compare_summary(comparison, saved: Path) -> None:
     for note in comparison.notes:
         out.print(f"[yellow]{for_terminal(note)}[/yellow]")
     _print_headlines(comparison.headlines, comparison.headline_differences)
-    out.print(f"Results, charts and briefing in [bold]{saved}[/bold] (open briefing.html)")
+    out.print(f"Results, charts and briefing in [bold]{for_terminal(saved)}[/bold] (open briefing.html)")
 
 
 @app.command()
@@ -443,9 +443,10 @@ def sweep(
     saved = save_sweep(target, force, scenario, file, table, sens, levers, design, total, node, product,
                        seed=seed, replications=replications, workers=workers)
     if sens is not None and len(sens):
-        out.print(f"Most influential on shortfall at {node}: " + ", ".join(
-            f"{r['lever']} ({r['effect']:+,.4g})" for _, r in sens.head(5).iterrows()))
-    out.print(f"Inputs and KPIs in [bold]{saved / 'sweep.csv'}[/bold]; tornado chart in {saved / 'charts'}")
+        out.print(for_terminal(f"Most influential on shortfall at {node}: " + ", ".join(
+            f"{r['lever']} ({r['effect']:+,.4g})" for _, r in sens.head(5).iterrows())))
+    out.print(f"Inputs and KPIs in [bold]{for_terminal(saved / 'sweep.csv')}[/bold]; "
+              f"tornado chart in {for_terminal(saved / 'charts')}")
 
 
 @app.command()
@@ -460,7 +461,7 @@ def report(
     data = load_run(run_dir)
     with Steps(3, show=True) as steps:
         made = rebuild_report(run_dir, data, report_writer(True, steps))
-    out.print(f"Rebuilt {len(made)} files in [bold]{run_dir}[/bold] (briefing.html, briefing.pdf, charts/)")
+    out.print(f"Rebuilt {len(made)} files in [bold]{for_terminal(run_dir)}[/bold] (briefing.html, briefing.pdf, charts/)")
 
 
 @app.command()

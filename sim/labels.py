@@ -45,7 +45,9 @@ def label_of(ident: str, label: str | None = None) -> str:
     return printable(label) if label else printable(readable(ident))
 
 
-_CONTROL = {c: None for c in range(32) if c not in (9, 10)} | {127: None} | {c: None for c in range(0x80, 0xA0)}
+_CONTROL = ({c: None for c in range(32) if c not in (9, 10)} | {127: None} | {c: None for c in range(0x80, 0xA0)}
+            # bidi controls reorder what a reader sees ("\u202egnp.exe" shows as "exe.png")
+            | {c: None for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))})
 
 
 def printable(text: str) -> str:

@@ -36,3 +36,22 @@ def test_xml_invalid_characters_are_dropped():
 def test_shorten_adds_an_ellipsis_only_when_cut():
     assert shorten("abc", 5) == "abc"
     assert shorten("abcdefgh", 5) == "abcd…" and len(shorten("abcdefgh", 5)) == 5
+
+
+def test_hostile_names_reach_the_run_summary_as_text(tmp_path):
+    # a scenario name with rich markup, an escape sequence and a bidi override; the run
+    # summary's table title used to parse the markup and crash after simulating
+    import subprocess
+
+    from helpers import chipsim_command
+
+    text = ('name: "[/x] \\u001b[2J \\u202egnp.exe"\nhorizon: 20\nproducts: {a: {unit: t}}\nnodes:\n'
+            '  s: {region: X, produces: a, capacity: 10}\n'
+            '  b: {region: Y, inventory: {a: 5}, demand: {product: a, rate: 1}, reorder: {level: 10}}\n'
+            'lanes:\n  - {from: s, to: b, product: a, lead_time: 2}\n')
+    (tmp_path / "s.yaml").write_text(text)
+    proc = subprocess.run(chipsim_command("run", "s.yaml", "--out", "out", "--no-report"), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "[/x]" in proc.stdout and "\x1b" not in proc.stdout and "\u202e" not in proc.stdout
+    assert "\\x1b[2J" in proc.stdout and "\\u202egnp.exe" in proc.stdout
