@@ -225,22 +225,23 @@ WARN_BYTES = 2 * 2**30
 REFUSE_BYTES = 12 * 2**30
 
 
-def _check_size(scenario, replications: int | None, keep: str) -> None:
-    """Say before a keep-all run starts if its tables will not fit comfortably in memory."""
+def _check_size(scenario, replications: int | None, keep: str, variants: int = 1) -> None:
+    """Say before anything runs if the run (or a comparison of ``variants`` scenarios like
+    it) will not fit comfortably in memory, whatever it keeps."""
     from .experiment import estimated_bytes
     from .network import build_network
 
-    if keep != "all":
-        return
     reps = replications or scenario.replications
-    need = estimated_bytes(build_network(scenario), reps)
+    need = estimated_bytes(build_network(scenario), reps, keep, variants)
+    what = "keeping every replication" if keep == "all" else "this run"
     if need > REFUSE_BYTES:
-        err.print(f"keeping every replication would need about {need / 2**30:.0f} GB of memory; "
-                  "rerun with --keep summary (per-day quantiles and KPIs) or fewer replications", markup=False)
+        hint = "--keep summary (per-day quantiles and KPIs) or fewer replications" if keep == "all" else \
+            "fewer replications, a shorter horizon or fewer options"
+        err.print(f"{what} would need about {need / 2**30:.0f} GB of memory; rerun with {hint}", markup=False)
         raise typer.Exit(USER_ERROR)
     if need > WARN_BYTES:
-        err.print(f"note: this run keeps every replication, about {need / 2**30:.1f} GB in memory and "
-                  f"{need / 10 / 2**30:.1f} GB on disk; --keep summary keeps quantiles and KPIs only", markup=False)
+        err.print(f"note: {what} needs about {need / 2**30:.1f} GB of memory"
+                  + ("; --keep summary keeps quantiles and KPIs only" if keep == "all" else ""), markup=False)
 
 
 def _summary(results, saved: Path) -> None:
@@ -350,6 +351,7 @@ def compare(
         _print_load_warnings(sc)
     scenarios = [_with_threshold(sc, short_threshold) for sc in scenarios]
     mode = _keep_mode(keep, full_timeseries)
+    _check_size(scenarios[0], replications, mode, variants=len(scenarios))
     target = out_dir or _default_out(Path(f"compare-{files[0].stem}.yaml"))
     _refuse_existing(target, force)
     ids = _variant_ids(files)
