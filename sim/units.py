@@ -10,6 +10,8 @@ import datetime as _dt
 import math
 import re
 
+from .labels import printable
+
 # dense BF16 throughput of one Nvidia H100 SXM, in TFLOPS (NVIDIA H100 datasheet, 2023)
 H100_TFLOPS_BF16 = 989.0
 _SI = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
@@ -104,7 +106,9 @@ def quantity(x: float | None, unit: str, digits: int = 3) -> str:
 
 
 def unit_word(unit: str) -> str:
-    """The unit as a reader writes it: compute measures become "TFLOPS (BF16)"."""
+    """The unit as a reader writes it: compute measures become "TFLOPS (BF16)"; control
+    characters dropped (units come from scenario files)."""
+    unit = printable(unit)
     if is_compute(unit):
         head, _, tail = unit.partition("_")
         return f"{head.upper().replace('FLOPS', 'FLOPS')}" + (f" ({tail.upper()})" if tail else "")

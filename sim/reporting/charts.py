@@ -21,6 +21,7 @@ import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
+from matplotlib.text import Text
 
 from .._version import __version__
 from ..effects import active_intervals
@@ -407,6 +408,8 @@ def network_map(data, variant_id: str | None = None):
 def save_figure(fig: Figure, path: Path) -> None:
     """``fig`` drawn in memory (format from the suffix), then written to a temporary name
     beside ``path`` and renamed into place (never through a link planted at ``path``)."""
+    for text in fig.findobj(Text):  # the last guard: no control character reaches a glyph
+        text.set_text(printable(text.get_text()))
     buffer = io.BytesIO()
     fig.savefig(buffer, format=path.suffix[1:], bbox_inches="tight", pad_inches=0.15)
     data = buffer.getvalue()
