@@ -5,9 +5,12 @@ problem to stderr and exit with status 2; they never show a traceback.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import errno
 import functools
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -488,6 +491,15 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted; no partial run directory was left behind")
         sys.exit(130)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EPIPE, errno.EIO):
+            raise
+        # standard output is full or gone (`chipsim schema > /dev/full`, a closed pipe):
+        # say so once on stderr, and keep the interpreter's final flush from failing again
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.stderr.write(f"chipsim: cannot write the output: {exc.strerror}\n")
+        sys.exit(USER_ERROR)
 
 
 if __name__ == "__main__":

@@ -87,3 +87,14 @@ def test_a_run_without_any_demand_still_writes_its_briefing(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (tmp_path / "out" / "briefing.html").exists()
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [("schema",), ("validate", "scenarios/quickstart.yaml")])
+def test_a_full_standard_output_is_one_line_not_a_traceback(args):
+    from helpers import ROOT
+
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(chipsim_command(*args), cwd=ROOT, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == "chipsim: cannot write the output: No space left on device"
