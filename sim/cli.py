@@ -89,23 +89,6 @@ def _print_load_warnings(scenario) -> None:
         err.print(for_plain_terminal(warning), markup=False)
 
 
-def shock_dates(scenario) -> list[str]:
-    """One line per shock: its label and the dates it acts."""
-    from .leverspec import resolved_windows
-
-    lines = []
-    for w in resolved_windows(scenario):
-        if w["kind"] != "shock":
-            continue
-        until = f"until {w['end']}" if w["end"] is not None else "open-ended"
-        before = " (began before the run)" if w["before_run"] else ""
-        paused = "".join(f"; paused {a} to {b}" for a, b in w["suspended"])
-        reference = "; survive/recover times count from it" if w["reference"] else ""
-        lines.append(for_plain_terminal(f"  shock '{w['label']}' ({w['type']}): from {w['start']} {until}{before}{paused}"
-                                        f"{reference}"))
-    return lines
-
-
 def _with_threshold(scenario, share: float | None):
     """The scenario with ``short_day_threshold`` set to ``share`` (--short-threshold)."""
     if share is None:
@@ -167,7 +150,9 @@ def validate(
         _print_load_warnings(sc)
         out.print(f"[green]ok[/green] {for_terminal(file)}: {len(sc.nodes)} nodes, {len(sc.lanes)} lanes, "
                   f"{len(sc.shocks)} shocks, {len(sc.policies)} policies, {sc.horizon} days")
-        for line in shock_dates(sc):
+        from .leverspec import shock_date_lines
+
+        for line in shock_date_lines(sc):
             out.print(line, markup=False)
     if failed:
         raise typer.Exit(USER_ERROR)
@@ -215,7 +200,9 @@ def run(
     _refuse_existing(target, force)
     _check_size(scenario, replications, mode)
     if not quiet:
-        for line in shock_dates(scenario):
+        from .leverspec import shock_date_lines
+
+        for line in shock_date_lines(scenario):
             err.print(line, markup=False)
     results = run_scenario(scenario, replications=replications, seed=seed, workers=workers, progress=not quiet,
                            executor=executor, scheduler=scheduler, keep=mode)

@@ -132,3 +132,21 @@ def resolved_windows(scenario: Any) -> list[dict[str, Any]]:
                         "suspended": [tuple(start_date + _dt.timedelta(days=day_number(d, start_date)) for d in (w.start, w.end))
                                       for w in getattr(spec, "suspended", None) or ()]})
     return out
+
+
+def shock_date_lines(scenario: Any) -> list[str]:
+    """One line per shock, for the terminal: its label, the dates it acts, its pauses, and
+    whether survive and recover times count from it."""
+    from .sanitize import for_plain_terminal
+
+    lines = []
+    for w in resolved_windows(scenario):
+        if w["kind"] != "shock":
+            continue
+        until = f"until {w['end']}" if w["end"] is not None else "open-ended"
+        before = " (began before the run)" if w["before_run"] else ""
+        paused = "".join(f"; paused {a} to {b}" for a, b in w["suspended"])
+        reference = "; survive/recover times count from it" if w["reference"] else ""
+        lines.append(for_plain_terminal(f"  shock '{w['label']}' ({w['type']}): from {w['start']} {until}{before}{paused}"
+                                        f"{reference}"))
+    return lines
