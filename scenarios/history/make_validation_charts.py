@@ -7,7 +7,7 @@ small CSV per episode to ``reports/scenarios/``, and prints the error tables use
 ``docs/validation.md``. ``tests/test_history.py`` imports the functions below and checks
 the error bands stated there, so the tables, the charts and the tests share one code path.
 
-Observed figures: /work/shared/data/calibration.md (sections 1a, 2 and 9); where a
+Observed figures: as cited in docs/validation.md; where a
 figure is derived from others (a month implied by a cumulative total or a percentage
 change), the derivation is written next to it.
 """
