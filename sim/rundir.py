@@ -268,8 +268,9 @@ def run_data_from_comparison(comp: Comparison) -> RunData:
                    headline_differences=comp.headline_differences, notes=unique)
 
 
-def _write_common(folder: Path, data: RunData, manifest: dict) -> None:
-    """Tables every directory has besides the daily table: outcomes, headlines, notes, manifest."""
+def _write_common(folder: Path, data: RunData, manifest: dict, report: ReportWriter | None) -> None:
+    """What every directory has besides its daily table and scenarios: outcomes, headlines,
+    notes, the manifest, then the report (or an empty ``charts/`` without one)."""
     write_csv(folder / "per_replication.csv", data.table)
     if data.headlines is not None:
         write_csv(folder / "headlines.csv", data.headlines)
@@ -278,6 +279,10 @@ def _write_common(folder: Path, data: RunData, manifest: dict) -> None:
     write_json(folder / "notes.json", {"notes": data.notes})
     write_json(folder / "manifest.json", manifest)
     data.manifest = manifest
+    if report is not None:
+        report(data, folder)
+    else:
+        (folder / "charts").mkdir()
 
 
 def save_run(results: Results, out: Path, force: bool = False, report: ReportWriter | None = None,
@@ -293,11 +298,7 @@ def save_run(results: Results, out: Path, force: bool = False, report: ReportWri
         results.timeseries.to_parquet(folder / "timeseries.parquet", index=False)
         write_csv(folder / "kpis.csv", results.kpis)
         write_text(folder / "scenario.yaml", scenario_yaml(results.scenario))
-        _write_common(folder, data, manifest)
-        if report is not None:
-            report(data, folder)
-        else:
-            (folder / "charts").mkdir()
+        _write_common(folder, data, manifest, report)
 
     return write_atomically(out, force, write)
 
@@ -318,11 +319,7 @@ def save_comparison(comp: Comparison, out: Path, force: bool = False, report: Re
         (folder / "scenarios").mkdir()
         for v in comp.variants:
             write_text(folder / "scenarios" / f"{v.id}.yaml", scenario_yaml(v.results.scenario))
-        _write_common(folder, data, manifest)
-        if report is not None:
-            report(data, folder)
-        else:
-            (folder / "charts").mkdir()
+        _write_common(folder, data, manifest, report)
 
     return write_atomically(out, force, write)
 
