@@ -205,6 +205,10 @@ class CrossRefs:
                 self.add(self.at("lanes", missing),
                          f"lanes[{missing}]: give every lane into '{dst}' for '{pid}' a share, or none "
                          f"(lanes[{given[0]}] has one; shares are normalised among a buyer's lanes)")
+            elif given and all(_zero(lanes[i].get("share")) for i in group):
+                self.add(self.at("lanes", group[0], "share"),
+                         f"lanes[{group[0]}]: every lane into '{dst}' for '{pid}' has share 0; give at least one "
+                         "lane a share above 0 (share 0 marks a standby supplier of an adaptive buyer)")
         seen: dict[tuple, int] = {}
         for i, lane in enumerate(lanes):
             if not isinstance(lane, dict):
@@ -385,3 +389,8 @@ def lever_warnings(data: dict, pos: PosNode) -> list[str]:
                            f"is a day number counted from start_date, not from start; write `duration: {end.strip()}` "
                            "to mean that long after start, or give end as a date")
     return out
+
+
+def _zero(share: object) -> bool:
+    """Whether a lane's share, as written, is the number 0."""
+    return isinstance(share, (int, float)) and not isinstance(share, bool) and share == 0

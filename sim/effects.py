@@ -7,7 +7,7 @@ A shock or policy spec builds one ``Effect`` per replication. The engine calls i
 - ``activate(world)`` / ``deactivate(world)``: at step 1 of the first and last day of each
   active interval (trade gates, licences, anticipation, new lanes);
 - ``daily(world, day)``: at step 1 of every active day (stockpile fill and release);
-- ``admit(lane, qty) -> qty``: as a trade gate, before a supplier allocates.
+- ``admit(lane, qty, day) -> qty``: as a trade gate, before a supplier allocates.
 
 An effect reads and changes the world only through ``LeverWorld`` below; it never writes
 engine attributes. Active intervals are ``start <= d < end`` minus any ``suspended``
@@ -103,6 +103,11 @@ class LeverWorld(Protocol):
 
     def detach_gate(self, lane_index: int, gate: Effect) -> None:
         """Stop filtering the lane with ``gate``."""
+        ...
+
+    def normal_volume(self, lane_index: int, since: int) -> Callable[[int], float]:
+        """The lane's normal daily volume (units/day) by day: the buyer's daily use x the
+        lane's fixed share (warehouses: their mean shipments over the 30 days before ``since``)."""
         ...
 
     def attach_licence(self, lane_index: int, licence: Effect) -> None:

@@ -38,7 +38,7 @@ NODE_SERIES = ("demand", "delivered", "shortfall", "backlog", "inventory", "prod
                "consumed", "shipped", "received", "capacity", "cost", "stockpile",
                "wafers_started", "good_dies", "yield", "installed",
                "compute_demand", "compute_delivered", "compute_shortfall", "compute_backlog", "energy_mwh")
-LANE_SERIES = ("flow", "fee")
+LANE_SERIES = ("flow", "fee", "lane_share", "qualified")
 SHORT_EPS = 1e-9  # a day counts as short when its shortfall exceeds this many units
 
 # daily series a KPI is computed from -> the role it plays (compute_* rows count in the measure)
@@ -312,7 +312,8 @@ def kpi_columns() -> list[str]:
 HEADLINE_COLUMNS = ["headline", "label", "unit", "replication", "value"]
 HEADLINE_SUMMARY_COLUMNS = ["headline", "label", "unit", "mean", "p05", "p95", "replications"]
 # units of daily metrics that are not in their product's unit
-_METRIC_UNITS = {"cost": "USD", "fee": "USD", "yield": "fraction", "wafers_started": "wafer", "energy_mwh": "MWh"}
+_METRIC_UNITS = {"cost": "USD", "fee": "USD", "yield": "fraction", "wafers_started": "wafer", "energy_mwh": "MWh",
+                 "lane_share": "fraction", "qualified": "flag"}
 
 
 def headline_unit(metric: str, product_units: list[str]) -> str:

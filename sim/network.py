@@ -37,8 +37,9 @@ class LaneDef:
     src_slot: int
     dst_slot: int
     lead_time: Any       # float days or a distribution (drawn per shipment)
-    share: float         # normalised among the buyer's lanes for this product
+    share: float         # normalised among the buyer's lanes for this product (0: a standby lane)
     policy: int | None = None  # index of the new_lane policy that opens it (closed until then)
+    qualification_days: int = 0  # standby lanes of adaptive buyers: days before they take orders
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ class OrderLine:
     use: str
     level: float | None
     cover: float | None
+    adaptive: bool = False       # orders follow the lanes' effective shares (contract 10.2)
+    precaution: tuple[float, int] | None = None  # (days of cover, relax days) while a control looms
 
 
 @dataclass
@@ -238,9 +241,14 @@ def _lane_defs(scenario: Scenario, incoming: dict[tuple[str, str], list[int]], s
         elif lane.share is None or any(w is None for w in weights):
             raise ChipsimUserError(f"lanes into '{lane.to}' for '{lane.product}': give every lane a share, or none")
         else:
-            share = lane.share / sum(w for w in weights if w is not None)
+            total = sum(w for w in weights if w is not None)
+            if total <= 0:
+                raise ChipsimUserError(f"lanes into '{lane.to}' for '{lane.product}': every lane has share 0; "
+                                       "give at least one lane a share above 0")
+            share = lane.share / total
         lanes.append(LaneDef(i, lane.from_, lane.to, lane.product, slot(lane.from_, lane.product),
-                             slot(lane.to, lane.product), lane.lead_time, share))
+                             slot(lane.to, lane.product), lane.lead_time, share,
+                             qualification_days=lane.qualification_days or 0))
     for j, p in enumerate(scenario.policies):
         if p.type == "new_lane":
             lanes.append(LaneDef(len(lanes), p.from_, p.to, p.product, slot(p.from_, p.product),
@@ -274,13 +282,18 @@ def _order_lines(scenario: Scenario, incoming: dict[tuple[str, str], list[int]],
         if rule is None:
             continue
         use = _use_of(node, pid)
+        adaptive = rule.sourcing == "adaptive"
+        precaution = ((float(rule.precaution.days_of_cover), int(rule.precaution.relax_days))
+                      if rule.precaution is not None else None)
         if rule.level is not None:
             level = rule.level.get(pid) if isinstance(rule.level, dict) else rule.level
             if level is None:
                 continue  # a per-product level that leaves this product out: not ordered
-            order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, float(level), None))
+            order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, float(level), None,
+                                         adaptive=adaptive, precaution=precaution))
         elif rule.days_of_cover is not None:  # always, when there is no level (Reorder checks)
-            order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, None, float(rule.days_of_cover)))
+            order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, None,
+                                         float(rule.days_of_cover), adaptive=adaptive, precaution=precaution))
     return order_lines
 
 
@@ -337,6 +350,12 @@ def _reported_series(net: Network) -> list[tuple[int, str]]:
         wanted[lane.dst_slot].update(("received", "cost"))
         if net.lane_slots:
             wanted[net.lane_slots[lane.index]].update(("flow", "fee") if lane.index in fees else ("flow",))
+    adaptive = {(line.node, line.product) for line in net.order_lines if line.adaptive}
+    for lane in net.lanes:
+        if (lane.dst, lane.product) in adaptive:
+            wanted[net.lane_slots[lane.index]].add("lane_share")
+            if lane.share <= 0.0 and lane.policy is None:
+                wanted[net.lane_slots[lane.index]].add("qualified")
     for p in net.producers:
         wanted[p.out_slot].update(("produced", "capacity"))
         for s, _, _ in p.inputs:

@@ -24,6 +24,7 @@ from pydantic import (
 
 from .fab import dies_per_wafer
 from .fields import (
+    MAX_DAYS,
     DayRef,
     Days,
     Horizon,
@@ -82,15 +83,35 @@ class Product(StrictModel):
         return {k: float(v) for k, v in (self.model_extra or {}).items()}
 
 
+class Precaution(StrictModel):
+    """Hoarding while a trade control on one of the node's inbound lanes looms or lasts."""
+
+    days_of_cover: float = Field(
+        ge=0, le=MAX_DAYS,
+        description=("Days of own use ordered up to while a matching export_ban, export_license or entity_list is "
+                     "announced or active, and for relax_days after it ends (the larger of this and the normal "
+                     "level applies)."),
+    )
+    relax_days: Days = Field(default=0, description="Days after the control ends that the precaution lasts.")
+
+
 class Reorder(StrictModel):
     """Base-stock replenishment: order up to a level on the inventory position."""
 
     policy: Literal["base_stock"] = "base_stock"
-    days_of_cover: float | None = Field(default=None, ge=0, description="Order-up-to level in days of the node's own daily use.")
+    days_of_cover: float | None = Field(
+        default=None, ge=0, le=MAX_DAYS, description="Order-up-to level in days of the node's own daily use.")
     level: float | dict[str, float] | None = Field(
         default=None,
         description="Order-up-to level in units; a number for every ordered product or a mapping per product.",
     )
+    sourcing: Literal["fixed", "adaptive"] = Field(
+        default="fixed",
+        description=("fixed: each lane keeps its share of the orders; adaptive: orders shift away from blocked and "
+                     "licensed lanes, and standby lanes (share: 0) take over after their qualification_days."),
+    )
+    precaution: Precaution | None = Field(
+        default=None, description="Extra cover while a trade control on an inbound lane looms, lasts or just ended.")
 
     @model_validator(mode="after")
     def _one_rule(self):
@@ -279,8 +300,14 @@ class Lane(StrictModel):
     product: Id
     lead_time: LeadTime = Field(default=1, description="Days in transit, drawn per shipment; whole days, at least 1.")
     share: float | None = Field(
-        default=None, gt=0,
-        description="Share of the buyer's orders for this product sent to this lane; normalised over the buyer's lanes.",
+        default=None, ge=0, le=1e15,
+        description=("Share of the buyer's orders for this product sent to this lane; normalised over the buyer's "
+                     "lanes. 0 makes a standby supplier, used only by a buyer with `sourcing: adaptive`."),
+    )
+    qualification_days: Days | None = Field(
+        default=None,
+        description=("A standby lane (share 0) of an adaptive buyer takes orders this many days after a preferred "
+                     "lane first falls below its share (default 0)."),
     )
 
 

@@ -241,7 +241,9 @@ class ServiceBan(Effect):
             for node, equipment in self.tools:
                 world.block_repairs(node, equipment, False)
 
-    def admit(self, lane: Lane, qty: float) -> float:
+    leakage = 0.0  # a lane's open share under the ban, for adaptive buyers
+
+    def admit(self, lane: Lane, qty: float, day: int) -> float:
         """No spares ship while the ban lasts."""
         return 0.0
 

@@ -3,6 +3,7 @@ entity lists, export licences), and the buyers' reaction once one is announced.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
@@ -76,35 +77,39 @@ class Anticipate(Effect):
         world.boost_cover(self.lanes, self, None)
 
 
+_LEAKAGE_HELP = ("Share (0-1) of each matched lane's normal daily volume that still gets through while the ban "
+                 "lasts (secondary markets, smuggling): the buyer's daily use times the lane's share.")
+
+
 class ExportBanSpec(TradeShockSpec):
-    """Shipments on matching lanes are blocked; ``leakage`` of them still get through."""
+    """Shipments on matching lanes are blocked; a ``leakage`` share of their normal volume still gets through."""
 
     type: Literal["export_ban"]
-    leakage: Fraction = Field(
-        default=0.0,
-        description="Per-shipment probability that a blocked order still ships (secondary markets, smuggling).",
-    )
+    leakage: Fraction = Field(default=0.0, description=_LEAKAGE_HELP)
 
     def build(self, ctx, index):
         """The ban (leakage drawn for this replication) and its anticipation, if announced."""
         lanes = ctx.matching_lanes(self, index)
         leakage = ctx.draw(self.leakage, f"shocks.{index}.leakage", 0.0, 1.0)
-        return [ExportBan(self.display_label(index), self.intervals(ctx), lanes, leakage, ctx.stream(f"shock{index}:leakage")),
+        return [ExportBan(self.display_label(index), self.intervals(ctx), lanes, leakage),
                 self.anticipation_effect(ctx, index, lanes)]
 
 
 class ExportBan(Effect):
-    """Trade gate that refuses orders on its lanes, letting a ``leakage`` share through."""
+    """Trade gate that refuses orders on its lanes beyond ``leakage`` x each lane's normal daily volume."""
 
-    def __init__(self, label: str, intervals: list[Interval], lanes: list[int], leakage: float, rng: np.random.Generator):
+    def __init__(self, label: str, intervals: list[Interval], lanes: list[int], leakage: float):
         super().__init__(label, intervals)
         self.lanes = lanes
-        self.leakage = leakage
-        self._random = rng.random
+        self.leakage = leakage  # also the lane's open share for adaptive buyers (sim.engine.sourcing)
+        self._volume: dict[int, Callable[[int], float]] = {}  # lane index -> normal units/day by day
 
     def activate(self, world: LeverWorld) -> None:
-        """Gate the lanes."""
+        """Gate the lanes; their normal volume is fixed when the ban first starts."""
+        start = self.intervals[0][0] if self.intervals else 0
         for lane in self.lanes:
+            if self.leakage > 0.0 and lane not in self._volume:
+                self._volume[lane] = world.normal_volume(lane, max(0, start))
             world.attach_gate(lane, self)
 
     def deactivate(self, world: LeverWorld) -> None:
@@ -112,11 +117,12 @@ class ExportBan(Effect):
         for lane in self.lanes:
             world.detach_gate(lane, self)
 
-    def admit(self, lane: Lane, qty: float) -> float:
-        """Units of an order of ``qty`` that may ship: all of it with probability ``leakage``, else none."""
-        if self.leakage > 0.0 and self._random() < self.leakage:
-            return qty
-        return 0.0
+    def admit(self, lane: Lane, qty: float, day: int) -> float:
+        """Units of an order of ``qty`` that may ship today: at most ``leakage`` x the lane's normal daily volume."""
+        if self.leakage <= 0.0:
+            return 0.0
+        cap = self.leakage * self._volume[lane.index](day)
+        return qty if qty < cap else cap
 
 
 class EntityListSpec(TradeShockSpec):
@@ -131,7 +137,7 @@ class EntityListSpec(TradeShockSpec):
             "rule: 0.5)."
         ),
     )
-    leakage: Fraction = Field(default=0.0, description="Per-shipment probability that a blocked order still ships.")
+    leakage: Fraction = Field(default=0.0, description=_LEAKAGE_HELP)
 
     @model_validator(mode="after")
     def _buyers_by_entity(self):
@@ -152,7 +158,7 @@ class EntityListSpec(TradeShockSpec):
         """The ban on lanes into the listed entities, and its anticipation, if announced."""
         lanes = ctx.matching_lanes(self, index)
         leakage = ctx.draw(self.leakage, f"shocks.{index}.leakage", 0.0, 1.0)
-        return [ExportBan(self.display_label(index), self.intervals(ctx), lanes, leakage, ctx.stream(f"shock{index}:leakage")),
+        return [ExportBan(self.display_label(index), self.intervals(ctx), lanes, leakage),
                 self.anticipation_effect(ctx, index, lanes)]
 
 
@@ -248,6 +254,10 @@ class ExportLicense(Effect):
         if self.review.working_days:
             return self._ctx.working_days_to_calendar(day, days)
         return days
+
+    def approval_today(self, lane: Lane, day: int) -> float:
+        """Approval probability (0-1) of an application on ``lane`` decided on ``day``."""
+        return self.approval_rate(day)
 
     def approval_rate(self, day: int) -> float:
         """Approval probability (0-1) of an application made on ``day``: the latest step begun."""

@@ -13,9 +13,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
+from sim.metrics import LANE_SERIES
 from sim.schema import Scenario
 
 FLOWS = {"received": 1, "produced": 1, "consumed": -1, "shipped": -1, "delivered": -1}
+
+
+@st.composite
+def adaptive_rules(draw) -> dict:
+    """Optional keys of contract 10.2 and 10.6 on a buyer's reorder rule."""
+    rule = {}
+    if draw(st.booleans()):
+        rule["sourcing"] = "adaptive"
+    if draw(st.booleans()):
+        rule["precaution"] = {"days_of_cover": draw(st.floats(0, 80)), "relax_days": draw(st.integers(0, 30))}
+    return rule
 
 
 @st.composite
@@ -68,18 +80,23 @@ def networks(draw) -> Scenario:
                           if compute else {}),
                        "distribution": draw(st.sampled_from(["deterministic", "poisson"])),
                        "backlog": draw(st.booleans()), "growth": draw(st.floats(-0.5, 1.0))},
-            "reorder": {"days_of_cover": draw(st.floats(0, 40))},
+            "reorder": {"days_of_cover": draw(st.floats(0, 40)), **draw(adaptive_rules())},
         }
-        for up in draw(st.sets(st.sampled_from(upstream_of_demand), min_size=1)):
+        ups = draw(st.sets(st.sampled_from(upstream_of_demand), min_size=1))
+        for up in ups:
             lanes.append({"from": up, "to": f"city{i}", "product": "p1", "lead_time": draw(lead),
                           "share": draw(st.floats(0.1, 5))})
+        for up in sorted(set(upstream_of_demand) - ups)[:draw(st.integers(0, 1))]:  # a standby supplier
+            lanes.append({"from": up, "to": f"city{i}", "product": "p1", "lead_time": draw(lead), "share": 0,
+                          "qualification_days": draw(st.integers(0, 20))})
     shocks = []
     for _ in range(draw(st.integers(0, 3))):
         start = draw(st.integers(0, 40))
         window = {"start": start, "end": draw(st.one_of(st.none(), st.integers(start + 1, 80)))}
         kind = draw(st.sampled_from(["export_ban", "export_license", "capacity_loss", "demand_change"]))
         if kind == "export_ban":
-            shocks.append({"type": kind, **window, "to": {"region": draw(st.sampled_from(regions))},
+            announced = {"announced": start - 5} if start >= 5 and draw(st.booleans()) else {}
+            shocks.append({"type": kind, **window, **announced, "to": {"region": draw(st.sampled_from(regions))},
                            "leakage": draw(st.sampled_from([0.0, 0.3]))})
         elif kind == "export_license":
             shocks.append({"type": kind, **window, "to": {"region": draw(st.sampled_from(regions))},
@@ -125,7 +142,7 @@ def _wide(ts: pd.DataFrame) -> pd.DataFrame:
 def test_stock_flow_balance_and_no_negative_stock(sc):
     res = sim.run(sc)
     ts = res.timeseries
-    wide = _wide(ts[~ts["metric"].isin(["flow", "fee"])])  # lane rows ("from->to") hold no stock
+    wide = _wide(ts[~ts["metric"].isin(LANE_SERIES)])  # lane rows ("from->to") hold no stock
     for metric in ("inventory", *FLOWS):
         if metric not in wide:
             wide[metric] = 0.0

@@ -35,7 +35,7 @@ class Allocation:
                 if r:
                     if lane.gates:
                         for gate in lane.gates:
-                            r = gate.admit(lane, r)
+                            r = gate.admit(lane, r, day)
                             if r <= 0.0:
                                 r = 0.0
                                 break

@@ -17,21 +17,26 @@ STOCKS = ("inv", "locked", "held", "backlog", "pipeline")
 FLOWS = ("received", "produced", "consumed", "shipped", "delivered", "demand", "shortfall", "cost", "energy",
          "requested")
 LANE_FLOWS = ("flow", "fee")  # per lane, not per slot
+LANE_STATES = ("share", "qualified")  # per lane, kept from day to day (adaptive buyers)
 
 
 class Ledger:
     """Stocks and daily flows per slot (units of the slot's product; ``cost`` in currency,
     ``energy`` in MWh, ``requested`` the units a supplier was asked for today); per lane
     (``Lane.index``): ``flow``, the units that left on it today, and ``fee``, the licence
-    fee paid on it today (currency)."""
+    fee paid on it today (currency); for the lanes of adaptive buyers, ``share``, the
+    effective share (0-1) of the buyer's order it took today, and ``qualified``, 1 once a
+    standby lane takes orders."""
 
-    __slots__ = ("n", "n_lanes", *STOCKS, *FLOWS, *LANE_FLOWS)
+    __slots__ = ("n", "n_lanes", *STOCKS, *FLOWS, *LANE_FLOWS, *LANE_STATES)
 
     def __init__(self, n_slots: int, inventory: list[float], n_lanes: int = 0):
         self.n = n_slots
         self.n_lanes = n_lanes
         self.flow: list[float] = [0.0] * n_lanes
         self.fee: list[float] = [0.0] * n_lanes
+        self.share: list[float] = [0.0] * n_lanes
+        self.qualified: list[float] = [0.0] * n_lanes
         self.inv: list[float] = list(inventory)
         zeros = [0.0] * n_slots
         self.locked, self.held, self.backlog, self.pipeline = (list(zeros) for _ in range(4))

@@ -9,9 +9,12 @@ they shipped over the last 30 days.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .equipment import Tool
 from .ledger import EPS, Ledger
 from .shipping import Lane
+from .sourcing import AdaptiveSourcing
 
 _WINDOW = 30  # days of history a warehouse averages its shipments over
 
@@ -20,7 +23,7 @@ class OrderLineState:
     """A node's replenishment of one product: level rule, daily use and open lanes."""
 
     __slots__ = ("slot", "level", "cover", "path", "rolling", "base", "extra", "lanes", "boost", "boosts", "tool",
-                 "value")
+                 "value", "sourcing", "precaution", "precaution_on")
 
     def __init__(self, slot: int, level: float | None, cover: float | None, path: list[float] | None,
                  rolling: bool, base: list[tuple[Lane, float]], tool: Tool | None = None, value: float = 1.0):
@@ -36,6 +39,35 @@ class OrderLineState:
         self.boosts: dict = {}    # announcing effect -> days of cover
         self.tool = tool          # equipment: the position counts tools in service
         self.value = value        # compute: measure units per unit of product
+        self.sourcing: AdaptiveSourcing | None = None  # adaptive buyers: effective shares by day
+        self.precaution = 0.0     # days of cover while a control on an inbound lane looms (10.6)
+        self.precaution_on: list[bool] | None = None  # by day: whether the precaution applies
+
+    def shares_today(self, day: int, ledger: Ledger) -> list[tuple[Lane, float]]:
+        """The lanes and shares today's order is split over (adaptive: effective shares,
+        recorded in the ledger's ``share`` and ``qualified``)."""
+        sourcing = self.sourcing
+        if sourcing is None:
+            return self.lanes
+        lanes = sourcing.shares(self.lanes, day)
+        share, qualified = ledger.share, ledger.qualified
+        for lane, fixed in self.lanes:
+            share[lane.index] = 0.0
+            if fixed <= 0.0:
+                qualified[lane.index] = 1.0 if sourcing.qualified(lane, day) else 0.0
+        for lane, s in lanes:
+            share[lane.index] = s
+        return lanes
+
+    def level_today(self, day: int, use: float) -> float:
+        """Order-up-to level (units) on ``day`` for a daily use of ``use`` units/day."""
+        level = self.level if self.level is not None else self.cover * use  # type: ignore[operator]
+        if self.boost and self.boost * use > level:
+            level = self.boost * use
+        on = self.precaution_on
+        if on is not None and on[day] and self.precaution * use > level:
+            level = self.precaution * use
+        return level
 
     def reshare(self) -> None:
         """Re-normalise the lane shares after a lane opened or closed."""
@@ -71,7 +103,7 @@ class Ordering:
     """Every node's orders of the day, written to ``Lane.req``."""
 
     __slots__ = ("ledger", "horizon", "lines", "groups", "line_of_slot", "_watch", "_history", "_history_sum",
-                 "_asked", "_asked_sum")
+                 "_asked", "_asked_sum", "_first_month")
 
     def __init__(self, ledger: Ledger, horizon: int, lines: list[OrderLineState], groups: list[ComputeGroup]):
         self.ledger = ledger
@@ -88,6 +120,24 @@ class Ordering:
         self._history_sum = dict.fromkeys(self._watch, 0.0)
         self._asked = {s: [0.0] * _WINDOW for s in self._watch}
         self._asked_sum = dict.fromkeys(self._watch, 0.0)
+        self._first_month: dict[int, float] = {}  # warehouse slot -> mean shipments of days 0-29
+
+    def shipment_mean(self, slot: int, since: int) -> Callable[[int], float]:
+        """A warehouse's mean shipments (units/day) over the 30 days before day ``since``
+        (fewer when fewer have passed), as a function of the day asked; from day 0 (nothing
+        before), the mean over its first 30 days, running until day 30 (0 on day 0)."""
+        if slot not in self._history_sum:
+            return lambda day: 0.0
+        if since > 0:
+            mean = self._history_sum[slot] / min(since, _WINDOW)
+            return lambda day: mean
+        sums, first = self._history_sum, self._first_month
+
+        def running(day: int) -> float:
+            if day >= _WINDOW:
+                return first.get(slot, 0.0)
+            return sums[slot] / day if day else 0.0
+        return running
 
     def lines_fed_by(self, lanes: list[Lane]) -> list[OrderLineState]:
         """The order lines of the buyers at the end of these lanes, in slot order."""
@@ -112,9 +162,12 @@ class Ordering:
                     use = 0.0
             else:
                 use = line.path[day]  # type: ignore[index]
+            # inline rather than level_today: this loop runs for every line every day
             level = line.level if line.level is not None else line.cover * use  # type: ignore[operator]
             if line.boost and line.boost * use > level:
                 level = line.boost * use
+            if line.precaution_on is not None and line.precaution_on[day] and line.precaution * use > level:
+                level = line.precaution * use
             position = inv[s] - locked[s] - backlog[s] + pipeline[s]
             tool = line.tool
             if tool is not None:  # tools in service count, and the level adds the tools required soon
@@ -126,8 +179,9 @@ class Ordering:
                     repairable = inv[sp] - locked[sp] + pipeline[sp]
                     position += tool.failed if tool.failed < repairable else max(repairable, 0.0)
             q = level - position
+            lanes = line.lanes if line.sourcing is None else line.shares_today(day, led)
             if q > EPS:
-                for lane, share in line.lanes:
+                for lane, share in lanes:
                     lane.req = q * share
         for group in self.groups:
             self._order_compute(group, day)
@@ -136,19 +190,17 @@ class Ordering:
         led = self.ledger
         inv, locked, pipeline = led.inv, led.locked, led.pipeline
         use = group.path[day]
-        level = group.level if group.level is not None else group.cover * use  # type: ignore[operator]
-        boost = max(line.boost for line in group.lines)
-        if boost and boost * use > level:
-            level = boost * use
+        level = max(line.level_today(day, use) for line in group.lines)
         position = -led.backlog[group.measure_slot]
         for s, value in group.held:
             position += (inv[s] - locked[s] + pipeline[s]) * value
         gap = level - position
         buying = [line for line in group.lines if line.lanes]
+        shares = [line.shares_today(day, led) for line in buying]
         if gap > EPS and buying:
-            for line in buying:
+            for line, lanes in zip(buying, shares, strict=True):
                 units = gap / len(buying) / line.value
-                for lane, share in line.lanes:
+                for lane, share in lanes:
                     lane.req = units * share
 
     def remember(self, day: int) -> None:
@@ -167,3 +219,6 @@ class Ordering:
             asked_sum[s] += requested[s] - hist[ring]
             hist[ring] = requested[s]
             requested[s] = 0.0
+        if day == _WINDOW - 1:
+            for s in self._watch:
+                self._first_month[s] = history_sum[s] / _WINDOW

@@ -44,7 +44,9 @@ SLOT_SERIES = (
 )
 # Series per lane, recorded from ``Ledger.flow`` and ``Ledger.fee`` (named ``from->to``
 # in the tidy table): flow (unit/day, shipments that left, licensed ones at departure)
-# and fee (currency/day, the licence fee paid, also part of the buyer's ``cost``).
+# and fee (currency/day, the licence fee paid, also part of the buyer's ``cost``); for the
+# lanes of adaptive buyers, lane_share (0-1, from ``Ledger.share``) and, for standby
+# lanes, qualified (0 or 1).
 
 # Series of producers and tools, recorded from the phases rather than the ledger:
 #   capacity (unit/day, wafers/day for fabs), wafers_started (wafers/day), yield (0-1,
@@ -56,12 +58,12 @@ class Recorder:
     """Copies the day's state into (horizon, n) arrays, then clears the daily flows."""
 
     __slots__ = ("horizon", "ledger", "production", "equipment", "by_metric", "_rows", "_clear", "_zeros",
-                 "_capacity", "_wafers", "_installed", "_flow", "_fee", "_lane_zeros")
+                 "_capacity", "_wafers", "_installed", "_flow", "_fee", "_lane_zeros", "_share", "_qualified")
 
     def __init__(self, ledger: Ledger, production: Production, equipment: Equipment, horizon: int,
                  present: set[str], fees: bool = False):
-        """``present``: what the network has among "demand", "compute" and "stockpile";
-        ``fees``: some lane may pay a licence fee (else ``fee`` is not recorded)."""
+        """``present``: what the network has among "demand", "compute", "stockpile" and
+        "adaptive"; ``fees``: some lane may pay a licence fee (else ``fee`` is not recorded)."""
         self.horizon = horizon
         self.ledger, self.production, self.equipment = ledger, production, equipment
         wanted = [s for s in SLOT_SERIES if s.needs == "any" or s.needs in present]
@@ -75,6 +77,9 @@ class Recorder:
         self._flow = np.zeros((horizon, ledger.n_lanes))
         self._fee = np.zeros((horizon, ledger.n_lanes)) if fees else None
         self._lane_zeros = [0.0] * ledger.n_lanes
+        adaptive = "adaptive" in present
+        self._share = np.zeros((horizon, ledger.n_lanes)) if adaptive else None
+        self._qualified = np.zeros((horizon, ledger.n_lanes)) if adaptive else None
 
     def record(self, day: int) -> None:
         """The end of ``day``: record every series, then clear the daily flows."""
@@ -90,6 +95,9 @@ class Recorder:
             if self._fee is not None:
                 self._fee[day] = led.fee
                 led.fee[:] = self._lane_zeros
+            if self._share is not None:
+                self._share[day] = led.share
+                self._qualified[day] = led.qualified  # type: ignore[index]
         self._capacity[day] = self.production.capacity
         if self.production.has_fabs:
             self._wafers[day] = self.production.wafers
@@ -110,7 +118,7 @@ class Recorder:
             by_slot["installed"][:, tool.slot] = self._installed[:, i]
         # a lane's series sit at its row of ``net.slots`` (after every stock slot)
         lane_of_row = {row: k for k, row in enumerate(net.lane_slots)}
-        lanes = {"flow": self._flow, "fee": self._fee}
+        lanes = {"flow": self._flow, "fee": self._fee, "lane_share": self._share, "qualified": self._qualified}
         # one fancy-indexing gather per metric (row-major arrays), not one per column
         values = np.empty((H, len(net.series)))
         groups: dict[str, tuple[list[int], list[int]]] = {}

@@ -9,7 +9,7 @@ methods below (``sim.effects``).
 """
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +26,11 @@ from .ledger import Ledger
 from .levers import DailyEffects, lever_process
 from .licences import Licensing
 from .ordering import ComputeGroup, Ordering, OrderLineState
+from .precaution import control_windows, precaution_days
 from .production import Production, build_producer, fab_line
 from .recorder import Recorder
 from .shipping import Lane, Shipping
+from .sourcing import AdaptiveSourcing
 
 
 @dataclass
@@ -104,6 +106,8 @@ class World:
             present.add("compute")
         if any(p.type in ("stockpile", "stockpile_release") for p in net.scenario.policies):
             present.add("stockpile")
+        if any(line.adaptive for line in net.order_lines):
+            present.add("adaptive")
         fees = any(m == "fee" for _, m in net.series)
         self.recorder = Recorder(led, self.production, self.equipment, H, present, fees)
 
@@ -123,6 +127,7 @@ class World:
     def _order_book(self) -> tuple[list[OrderLineState], list[ComputeGroup]]:
         """Every node's order lines; compute nodes' lines grouped by node."""
         lines: list[OrderLineState] = []
+        self._controls: list | None = None  # trade controls' lanes and spans, for precautions
         grouped: dict[str, tuple[int, Any, Any, Any, list[OrderLineState]]] = {}
         tool_of_slot = self.equipment.tool_of_slot
         for line in self.net.order_lines:
@@ -132,15 +137,31 @@ class World:
             if line.use == "compute":
                 dem = self.net.demands[self.demand_of[line.node]]
                 value = next(s.value for s in dem.substitutes if s.slot == line.slot)
-                state = OrderLineState(line.slot, line.level, line.cover, path, False, base, value=value)
+                state = self._adapt(line, OrderLineState(line.slot, line.level, line.cover, path, False, base,
+                                                         value=value))
                 grouped.setdefault(line.node, (dem.slot, line.level, line.cover, path, []))[4].append(state)
             else:
-                lines.append(OrderLineState(line.slot, line.level, line.cover, path, path is None, base, tool))
+                lines.append(self._adapt(line, OrderLineState(line.slot, line.level, line.cover, path, path is None,
+                                                              base, tool)))
         groups = []
         for node, (m, level, cover, path, members) in grouped.items():
             dem = self.net.demands[self.demand_of[node]]
             groups.append(ComputeGroup(m, members, level, cover, path, [(s.slot, s.value) for s in dem.substitutes]))
         return lines, groups
+
+    def _adapt(self, line, state: OrderLineState) -> OrderLineState:
+        """Give an order line its adaptive sourcing and precautionary cover, if it asks for them."""
+        if line.adaptive:
+            standby = {lane.index: lane.qualification_days for lane in self.net.lanes
+                       if lane.dst_slot == line.slot and lane.share <= 0.0 and lane.policy is None}
+            state.sourcing = AdaptiveSourcing(standby)
+        if line.precaution is not None:
+            if self._controls is None:
+                self._controls = control_windows(self.ctx)
+            state.precaution, relax = line.precaution
+            inbound = {lane.index for lane in self.net.lanes if lane.dst_slot == line.slot}
+            state.precaution_on = precaution_days(inbound, relax, self._controls, self.horizon)
+        return state
 
     # --- LeverWorld: what effects may read and change (see sim.effects) -------------------
     def demand_rate_path(self, node: str) -> np.ndarray:
@@ -182,6 +203,26 @@ class World:
                 if s == slot:
                     return float(producer.nominal[day] * a)
         return 0.0
+
+    def normal_volume(self, lane_index: int, since: int) -> Callable[[int], float]:
+        """A lane's normal daily volume (units/day) as a function of the day: its buyer's daily
+        use times the lane's share of section 6 (warehouses: their mean shipments before
+        ``since``, the day a control started; see ``Ordering.shipment_mean``)."""
+        lane = self.net.lanes[lane_index]
+        line = self.ordering.line_of_slot.get(lane.dst_slot)
+        share = lane.share
+        if line is None or share <= 0.0:
+            return lambda day: 0.0
+        if line.rolling:
+            mean = self.ordering.shipment_mean(line.slot, since)
+            return lambda day: mean(day) * share
+        path = line.path
+        assert path is not None
+        per_unit = 1.0
+        for group in self.ordering.groups:  # compute: the measure's rate, split over the substitutes bought
+            if line in group.lines:
+                per_unit = 1.0 / line.value / max(1, sum(1 for other in group.lines if other.lanes))
+        return lambda day: path[day] * per_unit * share
 
     def hold(self, slot: int, qty: float) -> None:
         """Move up to ``qty`` free units of a slot into its stockpile."""
