@@ -77,6 +77,8 @@ class ProducerDef:
     inputs: tuple[tuple[int, str, Any], ...]  # (slot, product, amount per unit)
     fab: FabDef | None = None
     equipment: tuple[EquipmentDef, ...] = ()
+    # make_to_stock: target stock in days of mean daily requests (None: full capacity every day)
+    make_to_stock: float | None = None
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,8 @@ def build_network(scenario: Scenario) -> Network:
     producers = [
         ProducerDef(nid, slot_of[(nid, n.produces)], n.capacity,
                     tuple((slot_of[(nid, p)], p, a) for p, a in n.consumes.items()),
-                    _fab_def(n), _equipment_defs(nid, n, slot_of))
+                    _fab_def(n), _equipment_defs(nid, n, slot_of),
+                    n.make_to_stock.days_of_cover if n.make_to_stock is not None else None)
         for nid, n in scenario.nodes.items() if n.produces
     ]
     demands = [_demand_def(scenario, nid, n, slot_of) for nid, n in scenario.nodes.items() if n.demand]
@@ -339,6 +342,8 @@ def _reported_series(net: Network) -> list[tuple[int, str]]:
             wanted[net.lane_slots[lane.index]].update(("flow", "fee") if lane.index in fees else ("flow",))
     for p in net.producers:
         wanted[p.out_slot].update(("produced", "capacity"))
+        if p.make_to_stock is not None:
+            wanted[p.out_slot].add("target_stock")
         for s, _, _ in p.inputs:
             wanted[s].add("consumed")
     for p in net.producers:

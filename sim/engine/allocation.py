@@ -41,9 +41,9 @@ class Allocation:
                                 break
                         lane.req = r
                     total += r
+            requested[src] = total  # 0 too: a make-to-stock producer averages every day's requests
             if total <= 0.0:
                 continue
-            requested[src] = total
             avail = inv[src] - locked[src]
             if avail <= EPS:
                 for lane in lanes:
