@@ -140,6 +140,9 @@ class Network:
     # per lane index: the row that names its flow and fee series, ("from->to", product),
     # appended to ``slots`` after every stock slot (the engine books lane flows there)
     lane_slots: list[int] = field(default_factory=list)
+    # lanes out of a supplier with ``allocation.priority``: lane index -> tier (0 is served
+    # first; buyers matched by no selector form the last tier, len(priority))
+    lane_rank: dict[int, int] = field(default_factory=dict)
 
     @property
     def horizon(self) -> int:
@@ -190,7 +193,24 @@ def build_network(scenario: Scenario) -> Network:
     net = Network(scenario, slot.slots, slot_of, lanes, producers, demands, _order_lines(scenario, incoming, slot_of))
     net.lane_slots = [slot(lane_name(lane.src, lane.dst), lane.product) for lane in lanes]
     net.series = _reported_series(net)
+    net.lane_rank = _lane_ranks(scenario, lanes)
     return net
+
+
+def _lane_ranks(scenario: Scenario, lanes: list[LaneDef]) -> dict[int, int]:
+    """Tier of every lane out of a supplier with ``allocation.priority``: the first selector
+    that matches the buyer (a buyer matched by several belongs to the first), else the
+    number of selectors (the remaining buyers, served last, pro rata)."""
+    tiers: dict[str, list[set[str]]] = {}
+    for nid, node in scenario.nodes.items():
+        if node.allocation is not None and node.allocation.priority:
+            tiers[nid] = [nodes_matching(scenario, sel) for sel in node.allocation.priority]
+    ranks: dict[int, int] = {}
+    for lane in lanes:
+        chosen = tiers.get(lane.src)
+        if chosen is not None:
+            ranks[lane.index] = next((k for k, nodes in enumerate(chosen) if lane.dst in nodes), len(chosen))
+    return ranks
 
 
 def lane_name(src: str, dst: str) -> str:

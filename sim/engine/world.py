@@ -101,7 +101,7 @@ class World:
                 line = self.ordering.line_of_slot.get(s)
                 if line is not None and line.path is not None:
                     maker.input_paths.append((line.path, a))
-        self.allocation = Allocation(led, self.shipping, self.licensing, self.lanes, H)
+        self.allocation = Allocation(led, self.shipping, self.licensing, self.lanes, H, net.lane_rank)
         present = set()
         if net.demands:
             present.add("demand")
