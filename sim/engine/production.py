@@ -83,7 +83,8 @@ class StockMaker:
     def __init__(self, k: int, producer: Producer):
         self.k = k
         self.out = producer.out_slot
-        self.cover: float = producer.cover  # type: ignore[assignment]
+        assert producer.cover is not None, f"{producer.node} does not make to stock"
+        self.cover = producer.cover  # days of mean daily requests
         self.nominal = producer.nominal.tolist()  # units/day (wafers/day for a fab), by day
         self.fab = producer.fab
         self.ring = [0.0] * REQUEST_WINDOW  # requests of day t at t % 30 (units/day)
