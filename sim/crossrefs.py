@@ -97,6 +97,10 @@ class CrossRefs:
             if isinstance(reorder, dict) and isinstance(reorder.get("level"), dict):
                 for pid in reorder["level"]:
                     self.product(pid, "nodes", nid, "reorder", "level", pid, key=True)
+            allocation = node.get("allocation")
+            priority = allocation.get("priority") if isinstance(allocation, dict) else None
+            for j, sel in enumerate(priority if isinstance(priority, list) else []):
+                self._selector(sel, "nodes", nid, "allocation", "priority", j)
         self._lanes()
         for kind in ("shocks", "policies"):
             items = self.data.get(kind)
@@ -245,17 +249,20 @@ class CrossRefs:
                     self.add(self.at(*path), f"{kind}[{i}].entities: unknown entity "
                                              f"'{name}'{self.suggest(name, self.known['entity'], 'entity')}")
         for side in ("from", "to", "node"):
-            sel = item.get(side)
-            if isinstance(sel, str):
-                self.node(sel, kind, i, side)
-            elif isinstance(sel, list):
-                for j, nid in enumerate(sel):
-                    self.node(nid, kind, i, side, j)
-            elif isinstance(sel, dict) and _well_formed_selector(sel):
-                if not self._matches_any(sel):
-                    what = "region" if "region" in sel else "entity"
-                    self.add(self.at(kind, i, side), f"{kind}[{i}].{side}: no node matches {what} "
-                                                     f"{sel.get(what)!r}{self.suggest(sel.get(what), self.known[what], what)}")
+            self._selector(item.get(side), kind, i, side)
+
+    def _selector(self, sel, *path) -> None:
+        """A node selector at ``path``: its node ids exist, its region or entity matches a node."""
+        if isinstance(sel, str):
+            self.node(sel, *path)
+        elif isinstance(sel, list):
+            for j, nid in enumerate(sel):
+                self.node(nid, *path, j)
+        elif isinstance(sel, dict) and _well_formed_selector(sel):
+            if not self._matches_any(sel):
+                what = "region" if "region" in sel else "entity"
+                self.add(self.at(*path), f"{dotted(list(path))}: no node matches {what} "
+                                         f"{sel.get(what)!r}{self.suggest(sel.get(what), self.known[what], what)}")
 
     def _matches_any(self, sel: dict) -> bool:
         """Whether a well-formed region or entity selector matches some node."""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from .behaviour import AllocationRule, MakeToStock
 from .crossrefs import CrossRefs, lever_problems, lever_warnings
 from .errors import Problem, ScenarioError
 from .extends import SourceFile, display_path, read_chain
@@ -52,6 +53,8 @@ def _model_keys(path: list, data: dict) -> list[str]:
         return names(Reorder)
     if head[0] == "nodes" and len(head) == 3 and head[2] == "demand":
         return names(Demand)
+    if head[0] == "nodes" and len(head) == 3 and head[2] in ("make_to_stock", "allocation"):
+        return names(MakeToStock if head[2] == "make_to_stock" else AllocationRule)
     if head[0] == "lanes" and len(head) == 2:
         return names(Lane)
     if head[0] == "headlines" and len(head) == 2:

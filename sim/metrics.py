@@ -36,7 +36,7 @@ from .quantities import day_number
 # daily series of the tidy table: per (node, product) stock, and per lane (node "from->to")
 NODE_SERIES = ("demand", "delivered", "shortfall", "backlog", "inventory", "produced",
                "consumed", "shipped", "received", "capacity", "cost", "stockpile",
-               "wafers_started", "good_dies", "yield", "installed",
+               "wafers_started", "good_dies", "yield", "installed", "target_stock",
                "compute_demand", "compute_delivered", "compute_shortfall", "compute_backlog", "energy_mwh")
 LANE_SERIES = ("flow", "fee", "lane_share", "qualified")
 SHORT_EPS = 1e-9  # a day counts as short when its shortfall exceeds this many units

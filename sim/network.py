@@ -78,6 +78,8 @@ class ProducerDef:
     inputs: tuple[tuple[int, str, Any], ...]  # (slot, product, amount per unit)
     fab: FabDef | None = None
     equipment: tuple[EquipmentDef, ...] = ()
+    # make_to_stock: target stock in days of mean daily requests (None: full capacity every day)
+    make_to_stock: float | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,9 @@ class Network:
     # per lane index: the row that names its flow and fee series, ("from->to", product),
     # appended to ``slots`` after every stock slot (the engine books lane flows there)
     lane_slots: list[int] = field(default_factory=list)
+    # lanes out of a supplier with ``allocation.priority``: lane index -> tier (0 is served
+    # first; buyers matched by no selector form the last tier, len(priority))
+    lane_rank: dict[int, int] = field(default_factory=dict)
 
     @property
     def horizon(self) -> int:
@@ -183,14 +188,32 @@ def build_network(scenario: Scenario) -> Network:
     producers = [
         ProducerDef(nid, slot_of[(nid, n.produces)], n.capacity,
                     tuple((slot_of[(nid, p)], p, a) for p, a in n.consumes.items()),
-                    _fab_def(n), _equipment_defs(nid, n, slot_of))
+                    _fab_def(n), _equipment_defs(nid, n, slot_of),
+                    n.make_to_stock.days_of_cover if n.make_to_stock is not None else None)
         for nid, n in scenario.nodes.items() if n.produces
     ]
     demands = [_demand_def(scenario, nid, n, slot_of) for nid, n in scenario.nodes.items() if n.demand]
     net = Network(scenario, slot.slots, slot_of, lanes, producers, demands, _order_lines(scenario, incoming, slot_of))
     net.lane_slots = [slot(lane_name(lane.src, lane.dst), lane.product) for lane in lanes]
     net.series = _reported_series(net)
+    net.lane_rank = _lane_ranks(scenario, lanes)
     return net
+
+
+def _lane_ranks(scenario: Scenario, lanes: list[LaneDef]) -> dict[int, int]:
+    """Tier of every lane out of a supplier with ``allocation.priority``: the first selector
+    that matches the buyer (a buyer matched by several belongs to the first), else the
+    number of selectors (the remaining buyers, served last, pro rata)."""
+    tiers: dict[str, list[set[str]]] = {}
+    for nid, node in scenario.nodes.items():
+        if node.allocation is not None and node.allocation.priority:
+            tiers[nid] = [nodes_matching(scenario, sel) for sel in node.allocation.priority]
+    ranks: dict[int, int] = {}
+    for lane in lanes:
+        chosen = tiers.get(lane.src)
+        if chosen is not None:
+            ranks[lane.index] = next((k for k, nodes in enumerate(chosen) if lane.dst in nodes), len(chosen))
+    return ranks
 
 
 def lane_name(src: str, dst: str) -> str:
@@ -358,6 +381,8 @@ def _reported_series(net: Network) -> list[tuple[int, str]]:
                 wanted[net.lane_slots[lane.index]].add("qualified")
     for p in net.producers:
         wanted[p.out_slot].update(("produced", "capacity"))
+        if p.make_to_stock is not None:
+            wanted[p.out_slot].add("target_stock")
         for s, _, _ in p.inputs:
             wanted[s].add("consumed")
     for p in net.producers:

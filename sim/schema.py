@@ -17,11 +17,13 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 
+from .behaviour import AllocationRule, MakeToStock
 from .fab import dies_per_wafer
 from .fields import (
     MAX_DAYS,
@@ -264,6 +266,23 @@ class Node(StrictModel):
         default=None,
         description="Random tool failures (default) or expected values (false); true also samples fab yield.",
     )
+    make_to_stock: MakeToStock | None = Field(
+        default=None,
+        description="Produce only up to a target stock of recent orders (needs `produces:`); default: full capacity "
+                    "every day.",
+    )
+    allocation: AllocationRule | None = Field(
+        default=None,
+        description="Which buyers a short supplier serves first (`priority:`); default: pro rata over all buyers.",
+    )
+
+    @field_validator("make_to_stock")
+    @classmethod
+    def _makes_something(cls, value: MakeToStock | None, info: ValidationInfo):
+        # `produces` is declared earlier, so it is in info.data unless it failed itself
+        if value is not None and "produces" in info.data and info.data["produces"] is None:
+            raise ValueError("make_to_stock needs a node that produces; add `produces:` and `capacity:`, or remove it")
+        return value
 
     @field_validator("owners")
     @classmethod

@@ -3,6 +3,8 @@
 For every node and product, every day: end stock = initial + received + produced
 - consumed - shipped - delivered (cumulative); no stock is ever negative; delivered never
 exceeds today's demand plus yesterday's backlog; the same seed gives identical tables.
+The networks may use the adaptive keys of contract section 10 (``make_to_stock`` on
+sources and plants, ``allocation: {priority: [...]}`` on any supplier).
 """
 from __future__ import annotations
 
@@ -44,12 +46,16 @@ def networks(draw) -> Scenario:
     for i in range(n_src):
         nodes[f"src{i}"] = {"region": draw(st.sampled_from(regions)), "produces": "p0",
                             "capacity": draw(st.floats(0, 50)), "inventory": {"p0": draw(qty)}}
+        if draw(st.booleans()):
+            nodes[f"src{i}"]["make_to_stock"] = {"days_of_cover": draw(st.floats(0, 30))}
     for i in range(n_plant):
         nodes[f"plant{i}"] = {"region": draw(st.sampled_from(regions)), "produces": "p1",
                               "capacity": draw(st.floats(0, 40)),
                               "consumes": {"p0": draw(st.floats(0.1, 3))},
                               "inventory": {"p0": draw(qty), "p1": draw(qty)},
                               "reorder": {"days_of_cover": draw(st.floats(0, 30))}}
+        if draw(st.booleans()):  # produce to a target stock of recent requests
+            nodes[f"plant{i}"]["make_to_stock"] = {"days_of_cover": draw(st.floats(0, 30))}
         if draw(st.booleans()):  # a fab: capacity in wafers, output in good dies
             nodes[f"plant{i}"]["fab"] = {"die_area_mm2": draw(st.floats(50, 800)),
                                          "yield_model": draw(st.sampled_from(["murphy", "poisson"])),
@@ -81,6 +87,7 @@ def networks(draw) -> Scenario:
                        "distribution": draw(st.sampled_from(["deterministic", "poisson"])),
                        "backlog": draw(st.booleans()), "growth": draw(st.floats(-0.5, 1.0))},
             "reorder": {"days_of_cover": draw(st.floats(0, 40)), **draw(adaptive_rules())},
+            **({"entity": "E"} if draw(st.booleans()) else {}),
         }
         ups = draw(st.sets(st.sampled_from(upstream_of_demand), min_size=1))
         for up in ups:
@@ -89,6 +96,11 @@ def networks(draw) -> Scenario:
         for up in sorted(set(upstream_of_demand) - ups)[:draw(st.integers(0, 1))]:  # a standby supplier
             lanes.append({"from": up, "to": f"city{i}", "product": "p1", "lead_time": draw(lead), "share": 0,
                           "qualification_days": draw(st.integers(0, 20))})
+    selector = st.one_of(st.sampled_from(sorted(nodes)), st.sampled_from([{"region": r} for r in regions]),
+                         st.just({"entity": "E"}), st.just([f"city{i}" for i in range(n_dem)]))
+    for nid in sorted(nodes):
+        if not nid.startswith("city") and draw(st.booleans()):  # suppliers that serve some buyers first
+            nodes[nid]["allocation"] = {"priority": draw(st.lists(selector, max_size=3))}
     shocks = []
     for _ in range(draw(st.integers(0, 3))):
         start = draw(st.integers(0, 40))

@@ -177,7 +177,7 @@ LAYERS = {
                     "sim.quantities", "sim.distributions", "sim.fab", "sim.effects",
                     "sim.metrics"],
     "scenario language": ["sim.yamlsource", "sim.fields", "sim.selectors", "sim.leverspec", "sim.tradeshocks",
-                          "sim.shocks", "sim.policies", "sim.schema", "sim.extends", "sim.problems", "sim.crossrefs",
+                          "sim.shocks", "sim.policies", "sim.behaviour", "sim.schema", "sim.extends", "sim.problems", "sim.crossrefs",
                           "sim.loader"],
     "model": ["sim.network"],
     "engine": ["sim.engine", "sim.engine.*"],

@@ -2,10 +2,13 @@
 
 Capacity is nominal (with expansions) times a factor (losses), by day; both paths are
 reshaped by effects before the run. A producer makes min(effective capacity, what its
-inputs allow); a fab turns wafers into good dies with its yield of the day.
+inputs allow); a fab turns wafers into good dies with its yield of the day. A producer
+with ``make_to_stock`` also stops at a target stock of its recent requests (contract
+10.1, see ``StockMaker``).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +40,7 @@ class Producer:
     factor: np.ndarray                     # share of nominal available by day (losses)
     d0: np.ndarray | None = None        # defect density by day (defects/cm²), fabs only
     fab: FabLine | None = None
+    cover: float | None = None          # make_to_stock: days of mean daily requests (None: full capacity)
 
 
 def build_producer(p: ProducerDef, ctx: BuildContext, horizon: int) -> Producer:
@@ -49,7 +53,7 @@ def build_producer(p: ProducerDef, ctx: BuildContext, horizon: int) -> Producer:
         days = np.arange(horizon, dtype=float)
         d0 = (d0_learning_curve(spec.start, spec.end, spec.halflife, days) if hasattr(spec, "halflife")
               else np.full(horizon, float(spec)))
-    return Producer(p.node, p.out_slot, inputs, cap, np.full(horizon, cap), np.ones(horizon), d0)
+    return Producer(p.node, p.out_slot, inputs, cap, np.full(horizon, cap), np.ones(horizon), d0, None, p.make_to_stock)
 
 
 def fab_line(fab: FabDef, d0: np.ndarray | None, horizon: int, rng: np.random.Generator | None) -> FabLine:
@@ -63,10 +67,50 @@ def fab_line(fab: FabDef, d0: np.ndarray | None, horizon: int, rng: np.random.Ge
     return FabLine((fab.dies_per_wafer * y).tolist(), fab.dies_per_wafer, y, rng)
 
 
+REQUEST_WINDOW = 30  # days of requests a make-to-stock producer averages (contract 10.1)
+
+
+class StockMaker:
+    """A ``make_to_stock`` producer's memory of what its buyers asked of it.
+
+    On day d its mean daily requests are the mean of the requests of days
+    max(0, d-30) .. d-1 (min(d, 30) days; on day 0 its nominal output), in units of its
+    output (good dies for a fab). Its target free stock is ``cover`` x that mean.
+    """
+
+    __slots__ = ("k", "out", "cover", "nominal", "fab", "ring", "input_paths", "mean", "target")
+
+    def __init__(self, k: int, producer: Producer):
+        self.k = k
+        self.out = producer.out_slot
+        assert producer.cover is not None, f"{producer.node} does not make to stock"
+        self.cover = producer.cover  # days of mean daily requests
+        self.nominal = producer.nominal.tolist()  # units/day (wafers/day for a fab), by day
+        self.fab = producer.fab
+        self.ring = [0.0] * REQUEST_WINDOW  # requests of day t at t % 30 (units/day)
+        # (daily-use path of an input's order line, units of input per unit of capacity):
+        # day d of each path is rewritten with min(nominal, mean requests) x amount
+        self.input_paths: list[tuple[list[float], float]] = []
+        self.mean = 0.0    # today's mean daily requests (output units/day)
+        self.target = 0.0  # today's target free stock (output units)
+
+    def per_capacity_unit(self, day: int) -> float:
+        """Output units one unit of capacity makes on ``day``: 1, or a fab's expected good dies per wafer."""
+        return 1.0 if self.fab is None else self.fab.good_per_wafer[day]
+
+    def mean_requests(self, day: int) -> float:
+        """Mean daily requests (output units/day) over days max(0, day-30) .. day-1; on day 0
+        the nominal capacity (in output units)."""
+        if day == 0:
+            return self.nominal[0] * self.per_capacity_unit(0)
+        return sum(self.ring) / (day if day < REQUEST_WINDOW else REQUEST_WINDOW)
+
+
 class Production:
     """Today's capacity of every producer, and the day's production."""
 
-    __slots__ = ("ledger", "producers", "capacity", "nominal", "wafers", "_dynamic", "_steps", "has_fabs")
+    __slots__ = ("ledger", "producers", "capacity", "nominal", "wafers", "_dynamic", "_steps", "has_fabs",
+                 "stock_makers")
 
     def __init__(self, ledger: Ledger, producers: list[Producer], horizon: int):
         self.ledger = ledger
@@ -76,7 +120,10 @@ class Production:
         self.nominal = list(self.capacity)  # today's capacity before equipment gating
         self.wafers = [0.0] * len(producers)  # wafers started today, fabs only
         self._dynamic = [(k, path.tolist()) for k, path in enumerate(paths) if horizon and np.ptp(path) > 0]
-        self._steps = [(k, p.out_slot, p.inputs, p.fab) for k, p in enumerate(producers)]
+        # producers at full capacity; make-to-stock producers run after them (each producer
+        # touches only its own slots, so the order does not matter)
+        self._steps = [(k, p.out_slot, p.inputs, p.fab) for k, p in enumerate(producers) if p.cover is None]
+        self.stock_makers = [StockMaker(k, p) for k, p in enumerate(producers) if p.cover is not None]
         self.has_fabs = any(p.fab is not None for p in producers)
 
     def set_capacity(self, day: int) -> None:
@@ -113,3 +160,58 @@ class Production:
                 produced[out] += q
             elif fab is not None:
                 wafers[k] = 0.0
+        if self.stock_makers:
+            self._produce_to_stock(day)
+
+    def _produce_to_stock(self, day: int) -> None:
+        """Step 3b of make-to-stock producers: min(effective capacity, what the inputs allow,
+        (target - free stock of the output) in capacity units); their input order lines
+        take today's daily use, min(nominal capacity, mean requests) x recipe amount."""
+        inv, locked = self.ledger.inv, self.ledger.locked
+        capacity = self.capacity
+        for m in self.stock_makers:
+            mean = m.mean = m.mean_requests(day)
+            m.target = m.cover * mean
+            per_unit = m.per_capacity_unit(day)  # output units per unit of capacity
+            use = min(m.nominal[day], mean / per_unit) if per_unit > 0.0 else m.nominal[day]
+            for path, a in m.input_paths:
+                path[day] = use * a
+            gap = m.target - (inv[m.out] - locked[m.out])
+            if gap <= 0.0:
+                q = 0.0
+            else:
+                q = min(capacity[m.k], gap / per_unit if per_unit > 0.0 else math.inf)
+            self._make(m.k, q, day)
+
+    def _make(self, k: int, q: float, day: int) -> None:
+        """Producer ``k`` makes up to ``q`` units of capacity (wafers for a fab), as inputs allow."""
+        led = self.ledger
+        inv, locked = led.inv, led.locked
+        p = self.producers[k]
+        for s, a in p.inputs:
+            avail = inv[s] - locked[s]
+            if avail < q * a:
+                q = avail / a if avail > 0.0 else 0.0
+        fab = p.fab
+        if fab is not None:
+            self.wafers[k] = q
+        if q <= 0.0:
+            return
+        for s, a in p.inputs:
+            use = q * a
+            inv[s] -= use
+            led.consumed[s] += use
+            if inv[s] < 0.0:  # q = avail / a can overshoot by one ulp
+                inv[s] = 0.0
+        if fab is not None:
+            q = q * fab.good_per_wafer[day] if fab.rng is None else float(
+                fab.rng.binomial(int(q * fab.dies_per_wafer), fab.yield_path[day]))
+        inv[p.out_slot] += q
+        led.produced[p.out_slot] += q
+
+    def remember_requests(self, day: int) -> None:
+        """After allocation (step 5): what the buyers asked of each make-to-stock producer today."""
+        requested = self.ledger.requested
+        ring = day % REQUEST_WINDOW
+        for m in self.stock_makers:
+            m.ring[ring] = requested[m.out]

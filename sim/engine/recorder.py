@@ -50,15 +50,17 @@ SLOT_SERIES = (
 
 # Series of producers and tools, recorded from the phases rather than the ledger:
 #   capacity (unit/day, wafers/day for fabs), wafers_started (wafers/day), yield (0-1,
-#   fabs), installed (tools in service); good_dies is a fab's ``produced``.
-PER_PRODUCER = ("capacity", "wafers_started", "yield", "installed")
+#   fabs), installed (tools in service), target_stock (unit: the target free stock of a
+#   make_to_stock producer's output, good dies for a fab); good_dies is a fab's ``produced``.
+PER_PRODUCER = ("capacity", "wafers_started", "yield", "installed", "target_stock")
 
 
 class Recorder:
     """Copies the day's state into (horizon, n) arrays, then clears the daily flows."""
 
     __slots__ = ("horizon", "ledger", "production", "equipment", "by_metric", "_rows", "_clear", "_zeros",
-                 "_capacity", "_wafers", "_installed", "_flow", "_fee", "_lane_zeros", "_share", "_qualified")
+                 "_capacity", "_wafers", "_installed", "_flow", "_fee", "_lane_zeros", "_share", "_qualified",
+                 "_target")
 
     def __init__(self, ledger: Ledger, production: Production, equipment: Equipment, horizon: int,
                  present: set[str], fees: bool = False):
@@ -74,6 +76,7 @@ class Recorder:
         self._capacity = np.zeros((horizon, len(production.producers)))
         self._wafers = np.zeros((horizon, len(production.producers)))
         self._installed = np.zeros((horizon, len(equipment.tools)))
+        self._target = np.zeros((horizon, len(production.stock_makers)))
         self._flow = np.zeros((horizon, ledger.n_lanes))
         self._fee = np.zeros((horizon, ledger.n_lanes)) if fees else None
         self._lane_zeros = [0.0] * ledger.n_lanes
@@ -104,11 +107,15 @@ class Recorder:
         tools = self.equipment.tools
         if tools:
             self._installed[day] = [t.installed for t in tools]
+        makers = self.production.stock_makers
+        if makers:
+            self._target[day] = [m.target for m in makers]
 
     def output(self, net: Network) -> np.ndarray:
         """The reported series (``Network.series``) as one (horizon, n_series) array."""
         H, n = self.horizon, self.ledger.n
-        by_slot = {m: np.zeros((H, n)) for m in PER_PRODUCER}
+        makers = self.production.stock_makers
+        by_slot = {m: np.zeros((H, n)) for m in PER_PRODUCER if m != "target_stock" or makers}
         for k, producer in enumerate(self.production.producers):
             by_slot["capacity"][:, producer.out_slot] = self._capacity[:, k]
             if producer.fab is not None:
@@ -116,6 +123,8 @@ class Recorder:
                 by_slot["yield"][:, producer.out_slot] = producer.fab.yield_path
         for i, tool in enumerate(self.equipment.tools):
             by_slot["installed"][:, tool.slot] = self._installed[:, i]
+        for i, maker in enumerate(makers):
+            by_slot["target_stock"][:, maker.out] = self._target[:, i]
         # a lane's series sit at its row of ``net.slots`` (after every stock slot)
         lane_of_row = {row: k for k, row in enumerate(net.lane_slots)}
         lanes = {"flow": self._flow, "fee": self._fee, "lane_share": self._share, "qualified": self._qualified}

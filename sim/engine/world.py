@@ -98,7 +98,12 @@ class World:
         self.demand = Demand(led, demand_lines(net.demands, self._rate, self.streams))
         lines, groups = self._order_book()
         self.ordering = Ordering(led, H, lines, groups)
-        self.allocation = Allocation(led, self.shipping, self.licensing, self.lanes, H)
+        for maker in self.production.stock_makers:  # inputs ordered for today's mean requests
+            for s, a in self.producers[maker.k].inputs:
+                line = self.ordering.line_of_slot.get(s)
+                if line is not None and line.path is not None:
+                    maker.input_paths.append((line.path, a))
+        self.allocation = Allocation(led, self.shipping, self.licensing, self.lanes, H, net.lane_rank)
         present = set()
         if net.demands:
             present.add("demand")
@@ -307,6 +312,7 @@ class World:
         holding = list(self.holding_cost.items())
         held, cost = self.ledger.held, self.ledger.cost
         has_tools = bool(equipment.tools)
+        to_stock = bool(production.stock_makers)
         for d in range(self.horizon):
             # 1. shocks and policies took effect (their processes ran first); daily actions
             production.set_capacity(d)
@@ -329,6 +335,8 @@ class World:
             licensing.decide_due(d)
             ordering.place(d)
             allocation.allocate(d)
+            if to_stock:
+                production.remember_requests(d)
             ordering.remember(d)
             recorder.record(d)
             yield env.timeout(1)
