@@ -105,6 +105,18 @@ class Licensing:
             else:
                 del decisions[when]
 
+    def grant_general(self, lane: int, licence: Any) -> None:
+        """A general licence starts acting on the lane (index)."""
+        self.general.setdefault(lane, []).append(licence)
+
+    def withdraw_general(self, lane: int, licence: Any) -> None:
+        """A general licence stops acting on the lane (index)."""
+        active = self.general.get(lane, [])
+        if licence in active:
+            active.remove(licence)
+        if not active:
+            self.general.pop(lane, None)
+
     def expedite(self, lanes: set[int], day: int) -> None:
         """Every application under review on these lanes (indices) is decided today at
         step 5a, approved with certainty (a general licence starts); fee and quota apply."""

@@ -235,6 +235,18 @@ class World:
         """Ship at once every application still under review by ``licence``."""
         self.licensing.release_pending(licence, int(self._env.now) if self._env is not None else 0)
 
+    def attach_general_licence(self, lane_index: int, licence: Any) -> None:
+        """From now on, licensed shipments on the lane are approved on their order day, without review."""
+        self.licensing.grant_general(lane_index, licence)
+
+    def detach_general_licence(self, lane_index: int, licence: Any) -> None:
+        """Withdraw a general licence from the lane (others still in force keep acting)."""
+        self.licensing.withdraw_general(lane_index, licence)
+
+    def approve_pending(self, lane_indices: Iterable[int]) -> None:
+        """Applications under review on these lanes are decided today (step 5a), approved; fee and quota apply."""
+        self.licensing.expedite(set(lane_indices), int(self._env.now) if self._env is not None else 0)
+
     def open_lane(self, lane_index: int, share: float | None) -> None:
         """Open a lane to the buyer's orders with ``share`` (None: an equal share)."""
         lane = self.lanes[lane_index]
