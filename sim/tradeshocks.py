@@ -213,6 +213,8 @@ class ExportLicense(Effect):
         self.steps = steps
         self.review = review
         self.quota = quota
+        # several lanes may ask for one quota on the same day: their decisions are taken together
+        self.shares_quota = quota is not None and len(lanes) > 1
         self.fee = fee
         self._ctx = ctx
         self._index = index

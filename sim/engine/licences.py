@@ -28,15 +28,15 @@ class Licensing:
         self.ledger = ledger
         self.shipping = shipping
         self.decisions: dict[int, list[Application]] = {}  # decision day -> applications
-        self.today: list[Application] = []  # no review, under a quota: decided after today's allocation
+        self.today: list[Application] = []  # no review, under a shared quota: decided after today's allocation
         self.general: dict[int, list[Any]] = {}  # lane index -> general licences in force on it
 
     def apply(self, lane: Lane, qty: float, day: int) -> None:
         """A shipment of ``qty`` units on a licensed lane: lock it until the decision day.
 
         Under a general licence it is decided today, approved with certainty, with no
-        review draw. A decision due today under a quota waits for the end of today's
-        allocation (``decide_today``) so that the lanes sharing the quota share it."""
+        review draw. A decision due today under a quota that covers several lanes waits
+        for the end of today's allocation (``decide_today``), so that the lanes share it."""
         led = self.ledger
         led.locked[lane.src] += qty
         led.pipeline[lane.dst] += qty
@@ -46,9 +46,9 @@ class Licensing:
         wait = 0 if certain else licence.review_days(lane, day)
         if wait > 0:
             self.decisions.setdefault(day + wait, []).append((lane, qty, licence, False))
-        elif licence.quota is not None:
+        elif licence.shares_quota:
             self.today.append((lane, qty, licence, certain))
-        else:  # nothing to share: decided at once
+        else:  # nothing to share with another lane: decided at once
             approved = licence.decide([(lane, qty, certain)], day)[0]
             self._settle(lane, qty, approved, licence.fee, day)
 
@@ -82,7 +82,7 @@ class Licensing:
             self._decide(due, day)
 
     def decide_today(self, day: int) -> None:
-        """End of step 5c: decisions on today's applications that need no review, under a quota."""
+        """End of step 5c: decisions on today's applications that need no review, under a shared quota."""
         batch = self.today
         if batch:
             self.today = []
