@@ -259,6 +259,21 @@ class ExportLicense(Effect):
                 rate = value
         return rate
 
+    def decide_one(self, lane: Lane, qty: float, day: int, certain: bool = False) -> float:
+        """Units approved to leave today out of a lone application of ``qty`` units (0 if
+        denied; capped by what is left of the quota block): ``decide`` for one application."""
+        if not certain:
+            rate = self.approval_rate(day)
+            if rate < 1.0 and self._rngs(lane)[0].random() >= rate:
+                return 0.0
+        if self.quota is None:
+            return qty
+        block = (day - self.start) // 30
+        used = self.approved_in_block.get(block, 0.0)
+        allowed = min(qty, max(0.0, self.quota - used))
+        self.approved_in_block[block] = used + allowed
+        return allowed
+
     def decide(self, apps: list[tuple[Lane, float, bool]], day: int) -> list[float]:
         """Units approved to leave today for each application ``(lane, units, certain)``
         decided today under this licence (0 if denied; capped by the quota).
@@ -268,6 +283,9 @@ class ExportLicense(Effect):
         of the day's 30-day quota block: in order when one lane asks (a single stream of
         shipments, as it always was) or when everything fits, else pro rata to their
         units, so that no lane is served first (contract section 8)."""
+        if len(apps) == 1:
+            lane, qty, certain = apps[0]
+            return [self.decide_one(lane, qty, day, certain)]
         rate = self.approval_rate(day)
         out = [qty if certain or rate >= 1.0 or self._rngs(lane)[0].random() < rate else 0.0
                for lane, qty, certain in apps]

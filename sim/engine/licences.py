@@ -49,8 +49,7 @@ class Licensing:
         elif licence.shares_quota:
             self.today.append((lane, qty, licence, certain))
         else:  # nothing to share with another lane: decided at once
-            approved = licence.decide([(lane, qty, certain)], day)[0]
-            self._settle(lane, qty, approved, licence.fee, day)
+            self._settle(lane, qty, licence.decide_one(lane, qty, day, certain), licence.fee, day)
 
     def _settle(self, lane: Lane, qty: float, approved: float, fee: float, day: int) -> None:
         """Unlock an application of ``qty`` units: ``approved`` units leave, the rest stays."""
@@ -64,6 +63,10 @@ class Licensing:
     def _decide(self, batch: list[Application], day: int) -> None:
         """Decide a batch of applications today: each licence decides its own together,
         then every application is settled in the batch's order."""
+        if len(batch) == 1:
+            lane, qty, licence, certain = batch[0]
+            self._settle(lane, qty, licence.decide_one(lane, qty, day, certain), licence.fee, day)
+            return
         by_licence: dict[Any, list[int]] = {}
         for k, app in enumerate(batch):
             by_licence.setdefault(app[2], []).append(k)
