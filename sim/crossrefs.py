@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from .errors import Problem
+from .generallicence import GeneralLicenceSpec
 from .metrics import LANE_SERIES, NODE_SERIES
 from .problems import Suggester, dotted, locate
 from .quantities import day_number
@@ -344,7 +345,7 @@ def lever_problems(scenario: Scenario, data: dict, pos: PosNode) -> list[Problem
                                         f"{kind}[{i}].end: must come after start (start is day {start}, "
                                         f"end is day {day_number(spec.end, scenario.start_date)}; day 0 = "
                                         f"{scenario.start_date})"))
-            if isinstance(spec, TradeShockSpec) and not lanes_matching(scenario, spec):
+            if isinstance(spec, (TradeShockSpec, GeneralLicenceSpec)) and not lanes_matching(scenario, spec):
                 at = locate((kind, i), data, pos)[2].at
                 problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}] ({spec.type}): matches no lane; check product, "
                                                                   "from and to"))

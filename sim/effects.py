@@ -122,6 +122,18 @@ class LeverWorld(Protocol):
         """Ship at once every application still under review by ``licence``."""
         ...
 
+    def attach_general_licence(self, lane_index: int, licence: Effect) -> None:
+        """From now on, licensed shipments on the lane are approved on their order day, without review."""
+        ...
+
+    def detach_general_licence(self, lane_index: int, licence: Effect) -> None:
+        """Withdraw a general licence from the lane (others still in force keep acting)."""
+        ...
+
+    def approve_pending(self, lane_indices: Iterable[int]) -> None:
+        """Applications under review on these lanes are decided today, approved; fee and quota apply."""
+        ...
+
     def open_lane(self, lane_index: int, share: float | None) -> None:
         """Open a lane to the buyer's orders with ``share`` (None: an equal share)."""
         ...

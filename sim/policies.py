@@ -8,6 +8,7 @@ from pydantic import Field
 from .effects import Effect, Interval, LeverWorld, active_intervals
 from .errors import did_you_mean
 from .fields import DayRef, Days, LeadTime, Quantity, Rate
+from .generallicence import GeneralLicencePolicySpec
 from .leverspec import ShockSpec, registry_of
 
 
@@ -274,7 +275,7 @@ class NewLane(Effect):
 
 
 Policy = Annotated[
-    StockpileSpec | StockpileReleaseSpec | CapacityExpansionSpec | NewLaneSpec,
+    StockpileSpec | StockpileReleaseSpec | CapacityExpansionSpec | NewLaneSpec | GeneralLicencePolicySpec,
     Field(discriminator="type"),
 ]
 POLICY_TYPES = registry_of(Policy)

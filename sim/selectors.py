@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .fields import EntitySelector, RegionSelector
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .generallicence import GeneralLicenceSpec
     from .schema import Scenario
     from .tradeshocks import TradeShockSpec
 
@@ -132,8 +133,8 @@ def all_lanes(scenario: Scenario) -> list[tuple[str, str, str]]:
     return lanes
 
 
-def lanes_matching(scenario: Scenario, spec: TradeShockSpec) -> list[int]:
-    """Indices (into ``all_lanes``) of the lanes chosen by a trade shock's product/from/to."""
+def lanes_matching(scenario: Scenario, spec: TradeShockSpec | GeneralLicenceSpec) -> list[int]:
+    """Indices (into ``all_lanes``) of the lanes chosen by a trade shock's (or a general licence's) product/from/to."""
     views = _node_views(scenario)
     products = None if spec.product is None else ({spec.product} if isinstance(spec.product, str) else set(spec.product))
     senders = None if spec.from_ is None else nodes_matching_raw(spec.from_, views)

@@ -15,6 +15,7 @@ from pydantic import Field
 from .effects import Effect, Interval, LeverWorld
 from .errors import did_you_mean
 from .fields import Days, Fraction, Selector
+from .generallicence import GeneralLicenceSpec
 from .leverspec import ShockSpec, registry_of
 from .selectors import all_lanes, nodes_matching
 from .tradeshocks import EntityListSpec, ExportBanSpec, ExportLicenseSpec
@@ -249,7 +250,8 @@ class ServiceBan(Effect):
 
 
 Shock = Annotated[
-    ExportBanSpec | ExportLicenseSpec | EntityListSpec | CapacityLossSpec | DemandChangeSpec | YieldShockSpec | ServiceBanSpec,
+    ExportBanSpec | ExportLicenseSpec | EntityListSpec | CapacityLossSpec | DemandChangeSpec | YieldShockSpec | ServiceBanSpec
+    | GeneralLicenceSpec,
     Field(discriminator="type"),
 ]
 

@@ -219,6 +219,8 @@ class ExportLicense(Effect):
         self.steps = steps
         self.review = review
         self.quota = quota
+        # several lanes may ask for one quota on the same day: their decisions are taken together
+        self.shares_quota = quota is not None and len(lanes) > 1
         self.fee = fee
         self._ctx = ctx
         self._index = index
@@ -267,11 +269,13 @@ class ExportLicense(Effect):
                 rate = value
         return rate
 
-    def decide(self, lane: Lane, qty: float, day: int) -> float:
-        """Units approved to leave today out of ``qty`` (0 if denied; capped by the quota)."""
-        rate = self.approval_rate(day)
-        if rate < 1.0 and self._rngs(lane)[0].random() >= rate:
-            return 0.0
+    def decide_one(self, lane: Lane, qty: float, day: int, certain: bool = False) -> float:
+        """Units approved to leave today out of a lone application of ``qty`` units (0 if
+        denied; capped by what is left of the quota block): ``decide`` for one application."""
+        if not certain:
+            rate = self.approval_rate(day)
+            if rate < 1.0 and self._rngs(lane)[0].random() >= rate:
+                return 0.0
         if self.quota is None:
             return qty
         block = (day - self.start) // 30
@@ -280,4 +284,34 @@ class ExportLicense(Effect):
         self.approved_in_block[block] = used + allowed
         return allowed
 
+    def decide(self, apps: list[tuple[Lane, float, bool]], day: int) -> list[float]:
+        """Units approved to leave today for each application ``(lane, units, certain)``
+        decided today under this licence (0 if denied; capped by the quota).
 
+        Each is approved whole with the day's approval rate (``certain``: by a general
+        licence, without a draw), or denied. Then the approved units share what is left
+        of the day's 30-day quota block: in order when one lane asks (a single stream of
+        shipments, as it always was) or when everything fits, else pro rata to their
+        units, so that no lane is served first (contract section 8)."""
+        if len(apps) == 1:
+            lane, qty, certain = apps[0]
+            return [self.decide_one(lane, qty, day, certain)]
+        rate = self.approval_rate(day)
+        out = [qty if certain or rate >= 1.0 or self._rngs(lane)[0].random() < rate else 0.0
+               for lane, qty, certain in apps]
+        if self.quota is None:
+            return out
+        block = (day - self.start) // 30
+        used = self.approved_in_block.get(block, 0.0)
+        left = max(0.0, self.quota - used)
+        asked = sum(out)
+        if asked > left and len({lane.index for (lane, _, _), units in zip(apps, out, strict=True) if units > 0.0}) > 1:
+            self.approved_in_block[block] = used + left
+            return [units * (left / asked) for units in out]
+        for k, units in enumerate(out):
+            if units > 0.0:
+                allowed = min(units, max(0.0, self.quota - used))
+                used += allowed
+                out[k] = allowed
+        self.approved_in_block[block] = used
+        return out

@@ -87,6 +87,18 @@ def test_licensed_lane_keeps_share_times_approval_rate_and_standby_fills_the_gap
     assert lane(res, "m", "lane_share").loc[10:].tolist() == pytest.approx([0.1 / 0.55] * 50)
 
 
+def test_a_general_licence_restores_the_licensed_lanes_share():
+    # Approval 0.5 on a from day 10: a's effective share is 0.45, renormalised with m's 0.1
+    # to 0.45/0.55. A general licence on a from day 20 makes approval certain, so a is back
+    # to its full 0.9 (and m to 0.1) from day 20.
+    lic = {"type": "export_license", "start": 10, "from": "a", "to": "b", "approval_rate": 0.5}
+    general = {"type": "general_licence", "start": 20, "from": "a", "to": "b"}
+    res = run(three_suppliers([lic, general], standby_q=None))
+    share = lane(res, "a", "lane_share")
+    assert share.loc[10:19].tolist() == pytest.approx([0.45 / 0.55] * 10)
+    assert share.loc[20:].tolist() == pytest.approx([0.9] * 40)
+
+
 def test_nothing_is_ordered_when_every_lane_is_shut():
     # a and m both banned without leakage and no standby lane: no lane has a share, no order.
     ban = {"type": "export_ban", "start": 10, "end": 30, "to": "b"}

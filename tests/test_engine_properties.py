@@ -1,4 +1,6 @@
-"""Invariants on randomly generated small networks (hypothesis).
+"""Invariants on randomly generated small networks (hypothesis), with every trade rule:
+bans, licences (some with one quota over several lanes), general licences as shocks and
+as policies.
 
 For every node and product, every day: end stock = initial + received + produced
 - consumed - shipped - delivered (cumulative); no stock is ever negative; delivered never
@@ -105,22 +107,30 @@ def networks(draw) -> Scenario:
     for _ in range(draw(st.integers(0, 3))):
         start = draw(st.integers(0, 40))
         window = {"start": start, "end": draw(st.one_of(st.none(), st.integers(start + 1, 80)))}
-        kind = draw(st.sampled_from(["export_ban", "export_license", "capacity_loss", "demand_change"]))
+        kind = draw(st.sampled_from(["export_ban", "export_license", "capacity_loss", "demand_change", "general_licence"]))
         if kind == "export_ban":
             announced = {"announced": start - 5} if start >= 5 and draw(st.booleans()) else {}
             shocks.append({"type": kind, **window, **announced, "to": {"region": draw(st.sampled_from(regions))},
                            "leakage": draw(st.sampled_from([0.0, 0.3]))})
         elif kind == "export_license":
-            shocks.append({"type": kind, **window, "to": {"region": draw(st.sampled_from(regions))},
+            # without `to`, one licence (and its quota) covers every lane from the region
+            to = draw(st.one_of(st.none(), st.sampled_from(regions)))
+            shocks.append({"type": kind, **window, **({"to": {"region": to}} if to else {"from": {"region": "CN"}}),
                            "review_days": draw(st.sampled_from([0, 3, "4wd", {"dist": "uniform", "low": 1, "high": 9}])),
                            "approval_rate": draw(st.sampled_from([1.0, 0.5, [{"rate": 0.2}, {"after": 10, "rate": 0.9}]])),
                            "quota": draw(st.sampled_from([None, 50.0])), "fee": 0.25})
         elif kind == "capacity_loss":
             shocks.append({"type": kind, **window, "node": "plant0", "fraction": draw(st.floats(0, 1)),
                            "recovery_days": draw(st.integers(0, 10))})
+        elif kind == "general_licence":
+            shocks.append({"type": kind, **window, "to": {"region": draw(st.sampled_from(regions))}})
         else:
             shocks.append({"type": kind, **window, "node": "city0", "multiplier": draw(st.floats(0, 3))})
     policies = []
+    if draw(st.booleans()):  # a general licence granted as a policy, over every lane of a product
+        start = draw(st.integers(0, 60))
+        policies.append({"type": "general_licence", "start": start, "product": draw(st.sampled_from(["p0", "p1"])),
+                         "end": draw(st.one_of(st.none(), st.integers(start + 1, 90)))})
     if draw(st.booleans()):
         policies.append({"type": "stockpile", "node": "city0", "product": "p1", "target": draw(st.floats(0, 300)),
                          "fill_rate": draw(st.floats(1, 50)), "start": draw(st.integers(0, 20)), "end": 40})
@@ -140,7 +150,8 @@ def networks(draw) -> Scenario:
     # a ban on a region with no matching lane is a load error; keep only live shocks
     from sim.selectors import lanes_matching
     live = [s for s in sc.shocks if not hasattr(s, "to") or lanes_matching(sc, s)]
-    return sc.model_copy(update={"shocks": live})
+    live_policies = [p for p in sc.policies if p.type != "general_licence" or lanes_matching(sc, p)]
+    return sc.model_copy(update={"shocks": live, "policies": live_policies})
 
 
 def _wide(ts: pd.DataFrame) -> pd.DataFrame:
@@ -192,3 +203,23 @@ def test_same_seed_same_tables(sc):
     a, b = sim.run(sc), sim.run(sc)
     pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
     pd.testing.assert_frame_equal(a.kpis, b.kpis)
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None)
+@given(networks(), st.integers(0, 30), st.sampled_from([0, 3, {"dist": "uniform", "low": 0, "high": 6}]),
+       st.sampled_from([1.0, 0.5]), st.floats(1, 200), st.one_of(st.none(), st.integers(0, 60)))
+def test_one_quota_caps_all_its_lanes_together(sc, start, review, rate, quota, general_from):
+    # One licence over every lane (so one quota shared by all of them), possibly lifted
+    # by a general licence: the units leaving on its lanes in each 30-day block from its
+    # start never exceed the quota, however many lanes are decided on one day.
+    licence = {"type": "export_license", "start": start, "review_days": review, "approval_rate": rate, "quota": quota}
+    policies = [p for p in sc.model_dump(by_alias=True, exclude_none=True)["policies"] if p["type"] != "general_licence"]
+    if general_from is not None:
+        policies.append({"type": "general_licence", "start": general_from})
+    sc = Scenario.model_validate({**sc.model_dump(by_alias=True, exclude_none=True), "shocks": [licence],
+                                  "policies": policies})
+    ts = sim.run(sc).timeseries
+    flow = ts[(ts.metric == "flow") & (ts.day >= start)]
+    per_block = flow.groupby((flow.day - start) // 30)["value"].sum() / sc.replications
+    assert (flow.groupby(["replication", (flow.day - start) // 30])["value"].sum() <= quota * (1 + 1e-9) + 1e-9).all(), per_block

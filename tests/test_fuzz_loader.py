@@ -367,6 +367,11 @@ def _trade(draw, w: World, timing: dict, entity_list: bool = False) -> dict:
     return out
 
 
+def _general_licence(draw, w: World, timing: dict) -> dict:
+    """The trade selectors only: a general licence has no announcement."""
+    return {k: v for k, v in _trade(draw, w, timing).items() if k not in ("announced", "anticipation")}
+
+
 def _schedule(draw):
     return draw(st.one_of(
         share,
@@ -393,6 +398,7 @@ SHOCK_GENERATORS = {
     "yield_shock": lambda draw, w, t: {"node": draw(node_selector(w)), "d0_multiplier": draw(st.floats(0.1, 5))},
     "service_ban": lambda draw, w, t: {"equipment": draw(st.sampled_from(w.products)), "to": draw(node_selector(w)),
                                        **draw(st.fixed_dictionaries({}, optional={"on_site": st.booleans()}))},
+    "general_licence": _general_licence,
 }
 
 POLICY_GENERATORS = {
@@ -405,6 +411,7 @@ POLICY_GENERATORS = {
     "new_lane": lambda draw, w, t: {"from": draw(st.sampled_from(w.nodes)), "to": draw(st.sampled_from(w.nodes)), "product": draw(st.sampled_from(w.products)),
                                     **draw(st.fixed_dictionaries({}, optional={"lead_time": lead_times, "share": st.floats(0.05, 0.95),
                                                                                 "qualification_days": durations}))},
+    "general_licence": _general_licence,
 }
 
 

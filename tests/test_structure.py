@@ -151,7 +151,7 @@ def _protocol_members() -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("module", ["sim.shocks", "sim.tradeshocks", "sim.policies"])
+@pytest.mark.parametrize("module", ["sim.shocks", "sim.tradeshocks", "sim.generallicence", "sim.policies"])
 def test_effects_touch_the_world_only_through_the_protocol(module):
     """Every ``world.X`` in the lever modules names a ``LeverWorld`` member."""
     allowed = _protocol_members()
@@ -177,7 +177,8 @@ LAYERS = {
                     "sim.quantities", "sim.distributions", "sim.fab", "sim.effects",
                     "sim.metrics"],
     "scenario language": ["sim.yamlsource", "sim.fields", "sim.selectors", "sim.leverspec", "sim.tradeshocks",
-                          "sim.shocks", "sim.policies", "sim.behaviour", "sim.schema", "sim.extends", "sim.problems", "sim.crossrefs",
+                          "sim.generallicence", "sim.shocks", "sim.policies", "sim.behaviour", "sim.schema", "sim.extends",
+                          "sim.problems", "sim.crossrefs",
                           "sim.loader"],
     "model": ["sim.network"],
     "engine": ["sim.engine", "sim.engine.*"],

@@ -1,6 +1,8 @@
 """Suppliers allocate the day's orders (step 5c): trade gates filter first, then a short
 supplier splits its free stock pro rata, or tier by tier when it has an
-``allocation.priority`` (contract 10.3); licensed lanes go to review, others ship."""
+``allocation.priority`` (contract 10.3); licensed lanes go to review, others ship. Licence
+decisions taken today without review, under a quota shared by several lanes, are made at
+the end, before the goods ship."""
 from __future__ import annotations
 
 from .ledger import EPS, Ledger
@@ -118,3 +120,6 @@ class Allocation:
                             due.append((dst, q))
             if inv[src] < 0.0:  # rounding dust from the pro-rata split
                 inv[src] = 0.0
+        # applications that need no review under a shared quota are decided together, once
+        # every supplier has allocated, so that the lanes share the quota (section 8)
+        self.licensing.decide_today(day)

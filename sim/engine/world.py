@@ -159,7 +159,7 @@ class World:
         if line.adaptive:
             standby = {lane.index: lane.qualification_days for lane in self.net.lanes
                        if lane.dst_slot == line.slot and lane.share <= 0.0 and lane.policy is None}
-            state.sourcing = AdaptiveSourcing(standby)
+            state.sourcing = AdaptiveSourcing(standby, self.licensing.general)
         if line.precaution is not None:
             if self._controls is None:
                 self._controls = control_windows(self.ctx)
@@ -280,6 +280,18 @@ class World:
     def release_pending(self, licence: Any) -> None:
         """Ship at once every application still under review by ``licence``."""
         self.licensing.release_pending(licence, int(self._env.now) if self._env is not None else 0)
+
+    def attach_general_licence(self, lane_index: int, licence: Any) -> None:
+        """From now on, licensed shipments on the lane are approved on their order day, without review."""
+        self.licensing.grant_general(lane_index, licence)
+
+    def detach_general_licence(self, lane_index: int, licence: Any) -> None:
+        """Withdraw a general licence from the lane (others still in force keep acting)."""
+        self.licensing.withdraw_general(lane_index, licence)
+
+    def approve_pending(self, lane_indices: Iterable[int]) -> None:
+        """Applications under review on these lanes are decided today (step 5a), approved; fee and quota apply."""
+        self.licensing.expedite(set(lane_indices), int(self._env.now) if self._env is not None else 0)
 
     def open_lane(self, lane_index: int, share: float | None) -> None:
         """Open a lane to the buyer's orders with ``share`` (None: an equal share)."""

@@ -1,0 +1,101 @@
+"""One licence quota shared by several lanes (contract section 8, issue 14).
+
+"Shipments decided on the same day under one quota share what is left of it pro rata to
+their quantities (no lane is served first)." Every network here is deterministic: buyers
+are warehouses that order up to a fixed `level` (no demand), sellers hold a million units,
+lead times are fixed. Each test derives the daily path by hand in its comments.
+"""
+from __future__ import annotations
+
+import pytest
+
+from helpers import run, scenario, series
+
+LEAD = 2
+
+
+def shared_quota(levels: dict[str, float], licence: dict, two_sellers: bool = False, price: float | None = None):
+    """Buyers (warehouses ordering up to ``levels``) fed by seller ``s`` (or, with
+    ``two_sellers``, buyer k by seller ``s<k>``), every lane under ``licence``."""
+    nodes: dict = {}
+    lanes = []
+    for k, (buyer, level) in enumerate(levels.items()):
+        seller = f"s{k}" if two_sellers else "s"
+        nodes[seller] = {"region": "CN", "inventory": {"x": 1e6}}
+        nodes[buyer] = {"region": "US", "reorder": {"level": level}}
+        lanes.append({"from": seller, "to": buyer, "product": "x", "lead_time": LEAD})
+    product = {"unit": "t"} if price is None else {"unit": "t", "price": price}
+    return scenario(horizon=100, products={"x": product}, nodes=nodes, lanes=lanes,
+                    shocks=[{"type": "export_license", "start": 0, "from": {"region": "CN"}, **licence}])
+
+
+def shipped_total(res, sellers):
+    """Units leaving all ``sellers`` per day."""
+    return sum(series(res, s, "shipped") for s in sellers)
+
+
+@pytest.mark.parametrize("two_sellers", [False, True], ids=["one seller", "two sellers"])
+def test_two_buyers_decided_the_same_day_share_the_quota_pro_rata(two_sellers):
+    # review 0: every application is decided on its order day. Day 0: a asks 60, b asks
+    # 40, both approved; the quota has 50 left of 100 asked, so a gets 50 x 60/100 = 30 and
+    # b gets 50 x 40/100 = 20 (first come, first served would give a 50 and b 0). They
+    # arrive on day 2. The 30 and 20 over quota stay with the seller; a and b ask for them
+    # again every day, but block 0 (days 0-29) is used up: nothing more leaves until day
+    # 30, when block 1 refills with 50 and the asks (30 + 20 = 50) fit: both leave whole
+    # and arrive on day 32.
+    res = run(shared_quota({"a": 60, "b": 40}, {"quota": 50}, two_sellers))
+    a, b = series(res, "a", "received"), series(res, "b", "received")
+    assert a.loc[2] == pytest.approx(30) and b.loc[2] == pytest.approx(20)
+    assert a.loc[32] == pytest.approx(30) and b.loc[32] == pytest.approx(20)
+    assert a.sum() == pytest.approx(60) and b.sum() == pytest.approx(40)
+    sellers = ["s0", "s1"] if two_sellers else ["s"]
+    out = shipped_total(res, sellers)
+    assert out.loc[0] == pytest.approx(50) and out.loc[30] == pytest.approx(50)
+    assert out.sum() == pytest.approx(100)
+
+
+def test_each_refilled_block_is_shared_pro_rata_again():
+    # levels 120 and 80, quota 50, review 0. Every block is oversubscribed until the asks
+    # fit: block 0 (day 0) asks 120 + 80 -> 50 x 120/200 = 30 and 20; block 1 (day 30)
+    # asks 90 + 60 -> 30 and 20; block 2 (day 60) 60 + 40 -> 30 and 20; block 3 (day 90)
+    # 30 + 20 = 50 fits -> 30 and 20. Each arrives two days later; nothing else leaves.
+    res = run(shared_quota({"a": 120, "b": 80}, {"quota": 50}))
+    a, b = series(res, "a", "received"), series(res, "b", "received")
+    for day in (2, 32, 62, 92):
+        assert a.loc[day] == pytest.approx(30), day
+        assert b.loc[day] == pytest.approx(20), day
+    assert a.sum() == pytest.approx(120) and b.sum() == pytest.approx(80)
+    out = series(res, "s", "shipped")
+    assert set(out[out > 0].index) == {0, 30, 60, 90}
+
+
+def test_decisions_due_after_review_share_the_quota_too():
+    # review 5 days. Day 0: a applies for 60, b for 40; both are decided at step 5a of
+    # day 5: 30 and 20 leave (arrive day 7), 30 and 20 stay with the seller. The buyers
+    # apply again on day 5 (after the decisions), decided on day 10: block 0 is used up,
+    # so nothing is approved; again on days 10, 15, 20 and 25. The day-25 applications
+    # are decided on day 30, in block 1: 30 + 20 fit and leave (arrive day 32).
+    res = run(shared_quota({"a": 60, "b": 40}, {"quota": 50, "review_days": 5}))
+    a, b = series(res, "a", "received"), series(res, "b", "received")
+    assert a.loc[7] == pytest.approx(30) and b.loc[7] == pytest.approx(20)
+    assert a.loc[32] == pytest.approx(30) and b.loc[32] == pytest.approx(20)
+    out = series(res, "s", "shipped")
+    assert set(out[out > 0].index) == {5, 30}
+
+
+def test_one_buyer_alone_fills_the_quota_first_come_first_served():
+    # One lane: the rule is unchanged. Day 0: a asks 60, 50 leave (the whole quota); the
+    # 10 over quota wait for block 1: they leave on day 30.
+    res = run(shared_quota({"a": 60}, {"quota": 50}))
+    out = series(res, "s", "shipped")
+    assert out.loc[0] == pytest.approx(50)
+    assert out.loc[1:29].sum() == 0
+    assert out.loc[30] == pytest.approx(10)
+    assert out.sum() == pytest.approx(60)
+
+
+def test_fee_is_charged_on_the_approved_share():
+    # price 100, fee 10%: on day 0 a pays 30 x 100 x 1.1 = 3,300 and b 20 x 100 x 1.1 = 2,200.
+    res = run(shared_quota({"a": 60, "b": 40}, {"quota": 50, "fee": 0.1}, price=100))
+    assert series(res, "a", "cost").loc[0] == pytest.approx(3300)
+    assert series(res, "b", "cost").loc[0] == pytest.approx(2200)
