@@ -276,7 +276,7 @@ def _validate_selector(value: Any):
         return value
     if isinstance(value, str):
         return value
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):  # a tuple: an already validated list (a re-validated dump)
         if not value or not all(isinstance(v, str) for v in value):
             raise ValueError("a list of nodes must hold node ids (strings) and not be empty")
         return tuple(value)

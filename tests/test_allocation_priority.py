@@ -166,3 +166,18 @@ def test_a_selector_of_the_wrong_shape(in_tmp):
 def test_a_valid_priority_loads(in_tmp):
     sc = load_scenario(write_file(in_tmp, "priority.yaml", BASE.replace("PRIORITY", "{region: CN}, cn_traders")))
     assert sc.to_document()["nodes"]["cn_gallium"]["allocation"] == {"priority": [{"region": "CN"}, "cn_traders"]}
+
+
+def test_a_list_of_ids_survives_a_dump_and_revalidation():
+    # A list of ids is stored as a tuple; validating the dumped model again must accept it
+    # (the property tests rebuild scenarios this way).
+    from sim.schema import Scenario
+
+    doc = {"name": "t", "horizon": 5, "products": {"x": {}},
+           "nodes": {"s": {"inventory": {"x": 10}, "allocation": {"priority": [["a", "b"]]}},
+                     "a": {"demand": {"product": "x", "rate": 1}, "reorder": {"days_of_cover": 1}},
+                     "b": {"demand": {"product": "x", "rate": 1}, "reorder": {"days_of_cover": 1}}},
+           "lanes": [{"from": "s", "to": "a", "product": "x"}, {"from": "s", "to": "b", "product": "x"}]}
+    sc = Scenario.model_validate(doc)
+    again = Scenario.model_validate(sc.model_dump(by_alias=True))
+    assert again.nodes["s"].allocation.priority == sc.nodes["s"].allocation.priority == [("a", "b")]
