@@ -23,6 +23,7 @@ from rich.console import Console
 from ._version import __version__
 from .errors import ChipsimUserError, ScenarioError
 from .labels import label_of
+from .safefs import reason
 from .sanitize import for_plain_terminal, for_terminal
 from .units import compact, is_compute, percent, quantity, sig, signed, unit_word
 
@@ -50,8 +51,8 @@ def reports_errors(interrupted: str, writes_into: str | None = None) -> Callable
         def guarded(*args: object, **kwargs: object) -> None:
             try:
                 command(*args, **kwargs)
-            except ChipsimUserError as exc:
-                err.print(str(exc), markup=False)
+            except ChipsimUserError as exc:  # it may quote a path or an id: controls made visible
+                err.print(for_plain_terminal(exc), markup=False)
                 raise typer.Exit(USER_ERROR) from None
             except KeyboardInterrupt:
                 err.print(interrupted)
@@ -59,7 +60,7 @@ def reports_errors(interrupted: str, writes_into: str | None = None) -> Callable
             except OSError as exc:
                 if writes_into is None:
                     raise
-                err.print(for_plain_terminal(f"cannot write into {kwargs.get(writes_into)}: {exc.strerror or exc}"), markup=False)
+                err.print(for_plain_terminal(f"cannot write into {kwargs.get(writes_into)}: {reason(exc)}"), markup=False)
                 raise typer.Exit(USER_ERROR) from None
         return guarded  # type: ignore[return-value]
     return decorate
@@ -115,7 +116,7 @@ def _refuse_existing(target: Path, force: bool) -> None:
     try:
         check_replaceable(target, force)
     except ChipsimUserError as exc:
-        err.print(str(exc), markup=False)
+        err.print(for_plain_terminal(exc), markup=False)
         raise typer.Exit(USER_ERROR) from None
 
 

@@ -32,7 +32,7 @@ import pandas as pd
 from .errors import ChipsimUserError, ScenarioError
 from .loader import load_scenario
 from .provenance import owner_tag, scenario_yaml, source_notes, sweep_leftovers
-from .safefs import UnsafePath, read_regular, real_folder, rename_no_replace, write_text
+from .safefs import UnsafePath, read_regular, real_folder, reason, rename_no_replace, write_text
 from .sanitize import for_csv
 from .statistics import differences, outcomes, ranking
 
@@ -164,14 +164,14 @@ def write_atomically(out: Path, force: bool, writer: Callable[[Path], None]) -> 
             sweep_leftovers(parent, f".{out.name}.{kind}-")
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{owner_tag()}", dir=parent))
     except OSError as exc:
-        raise ChipsimUserError(f"cannot create the run directory in {parent}: {exc.strerror or exc}") from None
+        raise ChipsimUserError(f"cannot create the run directory in {parent}: {reason(exc)}") from None
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         writer(tmp)
         _put_in_place(tmp, out, force, parent)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise ChipsimUserError(f"cannot write the run directory {out}: {exc.strerror or exc}") from None
+        raise ChipsimUserError(f"cannot write the run directory {out}: {reason(exc)}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
