@@ -212,27 +212,14 @@ def run(
         _summary(results, saved)
 
 
-WARN_BYTES = 2 * 2**30
-REFUSE_BYTES = 12 * 2**30
-
-
 def _check_size(scenario, replications: int | None, keep: str, variants: int = 1) -> None:
     """Say before anything runs if the run (or a comparison of ``variants`` scenarios like
-    it) will not fit comfortably in memory, whatever it keeps."""
-    from .experiment import estimated_bytes
-    from .network import build_network
+    it) will not fit comfortably in memory, whatever it keeps (exit 2 if it cannot fit)."""
+    from .memory import run_note
 
-    reps = replications or scenario.replications
-    need = estimated_bytes(build_network(scenario), reps, keep, variants)
-    what = "keeping every replication" if keep == "all" else "this run"
-    if need > REFUSE_BYTES:
-        hint = "--keep summary (per-day quantiles and KPIs) or fewer replications" if keep == "all" else \
-            "fewer replications, a shorter horizon or fewer options"
-        err.print(f"{what} would need about {need / 2**30:.0f} GB of memory; rerun with {hint}", markup=False)
-        raise typer.Exit(USER_ERROR)
-    if need > WARN_BYTES:
-        err.print(f"note: {what} needs about {need / 2**30:.1f} GB of memory"
-                  + ("; --keep summary keeps quantiles and KPIs only" if keep == "all" else ""), markup=False)
+    note = run_note(scenario, replications, keep, variants)
+    if note:
+        err.print(note, markup=False)
 
 
 def _summary(results, saved: Path) -> None:
@@ -428,6 +415,11 @@ def sweep(
     total = samples if design == "lhs" else samples ** len(levers)
     if total > 5000:
         raise ChipsimUserError(f"{total} samples is too many for one sweep; lower --samples (a grid has samples^levers points)")
+    from .memory import sweep_note
+
+    note = sweep_note(scenario, levers, replications)  # before any sample runs, as run and compare check
+    if note:
+        err.print(note, markup=False)
     with Progress(console=err) as bar:
         task = bar.add_task("Sampling", total=total)
         table = run_sweep(scenario, levers, samples, design, replications, seed, workers, lambda k: bar.advance(task, k))

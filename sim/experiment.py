@@ -43,6 +43,9 @@ _BASE_BYTES = 250 * 2**20          # interpreter, libraries, network
 _ALL_BYTES_PER_ROW = 150           # keep="all": the tidy table, its copies while saved and drawn
 _SUMMARY_BYTES_PER_DAY_SERIES = 600  # keep="summary": statistics per day and series, drawn
 _SUMMARY_BYTES_PER_ROW = 10        # keep="summary": what grows with replications (outcomes, buffers)
+# a sweep's sample keeps every replication but is neither saved nor drawn; fitted on the
+# same two networks (10 to 200 replications), within 20% of every measured peak:
+_HELD_BYTES_PER_ROW = 90
 MAX_REPLICATIONS = 100_000  # the scenario schema's limit, for -n and replications= too
 
 
@@ -202,12 +205,15 @@ def summary_frame(net: Network, stats: np.ndarray, names: list[str] = DAILY_STAT
     return out[["day", "date", "node", "product", "metric", "stat", "value"]]
 
 
-def estimated_bytes(net: Network, replications: int, keep: str = "all", variants: int = 1) -> int:
+def estimated_bytes(net: Network, replications: int, keep: str = "all", variants: int = 1,
+                    horizon: int | None = None, saved: bool = True) -> int:
     """Peak memory in bytes of a run (or of a comparison of ``variants`` scenarios of this
-    size) that keeps ``keep``, from the fitted figures above."""
-    day_series = net.horizon * len(net.series)
+    size) that keeps ``keep``, from the fitted figures above; ``horizon`` (days) counts a
+    longer or shorter run of the same network; ``saved=False`` is a ``keep="all"`` run
+    held in memory only, neither saved nor drawn (each sample of a sweep)."""
+    day_series = (net.horizon if horizon is None else horizon) * len(net.series)
     if keep == "all":
-        per_variant = replications * day_series * _ALL_BYTES_PER_ROW
+        per_variant = replications * day_series * (_ALL_BYTES_PER_ROW if saved else _HELD_BYTES_PER_ROW)
     else:
         per_variant = day_series * _SUMMARY_BYTES_PER_DAY_SERIES + replications * day_series * _SUMMARY_BYTES_PER_ROW
     return _BASE_BYTES + variants * per_variant
