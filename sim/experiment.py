@@ -26,10 +26,11 @@ import pandas as pd
 
 from .errors import ChipsimUserError
 from .executors import EXECUTORS, Batch, Executor, make_executor
+from .leftovers import sweep_killed
 from .loader import load_scenario
 from .metrics import OUTCOME_SERIES
 from .network import Network, build_network
-from .provenance import build_manifest, owner_tag, sweep_leftovers
+from .provenance import build_manifest, owner_tag
 from .results import Results, tidy_timeseries
 from .safefs import reason
 from .schema import Scenario
@@ -77,7 +78,7 @@ class _SummarySink:
         self.n_series = len(net.series)
         self.parent = Path(folder or tempfile.gettempdir())
         self.files: list[BinaryIO] = []
-        sweep_leftovers(self.parent, "chipsim-reps-")  # of killed runs
+        sweep_killed(self.parent, "chipsim-reps-", "reps")  # of killed runs
         try:
             self.dir = Path(tempfile.mkdtemp(prefix=f"chipsim-reps-{owner_tag()}", dir=self.parent))
         except OSError as exc:
