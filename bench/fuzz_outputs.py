@@ -10,7 +10,9 @@ fresh folder and checks:
 - exit status 0 or 2, and no traceback on stderr;
 - no raw control or bidi character in what it printed;
 - every CSV cell that a spreadsheet would read as a formula is prefixed with an apostrophe;
-- every SVG chart is well-formed XML, and the HTML holds no raw control character;
+- every SVG chart is well-formed XML, and the HTML holds no raw control character
+  (these file checks cover what the command wrote: a tampered file that ``report``
+  refused and left as it was is the input, not an output);
 - nothing outside the case's folder changed (a sentinel file beside it, planted links).
 
 ``run`` cases mutate a small valid scenario: ids, names and labels drawn from hostile
@@ -23,6 +25,7 @@ bench/fuzz_failures/outputs-<n>/. Exit status: 0 if nothing failed, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -122,11 +125,21 @@ def tamper(folder: Path, rng: random.Random, sentinel: Path) -> str:
     return f"{how} {target.relative_to(folder)}"
 
 
-def check_outputs(folder: Path) -> list[str]:
-    """Problems in the files a command wrote."""
+def snapshot(folder: Path) -> dict[str, str]:
+    """SHA-256 of every regular file under ``folder`` (links and special files skipped)."""
+    if folder.is_symlink() or not folder.is_dir():
+        return {}
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in folder.rglob("*") if not p.is_symlink() and p.is_file()}
+
+
+def check_outputs(folder: Path, before: dict[str, str] | None = None) -> list[str]:
+    """Problems in the files a command wrote: new files, and files that differ from
+    ``before`` (a ``snapshot`` taken before the command ran)."""
     problems = []
+    unchanged = {name for name, digest in snapshot(folder).items() if (before or {}).get(name) == digest}
     for path in folder.rglob("*"):
-        if path.is_symlink() or not path.is_file():
+        if path.is_symlink() or not path.is_file() or str(path.relative_to(folder)) in unchanged:
             continue
         if path.suffix == ".csv":
             for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -155,8 +168,9 @@ def run_case(cmd: list[str], cwd: Path, hang: float) -> tuple[int | None, str, s
     return done.returncode, done.stdout, done.stderr
 
 
-def verdict(code: int | None, out: str, err: str, folder: Path, sentinel: Path) -> list[str]:
-    """Every broken promise of one case."""
+def verdict(code: int | None, out: str, err: str, folder: Path, sentinel: Path,
+            before: dict[str, str] | None = None) -> list[str]:
+    """Every broken promise of one case (``before``: the folder's files before it ran)."""
     problems = []
     if code is None:
         problems.append("hang")
@@ -169,7 +183,7 @@ def verdict(code: int | None, out: str, err: str, folder: Path, sentinel: Path) 
     if not sentinel.exists() or sentinel.is_symlink() or sentinel.read_bytes() != b"sentinel":
         problems.append("wrote outside the folder (sentinel changed)")
     if folder.exists():
-        problems += check_outputs(folder)
+        problems += check_outputs(folder, before)
     return problems
 
 
@@ -205,10 +219,11 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copytree(good, folder, symlinks=True)
                 what = tamper(folder, rng, sentinel)
                 cmd = [*chipsim, "report", "out"]
+            before = snapshot(case / "out")
             code, out, err = run_case(cmd, case, args.hang)
             counts[kind] += 1
             counts[f"exit{code}"] = counts.get(f"exit{code}", 0) + 1
-            problems = verdict(code, out, err, case / "out", sentinel)
+            problems = verdict(code, out, err, case / "out", sentinel, before)
             if kind == "run" and code == 0 and good is None and (case / "out" / "manifest.json").exists():
                 good = base / "good"
                 shutil.copytree(case / "out", good, symlinks=True)

@@ -23,6 +23,7 @@ from rich.console import Console
 from ._version import __version__
 from .errors import ChipsimUserError, ScenarioError
 from .labels import label_of
+from .safefs import reason
 from .sanitize import for_plain_terminal, for_terminal
 from .units import compact, is_compute, percent, quantity, sig, signed, unit_word
 
@@ -50,8 +51,8 @@ def reports_errors(interrupted: str, writes_into: str | None = None) -> Callable
         def guarded(*args: object, **kwargs: object) -> None:
             try:
                 command(*args, **kwargs)
-            except ChipsimUserError as exc:
-                err.print(str(exc), markup=False)
+            except ChipsimUserError as exc:  # it may quote a path or an id: controls made visible
+                err.print(for_plain_terminal(exc), markup=False)
                 raise typer.Exit(USER_ERROR) from None
             except KeyboardInterrupt:
                 err.print(interrupted)
@@ -59,7 +60,7 @@ def reports_errors(interrupted: str, writes_into: str | None = None) -> Callable
             except OSError as exc:
                 if writes_into is None:
                     raise
-                err.print(for_plain_terminal(f"cannot write into {kwargs.get(writes_into)}: {exc.strerror or exc}"), markup=False)
+                err.print(for_plain_terminal(f"cannot write into {kwargs.get(writes_into)}: {reason(exc)}"), markup=False)
                 raise typer.Exit(USER_ERROR) from None
         return guarded  # type: ignore[return-value]
     return decorate
@@ -115,7 +116,7 @@ def _refuse_existing(target: Path, force: bool) -> None:
     try:
         check_replaceable(target, force)
     except ChipsimUserError as exc:
-        err.print(str(exc), markup=False)
+        err.print(for_plain_terminal(exc), markup=False)
         raise typer.Exit(USER_ERROR) from None
 
 
@@ -211,27 +212,14 @@ def run(
         _summary(results, saved)
 
 
-WARN_BYTES = 2 * 2**30
-REFUSE_BYTES = 12 * 2**30
-
-
 def _check_size(scenario, replications: int | None, keep: str, variants: int = 1) -> None:
     """Say before anything runs if the run (or a comparison of ``variants`` scenarios like
-    it) will not fit comfortably in memory, whatever it keeps."""
-    from .experiment import estimated_bytes
-    from .network import build_network
+    it) will not fit comfortably in memory, whatever it keeps (exit 2 if it cannot fit)."""
+    from .memory import run_note
 
-    reps = replications or scenario.replications
-    need = estimated_bytes(build_network(scenario), reps, keep, variants)
-    what = "keeping every replication" if keep == "all" else "this run"
-    if need > REFUSE_BYTES:
-        hint = "--keep summary (per-day quantiles and KPIs) or fewer replications" if keep == "all" else \
-            "fewer replications, a shorter horizon or fewer options"
-        err.print(f"{what} would need about {need / 2**30:.0f} GB of memory; rerun with {hint}", markup=False)
-        raise typer.Exit(USER_ERROR)
-    if need > WARN_BYTES:
-        err.print(f"note: {what} needs about {need / 2**30:.1f} GB of memory"
-                  + ("; --keep summary keeps quantiles and KPIs only" if keep == "all" else ""), markup=False)
+    note = run_note(scenario, replications, keep, variants)
+    if note:
+        err.print(note, markup=False)
 
 
 def _summary(results, saved: Path) -> None:
@@ -427,6 +415,11 @@ def sweep(
     total = samples if design == "lhs" else samples ** len(levers)
     if total > 5000:
         raise ChipsimUserError(f"{total} samples is too many for one sweep; lower --samples (a grid has samples^levers points)")
+    from .memory import sweep_note
+
+    note = sweep_note(scenario, levers, replications)  # before any sample runs, as run and compare check
+    if note:
+        err.print(note, markup=False)
     with Progress(console=err) as bar:
         task = bar.add_task("Sampling", total=total)
         table = run_sweep(scenario, levers, samples, design, replications, seed, workers, lambda k: bar.advance(task, k))

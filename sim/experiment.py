@@ -12,23 +12,27 @@ of runs.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
 from .errors import ChipsimUserError
 from .executors import EXECUTORS, Batch, Executor, make_executor
+from .leftovers import sweep_killed
 from .loader import load_scenario
 from .metrics import OUTCOME_SERIES
 from .network import Network, build_network
-from .provenance import build_manifest, owner_tag, sweep_leftovers
+from .provenance import build_manifest, owner_tag
 from .results import Results, tidy_timeseries
+from .safefs import reason
 from .schema import Scenario
 from .statistics import headline_values_of, outcomes
 
@@ -40,6 +44,9 @@ _BASE_BYTES = 250 * 2**20          # interpreter, libraries, network
 _ALL_BYTES_PER_ROW = 150           # keep="all": the tidy table, its copies while saved and drawn
 _SUMMARY_BYTES_PER_DAY_SERIES = 600  # keep="summary": statistics per day and series, drawn
 _SUMMARY_BYTES_PER_ROW = 10        # keep="summary": what grows with replications (outcomes, buffers)
+# a sweep's sample keeps every replication but is neither saved nor drawn; fitted on the
+# same two networks (10 to 200 replications), within 20% of every measured peak:
+_HELD_BYTES_PER_ROW = 90
 MAX_REPLICATIONS = 100_000  # the scenario schema's limit, for -n and replications= too
 
 
@@ -68,11 +75,21 @@ class _SummarySink:
     def __init__(self, net: Network, replications: int, folder: Path | None = None):
         self.net = net
         self.reps = replications
-        sweep_leftovers(Path(folder or tempfile.gettempdir()), "chipsim-reps-")  # of killed runs
-        self.dir = Path(tempfile.mkdtemp(prefix=f"chipsim-reps-{owner_tag()}", dir=folder))
         self.n_series = len(net.series)
+        self.parent = Path(folder or tempfile.gettempdir())
+        self.files: list[BinaryIO] = []
+        sweep_killed(self.parent, "chipsim-reps-", "reps")  # of killed runs
+        try:
+            self.dir = Path(tempfile.mkdtemp(prefix=f"chipsim-reps-{owner_tag()}", dir=self.parent))
+        except OSError as exc:
+            raise self._cannot_write(exc) from None
         self.blocks = [(start, min(start + self.BLOCK, self.n_series)) for start in range(0, self.n_series, self.BLOCK)]
-        self.files = [open(self.dir / f"block{k}.bin", "w+b") for k in range(len(self.blocks))]
+        try:
+            for k in range(len(self.blocks)):
+                self.files.append(open(self.dir / f"block{k}.bin", "w+b"))
+        except OSError as exc:
+            self.close()
+            raise self._cannot_write(exc) from None
         demand_nodes = {net.slots[d.slot][0] for d in net.demands}
         self.kpi_cols = [i for i, (slot, m) in enumerate(net.series)
                          if m in OUTCOME_SERIES and net.slots[slot][0] in demand_nodes]
@@ -86,10 +103,13 @@ class _SummarySink:
     def add(self, r: int, values: np.ndarray) -> None:
         """Write replication ``r``'s (day, series) values to disk and buffer its KPI series."""
         horizon = values.shape[0]
-        for (start, stop), handle in zip(self.blocks, self.files, strict=False):
-            part = np.ascontiguousarray(values[:, start:stop], dtype=np.float64)
-            handle.seek(r * horizon * (stop - start) * 8)
-            handle.write(part.tobytes())
+        try:
+            for (start, stop), handle in zip(self.blocks, self.files, strict=False):
+                part = np.ascontiguousarray(values[:, start:stop], dtype=np.float64)
+                handle.seek(r * horizon * (stop - start) * 8)
+                handle.write(part.tobytes())
+        except OSError as exc:
+            raise self._cannot_write(exc) from None
         self.buffer.append((r, values[:, self.kpi_cols].copy()))
         if self.headlines:  # headlines need the replication's whole day table, before it is reduced
             frame = headline_values_of(self.net.scenario, tidy_timeseries(self.net, values[None, :, :], [r]))
@@ -126,8 +146,12 @@ class _SummarySink:
         stats = np.empty((4, horizon, self.n_series))
         running = np.empty((4, horizon, len(self.kpi_cols)))
         where = {col: i for i, col in enumerate(self.kpi_cols)}
+        try:
+            for handle in self.files:  # what is still buffered reaches the disk (or finds it full) now
+                handle.flush()
+        except OSError as exc:
+            raise self._cannot_write(exc) from None
         for (start, stop), handle in zip(self.blocks, self.files, strict=True):
-            handle.flush()
             handle.seek(0)
             block = np.fromfile(handle, dtype=np.float64).reshape(self.reps, horizon, stop - start)
             stats[0, :, start:stop] = block.mean(axis=0)
@@ -146,11 +170,22 @@ class _SummarySink:
         return out.astype({"node": "category", "product": "category", "metric": "category",
                            "stat": pd.CategoricalDtype(DAILY_STATS + CUMULATIVE_STATS)})
 
+    def _cannot_write(self, exc: OSError) -> ChipsimUserError:
+        """A full (or unwritable) temporary folder as one line naming it and the room needed."""
+        need = self.reps * self.net.horizon * self.n_series * 8
+        return ChipsimUserError(
+            f"cannot write the replications' temporary files in {self.parent}: {reason(exc)}; keep=summary "
+            f"streams every replication there (about {need / 2**20:,.1f} MB for this run); free space or set TMPDIR "
+            "to a folder on a larger disk")
+
     def close(self) -> None:
-        """Close and delete the temporary files."""
+        """Close and delete the temporary files, even when the disk is full (a close that
+        cannot write its buffer still releases the file)."""
         for handle in self.files:
-            handle.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                handle.close()
+        if hasattr(self, "dir"):
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 DAILY_STATS = ["mean", "p05", "p50", "p95"]
@@ -171,12 +206,15 @@ def summary_frame(net: Network, stats: np.ndarray, names: list[str] = DAILY_STAT
     return out[["day", "date", "node", "product", "metric", "stat", "value"]]
 
 
-def estimated_bytes(net: Network, replications: int, keep: str = "all", variants: int = 1) -> int:
+def estimated_bytes(net: Network, replications: int, keep: str = "all", variants: int = 1,
+                    horizon: int | None = None, saved: bool = True) -> int:
     """Peak memory in bytes of a run (or of a comparison of ``variants`` scenarios of this
-    size) that keeps ``keep``, from the fitted figures above."""
-    day_series = net.horizon * len(net.series)
+    size) that keeps ``keep``, from the fitted figures above; ``horizon`` (days) counts a
+    longer or shorter run of the same network; ``saved=False`` is a ``keep="all"`` run
+    held in memory only, neither saved nor drawn (each sample of a sweep)."""
+    day_series = (net.horizon if horizon is None else horizon) * len(net.series)
     if keep == "all":
-        per_variant = replications * day_series * _ALL_BYTES_PER_ROW
+        per_variant = replications * day_series * (_ALL_BYTES_PER_ROW if saved else _HELD_BYTES_PER_ROW)
     else:
         per_variant = day_series * _SUMMARY_BYTES_PER_DAY_SERIES + replications * day_series * _SUMMARY_BYTES_PER_ROW
     return _BASE_BYTES + variants * per_variant

@@ -30,9 +30,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .errors import ChipsimUserError, ScenarioError
+from .leftovers import sweep_killed
 from .loader import load_scenario
-from .provenance import owner_tag, scenario_yaml, source_notes, sweep_leftovers
-from .safefs import UnsafePath, read_regular, real_folder, rename_no_replace, write_text
+from .provenance import owner_tag, scenario_yaml, source_notes
+from .safefs import UnsafePath, read_regular, real_folder, reason, rename_no_replace, write_text
 from .sanitize import for_csv
 from .statistics import differences, outcomes, ranking
 
@@ -161,17 +162,17 @@ def write_atomically(out: Path, force: bool, writer: Callable[[Path], None]) -> 
     try:
         parent.mkdir(parents=True, exist_ok=True)
         for kind in ("partial", "old"):  # what killed runs into the same place left
-            sweep_leftovers(parent, f".{out.name}.{kind}-")
+            sweep_killed(parent, f".{out.name}.{kind}-", "run" if kind == "partial" else "old")
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{owner_tag()}", dir=parent))
     except OSError as exc:
-        raise ChipsimUserError(f"cannot create the run directory in {parent}: {exc.strerror or exc}") from None
+        raise ChipsimUserError(f"cannot create the run directory in {parent}: {reason(exc)}") from None
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         writer(tmp)
         _put_in_place(tmp, out, force, parent)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise ChipsimUserError(f"cannot write the run directory {out}: {exc.strerror or exc}") from None
+        raise ChipsimUserError(f"cannot write the run directory {out}: {reason(exc)}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -197,7 +198,7 @@ def _move_into(stage: Path, folder: Path) -> None:
 def rebuild_report(folder: Path, data: RunData, report: ReportWriter) -> list[Path]:
     """Write a report beside the old one in a temporary folder inside ``folder``, then
     rename each part into place, so a kill mid-report leaves the old files whole."""
-    sweep_leftovers(folder, ".report.partial-")
+    sweep_killed(folder, ".report.partial-", "run")
     stage = Path(tempfile.mkdtemp(prefix=f".report.partial-{owner_tag()}", dir=folder))
     try:
         made = report(data, stage)

@@ -14,6 +14,7 @@ import ctypes
 import ctypes.util
 import errno
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -104,6 +105,18 @@ def read_regular(path: str | os.PathLike, limit: int) -> bytes:
     if len(data) > limit:
         raise UnsafePath(errno.EFBIG, f"is larger than {limit:,} bytes", os.fspath(path))
     return data
+
+
+_ERRNO_IN_TEXT = re.compile(r"\[errno (\d+)\]", re.IGNORECASE)
+
+
+def reason(exc: OSError) -> str:
+    """Why ``exc`` happened, in the system's words ("No space left on device"), also for
+    errors that carry the number only in their text (pyarrow: "Detail: [errno 28] ...")."""
+    found = _ERRNO_IN_TEXT.search(str(exc))
+    if found:
+        return os.strerror(int(found.group(1)))
+    return exc.strerror or str(exc)
 
 
 def real_folder(path: str | os.PathLike) -> bool:

@@ -54,3 +54,13 @@ def shorten(text: object, limit: int = 60) -> str:
     """``text`` cut to at most ``limit`` characters, ending with an ellipsis when cut."""
     s = str(text)
     return s if len(s) <= limit else s[: max(0, limit - 1)].rstrip() + "…"
+
+
+def for_chart(text: object, width: int = 200, lines: int = 8) -> str:
+    """A chart text of at most ``lines`` lines of at most ``width`` characters each, cut
+    with an ellipsis: a label of any length draws in bounded time and space."""
+    rows = str(text).split("\n")
+    cut = [shorten(row, width) for row in rows[:lines]]
+    if len(rows) > lines and not cut[-1].endswith("…"):  # dropped lines: the last one kept says so
+        cut[-1] = cut[-1][: width - 1].rstrip() + "…"
+    return "\n".join(cut)

@@ -55,3 +55,25 @@ def test_hostile_names_reach_the_run_summary_as_text(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "[/x]" in proc.stdout and "\x1b" not in proc.stdout and "\u202e" not in proc.stdout
     assert "\\x1b[2J" in proc.stdout and "\\u202egnp.exe" in proc.stdout
+
+
+def test_chart_texts_are_bounded_in_width_and_lines():
+    from sim.sanitize import for_chart
+
+    assert for_chart("short") == "short"
+    cut = for_chart("y" * 1000, width=50)
+    assert len(cut) == 50 and cut.endswith("…")
+    many = for_chart("\n".join(f"line {i}" for i in range(20)), lines=3)
+    assert many.splitlines() == ["line 0", "line 1", "line 2…"]
+
+
+def test_user_errors_that_quote_a_path_show_its_control_characters_as_text(tmp_path):
+    # "already exists" quotes --out; an escape sequence in that path used to reach the terminal
+    from helpers import TINY, cli
+
+    (tmp_path / "s.yaml").write_text(TINY)
+    out = tmp_path / "runs\x1b[2J"
+    out.mkdir()
+    result = cli("run", tmp_path / "s.yaml", "-n", 1, "--quiet", "--out", out)
+    assert result.exit_code == 2
+    assert "\x1b" not in result.stderr and "runs\\x1b[2J already exists" in result.stderr

@@ -182,9 +182,9 @@ LAYERS = {
                           "sim.loader"],
     "model": ["sim.network"],
     "engine": ["sim.engine", "sim.engine.*"],
-    "analysis": ["sim.statistics", "sim.provenance", "sim.rundir"],
+    "analysis": ["sim.statistics", "sim.provenance", "sim.leftovers", "sim.rundir"],
     "reporting": ["sim.reporting", "sim.reporting.*"],
-    "experiments": ["sim.executors", "sim.results", "sim.experiment", "sim.compare", "sim.sweep"],
+    "experiments": ["sim.executors", "sim.results", "sim.experiment", "sim.compare", "sim.sweep", "sim.memory"],
     "interface": ["sim.cli", "sim", "sim.__main__"],
 }
 

@@ -29,7 +29,7 @@ from ..labels import printable
 from ..quantities import day_number
 from ..rundir import write_csv
 from ..safefs import write_bytes
-from ..sanitize import for_xml
+from ..sanitize import for_chart, for_xml, shorten
 from ..selectors import all_lanes
 from ..statistics import paired_interval
 from ..units import flops, is_compute, plain_tick, sig, unit_word
@@ -70,7 +70,7 @@ def source_line(data: RunData) -> str:
     """The source line under every chart: scenario files, chipsim version, seed, replications."""
     files = []
     for v in data.variants:
-        files += [Path(i["path"]).name for i in v.inputs[:1]] or [f"{v.id}.yaml"]
+        files += [_short(Path(i["path"]).name, 60) for i in v.inputs[:1]] or [_short(f"{v.id}.yaml", 60)]
     created = str(data.manifest.get("created", ""))[:10]
     reps = data.manifest.get("replications", "")
     return (f"Source: chipsim {__version__}; scenario files: {', '.join(files)}; run of {created}, "
@@ -147,8 +147,7 @@ def _title(target, text: str, width: int = 95) -> None:
 
 def _short(label: str, n: int = 40) -> str:
     """``label`` without control characters, cut to ``n`` characters with an ellipsis."""
-    label = printable(label)
-    return label if len(label) <= n else label[: n - 1].rstrip() + "\u2026"
+    return shorten(printable(label), n)
 
 
 # --- the charts ---------------------------------------------------------------------------
@@ -381,7 +380,7 @@ def network_map(data, variant_id: str | None = None):
         ax.scatter([x], [y], s=260, marker=marker, color=colour, edgecolors="#2e4057", linewidths=1.0, zorder=3)
         ax.annotate(_short(node_label(sc, nid), 22), (x, y), xytext=(9, 0), textcoords="offset points", ha="left",
                     va="center", fontsize=7, zorder=4)
-    ax.set_yticks([y0 + h / 2 for y0, h in bands.values()], regions)
+    ax.set_yticks([y0 + h / 2 for y0, h in bands.values()], [_short(r, 24) for r in regions])
     ax.set_xticks(range(max(stage.values()) + 1), [f"stage {s}" for s in range(max(stage.values()) + 1)])
     ax.set_xlim(-0.3, max(stage.values()) + 0.7)
     ax.set_ylim(sum(h for _, h in bands.values()), 0)
@@ -389,7 +388,7 @@ def network_map(data, variant_id: str | None = None):
     worst = max((n for n in pain if not math.isnan(pain[n])), key=lambda n: pain[n], default=None)
     if worst is not None and pain[worst] > 0:
         what = "of its demand unmet" if kind[worst] == "demand" else "of its capacity idle for want of inputs"
-        title = f"Where the pain lands: {node_label(sc, worst)} has {pain[worst]:.0%} {what}"
+        title = f"Where the pain lands: {_short(node_label(sc, worst))} has {pain[worst]:.0%} {what}"
     else:
         title = "No node falls short or stands idle in this run"
     _title(fig, f"{title} ({_short(_label(data, vid), 50)})")
@@ -408,8 +407,8 @@ def network_map(data, variant_id: str | None = None):
 def save_figure(fig: Figure, path: Path) -> None:
     """``fig`` drawn in memory (format from the suffix), then written to a temporary name
     beside ``path`` and renamed into place (never through a link planted at ``path``)."""
-    for text in fig.findobj(Text):  # the last guard: no control character reaches a glyph
-        text.set_text(printable(text.get_text()))
+    for text in fig.findobj(Text):  # the last guard: no control character reaches a glyph, no text is unbounded
+        text.set_text(for_chart(printable(text.get_text())))
     buffer = io.BytesIO()
     fig.savefig(buffer, format=path.suffix[1:], bbox_inches="tight", pad_inches=0.15)
     data = buffer.getvalue()
@@ -466,14 +465,15 @@ def tornado_chart(sens: pd.DataFrame, node: str, unit: str, metric: str, source:
         ax.annotate(f"{row['high']:g}", (hi, i), xytext=(4, 0), textcoords="offset points",
                     ha="left" if hi >= lo else "right", va="center", fontsize=8)
     ax.axvline(centre, color="#333333", lw=1)
-    ax.set_yticks(range(len(sens)), sens["lever"])
+    ax.set_yticks(range(len(sens)), [_short(lever, 48) for lever in sens["lever"]])
+    node = _short(node)
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
     ax.grid(axis="y", visible=False)
     ax.set_xlabel(f"{metric.replace('_', ' ')} at {node} ({unit}); bar from the lever's low to its high value")
     top = sens.iloc[0] if len(sens) else None
-    title = (f"{top['lever']} moves {metric.replace('_', ' ')} at {node} most: {top['effect']:+,.4g} {unit} across its range"
-             if top is not None else "No levers")
+    title = (f"{_short(top['lever'], 48)} moves {metric.replace('_', ' ')} at {node} most: {top['effect']:+,.4g} {unit} "
+             "across its range" if top is not None else "No levers")
     ax.set_title(textwrap.fill(title, 95))
     fig.text(0.01, 0.01, source, fontsize=7, color="#555555")
     fig.subplots_adjust(left=0.28, right=0.95, bottom=0.22 if len(sens) < 4 else 0.12, top=0.85)

@@ -3,7 +3,9 @@ context: the one-page summary, the charts (the PNGs already drawn), then the app
 
 Every string is escaped before it becomes reportlab paragraph markup, and long lists
 are cut with a count of what was left out, so a four-option comparison stays within
-about a dozen pages.
+about a dozen pages. Long texts are cut with an ellipsis (``TEXT_LIMIT`` characters, a
+table cell ``CELL_LIMIT``) so that a row always fits a page; briefing.html and the CSV
+tables keep them whole.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from reportlab.platypus import (
 from .._version import __version__
 from ..labels import printable
 from ..safefs import write_bytes
+from ..sanitize import shorten
 
 _SHEET = getSampleStyleSheet()
 BODY = ParagraphStyle("body", parent=_SHEET["BodyText"], fontName="Helvetica", fontSize=8.8, leading=10.8, spaceBefore=0,
@@ -43,14 +46,17 @@ H2 = ParagraphStyle("h2", parent=_SHEET["Heading2"], fontSize=11.5, leading=14, 
 BOX = ParagraphStyle("box", parent=BODY, backColor=colors.HexColor("#f5f7fa"), borderColor=colors.HexColor("#d1495b"),
                      borderWidth=0, borderPadding=4, leftIndent=4)
 WIDTH = A4[0] - 36 * mm
+TEXT_LIMIT = 3000  # characters of one paragraph
+CELL_LIMIT = 300   # characters of one table cell: 30 lines in the narrowest column, well within a page
 _GRID = TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 7.5), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4e7eb")),
                     ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cbd2d9")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)])
 
 
-def clean(text: Any) -> str:
-    """Text safe for reportlab markup: control characters dropped, ``& < >`` escaped."""
-    return escape(printable(str(text)))
+def clean(text: Any, limit: int = TEXT_LIMIT) -> str:
+    """Text safe for reportlab markup: control characters dropped, cut to ``limit``
+    characters with an ellipsis, ``& < >`` escaped."""
+    return escape(shorten(printable(str(text)), limit))
 
 
 def _p(text: str, style: ParagraphStyle = BODY) -> Paragraph:
@@ -68,8 +74,8 @@ def _bullets(items: list[str], style: ParagraphStyle = BODY, limit: int | None =
 
 def table(header: list[str], rows: list[list[str]], widths: list[float] | None = None) -> Table:
     """A real table: header row shaded, cells wrapped, repeated header across pages."""
-    cells = [[Paragraph(f"<b>{clean(h)}</b>", CELL) for h in header]]
-    cells += [[Paragraph(clean(c), CELL) for c in row] for row in rows]
+    cells = [[Paragraph(f"<b>{clean(h, CELL_LIMIT)}</b>", CELL) for h in header]]
+    cells += [[Paragraph(clean(c, CELL_LIMIT), CELL) for c in row] for row in rows]
     t = Table(cells, colWidths=[w * WIDTH for w in widths] if widths else None, repeatRows=1, hAlign="LEFT")
     t.setStyle(_GRID)
     return t
