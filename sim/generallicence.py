@@ -15,8 +15,9 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from .effects import Effect, Interval, LeverWorld
-from .fields import DayRef, ProductSelector, Selector
+from .fields import ProductSelector, Selector
 from .leverspec import ShockSpec
+from .triggers import PolicyTiming
 
 
 class GeneralLicenceSpec(ShockSpec):
@@ -36,12 +37,11 @@ class GeneralLicenceSpec(ShockSpec):
         return [GeneralLicence(self.display_label(index), self.intervals(ctx), ctx.matching_lanes(self, index))]
 
 
-class GeneralLicencePolicySpec(GeneralLicenceSpec):
-    """A general licence granted as a policy (under ``policies:``); it starts on day 0 unless told otherwise."""
+class GeneralLicencePolicySpec(GeneralLicenceSpec, PolicyTiming):
+    """A general licence granted as a policy (under ``policies:``); it starts on day 0
+    unless told otherwise, or when its ``trigger`` fires."""
 
     kind: ClassVar[str] = "policy"
-    start: DayRef = Field(default=0, description="First day the general licence applies: a date, a day number or an "
-                                                 "offset like '6m'.")
 
 
 class GeneralLicence(Effect):
