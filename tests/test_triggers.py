@@ -186,3 +186,15 @@ def test_bad_triggers_are_positioned_errors(tmp_path):
     assert price == "14:23: policies[0].trigger.metric: 'x' has no `market:`, so it has no price_multiplier"
     assert problems(tmp_path, extra="    duration: 10\n        end: 20") == [
         "15:15: policies[0].duration: give `end` or `duration`, not both"]
+
+
+def test_the_briefing_says_when_and_how_often_a_triggered_policy_started(tmp_path):
+    # deterministic: every run fires on d0 = 36 and starts on day 37 = 7 Feb 2025;
+    # the never-firing policy has its own sentence
+    res = run(network([expansion(SHORT_7, label="The <b>plant</b>"),
+                       expansion({**SHORT_7, "above": 1e9}, label="A second plant")]), replications=2)
+    folder = res.save(tmp_path / "run", pdf=False)
+    html = (folder / "briefing.html").read_text()
+    assert "The &lt;b&gt;plant&lt;/b&gt; started on 7 Feb 2025 (median) in 100% of 2 runs." in html
+    assert "A second plant never started: its trigger did not fire in any of the 2 runs." in html
+    assert "once shortfall of" in html  # the policy's timing in words, not "in force since 1 Jan 2025"
