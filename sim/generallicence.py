@@ -15,7 +15,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from .effects import Effect, Interval, LeverWorld
-from .fields import ProductSelector, Selector
+from .fields import DayRef, ProductSelector, Selector
 from .leverspec import ShockSpec
 from .triggers import PolicyTiming
 
@@ -42,6 +42,8 @@ class GeneralLicencePolicySpec(GeneralLicenceSpec, PolicyTiming):
     unless told otherwise, or when its ``trigger`` fires."""
 
     kind: ClassVar[str] = "policy"
+    # the policies' timing (``PolicyTiming``), which GeneralLicenceSpec's required `start` would shadow
+    start: DayRef | None = Field(default=None, description=PolicyTiming.model_fields["start"].description)
 
 
 class GeneralLicence(Effect):

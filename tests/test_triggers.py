@@ -198,3 +198,17 @@ def test_the_briefing_says_when_and_how_often_a_triggered_policy_started(tmp_pat
     assert "The &lt;b&gt;plant&lt;/b&gt; started on 7 Feb 2025 (median) in 100% of 2 runs." in html
     assert "A second plant never started: its trigger did not fire in any of the 2 runs." in html
     assert "once shortfall of" in html  # the policy's timing in words, not "in force since 1 Jan 2025"
+
+
+@pytest.mark.parametrize("policy", [
+    {"type": "stockpile", "node": "b", "product": "x", "target": 10},
+    {"type": "stockpile_release", "node": "b", "product": "x", "rate": 1},
+    {"type": "capacity_expansion", "node": "plant", "capacity": 1},
+    {"type": "new_lane", "from": "zsrc", "to": "plant", "product": "z"},
+    {"type": "general_licence"},
+])
+def test_every_policy_type_takes_a_trigger_and_keeps_day_0_without_one(policy):
+    sc = network([dict(policy, trigger=SHORT_7, duration=5), policy])
+    triggered, fixed = sc.policies
+    assert (triggered.start, triggered.duration, triggered.end) == (None, 5, None)
+    assert (fixed.start, fixed.trigger) == (0, None)
