@@ -15,6 +15,7 @@ from .quantities import day_number
 from .schema import Scenario
 from .selectors import lanes_matching, nodes_matching_raw
 from .tradeshocks import TradeShockSpec
+from .triggers import trigger_problems
 from .yamlsource import Loc, PosNode
 
 
@@ -338,8 +339,8 @@ def lever_problems(scenario: Scenario, data: dict, pos: PosNode) -> list[Problem
         return problems
     for kind, items in (("shocks", scenario.shocks), ("policies", scenario.policies)):
         for i, spec in enumerate(items):
-            start = day_number(spec.start, scenario.start_date)
-            if spec.end is not None and day_number(spec.end, scenario.start_date) <= start:
+            start = None if spec.start is None else day_number(spec.start, scenario.start_date)
+            if start is not None and spec.end is not None and day_number(spec.end, scenario.start_date) <= start:
                 at = locate((kind, i, "end"), data, pos)[2].at
                 problems.append(Problem(at.file, at.line, at.col,
                                         f"{kind}[{i}].end: must come after start (start is day {start}, "
@@ -350,7 +351,7 @@ def lever_problems(scenario: Scenario, data: dict, pos: PosNode) -> list[Problem
                 problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}] ({spec.type}): matches no lane; check product, "
                                                                   "from and to"))
             announced = getattr(spec, "announced", None)
-            if announced is not None and day_number(announced, scenario.start_date) >= start:
+            if announced is not None and start is not None and day_number(announced, scenario.start_date) >= start:
                 at = locate((kind, i, "announced"), data, pos)[2].at
                 problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}].announced: must come before start (day {start})"))
             for j, window in enumerate(spec.suspended):
@@ -359,7 +360,7 @@ def lever_problems(scenario: Scenario, data: dict, pos: PosNode) -> list[Problem
                     at = locate((kind, i, "suspended", j), data, pos)[2].at
                     problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}].suspended[{j}]: end (day {b}) must come "
                                                                       f"after start (day {a})"))
-            for where, message in spec.check(scenario):
+            for where, message in spec.check(scenario) + trigger_problems(spec, scenario):
                 at = locate((kind, i, *where), data, pos)[2].at
                 field = ".".join(str(w) for w in where)
                 problems.append(Problem(at.file, at.line, at.col, f"{kind}[{i}]{'.' + field if field else ''}: {message}"))

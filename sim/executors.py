@@ -31,12 +31,18 @@ from .network import Network, build_network
 from .schema import Scenario
 
 EXECUTORS = ("processes", "dask")
-Batch = list[tuple[int, np.ndarray]]
+# (replication, its (day, series) values, its triggers: (policy index, fired day, start day) each)
+Batch = list[tuple[int, np.ndarray, tuple]]
+
+
+def _one(net: Network, seed: int, r: int) -> tuple[int, np.ndarray, tuple]:
+    out = run_replication(net, seed, r)
+    return r, finite_values(net, r, out.values), out.triggers
 
 
 def _run_chunk(scenario: Scenario, seed: int, reps: Sequence[int]) -> Batch:
     net = build_network(scenario)
-    return [(r, finite_values(net, r, run_replication(net, seed, r).values)) for r in reps]
+    return [_one(net, seed, r) for r in reps]
 
 
 def finite_values(net: Network, replication: int, values: np.ndarray) -> np.ndarray:
@@ -124,7 +130,7 @@ class Executor:
     def batches(self, net: Network, seed: int, replications: int) -> Iterator[Batch]:
         """Replications ``0 .. replications - 1`` of the network, each as a batch of one."""
         for r in range(replications):
-            yield [(r, finite_values(net, r, run_replication(net, seed, r).values))]
+            yield [_one(net, seed, r)]
 
 
 class ProcessExecutor(Executor):

@@ -35,6 +35,7 @@ from .results import Results, tidy_timeseries
 from .safefs import reason
 from .schema import Scenario
 from .statistics import headline_values_of, outcomes
+from .triggers import trigger_table
 
 KEEP = ("all", "summary")
 # Peak memory of `chipsim run` (simulate, tables, files, charts), fitted on the reference
@@ -290,17 +291,23 @@ def _run_on(executor: Executor, scenario: Scenario, reps: int, seed: int, worker
     net = build_network(scenario)
     sink = _CubeSink(net, reps) if keep == "all" else _SummarySink(net, reps)
     started = time.perf_counter()
+    fired: dict[int, tuple] = {}  # replication -> its triggers (policy, fired day, start day)
     try:
         batches = executor.batches(net, seed, reps)
         for batch in _with_progress(batches, reps) if progress else batches:
-            for r, values in batch:
+            for r, values, triggers in batch:
                 sink.add(r, values)
+                fired[r] = triggers
         wall = time.perf_counter() - started
         manifest = build_manifest(scenario, seed, reps, workers, wall)
         manifest.update({"executor": executor.name, "keep": keep})
         if isinstance(sink, _CubeSink):
-            return Results.from_cube(net, sink.cube, seed, manifest)
-        return Results.from_summary(net, sink.summary(), sink.kpis(), seed, reps, manifest, sink.headline_values())
+            results = Results.from_cube(net, sink.cube, seed, manifest)
+        else:
+            results = Results.from_summary(net, sink.summary(), sink.kpis(), seed, reps, manifest,
+                                           sink.headline_values())
+        results.triggers = trigger_table(scenario, fired)
+        return results
     finally:
         sink.close()
 

@@ -17,6 +17,7 @@ from pydantic import Field
 from .effects import Effect, Interval, LeverWorld
 from .fields import DayRef, ProductSelector, Selector
 from .leverspec import ShockSpec
+from .triggers import PolicyTiming
 
 
 class GeneralLicenceSpec(ShockSpec):
@@ -36,12 +37,13 @@ class GeneralLicenceSpec(ShockSpec):
         return [GeneralLicence(self.display_label(index), self.intervals(ctx), ctx.matching_lanes(self, index))]
 
 
-class GeneralLicencePolicySpec(GeneralLicenceSpec):
-    """A general licence granted as a policy (under ``policies:``); it starts on day 0 unless told otherwise."""
+class GeneralLicencePolicySpec(GeneralLicenceSpec, PolicyTiming):
+    """A general licence granted as a policy (under ``policies:``); it starts on day 0
+    unless told otherwise, or when its ``trigger`` fires."""
 
     kind: ClassVar[str] = "policy"
-    start: DayRef = Field(default=0, description="First day the general licence applies: a date, a day number or an "
-                                                 "offset like '6m'.")
+    # the policies' timing (``PolicyTiming``), which GeneralLicenceSpec's required `start` would shadow
+    start: DayRef | None = Field(default=None, description=PolicyTiming.model_fields["start"].description)
 
 
 class GeneralLicence(Effect):

@@ -56,6 +56,10 @@ class ShockSpec(StrictModel):
 
     @model_validator(mode="after")
     def _end_after_start(self):
+        return self._fold_duration()
+
+    def _fold_duration(self):
+        """Fold ``duration`` into ``end`` and check that ``end`` comes after ``start``."""
         if self.duration is not None and self.end is None and "start" in self.__dict__:
             # end = start + duration, in the start's own kind (date or day number); the
             # duration is folded into `end` so the resolved scenario reads back equal
@@ -122,6 +126,8 @@ def resolved_windows(scenario: Any) -> list[dict[str, Any]]:
     out = []
     for kind, items in (("shock", scenario.shocks), ("policy", scenario.policies)):
         for i, spec in enumerate(items):
+            if spec.start is None:  # a policy waiting for its trigger: no fixed window
+                continue
             a = day_number(spec.start, start_date)
             b = None if spec.end is None else day_number(spec.end, start_date)
             out.append({"kind": kind, "index": i, "name": spec.name, "label": spec.display_label(i), "type": spec.type,

@@ -7,16 +7,17 @@ from pydantic import Field
 
 from .effects import Effect, Interval, LeverWorld, active_intervals
 from .errors import did_you_mean
-from .fields import DayRef, Days, LeadTime, Quantity, Rate
+from .fields import Days, LeadTime, Quantity, Rate
 from .generallicence import GeneralLicencePolicySpec
-from .leverspec import ShockSpec, registry_of
+from .leverspec import registry_of
+from .triggers import PolicyTiming
 
 
-class PolicySpec(ShockSpec):
-    """Fields shared by every policy; a policy starts on day 0 unless told otherwise."""
+class PolicySpec(PolicyTiming):
+    """Fields shared by every policy; a policy starts on day 0 unless told otherwise, or
+    when its ``trigger`` fires (``sim.triggers``)."""
 
     kind: ClassVar[str] = "policy"
-    start: DayRef = Field(default=0, description="Day the policy is decided or starts acting.")
 
 
 class _AtNode(PolicySpec):

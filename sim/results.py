@@ -14,9 +14,18 @@ import pandas as pd
 from .errors import ChipsimUserError
 from .metrics import KPI_COLUMNS, ShockWindow, kpi_table, summarise
 from .network import Network
-from .rundir import ReportWriter, RunData, read_manifest_and_timeseries, read_table, read_variants, save_run
+from .rundir import (
+    ReportWriter,
+    RunData,
+    read_manifest_and_timeseries,
+    read_table,
+    read_triggers,
+    read_variants,
+    save_run,
+)
 from .schema import Scenario
 from .statistics import headline_values_of, product_units, scenario_window, summarise_headline_values
+from .triggers import TRIGGER_COLUMNS
 
 TIMESERIES_COLUMNS = ["replication", "day", "date", "node", "product", "metric", "value"]
 # keys save_run adds to the manifest on disk; Results.load drops them again
@@ -109,6 +118,8 @@ class Results:
     per_replication: pd.DataFrame | None = None  # outcomes per replication (summary mode keeps them)
     headlines: pd.DataFrame | None = None        # the scenario's headlines summarised (see headlines.py)
     headline_values: pd.DataFrame | None = None  # ... and their values per replication
+    # per triggered policy and replication: the day its trigger fired and its start day (see sim.triggers)
+    triggers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TRIGGER_COLUMNS))
 
     def __repr__(self) -> str:
         return (f"Results(scenario={self.scenario.name!r}, replications={self.replications}, seed={self.seed}, "
@@ -167,7 +178,13 @@ class Results:
         manifest = {k: v for k, v in manifest.items() if k not in _SAVED_ONLY}
         headlines = read_table(folder, "headlines.csv") if os.path.lexists(folder / "headlines.csv") else None
         return cls(scenario, ts, kpis, int(manifest["seed"]), int(manifest["replications"]), scenario_window(scenario),
-                   manifest, keep=keep, per_replication=per_rep, headlines=headlines)
+                   manifest, keep=keep, per_replication=per_rep, headlines=headlines,
+                   triggers=_saved_triggers(folder))
+
+
+def _saved_triggers(folder: Path) -> pd.DataFrame:
+    saved = read_triggers(folder)
+    return pd.DataFrame(columns=TRIGGER_COLUMNS) if saved is None else saved
 
 
 def report_writer(pdf: bool = True, steps: Steps | None = None) -> ReportWriter:

@@ -6,7 +6,8 @@ when several scenarios were compared; every replication with ``keep="all"``, per
 ``manifest.json``, the resolved scenario(s) (``scenario.yaml`` for a run;
 ``scenarios/<variant>.yaml`` for a comparison), ``per_replication.csv``,
 ``notes.json`` (the ASSUMPTION and source comments of the input files),
-``headlines.csv`` when the scenarios declare headlines, for comparisons
+``headlines.csv`` when the scenarios declare headlines, ``triggers.csv`` when a run's
+policies wait for a trigger, for comparisons
 ``comparison.csv``, ``ranking.csv`` and ``headline_differences.csv``, then
 ``charts/``, ``briefing.html`` and ``briefing.pdf``, which ``chipsim report`` rebuilds
 from the files alone.
@@ -36,6 +37,7 @@ from .provenance import owner_tag, scenario_yaml, source_notes
 from .safefs import UnsafePath, read_regular, real_folder, reason, rename_no_replace, write_text
 from .sanitize import for_csv
 from .statistics import differences, outcomes, ranking
+from .triggers import triggered_policies, typed_triggers
 
 if TYPE_CHECKING:
     from .compare import Comparison
@@ -78,6 +80,7 @@ class RunData:
     # ASSUMPTION and source comments of the input files: dicts of file, line, kind
     # ("assumption" or "source"), text; saved in notes.json
     notes: list[dict] = field(default_factory=list)
+    triggers: pd.DataFrame | None = None  # triggered policies' fired and start days (sim.triggers)
 
     @property
     def base(self) -> VariantData:
@@ -256,7 +259,8 @@ def run_data_from_results(results: Results) -> RunData:
         table = outcomes(ts, results.scenario).assign(variant=vid)
     return RunData("run", [VariantData(vid, results.scenario.name, results.scenario, inputs)], ts, table,
                    pd.DataFrame(), pd.DataFrame(), [], None, "shortfall", results.manifest,
-                   headlines=getattr(results, "headlines", None), notes=source_notes(results.scenario))
+                   headlines=getattr(results, "headlines", None), notes=source_notes(results.scenario),
+                   triggers=results.triggers if triggered_policies(results.scenario) else None)
 
 
 def run_data_from_comparison(comp: Comparison) -> RunData:
@@ -299,6 +303,8 @@ def save_run(results: Results, out: Path, force: bool = False, report: ReportWri
         results.timeseries.to_parquet(folder / "timeseries.parquet", index=False)
         write_csv(folder / "kpis.csv", results.kpis)
         write_text(folder / "scenario.yaml", scenario_yaml(results.scenario))
+        if data.triggers is not None:
+            write_csv(folder / "triggers.csv", data.triggers)
         _write_common(folder, data, manifest, report)
 
     return write_atomically(out, force, write)
@@ -425,6 +431,12 @@ def read_variants(folder: Path, manifest: dict) -> list[VariantData]:
     return variants
 
 
+def read_triggers(folder: Path) -> pd.DataFrame | None:
+    """``triggers.csv`` of a run directory, typed as ``Results.triggers`` (None without one)."""
+    frame = _optional_csv(folder, "triggers.csv")
+    return None if frame is None else typed_triggers(frame)
+
+
 def _optional_csv(folder: Path, name: str) -> pd.DataFrame | None:
     return read_table(folder, name) if os.path.lexists(folder / name) else None
 
@@ -484,4 +496,5 @@ def _load_run(folder: Path, manifest: dict, ts: pd.DataFrame) -> RunData:
         ranked, notes = ranking(table, ids, node, product, rank_by, {v.id: v.label for v in variants})
     return RunData(kind, variants, ts, table, diffs, ranked, notes, focus, rank_by, manifest,
                    headlines=_optional_csv(folder, "headlines.csv"),
-                   headline_differences=_optional_csv(folder, "headline_differences.csv"), notes=_saved_notes(folder))
+                   headline_differences=_optional_csv(folder, "headline_differences.csv"), notes=_saved_notes(folder),
+                   triggers=read_triggers(folder))

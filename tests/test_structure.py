@@ -178,7 +178,7 @@ LAYERS = {
                     "sim.metrics"],
     "scenario language": ["sim.yamlsource", "sim.fields", "sim.selectors", "sim.leverspec", "sim.tradeshocks",
                           "sim.generallicence", "sim.shocks", "sim.policies", "sim.behaviour", "sim.schema", "sim.extends",
-                          "sim.problems", "sim.crossrefs",
+                          "sim.triggers", "sim.problems", "sim.crossrefs",
                           "sim.loader"],
     "model": ["sim.network"],
     "engine": ["sim.engine", "sim.engine.*"],

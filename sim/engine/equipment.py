@@ -21,7 +21,7 @@ class Tool:
     """A producer's stock of one kind of equipment in service (counts of tools)."""
 
     __slots__ = ("node", "product", "slot", "spares", "installed", "failed", "attrition", "install_days",
-                 "random", "required", "blocked", "_binomial", "producer", "lookahead")
+                 "random", "required", "base_required", "blocked", "_binomial", "producer", "lookahead")
 
     def __init__(self, node: str, eq: EquipmentDef, producer: int, required_path: list[float],
                  rng: np.random.Generator):
@@ -33,6 +33,7 @@ class Tool:
         self.install_days = eq.install_days
         self.random = eq.stochastic
         self.required = required_path          # tools needed by day (grows with expansions)
+        self.base_required = eq.required       # tools needed at the node's base capacity
         self.blocked = False                   # on-site repairs forbidden (service ban)
         self._binomial = rng.binomial
         self.lookahead = self.install_days     # days ahead the node buys tools for (plus lead time)

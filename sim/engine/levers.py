@@ -49,8 +49,9 @@ class DailyEffects:
 
 def lever_process(env: simpy.Environment, world: LeverWorld, effect: Effect, daily: DailyEffects,
                   horizon: int) -> Generator[Any, Any, None]:
-    """Activate ``effect`` at the start of each active interval and deactivate it at the end."""
-    now = 0
+    """Activate ``effect`` at the start of each active interval and deactivate it at the end
+    (from the day the process is created: day 0, or the day a trigger fired)."""
+    now = int(env.now)
     for a, b in effect.intervals:
         a = max(a, 0)
         if a >= horizon or (b is not None and b <= a):

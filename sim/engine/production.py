@@ -126,6 +126,20 @@ class Production:
         self.stock_makers = [StockMaker(k, p) for k, p in enumerate(producers) if p.cover is not None]
         self.has_fabs = any(p.fab is not None for p in producers)
 
+    def reshape(self, since: int) -> None:
+        """A policy reshaped nominal capacity or its factor while the run goes on (a fired
+        trigger): take days ``since`` on of every producer's paths again."""
+        dynamic = dict(self._dynamic)
+        for k, p in enumerate(self.producers):
+            path = p.nominal * p.factor
+            if k in dynamic:
+                dynamic[k][since:] = path[since:].tolist()
+            elif np.ptp(path) > 0:  # constant until now: days before ``since`` are unchanged
+                dynamic[k] = path.tolist()
+        self._dynamic = sorted(dynamic.items())
+        for m in self.stock_makers:
+            m.nominal[since:] = self.producers[m.k].nominal[since:].tolist()
+
     def set_capacity(self, day: int) -> None:
         """Step 1: capacities that change over time take today's value."""
         capacity, nominal = self.capacity, self.nominal

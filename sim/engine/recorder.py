@@ -84,6 +84,11 @@ class Recorder:
         self._share = np.zeros((horizon, ledger.n_lanes)) if adaptive else None
         self._qualified = np.zeros((horizon, ledger.n_lanes)) if adaptive else None
 
+    @property
+    def capacity_by_day(self) -> np.ndarray:
+        """Recorded capacity (units/day, wafers/day for fabs), shape (horizon, producers)."""
+        return self._capacity
+
     def record(self, day: int) -> None:
         """The end of ``day``: record every series, then clear the daily flows."""
         for array, source in self._rows:

@@ -30,15 +30,18 @@ from .precaution import control_windows, precaution_days
 from .production import Production, build_producer, fab_line
 from .recorder import Recorder
 from .shipping import Lane, Shipping
+from .signposts import Signposts
 from .sourcing import AdaptiveSourcing
 
 
 @dataclass
 class ReplicationOutput:
-    """Daily values of every reported series (``Network.series``), shape (horizon, n_series)."""
+    """Daily values of every reported series (``Network.series``), shape (horizon, n_series),
+    and per triggered policy (policy index, day it fired, its start day; None: never fired)."""
 
     replication: int
     values: np.ndarray
+    triggers: tuple[tuple[int, int | None, int | None], ...] = ()
 
 
 class World:
@@ -71,12 +74,17 @@ class World:
         self.licensing = Licensing(self.ledger, self.shipping)
         self.daily = DailyEffects()
         self.effects: list[Effect] = []
+        triggered = []  # policies waiting for a signpost: built when their trigger fires
         for specs in (sc.shocks, sc.policies):
             for i, spec in enumerate(specs):
+                if getattr(spec, "trigger", None) is not None:
+                    triggered.append((i, spec))
+                    continue
                 self.effects += [e for e in spec.build(ctx, i) if e is not None]
         for effect in self.effects:
             effect.prepare(self)
         self._build_phases()
+        self.signposts = Signposts(self, triggered) if triggered else None
         self._env: simpy.Environment | None = None
 
     def _lane(self, lane) -> Lane:
@@ -132,6 +140,7 @@ class World:
     def _order_book(self) -> tuple[list[OrderLineState], list[ComputeGroup]]:
         """Every node's order lines; compute nodes' lines grouped by node."""
         lines: list[OrderLineState] = []
+        self.use_lines: list[tuple[OrderLineState, str, int, str]] = []  # (state, node, slot, use) with a path
         self._controls: list | None = None  # trade controls' lanes and spans, for precautions
         grouped: dict[str, tuple[int, Any, Any, Any, list[OrderLineState]]] = {}
         tool_of_slot = self.equipment.tool_of_slot
@@ -146,8 +155,11 @@ class World:
                                                          value=value))
                 grouped.setdefault(line.node, (dem.slot, line.level, line.cover, path, []))[4].append(state)
             else:
-                lines.append(self._adapt(line, OrderLineState(line.slot, line.level, line.cover, path, path is None,
-                                                              base, tool)))
+                state = self._adapt(line, OrderLineState(line.slot, line.level, line.cover, path, path is None,
+                                                         base, tool))
+                lines.append(state)
+            if path is not None:
+                self.use_lines.append((state, line.node, line.slot, line.use))
         groups = []
         for node, (m, level, cover, path, members) in grouped.items():
             dem = self.net.demands[self.demand_of[node]]
@@ -325,6 +337,7 @@ class World:
         held, cost = self.ledger.held, self.ledger.cost
         has_tools = bool(equipment.tools)
         to_stock = bool(production.stock_makers)
+        signposts = self.signposts
         for d in range(self.horizon):
             # 1. shocks and policies took effect (their processes ran first); daily actions
             production.set_capacity(d)
@@ -351,6 +364,8 @@ class World:
                 production.remember_requests(d)
             ordering.remember(d)
             recorder.record(d)
+            if signposts is not None and signposts.pending and signposts.check(d):
+                holding = list(self.holding_cost.items())  # a fired stockpile may book holding costs
             yield env.timeout(1)
 
     def run(self) -> None:
@@ -363,7 +378,8 @@ class World:
 
     def output(self, replication: int) -> ReplicationOutput:
         """The reported series as one (horizon, n_series) array."""
-        return ReplicationOutput(replication, self.recorder.output(self.net))
+        fired = () if self.signposts is None else self.signposts.outcome()
+        return ReplicationOutput(replication, self.recorder.output(self.net), fired)
 
 
 def run_replication(net: Network, seed: int, replication: int) -> ReplicationOutput:

@@ -136,7 +136,28 @@ def headline(data: Any, f: Focus | None) -> list[str]:
     lines = [base_sentence(data, f)]
     if data.kind == "compare":
         lines += [option_sentence(data, v.id, v.label, f) for v in data.variants[1:]]
-    return lines
+    return lines + trigger_sentences(data)
+
+
+def trigger_sentences(data: Any) -> list[str]:
+    """One sentence per triggered policy of a run: the share of runs in which its trigger
+    fired and the median start date of those runs ("never" when it never fired)."""
+    table = getattr(data, "triggers", None)
+    if table is None or data.kind != "run" or table.empty:
+        return []
+    out = []
+    for _, rows in table.groupby("policy", sort=True):
+        label = str(rows["label"].iloc[0])
+        label = label[:1].upper() + label[1:]
+        started = rows["start_date"].dropna()
+        runs = f"{len(rows)} run{'s' if len(rows) != 1 else ''}"
+        if started.empty:
+            out.append(f"{label} never started: its trigger did not fire in any of the {runs}.")
+            continue
+        median = pd.Timestamp(np.datetime64(int(np.median(started.astype("int64"))), "s")).date()
+        share = percent(len(started) / len(rows))
+        out.append(f"{label} started on {date_text(median)} (median) in {share} of {runs}.")
+    return out
 
 
 def _survive(data: Any, vid: str, f: Focus) -> str:

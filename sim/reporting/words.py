@@ -116,7 +116,10 @@ def _day(ref: Any, scenario: Any) -> int:
 
 def timing_text(spec: Any, scenario: Any) -> str:
     """When a shock or policy acts, honestly: "in force since 4 Apr 2025 (before the run
-    starts)", "from 1 Jan 2026 to 1 Mar 2026", "still in force at the end of the run"."""
+    starts)", "from 1 Jan 2026 to 1 Mar 2026", "still in force at the end of the run"; a
+    policy waiting for a trigger: "when ... (see ``trigger_text``)"."""
+    if getattr(spec, "trigger", None) is not None:
+        return trigger_text(spec, scenario)
     start = _day(spec.start, scenario) if getattr(spec, "start", None) is not None else 0
     end = None if getattr(spec, "end", None) is None else _day(spec.end, scenario)
     first = scenario.start_date + _dt.timedelta(days=start)
@@ -130,6 +133,25 @@ def timing_text(spec: Any, scenario: Any) -> str:
         finish = f"until {date_text(scenario.start_date + _dt.timedelta(days=end))}"
     paused = len(getattr(spec, "suspended", []) or [])
     return f"{begin}, {finish}" + (f", paused {paused} time(s) in between" if paused else "")
+
+
+def trigger_text(spec: Any, scenario: Any) -> str:
+    """When a triggered policy starts: "once shortfall of magnets at EU users stays above 0
+    for 7 days, 90 days later (not before 1 Mar 2026), for 3 years"."""
+    t = spec.trigger
+    side = "above" if t.above is not None else "below"
+    days = "a day" if t.for_days == 1 else f"{t.for_days} days"
+    text = (f"once {t.metric.replace('_', ' ')} of {product_label(scenario, t.product)} at "
+            f"{node_label(scenario, t.node)} is {side} {sig(t.threshold)} for {days}")
+    text += f", {duration_text(f'{t.delay}d')} later" if t.delay else ", from the next day"
+    if spec.start is not None:
+        first = scenario.start_date + _dt.timedelta(days=_day(spec.start, scenario))
+        text += f" (not before {date_text(first)})"
+    if spec.duration is not None:
+        text += f", for {duration_text(f'{spec.duration}d')}"
+    elif spec.end is not None:
+        text += f", until {date_text(scenario.start_date + _dt.timedelta(days=_day(spec.end, scenario)))} at the latest"
+    return text
 
 
 def recovery_reference(scenario: Any) -> str:
@@ -146,7 +168,7 @@ def spec_sentence(spec: Any, index: int, scenario: Any) -> str:
     """A shock or policy as one sentence: label, kind, timing and its settings in words."""
     doc = spec.model_dump(by_alias=True, exclude_none=True, mode="json")
     kind = str(doc.pop("type")).replace("_", " ")
-    for key in ("name", "label", "start", "end", "suspended"):
+    for key in ("name", "label", "start", "end", "suspended", "trigger", "duration"):
         doc.pop(key, None)
     settings = [f"{key.replace('_', ' ')} {value_text(key, v, scenario)}" for key, v in doc.items()
                 if v not in ([], {}, None, "")]
