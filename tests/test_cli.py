@@ -187,14 +187,14 @@ def test_validate_missing_file(in_tmp):
 
 
 def test_search_path_option(tmp_path, monkeypatch):
-    write_file(tmp_path, "shared/parent.yaml", TINY_PARENT)
-    write_file(tmp_path, "proj/child.yaml", TINY_CHILD.replace("extends: parent.yaml", "extends: ../shared/parent.yaml"))
+    write_file(tmp_path, "common/parent.yaml", TINY_PARENT)
+    write_file(tmp_path, "proj/child.yaml", TINY_CHILD.replace("extends: parent.yaml", "extends: ../common/parent.yaml"))
     monkeypatch.chdir(tmp_path / "proj")
     refused = invoke("validate", "child.yaml")
     assert refused.exit_code == 2
     ((file, line, col, message),) = problem_lines(refused.stderr)
     assert (file, line, col) == ("child.yaml", 1, 10) and "--search-path" in message
-    allowed = invoke("validate", "child.yaml", "--search-path", "../shared")
+    allowed = invoke("validate", "child.yaml", "--search-path", "../common")
     assert allowed.exit_code == 0, allowed.stderr
     assert allowed.stdout.startswith("ok child.yaml: 3 nodes, 2 lanes, 1 shocks")
 

@@ -26,10 +26,13 @@ ROOT = HERE.parents[1]
 OUT = ROOT / "reports" / "scenarios"
 
 # --------------------------------------------------------------------------------------
-# Observed data (calibration.md). Tonnes per calendar month unless stated.
+# Observed data (rows of data/sources.csv, ids next to each block). Tonnes per calendar month unless stated.
 # --------------------------------------------------------------------------------------
 
-# China's NdFeB magnet exports, 2025 (China customs via Reuters, Bloomberg; calibration 1a)
+# China's NdFeB magnet exports, 2025 (China customs via Reuters, Bloomberg;
+# data/sources.csv: ree-cn-magnet-exports-may-2025, ree-cn-magnet-exports-jan-may-2025,
+# ree-cn-magnet-exports-jul-2025, ree-cn-magnet-exports-jan-jul-2025, ree-cn-magnet-exports-aug-2025,
+# ree-cn-magnet-exports-oct-nov-2025, ree-cn-re-products-may-2025, ree-us-bound-magnets-2025)
 MAGNETS_PRE_SHOCK = 5089.0  # Jan-Mar 2025 average: Jan-May 19,132 minus Apr and May, / 3
 MAGNETS_OBSERVED = {
     4: 2628.0,   # derived: May 1,238 was -52.9% m/m -> April = 1,238 / 0.471
@@ -55,7 +58,8 @@ MAGNETS_BAND_T = 0.25 * MAGNETS_PRE_SHOCK
 MAGNETS_MAY_YOY = (-0.74 - 0.13, -0.74 + 0.13)
 US_BOUND_NORMAL, US_BOUND_MAY = 600.0, 50.0   # Bloomberg via The West: <50 t in May vs ~600
 
-# 2010 rare-earth episode (calibration 9)
+# 2010 rare-earth episode (data/sources.csv: hist-ree-quota-2009-10, hist-ree-japan-demand-2010-11,
+# hist-ree-japan-embargo-2010, hist-ree-dy-price-2009-11)
 REE2010_QUOTA = {2009: 50000.0, 2010: 30000.0, 2011: 30000.0}  # 2011: ~2010 level (ASSUMPTION)
 REE2010_EXPORT_CHANGE = -0.40           # 2010 vs 2009 quota (JMB; NYT)
 REE2010_EXPORT_BAND = (-0.45, -0.35)    # -40% annual vs -35% first-batch comparison
@@ -65,7 +69,8 @@ REE2010_JAPAN_BAND = (REE2010_JAPAN_CHANGE - 0.10, REE2010_JAPAN_CHANGE + 0.10)
 REE2010_EMBARGO = (dt.date(2010, 9, 21), dt.date(2010, 11, 20))
 REE2010_PRICE_SPIKE = dt.date(2010, 12, 21)  # "prices barely moved for ~3 months after the halt" (Adamas)
 
-# 2023 gallium and germanium licensing (calibration 2 and 9)
+# 2023 gallium and germanium licensing (data/sources.csv: gage-controls-2023, gage-exports-aug-2023,
+# gage-licence-review-2023, ree-licence-delay-observed-2025)
 GAGE_JULY = {"gallium": 5.15, "germanium": 8.63}   # t, July 2023, inflated by pre-deadline buying
 GAGE_AUGUST = {"gallium": 0.0, "germanium": 0.0}   # t, August 2023 (Reuters via CNBC)
 GAGE_AUGUST_BAND_T = 0.005                         # half the reported precision (0.01 t)
