@@ -196,6 +196,26 @@ Fraction = param_type(
     description="A share between 0 and 1, or a distribution drawn once per replication.",
 )
 _FRACTION_VALIDATE = Fraction.__metadata__[0].func
+Growth = param_type(
+    parse_number, lo=-1, lo_strict=True, hi=1e6,
+    description="Growth per year (0.05 = 5%; above -1), or a distribution drawn once per replication.",
+)
+Multiplier = param_type(
+    parse_number, lo=0, hi=1e6,
+    description="A factor (0.5 halves, 1.3 adds 30%), or a distribution drawn once per replication.",
+)
+PositiveMultiplier = param_type(
+    parse_number, lo=0, lo_strict=True, hi=1e6,
+    description="A factor above 0 (2 doubles), or a distribution drawn once per replication.",
+)
+Share = param_type(
+    parse_number, lo=0,
+    description="A weight (>= 0) normalised among its group, or a distribution drawn once per replication.",
+)
+CoverDays = param_type(
+    parse_number, lo=0, hi=MAX_DAYS,
+    description="Days of the node's own daily use (>= 0), or a distribution drawn once per replication.",
+)
 LeadTime = param_type(
     parse_duration_days, lo=1, dist_lo=0,
     description="Days (a number or '35d', '2w', '6m', '1y'), or a distribution drawn per shipment. Rounded to whole days, at "

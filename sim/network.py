@@ -40,6 +40,7 @@ class LaneDef:
     share: float         # normalised among the buyer's lanes for this product (0: a standby lane)
     policy: int | None = None  # index of the new_lane policy that opens it (closed until then)
     qualification_days: int = 0  # standby lanes of adaptive buyers: days before they take orders
+    weight: Any = None   # the share as written, when a share of the lane's group is a distribution
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class DemandDef:
     node: str
     slot: int                    # the product's slot, or the measure's slot for compute demand
     rate: Any
-    growth: float
+    growth: Any                  # per year, or a distribution spec
     poisson: bool
     backlog: bool
     measure: str | None = None
@@ -122,8 +123,8 @@ class OrderLine:
     slot: int
     lanes: tuple[int, ...]       # open from day 0
     use: str
-    level: float | None
-    cover: float | None
+    level: Any                   # units, a distribution spec, or None
+    cover: Any                   # days, a distribution spec, or None
     adaptive: bool = False       # orders follow the lanes' effective shares (contract 10.2)
     precaution: tuple[float, int] | None = None  # (days of cover, relax days) while a control looms
 
@@ -264,14 +265,19 @@ def _lane_defs(scenario: Scenario, incoming: dict[tuple[str, str], list[int]], s
         elif lane.share is None or any(w is None for w in weights):
             raise ChipsimUserError(f"lanes into '{lane.to}' for '{lane.product}': give every lane a share, or none")
         else:
-            total = sum(w for w in weights if w is not None)
+            # a share given as a distribution counts at its mean here; the engine draws it
+            means = [w.mean_value() if is_distribution(w) else float(w) for w in weights if w is not None]
+            total = sum(means)
             if total <= 0:
                 raise ChipsimUserError(f"lanes into '{lane.to}' for '{lane.product}': every lane has share 0; "
                                        "give at least one lane a share above 0")
-            share = lane.share / total
+            own = lane.share.mean_value() if is_distribution(lane.share) else float(lane.share)
+            share = own / total
+        drawn = any(is_distribution(w) for w in weights)
         lanes.append(LaneDef(i, lane.from_, lane.to, lane.product, slot(lane.from_, lane.product),
                              slot(lane.to, lane.product), lane.lead_time, share,
-                             qualification_days=lane.qualification_days or 0))
+                             qualification_days=lane.qualification_days or 0,
+                             weight=lane.share if drawn else None))
     for j, p in enumerate(scenario.policies):
         if p.type == "new_lane":
             lanes.append(LaneDef(len(lanes), p.from_, p.to, p.product, slot(p.from_, p.product),
@@ -312,11 +318,11 @@ def _order_lines(scenario: Scenario, incoming: dict[tuple[str, str], list[int]],
             level = rule.level.get(pid) if isinstance(rule.level, dict) else rule.level
             if level is None:
                 continue  # a per-product level that leaves this product out: not ordered
-            order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, float(level), None,
+            order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, level, None,
                                          adaptive=adaptive, precaution=precaution))
         elif rule.days_of_cover is not None:  # always, when there is no level (Reorder checks)
             order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, None,
-                                         float(rule.days_of_cover), adaptive=adaptive, precaution=precaution))
+                                         rule.days_of_cover, adaptive=adaptive, precaution=precaution))
     return order_lines
 
 
@@ -445,6 +451,7 @@ class BuildContext:
         self.net = net
         self.streams = streams
         self.start_date: _dt.date = net.scenario.start_date
+        self._drawn: dict[str, float] = {}  # parameter name -> its draw in this replication
 
     def day(self, ref) -> int:
         """Day number (0 = start_date) of a date, day number or offset."""
@@ -457,7 +464,11 @@ class BuildContext:
     def draw(self, value, name: str, low: float = -math.inf, high: float = math.inf) -> float:
         """A fixed value, or one draw per replication from the stream ``param:<name>``."""
         if is_distribution(value):
-            return draw_value(value, self.streams.get(f"param:{name}"), low, high)
+            # one value per parameter and replication, however often it is asked for (a
+            # node's cover serves each product it orders)
+            if name not in self._drawn:
+                self._drawn[name] = draw_value(value, self.streams.get(f"param:{name}"), low, high)
+            return self._drawn[name]
         return float(value)
 
     def stream(self, name: str) -> np.random.Generator:

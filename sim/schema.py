@@ -27,13 +27,16 @@ from .behaviour import AllocationRule, MakeToStock
 from .fab import dies_per_wafer
 from .fields import (
     MAX_DAYS,
+    CoverDays,
     DayRef,
     Days,
+    Growth,
     Horizon,
     LeadTime,
     PerUnit,
     Quantity,
     Rate,
+    Share,
     StrictModel,
     distribution_json_schema,
 )
@@ -101,11 +104,12 @@ class Reorder(StrictModel):
     """Base-stock replenishment: order up to a level on the inventory position."""
 
     policy: Literal["base_stock"] = "base_stock"
-    days_of_cover: float | None = Field(
-        default=None, ge=0, le=MAX_DAYS, description="Order-up-to level in days of the node's own daily use.")
-    level: float | dict[str, float] | None = Field(
+    days_of_cover: CoverDays | None = Field(
+        default=None, description="Order-up-to level in days of the node's own daily use (or a distribution).")
+    level: Quantity | dict[str, Quantity] | None = Field(
         default=None,
-        description="Order-up-to level in units; a number for every ordered product or a mapping per product.",
+        description=("Order-up-to level in units; a number (or distribution) for every ordered product or a mapping "
+                     "per product."),
     )
     sourcing: Literal["fixed", "adaptive"] = Field(
         default="fixed",
@@ -121,7 +125,7 @@ class Reorder(StrictModel):
             raise ValueError("reorder needs exactly one of days_of_cover or level")
         levels = self.level.values() if isinstance(self.level, dict) else [self.level] if self.level is not None else []
         for value in levels:
-            if not math.isfinite(value) or value < 0:
+            if isinstance(value, float) and (not math.isfinite(value) or value < 0):
                 raise ValueError(f"reorder level must be a finite number >= 0, got {value}")
         return self
 
@@ -147,7 +151,8 @@ class Demand(StrictModel):
     )
     mandate: Mandate | None = Field(default=None, description="Minimum domestic share of delivered compute (needs `measure`).")
     rate: Rate = Field(description="Units per day at day 0 (or '90000/month'); measure units with `measure`.")
-    growth: float = Field(default=0.0, gt=-1, description="Growth per year, compounded daily as (1+growth)^(day/365).")
+    growth: Growth = Field(default=0.0, description="Growth per year, compounded daily as (1+growth)^(day/365); may be a "
+                                                  "distribution, drawn once per replication.")
     distribution: Literal["deterministic", "poisson"] = Field(
         default="deterministic",
         description="Daily demand is the rate itself or a Poisson draw around it.",
@@ -318,8 +323,8 @@ class Lane(StrictModel):
     to: Id = Field(description="Buyer node id.")
     product: Id
     lead_time: LeadTime = Field(default=1, description="Days in transit, drawn per shipment; whole days, at least 1.")
-    share: float | None = Field(
-        default=None, ge=0, le=1e15,
+    share: Share | None = Field(
+        default=None,
         description=("Share of the buyer's orders for this product sent to this lane; normalised over the buyer's "
                      "lanes. 0 makes a standby supplier, used only by a buyer with `sourcing: adaptive`."),
     )

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from .effects import Effect, Interval, LeverWorld
 from .errors import did_you_mean
-from .fields import Days, Fraction, Selector
+from .fields import Days, Fraction, Multiplier, PositiveMultiplier, Selector
 from .generallicence import GeneralLicenceSpec
 from .leverspec import ShockSpec, registry_of
 from .selectors import all_lanes, nodes_matching
@@ -99,7 +99,8 @@ class DemandChangeSpec(NodeShockSpec):
     """Scales final demand at the selected nodes while active."""
 
     type: Literal["demand_change"]
-    multiplier: float = Field(ge=0, le=1e6, description="Demand is multiplied by this (0.5 halves it, 1.3 adds 30%).")
+    multiplier: Multiplier = Field(
+        description="Demand is multiplied by this (0.5 halves it, 1.3 adds 30%); may be a distribution.")
 
     def check(self, scenario):
         """Problems for selected nodes that have no demand."""
@@ -108,7 +109,8 @@ class DemandChangeSpec(NodeShockSpec):
 
     def build(self, ctx, index):
         """One demand-scaling effect on the selected nodes."""
-        return [DemandChange(self.display_label(index), self.intervals(ctx), ctx.nodes(self.node), self.multiplier)]
+        multiplier = ctx.draw(self.multiplier, f"shocks.{index}.multiplier", 0.0)
+        return [DemandChange(self.display_label(index), self.intervals(ctx), ctx.nodes(self.node), multiplier)]
 
 
 class ScaleNodePath(Effect):
@@ -143,8 +145,7 @@ class YieldShockSpec(NodeShockSpec):
     """Multiplies the defect density D0 of the selected fabs while active."""
 
     type: Literal["yield_shock"]
-    d0_multiplier: float = Field(
-        gt=0,
+    d0_multiplier: PositiveMultiplier = Field(
         description="D0 is multiplied by this (2 doubles defects, e.g. after losing a process tool or an EDA update).",
     )
 
@@ -161,7 +162,8 @@ class YieldShockSpec(NodeShockSpec):
 
     def build(self, ctx, index):
         """One D0-scaling effect on the selected fabs."""
-        return [YieldShock(self.display_label(index), self.intervals(ctx), ctx.nodes(self.node), self.d0_multiplier)]
+        multiplier = ctx.draw(self.d0_multiplier, f"shocks.{index}.d0_multiplier", 1e-12)
+        return [YieldShock(self.display_label(index), self.intervals(ctx), ctx.nodes(self.node), multiplier)]
 
 
 class YieldShock(ScaleNodePath):

@@ -66,8 +66,10 @@ class World:
         self.producer_of = {p.node: k for k, p in enumerate(net.producers)}
         days = np.arange(H, dtype=float)
         # expected demand by day with growth; effects reshape it before the draws
-        self._rate = [ctx.draw(dem.rate, f"nodes.{dem.node}.demand.rate", 0.0) * np.power(1.0 + dem.growth, days / 365.0)
+        self._rate = [ctx.draw(dem.rate, f"nodes.{dem.node}.demand.rate", 0.0)
+                      * np.power(1.0 + ctx.draw(dem.growth, f"nodes.{dem.node}.demand.growth", -1.0 + 1e-9), days / 365.0)
                       for dem in net.demands]
+        self._share = self._lane_shares()
         self.demand_of = {dem.node: k for k, dem in enumerate(net.demands)}
         self.shipping = Shipping(self.ledger, H)
         self.lanes = [self._lane(lane) for lane in net.lanes]
@@ -86,6 +88,21 @@ class World:
         self._build_phases()
         self.signposts = Signposts(self, triggered) if triggered else None
         self._env: simpy.Environment | None = None
+
+    def _lane_shares(self) -> list[float]:
+        """Each lane's normalised share of its buyer's orders in this replication (shares
+        given as distributions are drawn, then normalised within the buyer's lanes)."""
+        shares = [lane.share for lane in self.net.lanes]
+        groups: dict[int, list] = {}
+        for lane in self.net.lanes:
+            if lane.weight is not None:
+                groups.setdefault(lane.dst_slot, []).append(lane)
+        for members in groups.values():
+            drawn = [self.ctx.draw(lane.weight, f"lanes.{lane.index}.share", 0.0) for lane in members]
+            total = sum(drawn)
+            for lane, w in zip(members, drawn, strict=True):
+                shares[lane.index] = w / total if total > 0 else 1.0 / len(members)
+        return shares
 
     def _lane(self, lane) -> Lane:
         price = self.net.scenario.products[lane.product].price or 0.0
@@ -145,18 +162,21 @@ class World:
         grouped: dict[str, tuple[int, Any, Any, Any, list[OrderLineState]]] = {}
         tool_of_slot = self.equipment.tool_of_slot
         for line in self.net.order_lines:
-            base = [(self.lanes[i], self.net.lanes[i].share) for i in line.lanes]
+            base = [(self.lanes[i], self._share[i]) for i in line.lanes]
+            where = f"nodes.{line.node}.reorder"
+            per_product = isinstance(self.net.scenario.nodes[line.node].reorder.level, dict)  # type: ignore[union-attr]
+            level = None if line.level is None else self.ctx.draw(
+                line.level, f"{where}.level.{line.product}" if per_product else f"{where}.level", 0.0)
+            cover = None if line.cover is None else self.ctx.draw(line.cover, f"{where}.days_of_cover", 0.0)
             path = self._use_path(line.node, line.slot, line.use)
             tool = tool_of_slot.get(line.slot) if line.use == "equipment" else None
             if line.use == "compute":
                 dem = self.net.demands[self.demand_of[line.node]]
                 value = next(s.value for s in dem.substitutes if s.slot == line.slot)
-                state = self._adapt(line, OrderLineState(line.slot, line.level, line.cover, path, False, base,
-                                                         value=value))
-                grouped.setdefault(line.node, (dem.slot, line.level, line.cover, path, []))[4].append(state)
+                state = self._adapt(line, OrderLineState(line.slot, level, cover, path, False, base, value=value))
+                grouped.setdefault(line.node, (dem.slot, level, cover, path, []))[4].append(state)
             else:
-                state = self._adapt(line, OrderLineState(line.slot, line.level, line.cover, path, path is None,
-                                                         base, tool))
+                state = self._adapt(line, OrderLineState(line.slot, level, cover, path, path is None, base, tool))
                 lines.append(state)
             if path is not None:
                 self.use_lines.append((state, line.node, line.slot, line.use))
@@ -227,7 +247,7 @@ class World:
         ``since``, the day a control started; see ``Ordering.shipment_mean``)."""
         lane = self.net.lanes[lane_index]
         line = self.ordering.line_of_slot.get(lane.dst_slot)
-        share = lane.share
+        share = self._share[lane_index]
         if line is None or share <= 0.0:
             return lambda day: 0.0
         if line.rolling:
