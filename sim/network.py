@@ -19,7 +19,7 @@ import numpy as np
 from .distributions import draw_value, is_distribution
 from .errors import ChipsimUserError
 from .fab import dies_per_wafer
-from .metrics import LANE_SERIES, NODE_SERIES
+from .metrics import LANE_SERIES, MARKET_SERIES, NODE_SERIES
 from .quantities import day_number
 from .schema import Scenario
 from .selectors import lanes_matching, nodes_matching
@@ -94,6 +94,16 @@ class Substitute:
 
 
 @dataclass(frozen=True)
+class MarketDef:
+    """A market product at a demand node (docs/markets.md)."""
+
+    price: float           # base price, currency per unit
+    elasticity: float      # < 0
+    max_multiplier: float  # cap on the scarcity multiplier, >= 1
+    window_days: int       # days of past supply averaged
+
+
+@dataclass(frozen=True)
 class DemandDef:
     """Final demand at a node: rate (units/day, or measure units/day), growth per year, draws."""
 
@@ -106,6 +116,7 @@ class DemandDef:
     measure: str | None = None
     substitutes: tuple[Substitute, ...] = ()
     min_domestic: float | None = None
+    market: MarketDef | None = None  # plain demand for a product with ``market`` (contract section 11)
 
 
 @dataclass(frozen=True)
@@ -321,8 +332,7 @@ def _order_lines(scenario: Scenario, incoming: dict[tuple[str, str], list[int]],
 
 
 def _fab_def(node) -> FabDef | None:
-    fab = node.fab
-    if fab is None:
+    if (fab := node.fab) is None:
         return None
     stochastic = fab.stochastic if fab.stochastic is not None else bool(node.stochastic)
     return FabDef(dies_per_wafer(fab.wafer_diameter_mm, fab.die_area_mm2, fab.edge_exclusion_mm),
@@ -346,7 +356,9 @@ def _demand_def(scenario: Scenario, nid: str, node, slot_of) -> DemandDef:
     dem = node.demand
     poisson = dem.distribution == "poisson"
     if not dem.measure:
-        return DemandDef(nid, slot_of[(nid, dem.product)], dem.rate, dem.growth, poisson, dem.backlog)
+        m, price = scenario.products[dem.product].market, scenario.products[dem.product].price
+        market = MarketDef(float(price or 0.0), m.elasticity, m.max_multiplier, m.window_days) if m else None
+        return DemandDef(nid, slot_of[(nid, dem.product)], dem.rate, dem.growth, poisson, dem.backlog, market=market)
     region = dem.mandate.region if dem.mandate else None
     subs = tuple(
         Substitute(slot_of[(nid, pid)], pid, scenario.products[pid].attributes[dem.measure],
@@ -398,7 +410,7 @@ def _reported_series(net: Network) -> list[tuple[int, str]]:
             for sub in d.substitutes:
                 wanted[sub.slot].add("delivered")
         else:
-            wanted[d.slot].update(("demand", "delivered", "shortfall", "backlog"))
+            wanted[d.slot].update(("demand", "delivered", "shortfall", "backlog") + (MARKET_SERIES if d.market else ()))
     for policy in net.scenario.policies:
         if policy.type in ("stockpile", "stockpile_release"):
             wanted[net.slot_of[(policy.node, policy.product)]].update(("stockpile", "cost"))
@@ -407,12 +419,9 @@ def _reported_series(net: Network) -> list[tuple[int, str]]:
 
 def _feed_lanes(net: Network) -> set[int]:
     """Indices of the lanes an export licence with a fee may govern (they report ``fee``)."""
-    out: set[int] = set()
     shocks: list[Any] = list(net.scenario.shocks)
-    for shock in shocks:
-        if shock.type == "export_license" and shock.fee:
-            out.update(lanes_matching(net.scenario, shock))
-    return out
+    return {i for shock in shocks if shock.type == "export_license" and shock.fee
+            for i in lanes_matching(net.scenario, shock)}
 
 
 # --- per-replication context -----------------------------------------------------------

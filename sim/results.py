@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ChipsimUserError
-from .metrics import KPI_COLUMNS, ShockWindow, kpi_table, summarise
+from .metrics import KPI_COLUMNS, MARKET_KPIS, ShockWindow, kpi_table, summarise
 from .network import Network
 from .rundir import ReportWriter, RunData, read_manifest_and_timeseries, read_table, read_variants, save_run
 from .schema import Scenario
@@ -132,7 +132,7 @@ class Results:
         the mean and 5/50/95% quantiles over replications (a ``stat`` column instead of
         ``replication``); the KPIs come from every replication."""
         sc = net.scenario
-        kpi_rows = per_rep[per_rep["metric"].isin(list(KPI_COLUMNS))]
+        kpi_rows = per_rep[per_rep["metric"].isin(list(KPI_COLUMNS + MARKET_KPIS))]
         return cls(sc, summary, summarise(kpi_rows), seed, replications, scenario_window(sc), manifest, keep="summary",
                    per_replication=per_rep, headlines=summarise_headline_values(headline_values),
                    headline_values=headline_values)

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from .behaviour import AllocationRule, MakeToStock
+from .behaviour import AllocationRule, MakeToStock, Market
 from .fab import dies_per_wafer
 from .fields import (
     MAX_DAYS,
@@ -65,9 +65,13 @@ class Product(StrictModel):
         description="material is consumed by recipes; equipment is a capital stock.",
     )
     price: float | None = Field(default=None, ge=0, description="Value per unit, used by the cost metric (what buyers pay).")
+    market: Market | None = Field(
+        default=None, description="Price formed by scarcity at each demand node, demand that responds (needs `price`).")
 
     @model_validator(mode="after")
     def _numeric_extras(self):
+        if self.market is not None and not self.price:
+            raise ValueError("a product with `market` needs a base `price` above 0 (currency per unit)")
         known = [n for n in type(self).model_fields]
         for key, value in (self.model_extra or {}).items():
             close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.75)
