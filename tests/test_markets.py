@@ -237,3 +237,11 @@ def test_same_seed_same_prices():
     c = buyer(run(sc, seed=8), "price").to_numpy()
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     assert math.isfinite(a.sum())
+
+
+def test_a_very_inelastic_market_under_a_deep_cut_sits_at_the_cap():
+    # f = 0.001, e = -0.01: f ** (1/e) = 10**300, far above the cap of 50 (and a float
+    # power of that size would overflow): M = 50 from the convergence on, D = 10 x 50**-0.01.
+    res = run(market_buyer(capacity=0.01, elasticity=-0.01, cap=50.0))
+    assert buyer(res, "price_multiplier").loc[10:].to_numpy() == pytest.approx(50.0)
+    assert buyer(res, "demand_destroyed").loc[10:].to_numpy() == pytest.approx(10 - 10 * 50 ** -0.01)

@@ -23,7 +23,7 @@ from .shipping import Lane
 class MarketLine:
     """One (demand node, market product): its window of supply ratios and its lanes."""
 
-    __slots__ = ("slot", "carry", "draws", "base", "elasticity", "inverse", "cap", "window", "ratios", "total",
+    __slots__ = ("slot", "carry", "draws", "base", "elasticity", "inverse", "cap", "floor", "window", "ratios", "total",
                  "lanes")
 
     def __init__(self, slot: int, carry: bool, draws: list[float], base: float, elasticity: float,
@@ -33,6 +33,7 @@ class MarketLine:
         self.slot, self.carry, self.draws = slot, carry, draws
         self.base, self.elasticity, self.inverse = base, elasticity, 1.0 / elasticity
         self.cap, self.window = max_multiplier, window_days
+        self.floor = max_multiplier ** elasticity  # the mean supply ratio at which the cap binds
         self.ratios = [1.0] * window_days  # ring of the last window's supply ratios: day d at d % window
         self.total = float(window_days)    # their sum
         self.lanes = lanes
@@ -81,8 +82,10 @@ class Market:
             mean = line.total / line.window
             if mean >= 1.0 - 1e-12:  # a full window of supply (the running sum may carry rounding dust)
                 mult = 1.0
+            elif mean <= line.floor:  # f ** (1/e) >= cap (compared this way, it cannot overflow)
+                mult = line.cap
             else:
-                mult = mean ** line.inverse if mean > 0.0 else line.cap
+                mult = mean ** line.inverse
                 mult = 1.0 if mult < 1.0 else (line.cap if mult > line.cap else mult)
             ratio = 1.0 if want <= 0.0 or avail >= want else avail / want
             k = day % line.window
