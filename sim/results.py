@@ -176,12 +176,13 @@ def report_writer(pdf: bool = True, steps: Steps | None = None) -> ReportWriter:
     def write(data: RunData, folder: Path) -> list[Path]:
         from .reporting import briefing
         from .reporting.charts import save_charts
+        from .reporting.pricechart import save_price_chart
 
         if steps is not None:
             steps.step("Drawing charts")
         charts = folder / "charts"
         charts.mkdir(exist_ok=True)
-        made = save_charts(data, charts)
+        made = save_charts(data, charts) + save_price_chart(data, charts)
         if steps is not None:
             steps.step("Writing briefing" if pdf else "Writing briefing (HTML)")
         return made + list(briefing.write_briefing(data, folder, made, pdf=pdf))

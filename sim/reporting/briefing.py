@@ -23,6 +23,7 @@ from ..units import date_text, unit_word
 from . import summary
 from .charts import focus_of, save_charts, unit_of
 from .pdf import write_pdf
+from .pricechart import save_price_chart
 from .words import METHOD, limits, recovery_reference
 
 if TYPE_CHECKING:
@@ -116,5 +117,5 @@ def build_report(data: RunData, folder: Path) -> list[Path]:
     """Charts (PNG, SVG, CSV) and the briefing (HTML, PDF) into ``folder``."""
     charts = folder / "charts"
     charts.mkdir(exist_ok=True)
-    made = save_charts(data, charts)
+    made = save_charts(data, charts) + save_price_chart(data, charts)
     return made + write_briefing(data, folder, made)

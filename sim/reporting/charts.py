@@ -447,10 +447,6 @@ def save_charts(data: RunData, folder: Path) -> list[Path]:
         medians = band.pivot_table(index="date", columns="variant", values="median", observed=True)
         if len(data.variants) == 1 or not np.allclose(medians.to_numpy(), medians[[data.base.id]].to_numpy()):
             save("compute_fan", fig, band)  # left out when every option equals the base
-    from .pricechart import market_rows, price_fan  # imports this module
-
-    if rows := market_rows(data):
-        save("price_fan", *price_fan(data, rows))
     save("network_map", *network_map(data))
     return made
 

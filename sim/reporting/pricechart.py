@@ -3,10 +3,13 @@ price at each market demand node, median over replications with its 5-95% fan, s
 shaded; one panel per (node, product), at most four."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
+from ..rundir import write_csv
 from ..units import sig
-from .charts import _dates, _finish, _label, _plain, _shade, _short, _title, _where, daily_bands
+from .charts import _dates, _finish, _label, _plain, _shade, _short, _title, _where, daily_bands, save_figure
 from .style import chart_style, new_figure, variant_colours
 from .words import product_label
 
@@ -50,3 +53,19 @@ def price_fan(data, rows: list[tuple[str, str]]):
     axes[-1].legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2 if len(data.variants) > 1 else 1)
     _finish(fig, data, legend_rows=1)
     return fig, pd.concat(tables, ignore_index=True)
+
+
+def save_price_chart(data, folder: Path) -> list[Path]:
+    """``price_fan`` as PNG and SVG with its CSV in ``folder``, when the run has a market
+    (the paths written; none without one). Called beside ``charts.save_charts``."""
+    rows = market_rows(data)
+    if not rows:
+        return []
+    fig, table = price_fan(data, rows)
+    made = []
+    with chart_style():  # savefig.dpi is read when saving
+        for ext in ("png", "svg"):
+            save_figure(fig, folder / f"price_fan.{ext}")
+            made.append(folder / f"price_fan.{ext}")
+    write_csv(folder / "price_fan.csv", table)
+    return [*made, folder / "price_fan.csv"]
