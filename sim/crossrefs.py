@@ -176,6 +176,10 @@ class CrossRefs:
                 continue
             attrs = self.catalogue.get(pid)
             attrs = attrs if isinstance(attrs, dict) else {}
+            if attrs.get("market") is not None:
+                self.add(self.at(*path), f"nodes.{nid}.demand: product '{pid}' has a `market`, and markets at "
+                                         "compute-demand nodes (a `measure` over substitutes) are not supported yet; "
+                                         f"draw it at a plain demand node (`product: {pid}` without `measure`)")
             value = attrs.get(measure)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
                 known = [k for k, v in attrs.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]

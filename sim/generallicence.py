@@ -15,8 +15,9 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from .effects import Effect, Interval, LeverWorld
-from .fields import DayRef, ProductSelector, Selector
+from .fields import DayRef
 from .leverspec import ShockSpec
+from .selectorfields import ProductSelector, Selector
 from .triggers import PolicyTiming
 
 

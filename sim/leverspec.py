@@ -23,7 +23,7 @@ from .quantities import day_number
 
 if TYPE_CHECKING:  # pragma: no cover
 
-    from .network import BuildContext
+    from .replication import BuildContext
 
 
 class ShockSpec(StrictModel):

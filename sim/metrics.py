@@ -37,13 +37,17 @@ from .quantities import day_number
 NODE_SERIES = ("demand", "delivered", "shortfall", "backlog", "inventory", "produced",
                "consumed", "shipped", "received", "capacity", "cost", "stockpile",
                "wafers_started", "good_dies", "yield", "installed", "target_stock",
-               "compute_demand", "compute_delivered", "compute_shortfall", "compute_backlog", "energy_mwh")
+               "compute_demand", "compute_delivered", "compute_shortfall", "compute_backlog", "energy_mwh",
+               "price", "price_multiplier", "demand_destroyed", "spend")
+# series of a (demand node, market product), recorded only there (contract section 11)
+MARKET_SERIES = ("price", "price_multiplier", "demand_destroyed", "spend")
 LANE_SERIES = ("flow", "fee", "lane_share", "qualified")
 SHORT_EPS = 1e-9  # a day counts as short when its shortfall exceeds this many units
 
 # daily series a KPI is computed from -> the role it plays (compute_* rows count in the measure)
 _KPI_SOURCES = {"demand": "demand", "delivered": "delivered", "shortfall": "shortfall",
-                "compute_demand": "demand", "compute_delivered": "delivered", "compute_shortfall": "shortfall"}
+                "compute_demand": "demand", "compute_delivered": "delivered", "compute_shortfall": "shortfall",
+                "price_multiplier": "price_multiplier", "demand_destroyed": "demand_destroyed"}
 
 
 @dataclass(frozen=True)
@@ -178,9 +182,19 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            reported_when_absent=True),
     Metric("energy_mwh", "energy of delivered chips (MWh per day of use)", "MWh", None,
            total=_node_total("energy_mwh", by_product=True)),
+    # market rows only (contract section 11): the scarcity multiplier's mean and peak over
+    # the days, and the demand the price destroyed over the run
+    Metric("price_multiplier_mean", "mean price multiplier", "ratio", None, compared=False, briefed=False,
+           per_row=lambda c, w: c["price_multiplier"].mean(axis=1)),
+    Metric("price_multiplier_peak", "peak price multiplier", "ratio", None, compared=False, briefed=False,
+           per_row=lambda c, w: c["price_multiplier"].max(axis=1)),
+    Metric("demand_destroyed", "demand destroyed by price", "product", None, compared=False, briefed=False,
+           per_row=lambda c, w: c["demand_destroyed"].sum(axis=1)),
 )}
 # column order of the KPI table (and of per-replication outcomes)
 KPI_COLUMNS = ("demand", "delivered", "shortfall", "fill_rate", "time_to_survive_days", "time_to_recover_days")
+# ... followed, when some row is a market's, by these
+MARKET_KPIS = ("price_multiplier_mean", "price_multiplier_peak", "demand_destroyed")
 # row order of a sweep's table, kept so sweep.csv reads as before
 SWEPT = ("shortfall", "fill_rate", "time_to_survive_days", "time_to_recover_days", "delivered")
 # the series a summary run keeps per replication to compute outcomes from
@@ -234,7 +248,7 @@ def per_replication_kpis(timeseries: pd.DataFrame, window: ShockWindow,
         if "demand" not in cube:
             continue  # a substitute's own row only reports what it delivered
         unit = (units or {}).get(product, product)
-        for name in KPI_COLUMNS:
+        for name in KPI_COLUMNS + (MARKET_KPIS if "price_multiplier" in cube else ()):
             compute = METRICS[name].per_row
             assert compute is not None
             frames.append(pd.DataFrame({"replication": reps, "node": node, "product": product, "unit": unit,
@@ -268,9 +282,10 @@ def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:
     """One row per (node, product): means over replications (skipping empty values) with
     5th and 95th percentile companions, and the replication count."""
     rows = []
+    market = bool(len(per_rep)) and bool(per_rep["metric"].isin(MARKET_KPIS).any())
     for (node, product), group in per_rep.groupby(["node", "product"], sort=False):
         row = {"node": node, "product": product, "unit": group["unit"].iloc[0]}
-        for name in KPI_COLUMNS:
+        for name in KPI_COLUMNS + (MARKET_KPIS if market else ()):
             values = group.loc[group["metric"] == name, "value"].to_numpy(dtype=float)
             finite = values[np.isfinite(values)]
             row[name] = float(finite.mean()) if finite.size else math.nan
@@ -279,7 +294,7 @@ def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:
         row["replications"] = int(group["replication"].nunique())
         row["short_runs"], row["recovered_runs"] = _run_counts(group)
         rows.append(row)
-    return pd.DataFrame(rows, columns=kpi_columns())
+    return pd.DataFrame(rows, columns=kpi_columns(market))
 
 
 def _run_counts(group: pd.DataFrame) -> tuple[int, int]:
@@ -299,10 +314,10 @@ def kpi_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[str, st
     return summarise(per_replication_kpis(timeseries, window, units, short_day_threshold))
 
 
-def kpi_columns() -> list[str]:
-    """Column order of the KPI table."""
+def kpi_columns(market: bool = False) -> list[str]:
+    """Column order of the KPI table (``market``: with the market columns, MARKET_KPIS)."""
     cols = ["node", "product", "unit"]
-    for name in KPI_COLUMNS:
+    for name in KPI_COLUMNS + (MARKET_KPIS if market else ()):
         cols += [name, f"{name}_p05", f"{name}_p95"]
     return cols + ["replications", "short_runs", "recovered_runs"]
 

@@ -8,19 +8,13 @@ once per replication from named random streams.
 """
 from __future__ import annotations
 
-import datetime as _dt
-import hashlib
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from .distributions import draw_value, is_distribution
+from .distributions import is_distribution
 from .errors import ChipsimUserError
 from .fab import dies_per_wafer
-from .metrics import LANE_SERIES, NODE_SERIES
-from .quantities import day_number
+from .metrics import LANE_SERIES, MARKET_SERIES, NODE_SERIES
 from .schema import Scenario
 from .selectors import lanes_matching, nodes_matching
 
@@ -95,6 +89,16 @@ class Substitute:
 
 
 @dataclass(frozen=True)
+class MarketDef:
+    """A market product at a demand node (docs/markets.md)."""
+
+    price: float           # base price, currency per unit
+    elasticity: float      # < 0
+    max_multiplier: float  # cap on the scarcity multiplier, >= 1
+    window_days: int       # days of past supply averaged
+
+
+@dataclass(frozen=True)
 class DemandDef:
     """Final demand at a node: rate (units/day, or measure units/day), growth per year, draws."""
 
@@ -107,6 +111,7 @@ class DemandDef:
     measure: str | None = None
     substitutes: tuple[Substitute, ...] = ()
     min_domestic: float | None = None
+    market: MarketDef | None = None  # plain demand for a product with ``market`` (contract section 11)
 
 
 @dataclass(frozen=True)
@@ -327,8 +332,7 @@ def _order_lines(scenario: Scenario, incoming: dict[tuple[str, str], list[int]],
 
 
 def _fab_def(node) -> FabDef | None:
-    fab = node.fab
-    if fab is None:
+    if (fab := node.fab) is None:
         return None
     stochastic = fab.stochastic if fab.stochastic is not None else bool(node.stochastic)
     return FabDef(dies_per_wafer(fab.wafer_diameter_mm, fab.die_area_mm2, fab.edge_exclusion_mm),
@@ -352,7 +356,9 @@ def _demand_def(scenario: Scenario, nid: str, node, slot_of) -> DemandDef:
     dem = node.demand
     poisson = dem.distribution == "poisson"
     if not dem.measure:
-        return DemandDef(nid, slot_of[(nid, dem.product)], dem.rate, dem.growth, poisson, dem.backlog)
+        m, price = scenario.products[dem.product].market, scenario.products[dem.product].price
+        market = MarketDef(float(price or 0.0), m.elasticity, m.max_multiplier, m.window_days) if m else None
+        return DemandDef(nid, slot_of[(nid, dem.product)], dem.rate, dem.growth, poisson, dem.backlog, market=market)
     region = dem.mandate.region if dem.mandate else None
     subs = tuple(
         Substitute(slot_of[(nid, pid)], pid, scenario.products[pid].attributes[dem.measure],
@@ -404,7 +410,7 @@ def _reported_series(net: Network) -> list[tuple[int, str]]:
             for sub in d.substitutes:
                 wanted[sub.slot].add("delivered")
         else:
-            wanted[d.slot].update(("demand", "delivered", "shortfall", "backlog"))
+            wanted[d.slot].update(("demand", "delivered", "shortfall", "backlog") + (MARKET_SERIES if d.market else ()))
     for policy in net.scenario.policies:
         if policy.type in ("stockpile", "stockpile_release"):
             wanted[net.slot_of[(policy.node, policy.product)]].update(("stockpile", "cost"))
@@ -413,89 +419,7 @@ def _reported_series(net: Network) -> list[tuple[int, str]]:
 
 def _feed_lanes(net: Network) -> set[int]:
     """Indices of the lanes an export licence with a fee may govern (they report ``fee``)."""
-    out: set[int] = set()
     shocks: list[Any] = list(net.scenario.shocks)
-    for shock in shocks:
-        if shock.type == "export_license" and shock.fee:
-            out.update(lanes_matching(net.scenario, shock))
-    return out
+    return {i for shock in shocks if shock.type == "export_license" and shock.fee
+            for i in lanes_matching(net.scenario, shock)}
 
-
-# --- per-replication context -----------------------------------------------------------
-
-def _stream_key(name: str) -> int:
-    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
-
-
-class Streams:
-    """Named random streams of one replication: the same name gives the same draws in
-    every variant of a scenario (common random numbers), whatever else changed."""
-
-    def __init__(self, seed_seq: np.random.SeedSequence):
-        self._seq = seed_seq
-        self._cache: dict[str, np.random.Generator] = {}
-
-    def get(self, name: str) -> np.random.Generator:
-        """The generator of the stream named ``name`` (created on first use)."""
-        gen = self._cache.get(name)
-        if gen is None:
-            child = np.random.SeedSequence(self._seq.entropy, spawn_key=tuple(self._seq.spawn_key) + (_stream_key(name),))
-            gen = self._cache[name] = np.random.Generator(np.random.PCG64(child))
-        return gen
-
-
-class BuildContext:
-    """What a shock/policy spec needs to become an engine effect in one replication."""
-
-    def __init__(self, net: Network, streams: Streams):
-        self.net = net
-        self.streams = streams
-        self.start_date: _dt.date = net.scenario.start_date
-        self._drawn: dict[str, float] = {}  # parameter name -> its draw in this replication
-
-    def day(self, ref) -> int:
-        """Day number (0 = start_date) of a date, day number or offset."""
-        return day_number(ref, self.start_date)
-
-    def end_day(self, ref) -> int | None:
-        """Day number of an end reference; None (open-ended) stays None."""
-        return None if ref is None else day_number(ref, self.start_date)
-
-    def draw(self, value, name: str, low: float = -math.inf, high: float = math.inf) -> float:
-        """A fixed value, or one draw per replication from the stream ``param:<name>``."""
-        if is_distribution(value):
-            # one value per parameter and replication, however often it is asked for (a
-            # node's cover serves each product it orders)
-            if name not in self._drawn:
-                self._drawn[name] = draw_value(value, self.streams.get(f"param:{name}"), low, high)
-            return self._drawn[name]
-        return float(value)
-
-    def stream(self, name: str) -> np.random.Generator:
-        """The named random stream ``name`` of this replication."""
-        return self.streams.get(name)
-
-    def matching_lanes(self, spec, index: int) -> list[int]:
-        """Indices (into ``all_lanes``) of the lanes a trade shock selects."""
-        return lanes_matching(self.net.scenario, spec)
-
-    def nodes(self, selector) -> list[str]:
-        """Node ids chosen by a selector, in scenario order."""
-        chosen = nodes_matching(self.net.scenario, selector)
-        return [n for n in self.net.scenario.nodes if n in chosen]
-
-    def slot(self, node: str, product: str) -> int:
-        """Slot index of a (node, product) stock."""
-        return self.net.slot_of[(node, product)]
-
-    def policy_lane(self, policy_index: int) -> int:
-        """Lane index of the lane a ``new_lane`` policy opens."""
-        return next(lane.index for lane in self.net.lanes if lane.policy == policy_index)
-
-    def working_days_to_calendar(self, day: int, working_days: int) -> int:
-        """Calendar days from ``day`` until ``working_days`` Monday-to-Friday days have passed."""
-        if working_days <= 0:
-            return 0
-        begin = np.datetime64(self.start_date) + np.timedelta64(day, "D")
-        end = np.busday_offset(begin, working_days, roll="forward")
-        return int((end - begin) / np.timedelta64(1, "D"))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ChipsimUserError
-from .metrics import KPI_COLUMNS, ShockWindow, kpi_table, summarise
+from .metrics import KPI_COLUMNS, MARKET_KPIS, ShockWindow, kpi_table, summarise
 from .network import Network
 from .rundir import (
     ReportWriter,
@@ -143,7 +143,7 @@ class Results:
         the mean and 5/50/95% quantiles over replications (a ``stat`` column instead of
         ``replication``); the KPIs come from every replication."""
         sc = net.scenario
-        kpi_rows = per_rep[per_rep["metric"].isin(list(KPI_COLUMNS))]
+        kpi_rows = per_rep[per_rep["metric"].isin(list(KPI_COLUMNS + MARKET_KPIS))]
         return cls(sc, summary, summarise(kpi_rows), seed, replications, scenario_window(sc), manifest, keep="summary",
                    per_replication=per_rep, headlines=summarise_headline_values(headline_values),
                    headline_values=headline_values)
@@ -193,12 +193,13 @@ def report_writer(pdf: bool = True, steps: Steps | None = None) -> ReportWriter:
     def write(data: RunData, folder: Path) -> list[Path]:
         from .reporting import briefing
         from .reporting.charts import save_charts
+        from .reporting.pricechart import save_price_chart
 
         if steps is not None:
             steps.step("Drawing charts")
         charts = folder / "charts"
         charts.mkdir(exist_ok=True)
-        made = save_charts(data, charts)
+        made = save_charts(data, charts) + save_price_chart(data, charts)
         if steps is not None:
             steps.step("Writing briefing" if pdf else "Writing briefing (HTML)")
         return made + list(briefing.write_briefing(data, folder, made, pdf=pdf))

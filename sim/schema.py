@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from .behaviour import AllocationRule, MakeToStock
+from .behaviour import AllocationRule, MakeToStock, Market
 from .fab import dies_per_wafer
 from .fields import (
     MAX_DAYS,
@@ -68,9 +68,13 @@ class Product(StrictModel):
         description="material is consumed by recipes; equipment is a capital stock.",
     )
     price: float | None = Field(default=None, ge=0, description="Value per unit, used by the cost metric (what buyers pay).")
+    market: Market | None = Field(
+        default=None, description="Price formed by scarcity at each demand node, demand that responds (needs `price`).")
 
     @model_validator(mode="after")
     def _numeric_extras(self):
+        if self.market is not None and not self.price:
+            raise ValueError("a product with `market` needs a base `price` above 0 (currency per unit)")
         known = [n for n in type(self).model_fields]
         for key, value in (self.model_extra or {}).items():
             close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.75)
@@ -395,7 +399,8 @@ class Scenario(StrictModel):
     replications: int = Field(default=1, ge=1, le=100_000, description="Monte Carlo runs.")
     seed: int = Field(default=0, ge=0, description="Root seed; every replication and stream is spawned from it.")
     products: dict[Id, Product] = Field(default_factory=dict)
-    nodes: dict[Id, Node] = Field(default_factory=dict)
+    nodes: dict[Id, Node] = Field(default_factory=dict,
+                                  description="Facilities or sectors, by id; a scenario needs at least one.")
     lanes: list[Lane] = Field(default_factory=list)
     shocks: list[Shock] = Field(default_factory=list)
     policies: list[Policy] = Field(default_factory=list)
@@ -423,6 +428,8 @@ class Scenario(StrictModel):
     @model_validator(mode="after")
     def _sizes(self):
         # far above any real network; a typo like `horizon: 3000y` should not start a run
+        if not self.nodes:
+            raise ValueError("a scenario needs at least one node under `nodes:`")
         if len(self.nodes) > MAX_NODES:
             raise ValueError(f"{len(self.nodes)} nodes; chipsim handles at most {MAX_NODES}")
         if len(self.lanes) > MAX_LANES:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .fields import EntitySelector, RegionSelector
+from .selectorfields import EntitySelector, RegionSelector
 
 if TYPE_CHECKING:  # pragma: no cover
     from .generallicence import GeneralLicenceSpec

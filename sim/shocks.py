@@ -14,9 +14,10 @@ from pydantic import Field
 
 from .effects import Effect, Interval, LeverWorld
 from .errors import did_you_mean
-from .fields import Days, Fraction, Multiplier, PositiveMultiplier, Selector
+from .fields import Days, Fraction, Multiplier, PositiveMultiplier
 from .generallicence import GeneralLicenceSpec
 from .leverspec import ShockSpec, registry_of
+from .selectorfields import Selector
 from .selectors import all_lanes, nodes_matching
 from .tradeshocks import EntityListSpec, ExportBanSpec, ExportLicenseSpec
 from .tradeshocks import TradeShockSpec as TradeShockSpec  # re-exported: a name other code imports from here

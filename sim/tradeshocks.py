@@ -14,19 +14,18 @@ from .fields import (
     Anticipation,
     DayRef,
     Fraction,
-    ProductSelector,
     ReviewDays,
     ReviewTime,
     Schedule,
-    Selector,
 )
 from .quantities import whole_days
+from .selectorfields import ProductSelector, Selector
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from .engine.world import Lane
-    from .network import BuildContext
+    from .replication import BuildContext
 
 from .leverspec import ShockSpec
 

@@ -22,7 +22,7 @@ from .leverspec import ShockSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from .effects import Effect
-    from .network import BuildContext
+    from .replication import BuildContext
 
 DEMAND_METRICS = ("demand", "delivered", "shortfall", "backlog")
 # the daily metrics of section 9 a trigger may watch, plus cover and the market's price

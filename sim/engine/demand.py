@@ -40,7 +40,8 @@ class Demand:
 
     def __init__(self, ledger: Ledger, lines: list[DemandLine]):
         self.ledger = ledger
-        self.plain = [(d.slot, d.carry, d.draws) for d in lines if not d.spec.measure]
+        # market demand (``spec.market``) is served by ``Market``, which prices it first
+        self.plain = [(d.slot, d.carry, d.draws) for d in lines if not d.spec.measure and d.spec.market is None]
         self.compute = [d for d in lines if d.spec.measure]
 
     def serve(self, day: int) -> None:

@@ -16,6 +16,7 @@ EPS = 1e-9  # quantities below this are treated as zero (pro-rata splits leave d
 STOCKS = ("inv", "locked", "held", "backlog", "pipeline")
 FLOWS = ("received", "produced", "consumed", "shipped", "delivered", "demand", "shortfall", "cost", "energy",
          "requested")
+MARKET = ("price", "multiplier", "destroyed", "spend")  # per slot, at market demand slots only (see Market)
 LANE_FLOWS = ("flow", "fee")  # per lane, not per slot
 LANE_STATES = ("share", "qualified")  # per lane, kept from day to day (adaptive buyers)
 
@@ -26,9 +27,11 @@ class Ledger:
     (``Lane.index``): ``flow``, the units that left on it today, and ``fee``, the licence
     fee paid on it today (currency); for the lanes of adaptive buyers, ``share``, the
     effective share (0-1) of the buyer's order it took today, and ``qualified``, 1 once a
-    standby lane takes orders."""
+    standby lane takes orders. At market demand slots: ``price`` (currency/unit) and
+    ``multiplier`` (ratio) of the day, ``destroyed`` and ``spend``, the day's demand
+    destroyed by the price (units) and what the delivered units cost at it (currency)."""
 
-    __slots__ = ("n", "n_lanes", *STOCKS, *FLOWS, *LANE_FLOWS, *LANE_STATES)
+    __slots__ = ("n", "n_lanes", *STOCKS, *FLOWS, *MARKET, *LANE_FLOWS, *LANE_STATES)
 
     def __init__(self, n_slots: int, inventory: list[float], n_lanes: int = 0):
         self.n = n_slots
@@ -42,6 +45,7 @@ class Ledger:
         self.locked, self.held, self.backlog, self.pipeline = (list(zeros) for _ in range(4))
         (self.received, self.produced, self.consumed, self.shipped, self.delivered, self.demand, self.shortfall,
          self.cost, self.energy, self.requested) = (list(zeros) for _ in range(10))
+        self.price, self.multiplier, self.destroyed, self.spend = (list(zeros) for _ in range(4))
 
     def free(self, slot: int) -> float:
         """Units of the slot that may be used now."""

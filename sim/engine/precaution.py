@@ -9,7 +9,7 @@ relax days, and the announcement opens the first).
 """
 from __future__ import annotations
 
-from ..network import BuildContext
+from ..replication import BuildContext
 
 TRADE_CONTROLS = ("export_ban", "export_license", "entity_list")
 

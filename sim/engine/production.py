@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..fab import d0_learning_curve, murphy_yield, poisson_yield
-from ..network import BuildContext, FabDef, ProducerDef
+from ..network import FabDef, ProducerDef
+from ..replication import BuildContext
 from .ledger import Ledger
 
 

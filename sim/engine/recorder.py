@@ -25,7 +25,7 @@ class SlotSeries:
     source: str    # Ledger attribute
     unit: str      # "unit" is the slot's product unit
     flow: bool     # summed over the day and cleared after recording (else an end-of-day stock)
-    needs: str     # recorded when the network has: "any", "demand", "compute" or "stockpile"
+    needs: str     # recorded when the network has: "any", "demand", "compute", "stockpile" or "market"
 
 
 SLOT_SERIES = (
@@ -41,6 +41,12 @@ SLOT_SERIES = (
     SlotSeries("backlog", "backlog", "unit", False, "demand"),
     SlotSeries("energy_mwh", "energy", "MWh/day", True, "compute"),
     SlotSeries("stockpile", "held", "unit", False, "stockpile"),
+    # market demand slots (contract section 11); ``price_multiplier`` is filled day by day,
+    # so that a trigger may read ``by_metric["price_multiplier"][day]`` on the same day
+    SlotSeries("price", "price", "currency/unit", False, "market"),
+    SlotSeries("price_multiplier", "multiplier", "ratio", False, "market"),
+    SlotSeries("demand_destroyed", "destroyed", "unit/day", True, "market"),
+    SlotSeries("spend", "spend", "currency/day", True, "market"),
 )
 # Series per lane, recorded from ``Ledger.flow`` and ``Ledger.fee`` (named ``from->to``
 # in the tidy table): flow (unit/day, shipments that left, licensed ones at departure)
@@ -64,8 +70,8 @@ class Recorder:
 
     def __init__(self, ledger: Ledger, production: Production, equipment: Equipment, horizon: int,
                  present: set[str], fees: bool = False):
-        """``present``: what the network has among "demand", "compute", "stockpile" and
-        "adaptive"; ``fees``: some lane may pay a licence fee (else ``fee`` is not recorded)."""
+        """``present``: what the network has among "demand", "compute", "stockpile",
+        "adaptive" and "market"; ``fees``: some lane may pay a licence fee (else ``fee`` is not recorded)."""
         self.horizon = horizon
         self.ledger, self.production, self.equipment = ledger, production, equipment
         wanted = [s for s in SLOT_SERIES if s.needs == "any" or s.needs in present]

@@ -18,13 +18,15 @@ import simpy
 
 from ..distributions import is_distribution
 from ..effects import Effect
-from ..network import BuildContext, Network, Streams
+from ..network import Network
+from ..replication import BuildContext, Streams
 from .allocation import Allocation
 from .demand import Demand, demand_lines
 from .equipment import Equipment, build_tools
 from .ledger import Ledger
 from .levers import DailyEffects, lever_process
 from .licences import Licensing
+from .market import Market, MarketLine, lane_weights
 from .ordering import ComputeGroup, Ordering, OrderLineState
 from .precaution import control_windows, precaution_days
 from .production import Production, build_producer, fab_line
@@ -120,7 +122,9 @@ class World:
         self.production = Production(led, self.producers, H)
         self.equipment = Equipment(led, self.production, build_tools(net, self.producers, self.streams, led.inv), H)
         self.shipping.equipment = self.equipment
-        self.demand = Demand(led, demand_lines(net.demands, self._rate, self.streams))
+        served = demand_lines(net.demands, self._rate, self.streams)
+        self.demand = Demand(led, served)
+        self.market = self._market(served)
         lines, groups = self._order_book()
         self.ordering = Ordering(led, H, lines, groups)
         for maker in self.production.stock_makers:  # inputs ordered for today's mean requests
@@ -138,8 +142,21 @@ class World:
             present.add("stockpile")
         if any(line.adaptive for line in net.order_lines):
             present.add("adaptive")
+        if self.market is not None:
+            present.add("market")
         fees = any(m == "fee" for _, m in net.series)
         self.recorder = Recorder(led, self.production, self.equipment, H, present, fees)
+
+    def _market(self, served) -> Market | None:
+        """The market demand lines (contract section 11), each with its inbound lanes; None without any."""
+        lines = []
+        for line in served:
+            m = line.spec.market
+            if m is not None:
+                inbound = [(self.lanes[lane.index], lane.share) for lane in self.net.lanes if lane.dst_slot == line.slot]
+                lines.append(MarketLine(line.slot, line.carry, line.draws, m.price, m.elasticity, m.max_multiplier,
+                                        m.window_days, lane_weights(inbound) if inbound else []))
+        return Market(self.ledger, lines) if lines else None
 
     def _use_path(self, node: str, slot: int, use: str) -> list[float] | None:
         """Daily use of a product at a node (units/day), by day (None: from recent shipments)."""
@@ -350,7 +367,8 @@ class World:
 
     # --- the day ------------------------------------------------------------------------
     def _days(self, env: simpy.Environment) -> Generator[Any, Any, None]:
-        daily, production, equipment, shipping = self.daily, self.production, self.equipment, self.shipping
+        daily, production, equipment, shipping, market = (self.daily, self.production, self.equipment, self.shipping,
+                                                          self.market)
         demand, licensing, ordering, allocation, recorder = (self.demand, self.licensing, self.ordering,
                                                              self.allocation, self.recorder)
         holding = list(self.holding_cost.items())
@@ -376,6 +394,8 @@ class World:
                 equipment.wear()
             # 4. demand: backlog first, then today's demand
             demand.serve(d)
+            if market is not None:  # demand at price: contract section 11
+                market.serve(d)
             # 5. licence decisions due today, orders, allocation at the suppliers
             licensing.decide_due(d)
             ordering.place(d)

@@ -23,6 +23,7 @@ from ..units import date_text, unit_word
 from . import summary
 from .charts import focus_of, save_charts, unit_of
 from .pdf import write_pdf
+from .pricechart import save_price_chart
 from .words import METHOD, limits, recovery_reference
 
 if TYPE_CHECKING:
@@ -44,10 +45,12 @@ CAPTIONS = {
     "kpi_bars": "Total shortfall and fill rate at the focus node; whiskers: 90% interval of the mean.",
     "survive_recover": "How long the focus node lasts after the first shock starts, and how long it takes to recover after it "
                        "ends; whiskers: 5-95% of runs.",
+    "price_fan": "Price of each market product at its demand nodes (currency per unit): median over replications "
+                 "(line) and 5-95% band; shocks shaded. The price rises with scarcity and with a licence fee.",
     "network_map": "The chain by stage (left to right) and region (bands): how much demand goes unmet or capacity stands idle, "
                    "in the base scenario.",
 }
-ORDER = ["shortfall_fan", "kpi_bars", "survive_recover", "compute_fan", "network_map"]
+ORDER = ["shortfall_fan", "kpi_bars", "survive_recover", "compute_fan", "price_fan", "network_map"]
 
 
 def _focus(data: Any) -> summary.Focus | None:
@@ -114,5 +117,5 @@ def build_report(data: RunData, folder: Path) -> list[Path]:
     """Charts (PNG, SVG, CSV) and the briefing (HTML, PDF) into ``folder``."""
     charts = folder / "charts"
     charts.mkdir(exist_ok=True)
-    made = save_charts(data, charts)
+    made = save_charts(data, charts) + save_price_chart(data, charts)
     return made + write_briefing(data, folder, made)

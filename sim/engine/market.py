@@ -1,0 +1,119 @@
+"""Markets (contract section 11, step 4 of the day): a price per market product at each
+demand node that draws it, and demand that responds to it. The rule, with worked
+examples, is in docs/markets.md; in short, for one (demand node, market product) on day d:
+
+- supply ratio s_d = min(1, free stock before serving / notional demand) (1 when the
+  notional demand is 0);
+- f_d = mean of s over the ``window_days`` days before d (days before day 0 count as 1);
+- multiplier M_d = clip(f_d ** (1 / elasticity), 1, max_multiplier);
+- fee_d = licence fee on the node's inbound lanes of the product, weighted by their shares;
+- price_d = base x M_d x (1 + fee_d); demand at price D_d = notional x (M_d (1 + fee_d)) ** elasticity;
+- the node serves its backlog (demand at price only) then D_d; what it cannot serve of
+  D_d is shortfall; notional - D_d is ``demand_destroyed``; ``demand`` stays notional.
+
+The inbound lanes then carry the price base x M_d, so that goods dispatched on or after
+step 4 of day d cost the buyer price_d a unit (the fee is booked on top, as before).
+"""
+from __future__ import annotations
+
+from .ledger import EPS, Ledger
+from .shipping import Lane
+
+
+class MarketLine:
+    """One (demand node, market product): its window of supply ratios and its lanes."""
+
+    __slots__ = ("slot", "carry", "draws", "base", "elasticity", "inverse", "cap", "floor", "window", "ratios", "total",
+                 "lanes")
+
+    def __init__(self, slot: int, carry: bool, draws: list[float], base: float, elasticity: float,
+                 max_multiplier: float, window_days: int, lanes: list[tuple[Lane, float]]):
+        """``draws``: notional demand by day (units/day); ``base``: base price (currency/unit);
+        ``lanes``: the inbound lanes of the product with their weights (summing to 1, or none)."""
+        self.slot, self.carry, self.draws = slot, carry, draws
+        self.base, self.elasticity, self.inverse = base, elasticity, 1.0 / elasticity
+        self.cap, self.window = max_multiplier, window_days
+        self.floor = max_multiplier ** elasticity  # the mean supply ratio at which the cap binds
+        self.ratios = [1.0] * window_days  # ring of the last window's supply ratios: day d at d % window
+        self.total = float(window_days)    # their sum
+        self.lanes = lanes
+
+    def fee(self) -> float:
+        """Today's licence fee on the inbound lanes (share of value), weighted by the lanes' shares."""
+        fee = 0.0
+        for lane, weight in self.lanes:
+            licence = lane.licence
+            if licence is not None and licence.fee:
+                fee += weight * licence.fee
+        return fee
+
+
+def lane_weights(lanes: list[tuple[Lane, float]]) -> list[tuple[Lane, float]]:
+    """Normalised weights of a market node's inbound lanes: their shares, or equal when
+    every share is 0 (lanes that only a policy opens)."""
+    total = sum(share for _, share in lanes)
+    if total > 0.0:
+        return [(lane, share / total) for lane, share in lanes]
+    return [(lane, 1.0 / len(lanes)) for lane, _ in lanes]
+
+
+class Market:
+    """Serves every market demand line once a day and sets its price (see the module doc)."""
+
+    __slots__ = ("ledger", "lines")
+
+    def __init__(self, ledger: Ledger, lines: list[MarketLine]):
+        self.ledger = ledger
+        self.lines = lines
+        for line in lines:
+            ledger.price[line.slot] = line.base
+            ledger.multiplier[line.slot] = 1.0
+
+    def serve(self, day: int) -> None:
+        """Step 4 at market demand nodes: price of the day, then backlog and demand at that price."""
+        led = self.ledger
+        inv, locked, backlog = led.inv, led.locked, led.backlog
+        for line in self.lines:
+            s = line.slot
+            want = line.draws[day]
+            avail = inv[s] - locked[s]
+            if avail < 0.0:
+                avail = 0.0
+            mean = line.total / line.window
+            if mean >= 1.0 - 1e-12:  # a full window of supply (the running sum may carry rounding dust)
+                mult = 1.0
+            elif mean <= line.floor:  # f ** (1/e) >= cap (compared this way, it cannot overflow)
+                mult = line.cap
+            else:
+                mult = mean ** line.inverse
+                mult = 1.0 if mult < 1.0 else (line.cap if mult > line.cap else mult)
+            ratio = 1.0 if want <= 0.0 or avail >= want else avail / want
+            k = day % line.window
+            dropped = line.ratios[k]
+            line.ratios[k] = ratio
+            # re-summed once a window, so that rounding dust cannot build up
+            line.total = sum(line.ratios) if k == 0 else line.total + ratio - dropped
+            fee = line.fee() if line.lanes else 0.0
+            at_price = want * (mult * (1.0 + fee)) ** line.elasticity
+            owed = backlog[s]
+            old = owed if owed < avail else avail
+            new = at_price if at_price < avail - old else avail - old
+            if new < 0.0:
+                new = 0.0
+            inv[s] -= old + new
+            if inv[s] < 0.0:
+                inv[s] = 0.0
+            price = line.base * mult
+            for lane, _ in line.lanes:
+                lane.price = price
+            price *= 1.0 + fee
+            short = at_price - new
+            if short < EPS:
+                short = 0.0
+            led.delivered[s] += old + new
+            led.demand[s] += want
+            led.shortfall[s] += short
+            led.destroyed[s] += want - at_price
+            led.spend[s] += (old + new) * price
+            led.price[s], led.multiplier[s] = price, mult
+            backlog[s] = owed - old + short if line.carry else 0.0
