@@ -428,8 +428,6 @@ class Scenario(StrictModel):
     @model_validator(mode="after")
     def _sizes(self):
         # far above any real network; a typo like `horizon: 3000y` should not start a run
-        if not self.nodes:
-            raise ValueError("a scenario needs at least one node under `nodes:`")
         if len(self.nodes) > MAX_NODES:
             raise ValueError(f"{len(self.nodes)} nodes; chipsim handles at most {MAX_NODES}")
         if len(self.lanes) > MAX_LANES:

@@ -381,9 +381,10 @@ def network_map(data, variant_id: str | None = None):
         ax.annotate(_short(node_label(sc, nid), 22), (x, y), xytext=(9, 0), textcoords="offset points", ha="left",
                     va="center", fontsize=7, zorder=4)
     ax.set_yticks([y0 + h / 2 for y0, h in bands.values()], [_short(r, 24) for r in regions])
-    ax.set_xticks(range(max(stage.values()) + 1), [f"stage {s}" for s in range(max(stage.values()) + 1)])
-    ax.set_xlim(-0.3, max(stage.values()) + 0.7)
-    ax.set_ylim(sum(h for _, h in bands.values()), 0)
+    last = max(stage.values(), default=0)  # a network without nodes still draws an empty map
+    ax.set_xticks(range(last + 1), [f"stage {s}" for s in range(last + 1)])
+    ax.set_xlim(-0.3, last + 0.7)
+    ax.set_ylim(max(1.0, sum(h for _, h in bands.values())), 0)
     ax.grid(False)
     worst = max((n for n in pain if not math.isnan(pain[n])), key=lambda n: pain[n], default=None)
     if worst is not None and pain[worst] > 0:
