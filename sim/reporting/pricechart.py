@@ -3,6 +3,7 @@ price at each market demand node, median over replications with its 5-95% fan, s
 shaded; one panel per (node, product), at most four."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -42,16 +43,28 @@ def price_fan(data, rows: list[tuple[str, str]]):
             peak = max(peak, float(base["median"].max()) / max(float(base["median"].iloc[0]), 1e-300))
         _shade(ax, data)
         unit = data.base.scenario.products[product].unit if product in data.base.scenario.products else "unit"
-        ax.set_ylabel(f"{_short(product_label(data.base.scenario, product), 24)}\nper {unit}")
-        ax.set_title(_where(data, node), loc="left", fontsize=10)
+        ax.set_ylabel(f"USD per {_short(unit, 16)}")
+        ax.set_title(f"{_where(data, node)}: {_short(product_label(data.base.scenario, product), 32)}", loc="left",
+                     fontsize=10)
         ax.set_ylim(bottom=0)
         _plain(ax.yaxis)
         _dates(ax)
         tables.append(band.assign(node=node, product=product))
-    _title(fig, f"Price at the market demand nodes: the median peaks at {sig(peak)} times its first-day level "
-                "in the base case (line: median; band: 5-95% of runs)")
-    axes[-1].legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2 if len(data.variants) > 1 else 1)
-    _finish(fig, data, legend_rows=1)
+    title = (f"Price at the market demand nodes: the median peaks at {sig(peak)} times its first-day level in "
+             "the base case (line: median; band: 5-95% of runs)")
+    _title(fig, title)
+    ncol = 2 if len(data.variants) > 1 else 1
+    handles, labels = axes[0].get_legend_handles_labels()
+    legend_rows = -(-len(labels) // ncol)
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.3 / fig.get_figheight()), ncol=ncol,
+               frameon=False)
+    _finish(fig, data)
+    # margins in inches, whatever the number of panels: the title's lines above, then each
+    # panel's own title; below, the date labels, the legend rows and the source line
+    height = fig.get_figheight()
+    title_lines = len(textwrap.wrap(title, 95))
+    fig.subplots_adjust(top=1 - (0.35 + 0.24 * title_lines) / height,
+                        bottom=(0.75 + 0.28 * legend_rows) / height, hspace=0.55)
     return fig, pd.concat(tables, ignore_index=True)
 
 
