@@ -178,16 +178,31 @@ def spec_sentence(spec: Any, index: int, scenario: Any) -> str:
 
 
 def limits(scenario: Any) -> list[str]:
-    """What this model cannot say, written from the features the scenario uses."""
+    """What this model cannot say, written from the features the scenario uses (the
+    adaptive behaviour and markets of contract version 2 included)."""
     types = {s.type for s in scenario.shocks} | {p.type for p in scenario.policies}
-    nodes = scenario.nodes.values()
-    out = ["There are no prices or markets: buyers do not bid for scarce supply, and suppliers share it out pro rata.",
-           "Buyers do not re-source: they order only along the lanes written in the scenario, and no new supplier "
-           "appears unless a policy adds one.",
-           "Producers run at their stated capacity whenever inputs allow; nobody invests, or gives up, in response to "
-           "the shortage unless a policy says so."]
+    nodes = list(scenario.nodes.values())
+    rules = [n.reorder for n in nodes if n.reorder is not None]
+    markets = any(getattr(p, "market", None) is not None for p in scenario.products.values())
+    priority = any(getattr(n, "allocation", None) is not None for n in nodes)
+    share_out = "in the priority order a supplier states, else pro rata" if priority else "pro rata"
+    out = [f"Prices form only for the products with a market; for the others buyers do not bid for scarce supply, and "
+           f"suppliers share it out {share_out}." if markets else
+           f"There are no prices or markets: buyers do not bid for scarce supply, and suppliers share it out {share_out}."]
+    if any(r.sourcing == "adaptive" for r in rules):
+        out.append("Buyers marked adaptive move their orders away from blocked and licensed lanes to their other lanes and "
+                   "qualified standby suppliers; the others keep their lane shares; no supplier appears that the "
+                   "scenario does not list, unless a policy adds one.")
+    else:
+        out.append("Buyers do not re-source: they order only along the lanes written in the scenario, and no new supplier "
+                   "appears unless a policy adds one.")
+    makers = "Producers with make-to-stock make up to a target stock of their recent orders; the others run" if any(
+        getattr(n, "make_to_stock", None) is not None for n in nodes) else "Producers run"
+    out.append(f"{makers} at their stated capacity whenever inputs allow; nobody invests, or gives up, in response to "
+               "the shortage unless a policy (or its trigger) says so.")
     if types & {"export_ban", "export_license", "entity_list"}:
-        out.append("Trade rules are obeyed as written, apart from any leakage the scenario sets: smuggling, "
+        hoard = " and the precautionary cover" if any(r.precaution is not None for r in rules) else ""
+        out.append(f"Trade rules are obeyed as written, apart from any leakage{hoard} the scenario sets: smuggling, "
                    "trans-shipment and stockpiling ahead of a rule are not modelled beyond that.")
     if "export_license" in types:
         out.append("Licence decisions are drawn at random at the stated approval rates and delays; the model does not "
@@ -195,7 +210,9 @@ def limits(scenario: Any) -> list[str]:
     if types & {"stockpile", "stockpile_release"}:
         out.append("A stockpile is released only by its written rule; nobody decides ad hoc to release or hoard.")
     if any(n.demand is not None for n in nodes):
-        out.append("Demand follows its stated rate and growth; it does not fall when goods become scarce or dear.")
+        out.append("Demand follows its stated rate and growth; it falls with price only for market products, and "
+                   "never otherwise when goods become scarce." if markets else
+                   "Demand follows its stated rate and growth; it does not fall when goods become scarce or dear.")
     if any(getattr(n, "fab", None) is not None for n in nodes):
         out.append("Fab yields follow the stated learning curves; process breakthroughs or failures are not foreseen.")
     out.append("Results are as good as the inputs: figures marked ASSUMPTION are the modellers' judgement, not data.")
