@@ -131,6 +131,7 @@ class OrderLine:
     level: Any                   # units, a distribution spec, or None
     cover: Any                   # days, a distribution spec, or None
     adaptive: bool = False       # orders follow the lanes' effective shares (contract 10.2)
+    level_key: str = "level"     # the level's parameter name: "level", or "level.<product>" from a mapping
     precaution: tuple[float, int] | None = None  # (days of cover, relax days) while a control looms
 
 
@@ -323,8 +324,9 @@ def _order_lines(scenario: Scenario, incoming: dict[tuple[str, str], list[int]],
             level = rule.level.get(pid) if isinstance(rule.level, dict) else rule.level
             if level is None:
                 continue  # a per-product level that leaves this product out: not ordered
+            key = f"level.{pid}" if isinstance(rule.level, dict) else "level"
             order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, level, None,
-                                         adaptive=adaptive, precaution=precaution))
+                                         adaptive=adaptive, precaution=precaution, level_key=key))
         elif rule.days_of_cover is not None:  # always, when there is no level (Reorder checks)
             order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, None,
                                          rule.days_of_cover, adaptive=adaptive, precaution=precaution))

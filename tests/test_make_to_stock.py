@@ -231,20 +231,13 @@ def test_make_to_stock_on_a_node_that_produces_nothing(in_tmp):
     assert "needs a node that produces" in only
 
 
-def test_negative_days_of_cover(in_tmp):
-    text = BASE.replace("    capacity: 100\n", "    capacity: 100\n    make_to_stock: {days_of_cover: -5}\n")
-    line, col = position_of(text, "-5")
+@pytest.mark.parametrize("value, message", [("-5", "greater than or equal to 0"), ("1e6", "100000")])
+def test_days_of_cover_out_of_range(in_tmp, value, message):
+    text = BASE.replace("    capacity: 100\n", f"    capacity: 100\n    make_to_stock: {{days_of_cover: {value}}}\n")
+    line, col = position_of(text, value)
     (only,) = problems(in_tmp, text)
     assert only.startswith(f"mts.yaml:{line}:{col}: nodes.p.make_to_stock.days_of_cover: ")
-    assert "greater than or equal to 0" in only
-
-
-def test_days_of_cover_beyond_the_day_limit(in_tmp):
-    text = BASE.replace("    capacity: 100\n", "    capacity: 100\n    make_to_stock: {days_of_cover: 1e6}\n")
-    line, col = position_of(text, "1e6")
-    (only,) = problems(in_tmp, text)
-    assert only.startswith(f"mts.yaml:{line}:{col}: nodes.p.make_to_stock.days_of_cover: ")
-    assert "100000" in only
+    assert message in only
 
 
 def test_a_misspelt_key_gets_a_suggestion(in_tmp):

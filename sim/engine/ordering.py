@@ -91,11 +91,12 @@ class ComputeGroup:
     """A compute demand node's orders: one gap in measure units, split equally over the
     substitutes it buys through lanes (in chips of each)."""
 
-    __slots__ = ("measure_slot", "lines", "level", "cover", "path", "held")
+    __slots__ = ("measure_slot", "lines", "path", "held")
 
-    def __init__(self, measure_slot: int, lines: list[OrderLineState], level: float | None,
-                 cover: float | None, path: list[float], held: list[tuple[int, float]]):
-        self.measure_slot, self.lines, self.level, self.cover, self.path = measure_slot, lines, level, cover, path
+    def __init__(self, measure_slot: int, lines: list[OrderLineState], path: list[float],
+                 held: list[tuple[int, float]]):
+        # the level comes from the member lines (they share the node's reorder rule)
+        self.measure_slot, self.lines, self.path = measure_slot, lines, path
         self.held = held  # (slot, measure units per unit) of every substitute, bought by lane or only held
 
 

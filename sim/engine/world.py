@@ -153,7 +153,8 @@ class World:
         for line in served:
             m = line.spec.market
             if m is not None:
-                inbound = [(self.lanes[lane.index], lane.share) for lane in self.net.lanes if lane.dst_slot == line.slot]
+                # the replication's shares (drawn when a share is a distribution), as the orders use
+                inbound = [(self.lanes[lane.index], self._share[lane.index]) for lane in self._lanes_into(line.slot)]
                 lines.append(MarketLine(line.slot, line.carry, line.draws, m.price, m.elasticity, m.max_multiplier,
                                         m.window_days, lane_weights(inbound) if inbound else []))
         return Market(self.ledger, lines) if lines else None
@@ -176,14 +177,12 @@ class World:
         lines: list[OrderLineState] = []
         self.use_lines: list[tuple[OrderLineState, str, int, str]] = []  # (state, node, slot, use) with a path
         self._controls: list | None = None  # trade controls' lanes and spans, for precautions
-        grouped: dict[str, tuple[int, Any, Any, Any, list[OrderLineState]]] = {}
+        grouped: dict[str, tuple[int, Any, list[OrderLineState]]] = {}
         tool_of_slot = self.equipment.tool_of_slot
         for line in self.net.order_lines:
             base = [(self.lanes[i], self._share[i]) for i in line.lanes]
             where = f"nodes.{line.node}.reorder"
-            per_product = isinstance(self.net.scenario.nodes[line.node].reorder.level, dict)  # type: ignore[union-attr]
-            level = None if line.level is None else self.ctx.draw(
-                line.level, f"{where}.level.{line.product}" if per_product else f"{where}.level", 0.0)
+            level = None if line.level is None else self.ctx.draw(line.level, f"{where}.{line.level_key}", 0.0)
             cover = None if line.cover is None else self.ctx.draw(line.cover, f"{where}.days_of_cover", 0.0)
             path = self._use_path(line.node, line.slot, line.use)
             tool = tool_of_slot.get(line.slot) if line.use == "equipment" else None
@@ -191,29 +190,33 @@ class World:
                 dem = self.net.demands[self.demand_of[line.node]]
                 value = next(s.value for s in dem.substitutes if s.slot == line.slot)
                 state = self._adapt(line, OrderLineState(line.slot, level, cover, path, False, base, value=value))
-                grouped.setdefault(line.node, (dem.slot, level, cover, path, []))[4].append(state)
+                grouped.setdefault(line.node, (dem.slot, path, []))[2].append(state)
             else:
                 state = self._adapt(line, OrderLineState(line.slot, level, cover, path, path is None, base, tool))
                 lines.append(state)
             if path is not None:
                 self.use_lines.append((state, line.node, line.slot, line.use))
         groups = []
-        for node, (m, level, cover, path, members) in grouped.items():
+        for node, (m, path, members) in grouped.items():
             dem = self.net.demands[self.demand_of[node]]
-            groups.append(ComputeGroup(m, members, level, cover, path, [(s.slot, s.value) for s in dem.substitutes]))
+            groups.append(ComputeGroup(m, members, path, [(s.slot, s.value) for s in dem.substitutes]))
         return lines, groups
+
+    def _lanes_into(self, slot: int) -> list:
+        """The network's lanes (``LaneDef``) that deliver into ``slot``, policy lanes included."""
+        return [lane for lane in self.net.lanes if lane.dst_slot == slot]
 
     def _adapt(self, line, state: OrderLineState) -> OrderLineState:
         """Give an order line its adaptive sourcing and precautionary cover, if it asks for them."""
         if line.adaptive:
-            standby = {lane.index: lane.qualification_days for lane in self.net.lanes
-                       if lane.dst_slot == line.slot and lane.share <= 0.0 and lane.policy is None}
+            standby = {lane.index: lane.qualification_days for lane in self._lanes_into(line.slot)
+                       if lane.share <= 0.0 and lane.policy is None}
             state.sourcing = AdaptiveSourcing(standby, self.licensing.general)
         if line.precaution is not None:
             if self._controls is None:
                 self._controls = control_windows(self.ctx)
             state.precaution, relax = line.precaution
-            inbound = {lane.index for lane in self.net.lanes if lane.dst_slot == line.slot}
+            inbound = {lane.index for lane in self._lanes_into(line.slot)}
             state.precaution_on = precaution_days(inbound, relax, self._controls, self.horizon)
         return state
 
