@@ -182,7 +182,7 @@ LAYERS = {
                           "sim.loader"],
     "model": ["sim.network", "sim.replication"],
     "engine": ["sim.engine", "sim.engine.*"],
-    "analysis": ["sim.statistics", "sim.provenance", "sim.leftovers", "sim.rundir"],
+    "analysis": ["sim.statistics", "sim.scoring", "sim.provenance", "sim.leftovers", "sim.rundir"],
     "reporting": ["sim.reporting", "sim.reporting.*"],
     "experiments": ["sim.executors", "sim.results", "sim.experiment", "sim.compare", "sim.sweep", "sim.memory"],
     "interface": ["sim.cli", "sim", "sim.__main__"],
