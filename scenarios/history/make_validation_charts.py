@@ -378,7 +378,7 @@ def chart_gage(result: dict, path: Path) -> None:
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
     months = np.arange(1, 13)
-    for ax, metal in zip(axes, ("gallium", "germanium")):
+    for ax, metal in zip(axes, ("gallium", "germanium"), strict=True):
         mean = result["monthly"][metal].reindex(months)
         ax.plot(months, mean, color="tab:blue", marker="o", ms=3, label="simulated exports (mean)")
         ax.plot([7, 8], [GAGE_JULY[metal], GAGE_AUGUST[metal]], "s", color="black", label="observed (Jul, Aug)")
