@@ -311,16 +311,18 @@ def chart_magnets(result: dict, path: Path) -> None:
     plt = _plt()
     months = np.arange(1, 13)
     mean = result["monthly_mean"].reindex(months)
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 5.4))
     ax.fill_between(months, result["monthly_p05"].reindex(months), result["monthly_p95"].reindex(months),
                     color="tab:blue", alpha=0.2, label="simulated, 5-95% over replications")
     ax.plot(months, mean, color="tab:blue", marker="o", ms=3, label="simulated (mean)")
     fit = [m for m in MAGNETS_OBSERVED if m in MAGNETS_FIT_MONTHS]
     hold = [m for m in MAGNETS_OBSERVED if m in MAGNETS_HOLDOUT_MONTHS]
     ax.errorbar(fit, [MAGNETS_OBSERVED[m] for m in fit], yerr=MAGNETS_BAND_T, fmt="s", color="black",
-                capsize=3, label="observed, used for fitting (with error band)")
+                capsize=3, label="observed, used for fitting (with the +-1,272 t band)")
     ax.errorbar(hold, [MAGNETS_OBSERVED[m] for m in hold], yerr=MAGNETS_BAND_T, fmt="D", color="tab:red",
-                capsize=3, mfc="white", label="observed, out-of-sample (with error band)")
+                capsize=3, mfc="white", label="observed, out-of-sample (with the +-1,272 t band, set after a look)")
+    ax.errorbar([m + 0.15 for m in hold], [MAGNETS_OBSERVED[m] for m in hold], yerr=MAGNETS_STRICT_BAND_T, fmt="none",
+                ecolor="tab:red", elinewidth=2.5, capsize=0, label="+-611 t band, stated before the run")
     ax.plot(list(MAGNETS_PRIOR_YEAR), list(MAGNETS_PRIOR_YEAR.values()), "x", color="grey",
             label="same month of 2024 (derived)")
     ax.hlines(MAGNETS_PRE_SHOCK, 0.6, 3.4, color="black", lw=1.5, ls=":", label="observed Jan-Mar 2025 average")
@@ -331,8 +333,9 @@ def chart_magnets(result: dict, path: Path) -> None:
     ax.set_ylabel("t per month")
     ax.set_ylim(0, 8000)
     ax.set_title("China's NdFeB magnet exports, 2025: replay vs customs data")
-    ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+    handles, labels = ax.get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.2, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=7, frameon=False)
     fig.savefig(path, dpi=130)
     plt.close(fig)
 
@@ -348,6 +351,7 @@ def chart_2010(result: dict, path: Path) -> None:
     a.bar([y + 0.27 for y in years], [result["exports"][y] for y in years], width=0.27, color="tab:blue",
           label="simulated exports")
     a.set_xticks(years)
+    a.set_ylim(0, 62000)
     a.set_ylabel("t REO per year")
     a.set_title("China's rare-earth exports")
     a.legend(fontsize=8)
