@@ -16,8 +16,10 @@ SEED = 7
 
 
 def bundled_scenarios() -> list[Path]:
-    """Every scenario file shipped in ``scenarios/`` (library, reference, history)."""
-    return sorted((ROOT / "scenarios").glob("*.yaml")) + sorted((ROOT / "scenarios" / "history").glob("*.yaml"))
+    """Every scenario file shipped in ``scenarios/`` (library, reference, history); the
+    replays' error bands (``history/bands.yaml``) are data, not a scenario."""
+    history = [p for p in sorted((ROOT / "scenarios" / "history").glob("*.yaml")) if p.name != "bands.yaml"]
+    return sorted((ROOT / "scenarios").glob("*.yaml")) + history
 
 
 def digest(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
