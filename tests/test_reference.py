@@ -1,7 +1,8 @@
 """Properties of the calibrated reference network (scenarios/reference.yaml).
 
 - the unconstrained baseline has no shortfall at any demand node over its whole horizon;
-- every number in the file carries a `source:` or `ASSUMPTION` comment on its line;
+- every number in the file carries a `source:` or `ASSUMPTION` comment on its line, and
+  every sourced one names its row of data/sources.csv;
 - the stages the issue asks for are present, split by region or firm;
 - the parameters fitted on the 2025 magnet replay are the ones the reference and the
   licensing scenario use.
@@ -64,6 +65,19 @@ def test_every_number_has_a_source_or_an_assumption():
         if NUMBER.search(value) and not ("source:" in comment or "ASSUMPTION" in comment):
             missing.append(f"{lineno}: {line.strip()}")
     assert not missing, "numbers without a source or ASSUMPTION comment:\n" + "\n".join(missing)
+
+
+def test_every_sourced_number_cites_a_row_of_the_sources_file():
+    # calibration v2: a `source:` or `derived` comment on a line with a value names the row
+    # of data/sources.csv it rests on (tests/test_sources.py checks that the ids exist)
+    missing = []
+    for lineno, line in enumerate(REFERENCE.read_text().splitlines(), 1):
+        code, _, comment = line.partition("#")
+        if not code.strip() or not ("source:" in comment or "derived" in comment):
+            continue
+        if "data/sources.csv:" not in comment:
+            missing.append(f"{lineno}: {line.strip()}")
+    assert not missing, "sourced numbers without a data/sources.csv id:\n" + "\n".join(missing)
 
 
 def test_stages_are_present_and_split_by_region(reference):
