@@ -67,13 +67,19 @@ def test_every_number_has_a_source_or_an_assumption():
     assert not missing, "numbers without a source or ASSUMPTION comment:\n" + "\n".join(missing)
 
 
-def test_every_sourced_number_cites_a_row_of_the_sources_file():
-    # calibration v2: a `source:` or `derived` comment on a line with a value names the row
-    # of data/sources.csv it rests on (tests/test_sources.py checks that the ids exist)
+LIBRARY = sorted((ROOT / "scenarios").glob("0*.yaml")) + [ROOT / "scenarios" / "controls-us-chips-2024.yaml"]
+
+
+@pytest.mark.parametrize("path", [REFERENCE, *LIBRARY], ids=lambda p: p.name)
+def test_every_sourced_number_cites_a_row_of_the_sources_file(path):
+    # calibration v2: a `source:` comment (in the reference also `derived`) on a line with a
+    # value names the row of data/sources.csv it rests on (tests/test_sources.py checks that
+    # the ids exist)
     missing = []
-    for lineno, line in enumerate(REFERENCE.read_text().splitlines(), 1):
+    for lineno, line in enumerate(path.read_text().splitlines(), 1):
         code, _, comment = line.partition("#")
-        if not code.strip() or not ("source:" in comment or "derived" in comment):
+        tagged = "source:" in comment or (path == REFERENCE and "derived" in comment)
+        if not code.strip() or not tagged:
             continue
         if "data/sources.csv:" not in comment:
             missing.append(f"{lineno}: {line.strip()}")
