@@ -58,7 +58,7 @@ class EquipmentDef:
     spares_slot: int | None
     required: float
     installed: float
-    attrition: float
+    attrition: Any               # daily failure probability, or a distribution spec (drawn per replication)
     install_days: int
     stochastic: bool
 

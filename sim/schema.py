@@ -30,6 +30,7 @@ from .fields import (
     CoverDays,
     DayRef,
     Days,
+    Fraction,
     Growth,
     Horizon,
     LeadTime,
@@ -242,7 +243,8 @@ class EquipmentNeed(StrictModel):
 
     required: float = Field(gt=0, le=1e15, description="Tools needed for full nominal capacity (scales with capacity_expansion).")
     installed: float = Field(ge=0, le=1e15, description="Tools in service on day 0.")
-    attrition: float = Field(default=0.0, ge=0, le=1, description="Daily failure probability of an installed tool.")
+    attrition: Fraction = Field(default=0.0, description="Daily failure probability of an installed tool, or a distribution "
+                                                     "drawn once per replication.")
     spares: str | None = Field(default=None, description="Product consumed to restore one failed tool.")
     install_days: Days = Field(default=0, description="Days from a new tool's arrival to its installation.")
 

@@ -1,7 +1,8 @@
 """Properties of the calibrated reference network (scenarios/reference.yaml).
 
 - the unconstrained baseline has no shortfall at any demand node over its whole horizon;
-- every number in the file carries a `source:` or `ASSUMPTION` comment on its line;
+- every number in the file carries a `source:` or `ASSUMPTION` comment on its line, and
+  every sourced one names its row of data/sources.csv;
 - the stages the issue asks for are present, split by region or firm;
 - the parameters fitted on the 2025 magnet replay are the ones the reference and the
   licensing scenario use.
@@ -66,9 +67,30 @@ def test_every_number_has_a_source_or_an_assumption():
     assert not missing, "numbers without a source or ASSUMPTION comment:\n" + "\n".join(missing)
 
 
+LIBRARY = sorted((ROOT / "scenarios").glob("0*.yaml")) + [ROOT / "scenarios" / "controls-us-chips-2024.yaml"]
+
+
+@pytest.mark.parametrize("path", [REFERENCE, *LIBRARY], ids=lambda p: p.name)
+def test_every_sourced_number_cites_a_row_of_the_sources_file(path):
+    # calibration v2: a `source:` comment (in the reference also `derived`) on a line with a
+    # value names the row of data/sources.csv it rests on (tests/test_sources.py checks that
+    # the ids exist)
+    missing = []
+    for lineno, line in enumerate(path.read_text().splitlines(), 1):
+        code, _, comment = line.partition("#")
+        tagged = "source:" in comment or (path == REFERENCE and "derived" in comment)
+        if not code.strip() or not tagged:
+            continue
+        if "data/sources.csv:" not in comment:
+            missing.append(f"{lineno}: {line.strip()}")
+    assert not missing, "sourced numbers without a data/sources.csv id:\n" + "\n".join(missing)
+
+
 def test_stages_are_present_and_split_by_region(reference):
     nodes = reference.nodes
-    assert 40 <= len(nodes) <= 60
+    # a network of a few dozen nodes (61 since calibration v2 split Australia's mining from
+    # the rest of the world's); the bound guards against accidental blow-ups or deletions
+    assert 40 <= len(nodes) <= 65
 
     def regions(product):
         return {n.region for n in nodes.values() if n.produces == product}

@@ -87,6 +87,19 @@ def test_capacity_decays_like_one_minus_attrition_to_the_t_in_expectation():
     np.testing.assert_allclose(cap.to_numpy(), 100 * 0.99 ** days)
 
 
+def test_attrition_given_as_a_distribution_is_drawn_once_per_replication():
+    # Expected-value attrition a drawn from uniform(0.005, 0.02): capacity on day t is
+    # 100 (1 - a)^t, so a = 1 - (cap_1 / 100) recovers each replication's draw. The draws
+    # must lie inside the bounds, differ between replications, and stay fixed within one
+    # (the same a explains day 59: 100 (1 - a)^59).
+    res = sim.run(tool_scenario(attrition={"dist": "uniform", "low": 0.005, "high": 0.02}, replications=5))
+    ts = res.timeseries
+    cap = ts[ts.metric == "capacity"].pivot(index="day", columns="replication", values="value")
+    a = 1 - cap.loc[1] / 100
+    assert ((a >= 0.005) & (a <= 0.02)).all() and a.nunique() == 5
+    np.testing.assert_allclose(cap.loc[59], 100 * (1 - a) ** 59)
+
+
 def test_random_attrition_matches_the_expectation_on_average():
     # Random failures: installed on day 50 ~ Binomial thinning, mean 100 x 0.99^50 = 60.50,
     # variance 100 p (1-p) with p = 0.605 -> sd 4.89; 200 replications -> sd 0.35, allow 4 sd.
