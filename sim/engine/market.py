@@ -20,32 +20,64 @@ from .ledger import EPS, Ledger
 from .shipping import Lane
 
 
-class MarketLine:
+class Scarcity:
+    """The window of a market's daily supply ratios and the multiplier it gives."""
+
+    __slots__ = ("elasticity", "inverse", "cap", "floor", "window", "ratios", "total")
+
+    def __init__(self, elasticity: float, max_multiplier: float, window_days: int):
+        self.elasticity, self.inverse = elasticity, 1.0 / elasticity
+        self.cap, self.window = max_multiplier, window_days
+        self.floor = max_multiplier ** elasticity  # the mean supply ratio at which the cap binds
+        self.ratios = [1.0] * window_days  # ring of the last window's supply ratios: day d at d % window
+        self.total = float(window_days)    # their sum
+
+    def multiplier(self) -> float:
+        """Today's scarcity multiplier (ratio, 1 to the cap) from the window before today."""
+        mean = self.total / self.window
+        if mean >= 1.0 - 1e-12:  # a full window of supply (the running sum may carry rounding dust)
+            return 1.0
+        if mean <= self.floor:  # f ** (1/e) >= cap (compared this way, it cannot overflow)
+            return self.cap
+        mult = mean ** self.inverse
+        return 1.0 if mult < 1.0 else (self.cap if mult > self.cap else mult)
+
+    def remember(self, day: int, ratio: float) -> None:
+        """Put today's supply ratio (0-1) in the window."""
+        k = day % self.window
+        dropped = self.ratios[k]
+        self.ratios[k] = ratio
+        # re-summed once a window, so that rounding dust cannot build up
+        self.total = sum(self.ratios) if k == 0 else self.total + ratio - dropped
+
+
+def lanes_fee(lanes: list[tuple[Lane, float]]) -> float:
+    """Today's licence fee on weighted inbound lanes (share of value), weighted by the lanes' shares."""
+    fee = 0.0
+    for lane, weight in lanes:
+        licence = lane.licence
+        if licence is not None and licence.fee:
+            fee += weight * licence.fee
+    return fee
+
+
+class MarketLine(Scarcity):
     """One (demand node, market product): its window of supply ratios and its lanes."""
 
-    __slots__ = ("slot", "carry", "draws", "base", "elasticity", "inverse", "cap", "floor", "window", "ratios", "total",
-                 "lanes")
+    __slots__ = ("slot", "carry", "draws", "base", "lanes")
 
     def __init__(self, slot: int, carry: bool, draws: list[float], base: float, elasticity: float,
                  max_multiplier: float, window_days: int, lanes: list[tuple[Lane, float]]):
         """``draws``: notional demand by day (units/day); ``base``: base price (currency/unit);
         ``lanes``: the inbound lanes of the product with their weights (summing to 1, or none)."""
+        super().__init__(elasticity, max_multiplier, window_days)
         self.slot, self.carry, self.draws = slot, carry, draws
-        self.base, self.elasticity, self.inverse = base, elasticity, 1.0 / elasticity
-        self.cap, self.window = max_multiplier, window_days
-        self.floor = max_multiplier ** elasticity  # the mean supply ratio at which the cap binds
-        self.ratios = [1.0] * window_days  # ring of the last window's supply ratios: day d at d % window
-        self.total = float(window_days)    # their sum
+        self.base = base
         self.lanes = lanes
 
     def fee(self) -> float:
         """Today's licence fee on the inbound lanes (share of value), weighted by the lanes' shares."""
-        fee = 0.0
-        for lane, weight in self.lanes:
-            licence = lane.licence
-            if licence is not None and licence.fee:
-                fee += weight * licence.fee
-        return fee
+        return lanes_fee(self.lanes)
 
 
 def lane_weights(lanes: list[tuple[Lane, float]]) -> list[tuple[Lane, float]]:
@@ -79,20 +111,8 @@ class Market:
             avail = inv[s] - locked[s]
             if avail < 0.0:
                 avail = 0.0
-            mean = line.total / line.window
-            if mean >= 1.0 - 1e-12:  # a full window of supply (the running sum may carry rounding dust)
-                mult = 1.0
-            elif mean <= line.floor:  # f ** (1/e) >= cap (compared this way, it cannot overflow)
-                mult = line.cap
-            else:
-                mult = mean ** line.inverse
-                mult = 1.0 if mult < 1.0 else (line.cap if mult > line.cap else mult)
-            ratio = 1.0 if want <= 0.0 or avail >= want else avail / want
-            k = day % line.window
-            dropped = line.ratios[k]
-            line.ratios[k] = ratio
-            # re-summed once a window, so that rounding dust cannot build up
-            line.total = sum(line.ratios) if k == 0 else line.total + ratio - dropped
+            mult = line.multiplier()
+            line.remember(day, 1.0 if want <= 0.0 or avail >= want else avail / want)
             fee = line.fee() if line.lanes else 0.0
             at_price = want * (mult * (1.0 + fee)) ** line.elasticity
             owed = backlog[s]
