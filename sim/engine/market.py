@@ -13,6 +13,12 @@ examples, is in docs/markets.md; in short, for one (demand node, market product)
 
 The inbound lanes then carry the price base x M_d, so that goods dispatched on or after
 step 4 of day d cost the buyer price_d a unit (the fee is booked on top, as before).
+
+At a compute-demand node with priced substitutes (docs/markets.md, section 6) the same
+window gives one multiplier from the node's supply in the measure; demand at the
+scarcity price, notional x M_d ** elasticity, is offered to the substitutes cheapest per
+measure unit first, and a substitute with fee F keeps (1 + F) ** elasticity of what it
+is offered (the rest is destroyed); a mandate first offers its share to domestic ones.
 """
 from __future__ import annotations
 
