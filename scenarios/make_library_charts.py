@@ -24,6 +24,7 @@ OUT = HERE.parent / "reports" / "scenarios"
 FILES = [
     "reference", "01-ree-licensing-2025", "01b-ree-october-2025", "01c-ree-october-2025-no-pause",
     "controls-us-chips-2024", "02a-h20-licence-2025", "02b-h200-conditional-exports",
+    "02c-h200-no-fee-without-customs-block", "02c-h200-fee-without-customs-block",
     "03-tool-controls-servicing", "03b-entity-list-affiliates",
     "04-smic-yield-vs-ascend", "04b-smic-eda-cutoff", "04c-smic-yield-stall",
     "05-china-state-dc-mandate", "06-gallium-germanium-us-ban", "06b-gallium-germanium-transshipment-closed",
@@ -124,6 +125,7 @@ def headlines(runs: dict) -> list[dict]:
                     add(name, f"US government share of H200 sales {y} (25% of value)", v * 0.25 / 1.25 / 1e9, "$bn")
             for n in ("us_datacenters", "row_datacenters"):
                 add(name, f"{n} fill rate", r.kpi(n, "tflops_bf16"))
+    rows += _h200_fee(runs)
     if "05-china-state-dc-mandate" in runs:
         r = runs["05-china-state-dc-mandate"]
         for node in CN_DC:
@@ -162,6 +164,39 @@ def headlines(runs: dict) -> list[dict]:
             for node, prod in (("us_gallium_users", "gallium"), ("us_germanium_users", "germanium"),
                                ("row_gallium_users", "gallium"), ("row_germanium_users", "germanium")):
                 add(name, f"{node} fill rate", r.kpi(node, prod))
+    return rows
+
+
+def _h200_fee(runs: dict) -> list[dict]:
+    """Scenario 2c: H200 volumes to China with the 25% fee and without (no customs block)."""
+    rows, volume = [], {}
+    for name in ("02c-h200-no-fee-without-customs-block", "02c-h200-fee-without-customs-block"):
+        if name not in runs:
+            continue
+        r = runs[name]
+
+        def add(what, value, unit="", name=name):
+            rows.append({"scenario": name, "headline": what, "value": value, "unit": unit})
+
+        for y, v in r.yearly(["cn_datacenters"], "delivered", "accel_h200_cn").items():
+            add(f"H200s delivered to China {y}", v, "chips")
+            volume[(name, y)] = v
+        for y, v in r.yearly(["cn_datacenters"], "compute_delivered").items():
+            add(f"China compute delivered {y}", v / 1e9, "1e9 TFLOPS (BF16)")
+        for y, v in r.yearly(["cn_datacenters"], "demand_destroyed").items():
+            add(f"China compute demand destroyed by price {y}", v / 1e9, "1e9 TFLOPS (BF16)")
+        for y, v in r.yearly(["cn_datacenters"], "compute_shortfall").items():
+            add(f"China compute shortfall {y}", v / 1e9, "1e9 TFLOPS (BF16)")
+        for y, v in r.yearly(["us_h200_inspection->cn_datacenters"], "fee").items():
+            add(f"US fee revenue on H200s for China {y}", v / 1e9, "$bn")
+        mult = r.series(["cn_datacenters"], "price_multiplier", "accel_h200_cn", freq="YS", how="mean")
+        for when, v in mult.items():
+            add(f"China compute price multiplier, mean of {when.year}", v, "ratio")
+    for (name, y), v in volume.items():
+        base = volume.get(("02c-h200-no-fee-without-customs-block", y))
+        if name.startswith("02c-h200-fee") and base:
+            rows.append({"scenario": name, "headline": f"H200 volume to China {y}, with the fee / without",
+                         "value": v / base, "unit": "ratio (1.25^-1 = 0.8 if demand-limited)"})
     return rows
 
 

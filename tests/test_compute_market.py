@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import run, scenario, series
+import sim
+from helpers import ROOT, run, scenario, series
 
 
 def fed_node(capacity: float, value: float = 2.0, elasticity: float = -0.5, window: int = 10, rate: float = 10.0,
@@ -241,3 +242,33 @@ def test_same_seed_same_prices_at_a_compute_node():
     c = dc(run(sc, seed=4), "price", "a").to_numpy()
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     assert (a >= 100.0).all()  # never below base
+
+
+# --- the library's 2c pair ------------------------------------------------------------
+
+def test_the_2c_twins_differ_only_in_the_fee():
+    fee_file, free_file = (sim.load_scenario(ROOT / "scenarios" / f"02c-h200-{k}-without-customs-block.yaml")
+                           for k in ("fee", "no-fee"))
+    (*rest_fee, lic_fee), (*rest_free, lic_free) = fee_file.shocks, free_file.shocks
+    assert rest_fee == rest_free and lic_fee.fee == 0.25 and lic_free.fee == 0.0
+    assert lic_fee.model_copy(update={"fee": 0.0, "name": lic_free.name}) == lic_free
+    assert not any(s.type == "export_ban" and s.start and "customs" in (s.name or "") for s in fee_file.shocks)
+
+
+def test_in_2c_supply_limits_the_h200_so_the_fee_only_moves_shortfall_to_demand_destroyed():
+    # docs/markets.md, section 6: where the H200 is supply-limited it delivers all it has
+    # with or without the fee (ratio 1), and each TFLOPS it delivers at a 25% fee with
+    # elasticity -1 uses up 1.25 TFLOPS of demand: 0.25 x 989 TFLOPS destroyed per chip,
+    # which without the fee would have been shortfall
+    fee_res, free_res = (sim.run(ROOT / "scenarios" / f"02c-h200-{k}-without-customs-block.yaml")
+                         for k in ("fee", "no-fee"))
+    cn = "cn_datacenters"
+    h_fee = series(fee_res, cn, "delivered", "accel_h200_cn").sum()
+    h_free = series(free_res, cn, "delivered", "accel_h200_cn").sum()
+    assert h_fee > 100_000 and h_fee == pytest.approx(h_free, rel=1e-9)
+    gone = (series(fee_res, cn, "demand_destroyed", "tflops_bf16").sum()
+            - series(free_res, cn, "demand_destroyed", "tflops_bf16").sum())
+    short = (series(free_res, cn, "compute_shortfall", "tflops_bf16").sum()
+             - series(fee_res, cn, "compute_shortfall", "tflops_bf16").sum())
+    assert gone == pytest.approx(0.25 * 989 * h_fee, rel=1e-9)
+    assert short == pytest.approx(gone, rel=1e-9)
