@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 import sim
-from helpers import ROOT, run, scenario, series
+from helpers import ROOT, run, scenario, series, write_file
 
 
 def fed_node(capacity: float, value: float = 2.0, elasticity: float = -0.5, window: int = 10, rate: float = 10.0,
-             horizon: int = 80, shocks=(), stock: float | None = None):
+             horizon: int = 80, shocks=(), stock: float | None = None, policies=()):
     """One priced substitute ``a`` (``value`` TFLOPS a unit, base price 100 a unit) made
     at ``capacity`` units a day for a data centre wanting ``rate`` TFLOPS a day. The
     centre opens with one day's output (or ``stock``) and orders far more than a day
@@ -31,7 +31,7 @@ def fed_node(capacity: float, value: float = 2.0, elasticity: float = -0.5, wind
                       "inventory": {"a": capacity if stock is None else stock},
                       "reorder": {"policy": "base_stock", "days_of_cover": 10}}},
         lanes=[{"from": "src", "to": "dc", "product": "a", "lead_time": 1}],
-        shocks=list(shocks),
+        shocks=list(shocks), policies=list(policies),
     )
 
 
@@ -272,3 +272,28 @@ def test_in_2c_supply_limits_the_h200_so_the_fee_only_moves_shortfall_to_demand_
              - series(fee_res, cn, "compute_shortfall", "tflops_bf16").sum())
     assert gone == pytest.approx(0.25 * 989 * h_fee, rel=1e-9)
     assert short == pytest.approx(gone, rel=1e-9)
+
+
+def test_a_trigger_can_watch_a_compute_nodes_multiplier_at_its_priced_substitute(tmp_path):
+    # fed_node(2.5): M_d = (1 - 0.05 d)**-2 until day 10. M_d > 2 needs 1 - 0.05 d < 0.7071,
+    # first on day 6 (M_6 = 0.7**-2 = 2.04); for 3 days: days 6, 7, 8 -> fires on d0 = 8,
+    # starts the next day, 9
+    trigger = {"metric": "price_multiplier", "node": "dc", "product": "a", "above": 2, "for_days": 3}
+    policy = {"type": "capacity_expansion", "node": "src", "capacity": 1, "trigger": trigger}
+    row = run(fed_node(capacity=2.5, policies=[policy])).triggers.iloc[0]
+    assert (row["fired_day"], row["start_day"]) == (8, 9)
+    # and the loader's cross-references accept it
+    text = """name: t
+horizon: 20
+products:
+  a: {tflops: 2, price: 100, market: {elasticity: -0.5}}
+nodes:
+  src: {produces: a, capacity: 1}
+  dc: {demand: {product: [a], measure: tflops, rate: 4}}
+lanes:
+  - {from: src, to: dc, product: a}
+policies:
+  - {type: capacity_expansion, node: src, capacity: 1,
+     trigger: {metric: price_multiplier, node: dc, product: a, above: 2, for_days: 3}}
+"""
+    assert sim.load_scenario(write_file(tmp_path, "t.yaml", text)).policies[0].trigger is not None
