@@ -297,3 +297,14 @@ policies:
      trigger: {metric: price_multiplier, node: dc, product: a, above: 2, for_days: 3}}
 """
     assert sim.load_scenario(write_file(tmp_path, "t.yaml", text)).policies[0].trigger is not None
+
+
+def test_the_briefing_limits_describe_compute_markets():
+    from sim.reporting.words import limits
+
+    priced = " ".join(limits(fed_node(capacity=2.5)))
+    assert "At compute-demand nodes with priced chips" in priced and "There are no prices" not in priced
+    plain = fed_node(capacity=2.5)
+    plain = plain.model_copy(update={"products": {"a": plain.products["a"].model_copy(update={"market": None})}})
+    text = " ".join(limits(plain))
+    assert "At compute-demand nodes with priced chips" not in text and "There are no prices" in text
