@@ -200,9 +200,37 @@ def _h200_fee(runs: dict) -> list[dict]:
     return rows
 
 
+def chart_h200_fee(runs: dict) -> None:
+    """2c: H200s reaching China each month, and China's unmet compute demand, with and without the fee."""
+    pair = [("02c-h200-no-fee-without-customs-block", "no fee", "tab:blue", "-"),
+            ("02c-h200-fee-without-customs-block", "25% fee", "tab:red", "--")]
+    if not all(name in runs for name, *_ in pair):
+        return
+    plt = _plt()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    for name, label, color, style in pair:
+        r = runs[name]
+        h = r.series(["cn_datacenters"], "delivered", "accel_h200_cn", freq="MS")
+        a.plot(h.index, h.values / 1e3, color=color, ls=style, label=label)
+        for metric, what, width in (("demand_destroyed", "destroyed by price", 2.0), ("compute_shortfall", "short", 1.0)):
+            s = r.series(["cn_datacenters"], metric, freq="MS", how="mean")
+            b.plot(s.index, s.values / 1e6, color=color, ls=style, lw=width, label=f"{what}, {label}")
+    a.set_title("2c: H200s put into service in China (same with and without the fee)")
+    a.set_ylabel("thousand chips a month")
+    a.legend(fontsize=7)
+    b.set_title("2c: China's unmet compute demand")
+    b.set_ylabel("million TFLOPS a day (monthly mean)")
+    b.legend(fontsize=7)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(OUT / "02c_h200_fee.png", dpi=120)
+    plt.close(fig)
+
+
 def chart(runs: dict) -> None:
     plt = _plt()
     OUT.mkdir(parents=True, exist_ok=True)
+    chart_h200_fee(runs)
 
     if "reference" in runs:
         r = runs["reference"]
