@@ -158,3 +158,25 @@ def test_compute_market_invariants(sc):
         assert (domestic.to_numpy() >= mandate.min_share * m["compute_delivered"].to_numpy() - 1e-7).all()
     again = sim.run(sc).timeseries
     assert np.array_equal(again["value"].to_numpy(), ts["value"].to_numpy())  # same seed, same prices
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(compute_networks())
+def test_a_compute_market_that_cannot_move_serves_as_the_plain_rule(sc):
+    # With max_multiplier 1 the multiplier stays 1, without fees nothing is destroyed,
+    # and with one price per TFLOPS for every substitute the buying order is the listed
+    # order (ties): the market rule then delivers what the plain rule of contract
+    # section 5 delivers, mandate included (docs/markets.md, section 6, step 6)
+    still = {"elasticity": -1.0, "max_multiplier": 1.0}
+    products = {pid: p.model_copy(update={"price": BASE * p.attributes["tflops"],
+                                          "market": p.market.model_copy(update=still) if p.market else None})
+                for pid, p in sc.products.items()}
+    priced = sc.model_copy(update={"products": products,
+                                   "shocks": [s for s in sc.shocks if s.type != "export_license"]})
+    plain = priced.model_copy(update={"products": {pid: p.model_copy(update={"market": None})
+                                                   for pid, p in products.items()}})
+    a, b = sim.run(priced).timeseries, sim.run(plain).timeseries
+    keep = ["delivered", "compute_delivered", "compute_shortfall", "compute_backlog", "inventory", "energy_mwh"]
+    a = a[a["metric"].isin(keep)].set_index(["node", "product", "metric", "day"])["value"]
+    b = b[b["metric"].isin(keep)].set_index(["node", "product", "metric", "day"])["value"]
+    assert np.allclose(a.sort_index().to_numpy(), b.sort_index().to_numpy(), rtol=1e-9, atol=1e-6)
