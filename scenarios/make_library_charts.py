@@ -24,6 +24,7 @@ OUT = HERE.parent / "reports" / "scenarios"
 FILES = [
     "reference", "01-ree-licensing-2025", "01b-ree-october-2025", "01c-ree-october-2025-no-pause",
     "controls-us-chips-2024", "02a-h20-licence-2025", "02b-h200-conditional-exports",
+    "02c-h200-no-fee-without-customs-block", "02c-h200-fee-without-customs-block",
     "03-tool-controls-servicing", "03b-entity-list-affiliates",
     "04-smic-yield-vs-ascend", "04b-smic-eda-cutoff", "04c-smic-yield-stall",
     "05-china-state-dc-mandate", "06-gallium-germanium-us-ban", "06b-gallium-germanium-transshipment-closed",
@@ -124,6 +125,7 @@ def headlines(runs: dict) -> list[dict]:
                     add(name, f"US government share of H200 sales {y} (25% of value)", v * 0.25 / 1.25 / 1e9, "$bn")
             for n in ("us_datacenters", "row_datacenters"):
                 add(name, f"{n} fill rate", r.kpi(n, "tflops_bf16"))
+    rows += _h200_fee(runs)
     if "05-china-state-dc-mandate" in runs:
         r = runs["05-china-state-dc-mandate"]
         for node in CN_DC:
@@ -165,9 +167,70 @@ def headlines(runs: dict) -> list[dict]:
     return rows
 
 
+def _h200_fee(runs: dict) -> list[dict]:
+    """Scenario 2c: H200 volumes to China with the 25% fee and without (no customs block)."""
+    rows, volume = [], {}
+    for name in ("02c-h200-no-fee-without-customs-block", "02c-h200-fee-without-customs-block"):
+        if name not in runs:
+            continue
+        r = runs[name]
+
+        def add(what, value, unit="", name=name):
+            rows.append({"scenario": name, "headline": what, "value": value, "unit": unit})
+
+        for y, v in r.yearly(["cn_datacenters"], "delivered", "accel_h200_cn").items():
+            add(f"H200s delivered to China {y}", v, "chips")
+            volume[(name, y)] = v
+        for y, v in r.yearly(["cn_datacenters"], "compute_delivered").items():
+            add(f"China compute delivered {y}", v / 1e9, "1e9 TFLOPS (BF16)")
+        for y, v in r.yearly(["cn_datacenters"], "demand_destroyed").items():
+            add(f"China compute demand destroyed by price {y}", v / 1e9, "1e9 TFLOPS (BF16)")
+        for y, v in r.yearly(["cn_datacenters"], "compute_shortfall").items():
+            add(f"China compute shortfall {y}", v / 1e9, "1e9 TFLOPS (BF16)")
+        for y, v in r.yearly(["us_h200_inspection->cn_datacenters"], "fee").items():
+            add(f"US fee revenue on H200s for China {y}", v / 1e9, "$bn")
+        mult = r.series(["cn_datacenters"], "price_multiplier", "accel_h200_cn", freq="YS", how="mean")
+        for when, v in mult.items():
+            add(f"China compute price multiplier, mean of {when.year}", v, "ratio")
+    for (name, y), v in volume.items():
+        base = volume.get(("02c-h200-no-fee-without-customs-block", y))
+        if name.startswith("02c-h200-fee") and base:
+            rows.append({"scenario": name, "headline": f"H200 volume to China {y}, with the fee / without",
+                         "value": v / base, "unit": "ratio (1.25^-1 = 0.8 if demand-limited)"})
+    return rows
+
+
+def chart_h200_fee(runs: dict) -> None:
+    """2c: H200s reaching China each month, and China's unmet compute demand, with and without the fee."""
+    pair = [("02c-h200-no-fee-without-customs-block", "no fee", "tab:blue", "-"),
+            ("02c-h200-fee-without-customs-block", "25% fee", "tab:red", "--")]
+    if not all(name in runs for name, *_ in pair):
+        return
+    plt = _plt()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    for name, label, color, style in pair:
+        r = runs[name]
+        h = r.series(["cn_datacenters"], "delivered", "accel_h200_cn", freq="MS")
+        a.plot(h.index, h.values / 1e3, color=color, ls=style, label=label)
+        for metric, what, width in (("demand_destroyed", "destroyed by price", 2.0), ("compute_shortfall", "short", 1.0)):
+            s = r.series(["cn_datacenters"], metric, freq="MS", how="mean")
+            b.plot(s.index, s.values / 1e6, color=color, ls=style, lw=width, label=f"{what}, {label}")
+    a.set_title("2c: H200s put into service in China (same with and without the fee)")
+    a.set_ylabel("thousand chips a month")
+    a.legend(fontsize=7)
+    b.set_title("2c: China's unmet compute demand")
+    b.set_ylabel("million TFLOPS a day (monthly mean)")
+    b.legend(fontsize=7)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(OUT / "02c_h200_fee.png", dpi=120)
+    plt.close(fig)
+
+
 def chart(runs: dict) -> None:
     plt = _plt()
     OUT.mkdir(parents=True, exist_ok=True)
+    chart_h200_fee(runs)
 
     if "reference" in runs:
         r = runs["reference"]

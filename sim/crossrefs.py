@@ -18,6 +18,9 @@ from .tradeshocks import TradeShockSpec
 from .triggers import trigger_problems
 from .yamlsource import Loc, PosNode
 
+# the keys of a `market` block that set a compute node's one multiplier, with their defaults
+MARKET_DEFAULTS = (("elasticity", None), ("max_multiplier", 10), ("window_days", 30))
+
 
 class CrossRefs:
     """Checks that ids used in the merged document exist, on raw (possibly invalid) data."""
@@ -170,16 +173,22 @@ class CrossRefs:
         products = demand.get("product")
         listed = products if isinstance(products, list) else [products]
         measure = demand.get("measure")
+        blocks: dict[tuple, str] = {}  # the market blocks of the substitutes -> the first product with each
         for j, pid in enumerate(listed):
             path = ("nodes", nid, "demand", "product") + ((j,) if isinstance(products, list) else ())
             if not isinstance(pid, str) or not self.product(pid, *path) or not isinstance(measure, str):
                 continue
             attrs = self.catalogue.get(pid)
             attrs = attrs if isinstance(attrs, dict) else {}
-            if attrs.get("market") is not None:
-                self.add(self.at(*path), f"nodes.{nid}.demand: product '{pid}' has a `market`, and markets at "
-                                         "compute-demand nodes (a `measure` over substitutes) are not supported yet; "
-                                         f"draw it at a plain demand node (`product: {pid}` without `measure`)")
+            market = attrs.get("market")
+            if isinstance(market, dict):  # one multiplier per compute node: its priced substitutes must agree
+                block = tuple(market.get(k, d) for k, d in MARKET_DEFAULTS)
+                if blocks and block not in blocks:
+                    first = next(iter(blocks.values()))
+                    self.add(self.at(*path), f"nodes.{nid}.demand: the substitutes with a `market` must share "
+                                             f"elasticity, max_multiplier and window_days (the node has one price "
+                                             f"multiplier), but '{pid}' and '{first}' differ")
+                blocks.setdefault(block, pid)
             value = attrs.get(measure)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
                 known = [k for k, v in attrs.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]

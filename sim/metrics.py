@@ -328,11 +328,13 @@ HEADLINE_COLUMNS = ["headline", "label", "unit", "replication", "value"]
 HEADLINE_SUMMARY_COLUMNS = ["headline", "label", "unit", "mean", "p05", "p95", "replications"]
 # units of daily metrics that are not in their product's unit
 _METRIC_UNITS = {"cost": "USD", "fee": "USD", "yield": "fraction", "wafers_started": "wafer", "energy_mwh": "MWh",
-                 "lane_share": "fraction", "qualified": "flag"}
+                 "lane_share": "fraction", "qualified": "flag", "price": "USD", "spend": "USD",
+                 "price_multiplier": "ratio"}
 
 
 def headline_unit(metric: str, product_units: list[str]) -> str:
-    """Unit of a headline: the metric's own (USD for cost and fee, MWh, wafer, fraction),
+    """Unit of a headline: the metric's own (USD for cost, fee, price and spend, ratio for
+    price_multiplier, MWh, wafer, fraction),
     else the product's unit (one unit shared by the products read, else "unit")."""
     if metric in _METRIC_UNITS:
         return _METRIC_UNITS[metric]

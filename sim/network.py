@@ -78,6 +78,16 @@ class ProducerDef:
 
 
 @dataclass(frozen=True)
+class MarketDef:
+    """A market product at a demand node (docs/markets.md)."""
+
+    price: float           # base price, currency per unit
+    elasticity: float      # < 0
+    max_multiplier: float  # cap on the scarcity multiplier, >= 1
+    window_days: int       # days of past supply averaged
+
+
+@dataclass(frozen=True)
 class Substitute:
     """One product that can serve compute demand, in order of preference."""
 
@@ -86,16 +96,7 @@ class Substitute:
     value: float                 # measure units per unit of product (e.g. TFLOPS per chip)
     power_kw: float
     domestic: bool
-
-
-@dataclass(frozen=True)
-class MarketDef:
-    """A market product at a demand node (docs/markets.md)."""
-
-    price: float           # base price, currency per unit
-    elasticity: float      # < 0
-    max_multiplier: float  # cap on the scarcity multiplier, >= 1
-    window_days: int       # days of past supply averaged
+    market: MarketDef | None = None  # the product's ``market`` (docs/markets.md, section 6)
 
 
 @dataclass(frozen=True)
@@ -354,18 +355,22 @@ def _domestic(scenario: Scenario, product: str, region: str) -> bool:
     return bool(makers) and all(n.region == region for n in makers)
 
 
+def _market_def(scenario: Scenario, pid: str) -> MarketDef | None:
+    m, price = scenario.products[pid].market, scenario.products[pid].price
+    return MarketDef(float(price or 0.0), m.elasticity, m.max_multiplier, m.window_days) if m else None
+
+
 def _demand_def(scenario: Scenario, nid: str, node, slot_of) -> DemandDef:
     dem = node.demand
     poisson = dem.distribution == "poisson"
     if not dem.measure:
-        m, price = scenario.products[dem.product].market, scenario.products[dem.product].price
-        market = MarketDef(float(price or 0.0), m.elasticity, m.max_multiplier, m.window_days) if m else None
-        return DemandDef(nid, slot_of[(nid, dem.product)], dem.rate, dem.growth, poisson, dem.backlog, market=market)
+        return DemandDef(nid, slot_of[(nid, dem.product)], dem.rate, dem.growth, poisson, dem.backlog,
+                         market=_market_def(scenario, dem.product))
     region = dem.mandate.region if dem.mandate else None
     subs = tuple(
         Substitute(slot_of[(nid, pid)], pid, scenario.products[pid].attributes[dem.measure],
                    scenario.products[pid].attributes.get("power_kw", 0.0),
-                   region is not None and _domestic(scenario, pid, region))
+                   region is not None and _domestic(scenario, pid, region), _market_def(scenario, pid))
         for pid in dem.products)
     return DemandDef(nid, slot_of[(nid, dem.measure)], dem.rate, dem.growth, poisson, dem.backlog,
                      dem.measure, subs, dem.mandate.min_share if dem.mandate else None)
@@ -411,6 +416,9 @@ def _reported_series(net: Network) -> list[tuple[int, str]]:
             wanted[d.slot].update(COMPUTE_METRICS)
             for sub in d.substitutes:
                 wanted[sub.slot].add("delivered")
+                if sub.market is not None:  # priced substitutes; the node's multiplier and destroyed demand
+                    wanted[sub.slot].update(("price", "price_multiplier", "spend"))
+                    wanted[d.slot].update(("price_multiplier", "demand_destroyed"))
         else:
             wanted[d.slot].update(("demand", "delivered", "shortfall", "backlog") + (MARKET_SERIES if d.market else ()))
     for policy in net.scenario.policies:

@@ -114,7 +114,8 @@ def _records(scenario: Any, node: str, product: str, metric: str) -> str | None:
     if metric == "price_multiplier":
         if getattr(scenario.products[product], "market", None) is None:
             return f"'{product}' has no `market:`, so it has no price_multiplier"
-        if not plain_demand:
+        priced = n.demand is not None and product in n.demand.products  # plain, or a compute node's substitute
+        if not priced:
             return f"'{node}' has no demand for '{product}', so it has no price_multiplier"
     if not _holds(scenario, node, product):
         return f"'{node}' never holds '{product}' (it does not produce, consume, stock, demand or ship it)"

@@ -220,13 +220,24 @@ def test_a_market_product_needs_a_price(tmp_path):
     assert problem.line == 4 and "needs a base `price`" in problem.message
 
 
-def test_markets_at_compute_demand_nodes_are_not_supported_yet(tmp_path):
-    text = BASE.replace("c: {unit: chip, tflops: 2}", "c: {unit: chip, tflops: 2, price: 1, market: {elasticity: -1}}")
-    text += "  dc: {region: US, demand: {product: [c], measure: tflops, rate: 4}}\n"
+def test_market_substitutes_of_one_compute_node_must_share_their_market_block(tmp_path):
+    # one multiplier per compute node (docs/markets.md, section 6): the elasticities differ
+    text = BASE.replace("c: {unit: chip, tflops: 2}", "c: {unit: chip, tflops: 2, price: 1, market: {elasticity: -1}}\n"
+                        "  k: {unit: chip, tflops: 1, price: 1, market: {elasticity: -0.5}}")
+    text += "  dc: {region: US, demand: {product: [c, k], measure: tflops, rate: 4}}\n"
     with pytest.raises(sim.ScenarioError) as info:
         sim.load_scenario(write_file(tmp_path, "m.yaml", text))
     (problem,) = info.value.problems
-    assert problem.line == 9 and "not supported yet" in problem.message
+    assert "must share elasticity" in problem.message and "'k' and 'c' differ" in problem.message
+
+
+def test_a_compute_node_may_mix_priced_and_unpriced_substitutes(tmp_path):
+    # defaults filled in: {elasticity: -1} and {elasticity: -1, window_days: 30} agree
+    text = BASE.replace("c: {unit: chip, tflops: 2}", "c: {unit: chip, tflops: 2, price: 1, market: {elasticity: -1}}\n"
+                        "  k: {unit: chip, tflops: 1, price: 1, market: {elasticity: -1, window_days: 30}}\n"
+                        "  u: {unit: chip, tflops: 1}")
+    text += "  dc: {region: US, demand: {product: [c, k, u], measure: tflops, rate: 4}}\n"
+    assert sim.load_scenario(write_file(tmp_path, "m.yaml", text)).nodes["dc"].demand.measure == "tflops"
 
 
 def test_same_seed_same_prices():

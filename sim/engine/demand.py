@@ -42,7 +42,8 @@ class Demand:
         self.ledger = ledger
         # market demand (``spec.market``) is served by ``Market``, which prices it first
         self.plain = [(d.slot, d.carry, d.draws) for d in lines if not d.spec.measure and d.spec.market is None]
-        self.compute = [d for d in lines if d.spec.measure]
+        # so is compute demand with a priced substitute
+        self.compute = [d for d in lines if d.spec.measure and not any(s.market for s in d.spec.substitutes)]
 
     def serve(self, day: int) -> None:
         """Step 4: backlog first (oldest demand first), then today's demand."""

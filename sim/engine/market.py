@@ -13,6 +13,12 @@ examples, is in docs/markets.md; in short, for one (demand node, market product)
 
 The inbound lanes then carry the price base x M_d, so that goods dispatched on or after
 step 4 of day d cost the buyer price_d a unit (the fee is booked on top, as before).
+
+At a compute-demand node with priced substitutes (docs/markets.md, section 6) the same
+window gives one multiplier from the node's supply in the measure; demand at the
+scarcity price, notional x M_d ** elasticity, is offered to the substitutes cheapest per
+measure unit first, and a substitute with fee F keeps (1 + F) ** elasticity of what it
+is offered (the rest is destroyed); a mandate first offers its share to domestic ones.
 """
 from __future__ import annotations
 
@@ -20,32 +26,64 @@ from .ledger import EPS, Ledger
 from .shipping import Lane
 
 
-class MarketLine:
+class Scarcity:
+    """The window of a market's daily supply ratios and the multiplier it gives."""
+
+    __slots__ = ("elasticity", "inverse", "cap", "floor", "window", "ratios", "total")
+
+    def __init__(self, elasticity: float, max_multiplier: float, window_days: int):
+        self.elasticity, self.inverse = elasticity, 1.0 / elasticity
+        self.cap, self.window = max_multiplier, window_days
+        self.floor = max_multiplier ** elasticity  # the mean supply ratio at which the cap binds
+        self.ratios = [1.0] * window_days  # ring of the last window's supply ratios: day d at d % window
+        self.total = float(window_days)    # their sum
+
+    def multiplier(self) -> float:
+        """Today's scarcity multiplier (ratio, 1 to the cap) from the window before today."""
+        mean = self.total / self.window
+        if mean >= 1.0 - 1e-12:  # a full window of supply (the running sum may carry rounding dust)
+            return 1.0
+        if mean <= self.floor:  # f ** (1/e) >= cap (compared this way, it cannot overflow)
+            return self.cap
+        mult = mean ** self.inverse
+        return 1.0 if mult < 1.0 else (self.cap if mult > self.cap else mult)
+
+    def remember(self, day: int, ratio: float) -> None:
+        """Put today's supply ratio (0-1) in the window."""
+        k = day % self.window
+        dropped = self.ratios[k]
+        self.ratios[k] = ratio
+        # re-summed once a window, so that rounding dust cannot build up
+        self.total = sum(self.ratios) if k == 0 else self.total + ratio - dropped
+
+
+def lanes_fee(lanes: list[tuple[Lane, float]]) -> float:
+    """Today's licence fee on weighted inbound lanes (share of value), weighted by the lanes' shares."""
+    fee = 0.0
+    for lane, weight in lanes:
+        licence = lane.licence
+        if licence is not None and licence.fee:
+            fee += weight * licence.fee
+    return fee
+
+
+class MarketLine(Scarcity):
     """One (demand node, market product): its window of supply ratios and its lanes."""
 
-    __slots__ = ("slot", "carry", "draws", "base", "elasticity", "inverse", "cap", "floor", "window", "ratios", "total",
-                 "lanes")
+    __slots__ = ("slot", "carry", "draws", "base", "lanes")
 
     def __init__(self, slot: int, carry: bool, draws: list[float], base: float, elasticity: float,
                  max_multiplier: float, window_days: int, lanes: list[tuple[Lane, float]]):
         """``draws``: notional demand by day (units/day); ``base``: base price (currency/unit);
         ``lanes``: the inbound lanes of the product with their weights (summing to 1, or none)."""
+        super().__init__(elasticity, max_multiplier, window_days)
         self.slot, self.carry, self.draws = slot, carry, draws
-        self.base, self.elasticity, self.inverse = base, elasticity, 1.0 / elasticity
-        self.cap, self.window = max_multiplier, window_days
-        self.floor = max_multiplier ** elasticity  # the mean supply ratio at which the cap binds
-        self.ratios = [1.0] * window_days  # ring of the last window's supply ratios: day d at d % window
-        self.total = float(window_days)    # their sum
+        self.base = base
         self.lanes = lanes
 
     def fee(self) -> float:
         """Today's licence fee on the inbound lanes (share of value), weighted by the lanes' shares."""
-        fee = 0.0
-        for lane, weight in self.lanes:
-            licence = lane.licence
-            if licence is not None and licence.fee:
-                fee += weight * licence.fee
-        return fee
+        return lanes_fee(self.lanes)
 
 
 def lane_weights(lanes: list[tuple[Lane, float]]) -> list[tuple[Lane, float]]:
@@ -60,11 +98,12 @@ def lane_weights(lanes: list[tuple[Lane, float]]) -> list[tuple[Lane, float]]:
 class Market:
     """Serves every market demand line once a day and sets its price (see the module doc)."""
 
-    __slots__ = ("ledger", "lines")
+    __slots__ = ("ledger", "lines", "compute")
 
-    def __init__(self, ledger: Ledger, lines: list[MarketLine]):
+    def __init__(self, ledger: Ledger, lines: list[MarketLine], compute: list[ComputeMarketLine] | None = None):
         self.ledger = ledger
         self.lines = lines
+        self.compute = compute or []
         for line in lines:
             ledger.price[line.slot] = line.base
             ledger.multiplier[line.slot] = 1.0
@@ -79,20 +118,8 @@ class Market:
             avail = inv[s] - locked[s]
             if avail < 0.0:
                 avail = 0.0
-            mean = line.total / line.window
-            if mean >= 1.0 - 1e-12:  # a full window of supply (the running sum may carry rounding dust)
-                mult = 1.0
-            elif mean <= line.floor:  # f ** (1/e) >= cap (compared this way, it cannot overflow)
-                mult = line.cap
-            else:
-                mult = mean ** line.inverse
-                mult = 1.0 if mult < 1.0 else (line.cap if mult > line.cap else mult)
-            ratio = 1.0 if want <= 0.0 or avail >= want else avail / want
-            k = day % line.window
-            dropped = line.ratios[k]
-            line.ratios[k] = ratio
-            # re-summed once a window, so that rounding dust cannot build up
-            line.total = sum(line.ratios) if k == 0 else line.total + ratio - dropped
+            mult = line.multiplier()
+            line.remember(day, 1.0 if want <= 0.0 or avail >= want else avail / want)
             fee = line.fee() if line.lanes else 0.0
             at_price = want * (mult * (1.0 + fee)) ** line.elasticity
             owed = backlog[s]
@@ -117,3 +144,135 @@ class Market:
             led.spend[s] += (old + new) * price
             led.price[s], led.multiplier[s] = price, mult
             backlog[s] = owed - old + short if line.carry else 0.0
+        for compute in self.compute:
+            serve_compute(led, compute, day)
+
+
+class Option:
+    """One substitute at a compute market node (docs/markets.md, section 6)."""
+
+    __slots__ = ("slot", "value", "mwh", "domestic", "base", "lanes", "index")
+
+    def __init__(self, slot: int, value: float, power_kw: float, domestic: bool, base: float | None,
+                 lanes: list[tuple[Lane, float]], index: int):
+        """``value``: measure units per unit of product; ``base``: base price (currency/unit),
+        None for a substitute without a market; ``index``: its place in the listed order."""
+        self.slot, self.value, self.mwh, self.domestic = slot, value, power_kw * 24.0 / 1000.0, domestic
+        self.base, self.lanes, self.index = base, lanes, index
+
+
+class ComputeMarketLine(Scarcity):
+    """Compute demand (a measure over substitutes) of which some substitutes have a market:
+    one multiplier for the node, a price per priced substitute (docs/markets.md, section 6)."""
+
+    __slots__ = ("slot", "carry", "draws", "min_share", "options", "priced")
+
+    def __init__(self, slot: int, carry: bool, draws: list[float], elasticity: float, max_multiplier: float,
+                 window_days: int, min_share: float | None, options: list[Option]):
+        """``slot``: the measure's slot; ``draws``: notional demand by day (measure units/day);
+        ``min_share``: the mandate's domestic share (0-1) of what is delivered, or None."""
+        super().__init__(elasticity, max_multiplier, window_days)
+        self.slot, self.carry, self.draws = slot, carry, draws
+        self.min_share = min_share if min_share else None  # a share of 0 constrains nothing
+        self.options = options
+        self.priced = [k for k, o in enumerate(options) if o.base is not None]  # their places in the list
+
+    def order(self, fees: list[float]) -> list[Option]:
+        """Today's buying order: the priced substitutes, cheapest per measure unit first
+        (ties in listed order), fill the places priced substitutes hold in the list; the
+        others keep their places. ``fees``: today's fee of each option."""
+        ranked = sorted((self.options[k] for k in self.priced),
+                        key=lambda o: (o.base * (1.0 + fees[o.index]) / o.value, o.index))  # type: ignore[operator]
+        order = list(self.options)
+        for k, o in zip(self.priced, ranked, strict=True):
+            order[k] = o
+        return order
+
+
+class _Walk:
+    """The state of one day's purchases at a compute market node, in the measure."""
+
+    __slots__ = ("led", "m", "mult", "fees", "cut", "served", "domestic", "destroyed")
+
+    def __init__(self, led: Ledger, m: int, mult: float, fees: list[float], cut: list[float]):
+        self.led, self.m, self.mult, self.fees, self.cut = led, m, mult, fees, cut
+        self.served = self.domestic = self.destroyed = 0.0
+
+    def buy(self, want: float, order: list[Option], foreign: float) -> float:
+        """Offer ``want`` (measure units of demand at the scarcity price) to the options in
+        ``order``, foreign ones for at most ``foreign`` measure units; the demand left."""
+        led = self.led
+        inv, locked = led.inv, led.locked
+        for o in order:
+            if want <= EPS:
+                break
+            avail = inv[o.slot] - locked[o.slot]
+            avail = avail * o.value if avail > 0.0 else 0.0
+            if not o.domestic and avail > foreign:
+                avail = foreign
+            cut = self.cut[o.index]
+            asked = want * cut  # the demand that remains at this option's price
+            take = asked if asked <= avail else avail
+            if take <= 0.0:
+                continue
+            units = take / o.value
+            inv[o.slot] = max(0.0, inv[o.slot] - units)
+            led.delivered[o.slot] += units
+            led.energy[self.m] += units * o.mwh
+            if o.base is not None:
+                led.spend[o.slot] += units * o.base * self.mult * (1.0 + self.fees[o.index])
+            used = want if take >= asked else take / cut
+            self.destroyed += used - take
+            self.served += take
+            if o.domestic:
+                self.domestic += take
+            else:
+                foreign -= take
+            want -= used
+        return want if want > 0.0 else 0.0
+
+
+def serve_compute(led: Ledger, line: ComputeMarketLine, day: int) -> None:
+    """Step 4 at one compute market node: the multiplier from the measure's supply ratio,
+    then backlog and demand at price, bought cheapest first (docs/markets.md, section 6)."""
+    inv, locked, m = led.inv, led.locked, line.slot
+    want, owed = line.draws[day], led.backlog[m]
+    domestic = foreign = 0.0
+    for o in line.options:
+        avail = max(0.0, inv[o.slot] - locked[o.slot]) * o.value
+        if o.domestic:
+            domestic += avail
+        else:
+            foreign += avail
+    share = line.min_share
+    avail = domestic + foreign if share is None else min(domestic + foreign, domestic / share)
+    mult = line.multiplier()
+    line.remember(day, 1.0 if want <= 0.0 or avail >= want else avail / want)
+    fees = [lanes_fee(o.lanes) if o.base is not None and o.lanes else 0.0 for o in line.options]
+    cut = [(1.0 + f) ** line.elasticity if f else 1.0 for f in fees]
+    order = line.order(fees) if line.priced else line.options
+    at_price = want * mult ** line.elasticity
+    walk = _Walk(led, m, mult, fees, cut)
+    start = owed + at_price
+    if share is None:
+        left = walk.buy(start, order, float("inf"))
+    else:  # the mandate: min_share of the demand is for domestic options only
+        left = walk.buy(share * start, [o for o in order if o.domestic], 0.0)
+        left += walk.buy((1.0 - share) * start, order, walk.domestic * (1.0 - share) / share)
+    consumed = start - left
+    old = owed if owed < consumed else consumed
+    short = left - (owed - old)
+    if short < EPS:
+        short = 0.0
+    for o in line.options:
+        if o.base is not None:
+            price = o.base * mult
+            for lane, _ in o.lanes:
+                lane.price = price
+            led.price[o.slot], led.multiplier[o.slot] = price * (1.0 + fees[o.index]), mult
+    led.demand[m] += want
+    led.delivered[m] += walk.served
+    led.shortfall[m] += short
+    led.destroyed[m] += want - at_price + walk.destroyed
+    led.multiplier[m] = mult
+    led.backlog[m] = left if line.carry else 0.0

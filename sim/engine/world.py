@@ -26,7 +26,7 @@ from .equipment import Equipment, build_tools
 from .ledger import Ledger
 from .levers import DailyEffects, lever_process
 from .licences import Licensing
-from .market import Market, MarketLine, lane_weights
+from .market import ComputeMarketLine, Market, MarketLine, Option, lane_weights
 from .ordering import ComputeGroup, Ordering, OrderLineState
 from .precaution import control_windows, precaution_days
 from .production import Production, build_producer, fab_line
@@ -149,15 +149,31 @@ class World:
 
     def _market(self, served) -> Market | None:
         """The market demand lines (contract section 11), each with its inbound lanes; None without any."""
-        lines = []
+        lines, compute = [], []
         for line in served:
             m = line.spec.market
             if m is not None:
-                # the replication's shares (drawn when a share is a distribution), as the orders use
-                inbound = [(self.lanes[lane.index], self._share[lane.index]) for lane in self._lanes_into(line.slot)]
                 lines.append(MarketLine(line.slot, line.carry, line.draws, m.price, m.elasticity, m.max_multiplier,
-                                        m.window_days, lane_weights(inbound) if inbound else []))
-        return Market(self.ledger, lines) if lines else None
+                                        m.window_days, self._inbound(line.slot)))
+            elif line.spec.measure and any(sub.market for sub in line.spec.substitutes):
+                compute.append(self._compute_market(line))
+        return Market(self.ledger, lines, compute) if lines or compute else None
+
+    def _inbound(self, slot: int) -> list:
+        """A market slot's inbound lanes with their weights: the replication's shares (drawn
+        when a share is a distribution), as the orders use."""
+        inbound = [(self.lanes[lane.index], self._share[lane.index]) for lane in self._lanes_into(slot)]
+        return lane_weights(inbound) if inbound else []
+
+    def _compute_market(self, line) -> ComputeMarketLine:
+        """A compute market node; its priced substitutes share one market block (crossrefs checks)."""
+        dem = line.spec
+        m = next(sub.market for sub in dem.substitutes if sub.market is not None)
+        options = [Option(sub.slot, sub.value, sub.power_kw, sub.domestic,
+                          sub.market.price if sub.market else None, self._inbound(sub.slot) if sub.market else [], k)
+                   for k, sub in enumerate(dem.substitutes)]
+        return ComputeMarketLine(line.slot, line.carry, line.draws, m.elasticity, m.max_multiplier, m.window_days,
+                                 dem.min_domestic, options)
 
     def _use_path(self, node: str, slot: int, use: str) -> list[float] | None:
         """Daily use of a product at a node (units/day), by day (None: from recent shipments)."""

@@ -177,6 +177,13 @@ def spec_sentence(spec: Any, index: int, scenario: Any) -> str:
     return f"{head}: {timing_text(spec, scenario)}" + (f"; {'; '.join(settings)}." if settings else ".")
 
 
+def _compute_markets(scenario: Any) -> bool:
+    """Some compute-demand node draws a substitute with a market (docs/markets.md, section 6)."""
+    return any(n.demand is not None and n.demand.measure
+               and any(getattr(scenario.products[p], "market", None) is not None for p in n.demand.products)
+               for n in scenario.nodes.values())
+
+
 def limits(scenario: Any) -> list[str]:
     """What this model cannot say, written from the features the scenario uses (the
     adaptive behaviour and markets of contract version 2 included)."""
@@ -189,6 +196,10 @@ def limits(scenario: Any) -> list[str]:
     out = [f"Prices form only for the products with a market; for the others buyers do not bid for scarce supply, and "
            f"suppliers share it out {share_out}." if markets else
            f"There are no prices or markets: buyers do not bid for scarce supply, and suppliers share it out {share_out}."]
+    if _compute_markets(scenario):
+        out.append("At compute-demand nodes with priced chips, one scarcity multiplier per node sets the price of "
+                   "every chip with a market and cuts the node's whole demand; buyers take the cheapest chip per unit "
+                   "of compute first, while chips without a market have no price and keep their listed place.")
     if any(r.sourcing == "adaptive" for r in rules):
         out.append("Buyers marked adaptive move their orders away from blocked and licensed lanes to their other lanes and "
                    "qualified standby suppliers; the others keep their lane shares; no supplier appears that the "
@@ -210,8 +221,8 @@ def limits(scenario: Any) -> list[str]:
     if types & {"stockpile", "stockpile_release"}:
         out.append("A stockpile is released only by its written rule; nobody decides ad hoc to release or hoard.")
     if any(n.demand is not None for n in nodes):
-        out.append("Demand follows its stated rate and growth; it falls with price only for market products, and "
-                   "never otherwise when goods become scarce." if markets else
+        out.append("Demand follows its stated rate and growth; it falls with price only for market products (and "
+                   "compute demand that draws one), and never otherwise when goods become scarce." if markets else
                    "Demand follows its stated rate and growth; it does not fall when goods become scarce or dear.")
     if any(getattr(n, "fab", None) is not None for n in nodes):
         out.append("Fab yields follow the stated learning curves; process breakthroughs or failures are not foreseen.")
