@@ -9,6 +9,7 @@ methods below (``sim.effects``).
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -411,13 +412,26 @@ class World:
                 holding = list(self.holding_cost.items())  # a fired stockpile may book holding costs
             yield env.timeout(1)
 
-    def run(self) -> None:
-        """Simulate days 0..horizon-1."""
+    def run(self, engine: str = "auto") -> str:
+        """Simulate days 0..horizon-1; returns the engine that ran ("kernel" or "reference").
+
+        ``engine``: "reference" runs the readable day loop below; "kernel" the compiled
+        one (``sim.engine.fastpath``; an error if it does not cover the network); "auto"
+        the kernel when it covers the network, else the readable loop."""
+        if engine != "reference":
+            from . import fastpath  # imports numba only when asked for
+            reason = fastpath.unsupported(self)
+            if reason is None:
+                fastpath.KernelRun(self).run()
+                return "kernel"
+            if engine == "kernel":
+                raise ValueError(f"the engine kernel does not cover this network: {reason}")
         env = self._env = simpy.Environment()
         for effect in self.effects:  # created before the clock: they act first on day 0
             env.process(lever_process(env, self, effect, self.daily, self.horizon))
         env.process(self._days(env))
         env.run(until=self.horizon)
+        return "reference"
 
     def output(self, replication: int) -> ReplicationOutput:
         """The reported series as one (horizon, n_series) array."""
@@ -425,10 +439,14 @@ class World:
         return ReplicationOutput(replication, self.recorder.output(self.net), fired)
 
 
-def run_replication(net: Network, seed: int, replication: int) -> ReplicationOutput:
-    """Run replication ``replication`` of ``net`` with streams spawned from ``seed``."""
+def run_replication(net: Network, seed: int, replication: int, engine: str | None = None) -> ReplicationOutput:
+    """Run replication ``replication`` of ``net`` with streams spawned from ``seed``.
+
+    ``engine``: "auto", "kernel" or "reference" (see ``World.run``); None reads the
+    ``CHIPSIM_ENGINE`` environment variable (default "auto"). Both engines give the
+    same bytes."""
     # identical to SeedSequence(seed).spawn(n)[replication], without spawning n children
     seq = np.random.SeedSequence(seed, spawn_key=(replication,))
     world = World(net, Streams(seq))
-    world.run()
+    world.run(engine or os.environ.get("CHIPSIM_ENGINE", "auto"))
     return world.output(replication)
