@@ -170,7 +170,11 @@ class World:
             return self._rate[self.demand_of[node]].tolist()
         if use in ("equipment", "spares"):
             tools = [t for t in self.equipment.tools if t.node == node and (t.slot == slot or t.spares == slot)]
-            return [sum(t.required[d] * t.attrition for t in tools) for d in range(self.horizon)]
+            # the same sums as sum(t.required[d] * t.attrition for t in tools) day by day, tool by tool
+            total = np.zeros(self.horizon)
+            for t in tools:
+                total = total + np.asarray(t.required, dtype=float) * t.attrition
+            return total.tolist()
         return None
 
     def _order_book(self) -> tuple[list[OrderLineState], list[ComputeGroup]]:
