@@ -17,11 +17,13 @@ from typing import Any
 import numpy as np
 import simpy
 
+from ..network import COMPUTE_METRICS
 from ..policies import CapacityExpansion, NewLane
 from ..shocks import CapacityLoss, ScaleNodePath, ServiceBan
 from ..tradeshocks import Anticipate, ExportBan
 from . import kernel as K
 from .levers import lever_process
+from .recorder import PER_PRODUCER
 
 # effects the kernel runs: path reshaping at build time, and regime changes it reads per span
 _COVERED = (CapacityLoss, ScaleNodePath, CapacityExpansion, ExportBan, ServiceBan, Anticipate, NewLane)
@@ -189,18 +191,35 @@ class KernelRun:
                 np.zeros(W), np.zeros(W))
 
     def _recorder(self) -> tuple:
-        """The recorder's arrays, written by the kernel in place (wanted ledger rows as one block)."""
+        """Where each reported series comes from, for the kernel to write the output array
+        directly (what ``Recorder.record`` and ``Recorder.output`` do in two steps)."""
         w, H = self.world, self.H
-        rc, led = w.recorder, w.ledger
+        rc, led, net = w.recorder, w.ledger, w.net
         row_of = {id(getattr(led, name)): r for r, name in enumerate(K.ROWS)}
-        metric_of = {id(a): m for m, a in rc.by_metric.items()}
-        rows = [row_of[id(source)] for _, source in rc._rows]
-        block = np.zeros((len(rows), H, led.n))
-        for i, (array, _) in enumerate(rc._rows):
-            rc.by_metric[metric_of[id(array)]] = block[i]
+        recorded = {m: row_of[id(source)] for m, (array, source) in
+                    ((next(m for m, a in rc.by_metric.items() if a is array), (array, source)) for array, source in rc._rows)}
+        producer_of = {p.out_slot: k for k, p in enumerate(w.producers)}
+        tool_of = {t.slot: i for i, t in enumerate(w.equipment.tools)}
+        lane_of_row = {row: k for k, row in enumerate(net.lane_slots)}
+        kind, src, idx = np.full(len(net.series), 5, I64), np.zeros(len(net.series), I64), np.zeros(len(net.series), I64)
+        values = np.zeros((H, len(net.series)))
+        for k, (s, metric) in enumerate(net.series):
+            base = "produced" if metric == "good_dies" else COMPUTE_METRICS.get(metric, metric)
+            if metric == "flow":
+                kind[k], idx[k] = 1, lane_of_row[s]
+            elif metric == "capacity" and s in producer_of:
+                kind[k], idx[k] = 2, producer_of[s]
+            elif metric == "wafers_started" and s in producer_of and w.producers[producer_of[s]].fab is not None:
+                kind[k], idx[k] = 3, producer_of[s]
+            elif metric == "yield" and s in producer_of and w.producers[producer_of[s]].fab is not None:
+                values[:, k] = w.producers[producer_of[s]].fab.yield_path
+            elif metric == "installed" and s in tool_of:
+                kind[k], idx[k] = 4, tool_of[s]
+            elif base in recorded and metric not in PER_PRODUCER:
+                kind[k], src[k], idx[k] = 0, recorded[base], s
+        self.values = values
         clear = _arr([row_of[id(source)] for source in rc._clear], I64)
-        wafers = rc._wafers if w.production.has_fabs else np.zeros((0, 0))
-        return (block, _arr(rows, I64), clear, rc._flow, rc._capacity, wafers, rc._installed)
+        return (values, kind, src, idx, clear)
 
     # --- what the levers may have changed: read at the start of every span ---------------
     def _orders(self) -> tuple:
@@ -286,3 +305,4 @@ class KernelRun:
             env.process(lever_process(env, w, effect, w.daily, self.H))
         env.process(self._days(env))
         env.run(until=self.H)
+        w.kernel_values = self.values

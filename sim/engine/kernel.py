@@ -418,22 +418,27 @@ def remember(L, day, w_slot, w_hist, w_hist_sum, w_asked, w_asked_sum, w_first):
 
 
 @_jit
-def record(L, day, rec, rec_row, clear_rows, flow, rec_flow, capacity, rec_capacity, wafers, rec_wafers, t_installed,
-           rec_installed):  # pragma: no cover
-    """The end of the day: copy the recorded ledger rows and per-lane, per-producer and
-    per-tool values into their (horizon, n) arrays, then clear the daily flows."""
-    for m in range(len(rec_row)):
-        rec[m, day, :] = L[rec_row[m], :]
+def record(L, day, values, kind, src, idx, clear_rows, flow, capacity, wafers, t_installed):  # pragma: no cover
+    """The end of the day: write every reported series (``Network.series``) into its
+    column of ``values`` (kind 0: ledger row ``src`` at slot ``idx``; 1: lane flow; 2:
+    producer capacity; 3: wafers started; 4: tools installed; other kinds are filled
+    before or after the run), then clear the daily flows."""
+    row = values[day]
+    for k in range(len(kind)):
+        c = kind[k]
+        if c == 0:
+            row[k] = L[src[k], idx[k]]
+        elif c == 1:
+            row[k] = flow[idx[k]]
+        elif c == 2:
+            row[k] = capacity[idx[k]]
+        elif c == 3:
+            row[k] = wafers[idx[k]]
+        elif c == 4:
+            row[k] = t_installed[idx[k]]
     for r in clear_rows:
         L[r, :] = 0.0
-    if len(flow):
-        rec_flow[day, :] = flow
-        flow[:] = 0.0
-    rec_capacity[day, :] = capacity
-    if rec_wafers.shape[0]:
-        rec_wafers[day, :] = wafers
-    if len(t_installed):
-        rec_installed[day, :] = t_installed
+    flow[:] = 0.0
 
 
 @_jit
@@ -453,7 +458,7 @@ def run_days(d0, d1, H, state, cal, prod, tools, dem, comp, orders, cgroups, sup
     u_src, u_ptr, u_lane, u_tb, tb, tl = sup
     l_dst, l_price, l_fixed, lead_buf, lead_pos, gate_row, caps = lanes
     w_slot, w_hist, w_hist_sum, w_asked, w_asked_sum, w_first = wh
-    recm, rec_row, clear_rows, rec_flow, rec_capacity, rec_wafers, rec_installed = rec
+    values, kind, src, idx, clear_rows = rec
     has_tools = len(t_slot) > 0
     for day in range(d0, d1):
         for k in range(len(capacity)):  # 1. today's capacity
@@ -478,5 +483,4 @@ def run_days(d0, d1, H, state, cal, prod, tools, dem, comp, orders, cgroups, sup
         allocate(L, day, H, req, flow, u_src, u_ptr, u_lane, u_tb, tb, tl, l_dst, l_price, l_fixed, lead_buf,
                  lead_pos, gate_row, caps, d0, head, tail, nxt, key, qty, st)
         remember(L, day, w_slot, w_hist, w_hist_sum, w_asked, w_asked_sum, w_first)
-        record(L, day, recm, rec_row, clear_rows, flow, rec_flow, capacity, rec_capacity, wafers, rec_wafers,
-               t_installed, rec_installed)
+        record(L, day, values, kind, src, idx, clear_rows, flow, capacity, wafers, t_installed)

@@ -91,6 +91,7 @@ class World:
         self._build_phases()
         self.signposts = Signposts(self, triggered) if triggered else None
         self._env: simpy.Environment | None = None
+        self.kernel_values: np.ndarray | None = None  # the output array, when the kernel ran (``fastpath``)
 
     def _lane_shares(self) -> list[float]:
         """Each lane's normalised share of its buyer's orders in this replication (shares
@@ -440,7 +441,8 @@ class World:
     def output(self, replication: int) -> ReplicationOutput:
         """The reported series as one (horizon, n_series) array."""
         fired = () if self.signposts is None else self.signposts.outcome()
-        return ReplicationOutput(replication, self.recorder.output(self.net), fired)
+        values = self.kernel_values if self.kernel_values is not None else self.recorder.output(self.net)
+        return ReplicationOutput(replication, values, fired)
 
 
 def run_replication(net: Network, seed: int, replication: int, engine: str | None = None) -> ReplicationOutput:
