@@ -194,10 +194,8 @@ class KernelRun:
         """Where each reported series comes from, for the kernel to write the output array
         directly (what ``Recorder.record`` and ``Recorder.output`` do in two steps)."""
         w, H = self.world, self.H
-        rc, led, net = w.recorder, w.ledger, w.net
-        row_of = {id(getattr(led, name)): r for r, name in enumerate(K.ROWS)}
-        recorded = {m: row_of[id(source)] for m, (array, source) in
-                    ((next(m for m, a in rc.by_metric.items() if a is array), (array, source)) for array, source in rc._rows)}
+        rc, net = w.recorder, w.net
+        recorded = {series.metric: K.ROWS.index(series.source) for series in rc.wanted}
         producer_of = {p.out_slot: k for k, p in enumerate(w.producers)}
         tool_of = {t.slot: i for i, t in enumerate(w.equipment.tools)}
         lane_of_row = {row: k for k, row in enumerate(net.lane_slots)}
@@ -218,7 +216,7 @@ class KernelRun:
             elif base in recorded and metric not in PER_PRODUCER:
                 kind[k], src[k], idx[k] = 0, recorded[base], s
         self.values = values
-        clear = _arr([row_of[id(source)] for source in rc._clear], I64)
+        clear = _arr([K.ROWS.index(series.source) for series in rc.wanted if series.flow], I64)
         return (values, kind, src, idx, clear)
 
     # --- what the levers may have changed: read at the start of every span ---------------

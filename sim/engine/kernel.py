@@ -46,6 +46,20 @@ def available() -> bool:
     return numba is not None
 
 
+def ready() -> bool:
+    """Whether starting the kernel is cheap: compiled in this process, or compiled code
+    cached on disk (numba's index file of ``run_days``; a stale cache recompiles)."""
+    if numba is None:  # pragma: no cover
+        return False
+    if run_days.signatures:
+        return True
+    try:
+        import os
+        return os.path.exists(run_days._cache._cache_file._index_path)
+    except AttributeError:  # pragma: no cover - numba internals moved: treat as not cached
+        return False
+
+
 def new_calendar(horizon: int, pool: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """An empty calendar: (head, tail, nxt, key, qty) with ``pool`` entries on the free list."""
     nxt = np.arange(1, pool + 1, dtype=np.int64)

@@ -36,6 +36,10 @@ from .shipping import Lane, Shipping
 from .signposts import Signposts
 from .sourcing import AdaptiveSourcing
 
+# node-days (nodes x days x replications so far) after which "auto" compiles the kernel when
+# it is not compiled yet (about 8-10 s, once per machine): a few seconds of the readable engine
+COMPILE_AFTER = 3_000_000
+
 
 @dataclass
 class ReplicationOutput:
@@ -450,9 +454,15 @@ def run_replication(net: Network, seed: int, replication: int, engine: str | Non
 
     ``engine``: "auto", "kernel" or "reference" (see ``World.run``); None reads the
     ``CHIPSIM_ENGINE`` environment variable (default "auto"). Both engines give the
-    same bytes."""
+    same bytes. "auto" does not compile the kernel for a small job: while it is not
+    compiled (nor cached on disk), it runs the readable engine until the process has
+    simulated about ``COMPILE_AFTER`` node-days of the network."""
     # identical to SeedSequence(seed).spawn(n)[replication], without spawning n children
     seq = np.random.SeedSequence(seed, spawn_key=(replication,))
     world = World(net, Streams(seq))
-    world.run(engine or os.environ.get("CHIPSIM_ENGINE", "auto"))
+    engine = engine or os.environ.get("CHIPSIM_ENGINE", "auto")
+    if engine == "auto" and net.horizon * len(net.scenario.nodes) * (replication + 1) < COMPILE_AFTER:
+        from . import kernel  # a small job on a machine without the compiled kernel: not worth compiling
+        engine = "auto" if kernel.ready() else "reference"
+    world.run(engine)
     return world.output(replication)
