@@ -9,6 +9,7 @@ methods below (``sim.effects``).
 """
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
@@ -459,10 +460,19 @@ def run_replication(net: Network, seed: int, replication: int, engine: str | Non
     simulated about ``COMPILE_AFTER`` node-days of the network."""
     # identical to SeedSequence(seed).spawn(n)[replication], without spawning n children
     seq = np.random.SeedSequence(seed, spawn_key=(replication,))
-    world = World(net, Streams(seq))
     engine = engine or os.environ.get("CHIPSIM_ENGINE", "auto")
     if engine == "auto" and net.horizon * len(net.scenario.nodes) * (replication + 1) < COMPILE_AFTER:
         from . import kernel  # a small job on a machine without the compiled kernel: not worth compiling
         engine = "auto" if kernel.ready() else "reference"
-    world.run(engine)
-    return world.output(replication)
+    # the cyclic garbage collector's full passes scan every object alive, and a large
+    # network holds millions of them while it builds: paused for the replication (it
+    # frees nothing a replication still uses), cost stays linear in the network's size
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        world = World(net, Streams(seq))
+        world.run(engine)
+        return world.output(replication)
+    finally:
+        if collecting:
+            gc.enable()
