@@ -106,6 +106,7 @@ def kernel_networks(draw) -> Scenario:
                                            "attrition": draw(st.floats(0, 0.2)), "spares": "kit"}}
             plant["inventory"]["kit"] = draw(st.floats(0, 20))
             plant["inventory"]["tool"] = draw(st.floats(0, 3))
+            plant["stochastic"] = False  # expected attrition (random failures fall back to the readable engine)
         for j in draw(st.sets(st.integers(0, n_src - 1), min_size=1)):
             lanes.append({"from": f"src{j}", "to": f"plant{i}", "product": "p0", "lead_time": draw(lead)})
     tool_maker = any("equipment" in n for n in nodes.values())
@@ -202,3 +203,24 @@ def test_kernel_gives_the_readable_engines_bytes(sc):
 def test_auto_engine_gives_the_readable_engines_bytes(sc):
     """Networks with every mechanism: the kernel where it covers them, the readable engine elsewhere."""
     assert_same(sc, engine="auto")
+
+
+def test_tools_installed_after_the_horizon_are_never_installed():
+    """Tools in stock on day 0 and tools arriving late are due after the horizon: both
+    engines leave them in stock (the kernel's calendars stop at the horizon)."""
+    doc = {"name": "late tools", "horizon": 12, "products": {"p": {}, "tool": {"kind": "equipment"}},
+           "nodes": {"maker": {"produces": "tool", "capacity": 1},
+                     "plant": {"produces": "p", "capacity": 10, "inventory": {"tool": 3},
+                               "equipment": {"tool": {"required": 5, "installed": 4, "attrition": 0.05,
+                                                      "install_days": 20}},
+                               "stochastic": False, "reorder": {"days_of_cover": 10}},
+                     "city": {"inventory": {"p": 5}, "demand": {"product": "p", "rate": 6},
+                              "reorder": {"days_of_cover": 4}}},
+           "lanes": [{"from": "maker", "to": "plant", "product": "tool", "lead_time": 2},
+                     {"from": "plant", "to": "city", "product": "p", "lead_time": 1}]}
+    sc = Scenario.model_validate(doc)
+    assert assert_same(sc, replications=1) == "kernel"
+    res = sim.run(sc, replications=1)
+    ts = res.timeseries
+    inv = ts[(ts.node == "plant") & (ts["product"] == "tool") & (ts.metric == "inventory")]
+    assert inv["value"].iloc[-1] >= 3.0  # the opening 3 tools wait for day 20, beyond day 11

@@ -150,10 +150,12 @@ class KernelRun:
         self.st[K.INS_FREE] = 0
         for day, due in sorted(w.shipping.arrivals.items()):
             for s, q in due:
-                K.push(*arrivals, self.st, K.ARR_FREE, day, s, q)
-        for day, due in sorted(w.equipment.installs.items()):
+                if day < H:
+                    K.push(*arrivals, self.st, K.ARR_FREE, day, s, q)
+        for day, due in sorted(w.equipment.installs.items()):  # tools in stock on day 0
             for tool, q in due:
-                K.push(*installs, self.st, K.INS_FREE, day, self.t_index[id(tool)], q)
+                if day < H:  # the readable engine never reaches later days either
+                    K.push(*installs, self.st, K.INS_FREE, day, self.t_index[id(tool)], q)
         return arrivals + installs
 
     def _demand(self) -> tuple[tuple, tuple]:

@@ -94,7 +94,7 @@ def arrive(L, day, head, tail, nxt, key, qty, st, tool_of_slot, t_install, ihead
         L[RECEIVED, s] += q
         L[PIPELINE, s] -= q
         t = tool_of_slot[s]
-        if t >= 0:
+        if t >= 0 and day + t_install[t] < len(ihead) - 1:  # installed after the horizon: never
             push(ihead, itail, inxt, ikey, iqty, st, INS_FREE, day + t_install[t], t, q)
         n = nxt[e]
         nxt[e] = st[ARR_FREE]
