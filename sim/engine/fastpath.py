@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from ..effects import Effect
 from ..network import COMPUTE_METRICS
 from ..policies import CapacityExpansion, NewLane
 from ..shocks import CapacityLoss, ScaleNodePath, ServiceBan
@@ -58,6 +59,12 @@ def unsupported(world) -> str | None:
                 and effect.intervals[0][0] <= 0 and any(world.net.lanes[i].dst_slot in rolling for i in effect.lanes):
             return "leaky ban from day 0 on a warehouse's lane (its volume follows the run)"
     return None
+
+
+def _acts(effect) -> bool:
+    """Whether an effect does anything while the run goes on (activate, deactivate or daily)."""
+    cls = type(effect)
+    return effect.daily is not None or cls.activate is not Effect.activate or cls.deactivate is not Effect.deactivate
 
 
 def _csr(groups: list[list]) -> np.ndarray:
@@ -302,7 +309,8 @@ class KernelRun:
         w = self.world
         env = w._env = simpy.Environment()
         for effect in w.effects:
-            env.process(lever_process(env, w, effect, w.daily, self.H))
+            if _acts(effect):  # an effect that only reshaped paths at build time has nothing to schedule
+                env.process(lever_process(env, w, effect, w.daily, self.H))
         env.process(self._days(env))
         env.run(until=self.H)
         w.kernel_values = self.values
