@@ -67,6 +67,46 @@ def _acts(effect) -> bool:
     return effect.daily is not None or cls.activate is not Effect.activate or cls.deactivate is not Effect.deactivate
 
 
+_SERIES_MAP: list = [None, None]  # [network, its series map]: the last network's, reused by its replications
+
+
+def _series_map(world) -> tuple:
+    """Where each reported series (``Network.series``) comes from, for the kernel to write
+    the output array directly (what ``Recorder.record`` and ``Recorder.output`` do in two
+    steps): kind 0 a ledger row ``src`` at slot ``idx``, 1 a lane's flow, 2 a producer's
+    capacity, 3 its wafers, 4 a tool's count installed, 5 zeros or (``yields``) a fab's
+    yield. It depends on the network only, so it is built once per network."""
+    net = world.net
+    if _SERIES_MAP[0] is net:
+        return _SERIES_MAP[1]
+    recorded = {series.metric: K.ROWS.index(series.source) for series in world.recorder.wanted}
+    producer_of = {p.out_slot: k for k, p in enumerate(world.producers)}
+    fab = {k for k, p in enumerate(world.producers) if p.fab is not None}
+    tool_of = {t.slot: i for i, t in enumerate(world.equipment.tools)}
+    lane_of_row = {row: k for k, row in enumerate(net.lane_slots)}
+    n = len(net.series)
+    kind, src, idx = np.full(n, 5, I64), np.zeros(n, I64), np.zeros(n, I64)
+    yields = []
+    for k, (s, metric) in enumerate(net.series):
+        base = "produced" if metric == "good_dies" else COMPUTE_METRICS.get(metric, metric)
+        p = producer_of.get(s, -1)
+        if metric == "flow":
+            kind[k], idx[k] = 1, lane_of_row[s]
+        elif metric == "capacity" and p >= 0:
+            kind[k], idx[k] = 2, p
+        elif metric == "wafers_started" and p in fab:
+            kind[k], idx[k] = 3, p
+        elif metric == "yield" and p in fab:
+            yields.append((k, p))
+        elif metric == "installed" and s in tool_of:
+            kind[k], idx[k] = 4, tool_of[s]
+        elif base in recorded and metric not in PER_PRODUCER:
+            kind[k], src[k], idx[k] = 0, recorded[base], s
+    clear = _arr([K.ROWS.index(series.source) for series in world.recorder.wanted if series.flow], I64)
+    _SERIES_MAP[:] = [net, (kind, src, idx, clear, yields)]
+    return _SERIES_MAP[1]
+
+
 def _csr(groups: list[list]) -> np.ndarray:
     """Offsets of consecutive groups: [0, len(g0), len(g0) + len(g1), ...]."""
     return np.cumsum([0] + [len(g) for g in groups]).astype(I64)
@@ -200,32 +240,11 @@ class KernelRun:
                 np.zeros(W), np.zeros(W))
 
     def _recorder(self) -> tuple:
-        """Where each reported series comes from, for the kernel to write the output array
-        directly (what ``Recorder.record`` and ``Recorder.output`` do in two steps)."""
-        w, H = self.world, self.H
-        rc, net = w.recorder, w.net
-        recorded = {series.metric: K.ROWS.index(series.source) for series in rc.wanted}
-        producer_of = {p.out_slot: k for k, p in enumerate(w.producers)}
-        tool_of = {t.slot: i for i, t in enumerate(w.equipment.tools)}
-        lane_of_row = {row: k for k, row in enumerate(net.lane_slots)}
-        kind, src, idx = np.full(len(net.series), 5, I64), np.zeros(len(net.series), I64), np.zeros(len(net.series), I64)
-        values = np.zeros((H, len(net.series)))
-        for k, (s, metric) in enumerate(net.series):
-            base = "produced" if metric == "good_dies" else COMPUTE_METRICS.get(metric, metric)
-            if metric == "flow":
-                kind[k], idx[k] = 1, lane_of_row[s]
-            elif metric == "capacity" and s in producer_of:
-                kind[k], idx[k] = 2, producer_of[s]
-            elif metric == "wafers_started" and s in producer_of and w.producers[producer_of[s]].fab is not None:
-                kind[k], idx[k] = 3, producer_of[s]
-            elif metric == "yield" and s in producer_of and w.producers[producer_of[s]].fab is not None:
-                values[:, k] = w.producers[producer_of[s]].fab.yield_path
-            elif metric == "installed" and s in tool_of:
-                kind[k], idx[k] = 4, tool_of[s]
-            elif base in recorded and metric not in PER_PRODUCER:
-                kind[k], src[k], idx[k] = 0, recorded[base], s
-        self.values = values
-        clear = _arr([K.ROWS.index(series.source) for series in rc.wanted if series.flow], I64)
+        """The output array, filled by the kernel, and where each of its columns comes from."""
+        kind, src, idx, clear, yields = _series_map(self.world)
+        values = self.values = np.zeros((self.H, len(kind)))
+        for k, p in yields:  # constant over the run: a fab's yield by day
+            values[:, k] = self.world.producers[p].fab.yield_path
         return (values, kind, src, idx, clear)
 
     # --- what the levers may have changed: read at the start of every span ---------------
