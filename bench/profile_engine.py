@@ -1,4 +1,4 @@
-"""Part 4 of run_bench.py: where the chipsim engine spends its time.
+"""Part 4 of run_bench.py: where the chipsim engine spends its time; and the engine kernel's speed.
 
 ``run_replication`` on a scenario (default: the 40-node network) under pyinstrument, in
 two views: the functions with the most time of their own ("self time"), and the time
@@ -75,7 +75,7 @@ def run(targets: Targets, scenario_path: Path, replications: int = 10) -> dict:
           f"informational)")
     scenario = sim.load_scenario(scenario_path)
     net = build_network(scenario)
-    run_replication(net, scenario.seed, 0)
+    run_replication(net, scenario.seed, 0, "reference")
     try:
         from pyinstrument import Profiler
     except ImportError:
@@ -84,7 +84,7 @@ def run(targets: Targets, scenario_path: Path, replications: int = 10) -> dict:
     profiler = Profiler(interval=0.0005)
     profiler.start()
     for r in range(replications):
-        run_replication(net, scenario.seed, r)
+        run_replication(net, scenario.seed, r, "reference")  # the readable engine: one method per phase
     profiler.stop()
     root = profiler.last_session.root_frame()
     top, total = top_self_time(root, 5)
@@ -96,3 +96,59 @@ def run(targets: Targets, scenario_path: Path, replications: int = 10) -> dict:
     for label, t in sorted(steps.items()):
         print(f"      {t / total:6.1%}  {label}")
     return {"top": top, "steps": {k: v / total for k, v in steps.items()}}
+
+
+def engine_speeds(paths, repeats: int = 5, bare: float | None = None) -> list[dict]:
+    """Node-days/s of the readable engine and of the kernel on each scenario, measured
+    side by side (replications alternate between the two; best of ``repeats`` each), and
+    their ratio to ``bare`` SimPy timeouts/s if given. A node-day is one node for one day."""
+    import _timing
+
+    import sim
+    from sim.engine import run_replication
+    from sim.network import build_network
+
+    rows = []
+    for path in paths:
+        scenario = sim.load_scenario(path)
+        net = build_network(scenario)
+        node_days = len(scenario.nodes) * scenario.horizon
+        best = {"reference": float("inf"), "kernel": float("inf")}
+        for engine in best:  # warm caches, imports and the kernel's compiled code
+            run_replication(net, scenario.seed, 0, engine)
+        for r in range(repeats):
+            for engine in best:
+                started = _timing.now()
+                run_replication(net, scenario.seed, r, engine)
+                best[engine] = min(best[engine], _timing.now() - started)
+        row = {"scenario": Path(path).name, "nodes": len(scenario.nodes), "days": scenario.horizon,
+               "reference": node_days / best["reference"], "kernel": node_days / best["kernel"]}
+        row["speedup"] = row["kernel"] / row["reference"]
+        if bare:
+            row["reference_vs_bare"] = row["reference"] / bare
+            row["kernel_vs_bare"] = row["kernel"] / bare
+        rows.append(row)
+    return rows
+
+
+def kernel_compile_seconds() -> tuple[float, float]:
+    """(s to import the kernel module, s for the first kernel replication of a tiny network):
+    what the kernel adds to a command's start, with its compiled code cached on disk."""
+    import time
+
+    started = time.perf_counter()
+    from sim.engine import (
+        kernel,  # noqa: F401
+        run_replication,
+    )
+    from sim.network import build_network
+    from sim.schema import Scenario
+    imported = time.perf_counter() - started
+    doc = {"name": "tiny", "horizon": 5, "products": {"p": {}},
+           "nodes": {"a": {"produces": "p", "capacity": 5},
+                     "b": {"demand": {"product": "p", "rate": 4}, "reorder": {"days_of_cover": 5}}},
+           "lanes": [{"from": "a", "to": "b", "product": "p", "lead_time": 2}]}
+    net = build_network(Scenario.model_validate(doc))
+    started = time.perf_counter()
+    run_replication(net, 1, 0, "kernel")
+    return imported, time.perf_counter() - started

@@ -122,3 +122,40 @@ def run(targets: Targets, sizes=SIZES, years=YEARS, topologies=TOPOLOGIES, budge
         show(f"{topo}, sim.run end to end, <= {e2e_max_nodes} nodes", lambda r, t=topo: r["topology"] == t, "e2e_s",
              target=False)
     return {"rows": rows, "fits": fits}
+
+
+def kernel_scaling(sizes=(1000, 5000), years=(1, 2), topologies=("tree",), engines=("reference", "kernel"),
+                   budget: float = 2.0) -> dict:
+    """Engine time of each engine, side by side, on trees (or chains) of ``sizes`` nodes over
+    ``years``; returns the rows and, per engine, the fitted exponents (b nodes, c days, R2)."""
+    from sim.engine import run_replication
+    from sim.network import build_network
+    from sim.schema import Scenario
+
+    rows = []
+    for topo in topologies:
+        for n in sizes:
+            spec = make_network.supply_spec(topo, n)
+            for y in years:
+                days = int(round(365 * y))
+                scenario = Scenario.model_validate(make_network.scenario_data(spec, days))
+                net = build_network(scenario)
+                row = {"topology": topo, "nodes": n, "days": days}
+                if not rows:
+                    run_replication(net, scenario.seed, 0, engines[-1])  # load the compiled kernel first
+                for engine in engines:
+                    row[engine], _, _ = best_of(lambda e=engine, nt=net, sd=scenario.seed: run_replication(nt, sd, 0, e),
+                                                budget=budget)
+                rows.append(row)
+                print(f"   {topo:6} {n:6d} nodes {days:5d} days: " + "  ".join(
+                    f"{e} {row[e]:7.3f} s ({n * days / row[e]:11,.0f} node-days/s)" for e in engines), flush=True)
+    fits = {e: fit_exponents([r["nodes"] for r in rows], [r["days"] for r in rows], [r[e] for r in rows])
+            for e in engines if len(rows) >= 3}
+    for e, (b, c, r2) in fits.items():
+        print(f"   {e:9} exponents: nodes {b:.2f}, days {c:.2f} (R2 {r2:.2f})")
+    return {"rows": rows, "fits": fits}
+
+
+if __name__ == "__main__":  # python bench/scaling.py kernel: the kernel against the readable engine, 1,000 and 5,000 nodes
+    if sys.argv[1:] == ["kernel"]:
+        kernel_scaling()

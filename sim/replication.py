@@ -95,6 +95,10 @@ class BuildContext:
         """Calendar days from ``day`` until ``working_days`` Monday-to-Friday days have passed."""
         if working_days <= 0:
             return 0
-        begin = np.datetime64(self.start_date) + np.timedelta64(day, "D")
-        end = np.busday_offset(begin, working_days, roll="forward")
-        return int((end - begin) / np.timedelta64(1, "D"))
+        # closed form of np.busday_offset(begin, working_days, roll="forward") - begin (Monday
+        # to Friday): a weekend day rolls to Monday, then every 5 working days take 7 calendar days
+        weekday = (self.start_date.weekday() + day) % 7  # Monday = 0
+        rolled = 7 - weekday if weekday >= 5 else 0
+        weekday = 0 if rolled else weekday
+        weeks, rest = divmod(working_days, 5)
+        return rolled + 7 * weeks + rest + (2 if weekday + rest >= 5 else 0)

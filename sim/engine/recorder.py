@@ -64,39 +64,56 @@ PER_PRODUCER = ("capacity", "wafers_started", "yield", "installed", "target_stoc
 class Recorder:
     """Copies the day's state into (horizon, n) arrays, then clears the daily flows."""
 
-    __slots__ = ("horizon", "ledger", "production", "equipment", "by_metric", "_rows", "_clear", "_zeros",
-                 "_capacity", "_wafers", "_installed", "_flow", "_fee", "_lane_zeros", "_share", "_qualified",
-                 "_target")
+    __slots__ = ("horizon", "ledger", "production", "equipment", "wanted", "present", "fees", "_by_metric", "_rows",
+                 "_clear", "_zeros", "_capacity", "_wafers", "_installed", "_flow", "_fee", "_lane_zeros", "_share",
+                 "_qualified", "_target")
 
     def __init__(self, ledger: Ledger, production: Production, equipment: Equipment, horizon: int,
                  present: set[str], fees: bool = False):
         """``present``: what the network has among "demand", "compute", "stockpile",
-        "adaptive" and "market"; ``fees``: some lane may pay a licence fee (else ``fee`` is not recorded)."""
+        "adaptive" and "market"; ``fees``: some lane may pay a licence fee (else ``fee`` is not recorded).
+        The arrays are allocated on first use (the engine kernel writes its own output)."""
         self.horizon = horizon
         self.ledger, self.production, self.equipment = ledger, production, equipment
-        wanted = [s for s in SLOT_SERIES if s.needs == "any" or s.needs in present]
-        self.by_metric = {s.metric: np.zeros((horizon, ledger.n)) for s in SLOT_SERIES}
-        self._rows = [(self.by_metric[s.metric], getattr(ledger, s.source)) for s in wanted]
+        self.present, self.fees = present, fees
+        self.wanted = [s for s in SLOT_SERIES if s.needs == "any" or s.needs in present]  # recorded series
+        self._by_metric: dict[str, np.ndarray] | None = None
+
+    def _allocate(self) -> dict[str, np.ndarray]:
+        horizon, ledger, production = self.horizon, self.ledger, self.production
+        wanted = self.wanted
+        by_metric = self._by_metric = {s.metric: np.zeros((horizon, ledger.n)) for s in SLOT_SERIES}
+        self._rows = [(by_metric[s.metric], getattr(ledger, s.source)) for s in wanted]
         self._clear = [getattr(ledger, s.source) for s in wanted if s.flow]
         self._zeros = [0.0] * ledger.n
         self._capacity = np.zeros((horizon, len(production.producers)))
         self._wafers = np.zeros((horizon, len(production.producers)))
-        self._installed = np.zeros((horizon, len(equipment.tools)))
+        self._installed = np.zeros((horizon, len(self.equipment.tools)))
         self._target = np.zeros((horizon, len(production.stock_makers)))
         self._flow = np.zeros((horizon, ledger.n_lanes))
-        self._fee = np.zeros((horizon, ledger.n_lanes)) if fees else None
+        self._fee = np.zeros((horizon, ledger.n_lanes)) if self.fees else None
         self._lane_zeros = [0.0] * ledger.n_lanes
-        adaptive = "adaptive" in present
+        adaptive = "adaptive" in self.present
         self._share = np.zeros((horizon, ledger.n_lanes)) if adaptive else None
         self._qualified = np.zeros((horizon, ledger.n_lanes)) if adaptive else None
+        return by_metric
+
+    @property
+    def by_metric(self) -> dict[str, np.ndarray]:
+        """Recorded per-slot series by metric name, each (horizon, slots)."""
+        return self._by_metric if self._by_metric is not None else self._allocate()
 
     @property
     def capacity_by_day(self) -> np.ndarray:
         """Recorded capacity (units/day, wafers/day for fabs), shape (horizon, producers)."""
+        if self._by_metric is None:
+            self._allocate()
         return self._capacity
 
     def record(self, day: int) -> None:
         """The end of ``day``: record every series, then clear the daily flows."""
+        if self._by_metric is None:
+            self._allocate()
         for array, source in self._rows:
             array[day] = source
         zeros = self._zeros
@@ -124,6 +141,8 @@ class Recorder:
 
     def output(self, net: Network) -> np.ndarray:
         """The reported series (``Network.series``) as one (horizon, n_series) array."""
+        if self._by_metric is None:
+            self._allocate()
         H, n = self.horizon, self.ledger.n
         makers = self.production.stock_makers
         by_slot = {m: np.zeros((H, n)) for m in PER_PRODUCER if m != "target_stock" or makers}

@@ -9,6 +9,8 @@ methods below (``sim.effects``).
 """
 from __future__ import annotations
 
+import gc
+import os
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +36,10 @@ from .recorder import Recorder
 from .shipping import Lane, Shipping
 from .signposts import Signposts
 from .sourcing import AdaptiveSourcing
+
+# node-days (nodes x days x replications so far) after which "auto" compiles the kernel when
+# it is not compiled yet (about 8-10 s, once per machine): a few seconds of the readable engine
+COMPILE_AFTER = 3_000_000
 
 
 @dataclass
@@ -90,6 +96,7 @@ class World:
         self._build_phases()
         self.signposts = Signposts(self, triggered) if triggered else None
         self._env: simpy.Environment | None = None
+        self.kernel_values: np.ndarray | None = None  # the output array, when the kernel ran (``fastpath``)
 
     def _lane_shares(self) -> list[float]:
         """Each lane's normalised share of its buyer's orders in this replication (shares
@@ -185,7 +192,11 @@ class World:
             return self._rate[self.demand_of[node]].tolist()
         if use in ("equipment", "spares"):
             tools = [t for t in self.equipment.tools if t.node == node and (t.slot == slot or t.spares == slot)]
-            return [sum(t.required[d] * t.attrition for t in tools) for d in range(self.horizon)]
+            # the same sums as sum(t.required[d] * t.attrition for t in tools) day by day, tool by tool
+            total = np.zeros(self.horizon)
+            for t in tools:
+                total = total + np.asarray(t.required, dtype=float) * t.attrition
+            return total.tolist()
         return None
 
     def _order_book(self) -> tuple[list[OrderLineState], list[ComputeGroup]]:
@@ -427,24 +438,57 @@ class World:
                 holding = list(self.holding_cost.items())  # a fired stockpile may book holding costs
             yield env.timeout(1)
 
-    def run(self) -> None:
-        """Simulate days 0..horizon-1."""
+    def run(self, engine: str = "auto") -> str:
+        """Simulate days 0..horizon-1; returns the engine that ran ("kernel" or "reference").
+
+        ``engine``: "reference" runs the readable day loop below; "kernel" the compiled
+        one (``sim.engine.fastpath``; an error if it does not cover the network); "auto"
+        the kernel when it covers the network, else the readable loop."""
+        if engine != "reference":
+            from . import fastpath  # imports numba only when asked for
+            reason = fastpath.unsupported(self)
+            if reason is None:
+                fastpath.KernelRun(self).run()
+                return "kernel"
+            if engine == "kernel":
+                raise ValueError(f"the engine kernel does not cover this network: {reason}")
         env = self._env = simpy.Environment()
         for effect in self.effects:  # created before the clock: they act first on day 0
             env.process(lever_process(env, self, effect, self.daily, self.horizon))
         env.process(self._days(env))
         env.run(until=self.horizon)
+        return "reference"
 
     def output(self, replication: int) -> ReplicationOutput:
         """The reported series as one (horizon, n_series) array."""
         fired = () if self.signposts is None else self.signposts.outcome()
-        return ReplicationOutput(replication, self.recorder.output(self.net), fired)
+        values = self.kernel_values if self.kernel_values is not None else self.recorder.output(self.net)
+        return ReplicationOutput(replication, values, fired)
 
 
-def run_replication(net: Network, seed: int, replication: int) -> ReplicationOutput:
-    """Run replication ``replication`` of ``net`` with streams spawned from ``seed``."""
+def run_replication(net: Network, seed: int, replication: int, engine: str | None = None) -> ReplicationOutput:
+    """Run replication ``replication`` of ``net`` with streams spawned from ``seed``.
+
+    ``engine``: "auto", "kernel" or "reference" (see ``World.run``); None reads the
+    ``CHIPSIM_ENGINE`` environment variable (default "auto"). Both engines give the
+    same bytes. "auto" does not compile the kernel for a small job: while it is not
+    compiled (nor cached on disk), it runs the readable engine until the process has
+    simulated about ``COMPILE_AFTER`` node-days of the network."""
     # identical to SeedSequence(seed).spawn(n)[replication], without spawning n children
     seq = np.random.SeedSequence(seed, spawn_key=(replication,))
-    world = World(net, Streams(seq))
-    world.run()
-    return world.output(replication)
+    engine = engine or os.environ.get("CHIPSIM_ENGINE", "auto")
+    if engine == "auto" and net.horizon * len(net.scenario.nodes) * (replication + 1) < COMPILE_AFTER:
+        from . import kernel  # a small job on a machine without the compiled kernel: not worth compiling
+        engine = "auto" if kernel.ready() else "reference"
+    # the cyclic garbage collector's full passes scan every object alive, and a large
+    # network holds millions of them while it builds: paused for the replication (it
+    # frees nothing a replication still uses), cost stays linear in the network's size
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        world = World(net, Streams(seq))
+        world.run(engine)
+        return world.output(replication)
+    finally:
+        if collecting:
+            gc.enable()
