@@ -310,7 +310,7 @@ def compare(
                                                       "daily demand (overrides the scenario's short_day_threshold)."),
 ) -> None:
     """Run a base and its options on common random numbers; paired differences, ranking, charts and briefing."""
-    from .compare import compare as run_compare
+    from .comparison import compare as run_compare
     from .loader import load_scenario
 
     scenarios, failed = [], False
@@ -342,7 +342,7 @@ def compare(
 
 
 def _variant_ids(files: list[Path]) -> list[str]:
-    from .compare import variant_id
+    from .comparison import variant_id
 
     ids: list[str] = []
     for file in files:

@@ -26,9 +26,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where a table is built, so loading a scenario stays fast
+    import pandas as pd
 
 from .labels import label_of
 from .quantities import day_number
@@ -69,7 +72,7 @@ class ShockWindow:
 # per replication (rows) and day (columns) arrays of one demand row, by role
 RowCube = dict[str, np.ndarray]
 RowFunction = Callable[[RowCube, ShockWindow], np.ndarray]
-TotalFunction = Callable[[pd.DataFrame, str, str], pd.Series]
+TotalFunction = Callable[["pd.DataFrame", str, str], "pd.Series"]
 
 
 @dataclass(frozen=True)
@@ -240,6 +243,8 @@ def per_replication_kpis(timeseries: pd.DataFrame, window: ShockWindow,
     a row whose product is the measure (e.g. tflops_bf16), from the compute_* metrics.
     Empty values (never short, not recovered) are NaN. Quantities are in the row's unit.
     """
+    import pandas as pd
+
     window = window.with_threshold(short_day_threshold)
     wanted = timeseries[timeseries["metric"].isin(list(_KPI_SOURCES))]
     frames = []
@@ -262,6 +267,8 @@ def outcomes_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[st
                    short_day_threshold: float | None = None) -> pd.DataFrame:
     """Per replication and demand row: the KPIs plus every node-total metric of the
     registry (cost over all the node's products; energy of the row's product)."""
+    import pandas as pd
+
     per_rep = per_replication_kpis(timeseries, window, units, short_day_threshold)
     if per_rep.empty:
         return per_rep
@@ -281,6 +288,8 @@ def outcomes_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[st
 def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:
     """One row per (node, product): means over replications (skipping empty values) with
     5th and 95th percentile companions, and the replication count."""
+    import pandas as pd
+
     rows = []
     market = bool(len(per_rep)) and bool(per_rep["metric"].isin(MARKET_KPIS).any())
     for (node, product), group in per_rep.groupby(["node", "product"], sort=False):
@@ -368,6 +377,8 @@ def headline_values(scenario, timeseries: pd.DataFrame) -> pd.DataFrame:
     ``timeseries`` is the per-replication tidy table (``Results.timeseries`` of a run
     that kept every replication).
     """
+    import pandas as pd
+
     reps = np.sort(timeseries["replication"].unique()) if len(timeseries) else np.array([], dtype=int)
     frames = []
     for h in scenario.headlines:
@@ -400,6 +411,8 @@ def headline_values(scenario, timeseries: pd.DataFrame) -> pd.DataFrame:
 def summarise_headlines(per_replication: pd.DataFrame) -> pd.DataFrame:
     """One row per headline: mean over replications with 5th and 95th percentiles and
     the replication count (columns headline, label, unit, mean, p05, p95, replications)."""
+    import pandas as pd
+
     rows = []
     for name, group in per_replication.groupby("headline", sort=False):
         values = group["value"].to_numpy(float)

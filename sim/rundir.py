@@ -40,7 +40,7 @@ from .statistics import differences, outcomes, ranking
 from .triggers import triggered_policies, typed_triggers
 
 if TYPE_CHECKING:
-    from .compare import Comparison
+    from .comparison import Comparison
     from .results import Results
     from .schema import Scenario
 

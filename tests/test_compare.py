@@ -9,7 +9,7 @@ import pytest
 
 import sim
 from helpers import cli
-from sim.compare import compare
+from sim.comparison import compare
 from sim.statistics import paired_interval
 
 
