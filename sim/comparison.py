@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import ChipsimUserError, did_you_mean
@@ -39,6 +40,37 @@ class Variant:
     def label(self) -> str:
         """The scenario's name (or the label given instead), as charts and tables show it."""
         return self.name or self.results.scenario.name
+
+
+def _stacked_column(parts: list[pd.Series]) -> np.ndarray | pd.Categorical:
+    """One column of several tables, end to end. Categorical columns stay categorical:
+    with the shared categories when every part has the same ones, else with the sorted
+    union (what concatenating and converting to ``category`` gives), recoded without
+    passing through Python strings."""
+    if not all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+        return np.concatenate([p.to_numpy() for p in parts])
+    first = list(parts[0].cat.categories)
+    if all(list(p.cat.categories) == first for p in parts[1:]):
+        cats = parts[0].cat.categories
+        ordered = bool(parts[0].cat.ordered)
+    else:
+        cats = pd.Index(sorted(set().union(*(set(p.cat.categories) for p in parts))))
+        ordered = False
+    codes = [cats.get_indexer(p.cat.categories)[p.cat.codes.to_numpy()] if len(p) else np.zeros(0, np.int64)
+             for p in parts]
+    return pd.Categorical.from_codes(np.concatenate(codes), categories=cats, ordered=ordered)
+
+
+def stack_tables(frames: Sequence[pd.DataFrame], ids: Sequence[str]) -> pd.DataFrame:
+    """``frames`` (one per variant, the same columns) end to end, with a leading
+    categorical ``variant`` column of ``ids``; built column by column (the constant
+    variant as codes), so memory stays near the size of the result."""
+    lengths = [len(f) for f in frames]
+    columns = {"variant": pd.Categorical.from_codes(np.repeat(np.arange(len(ids), dtype=np.int8), lengths),
+                                                   categories=list(ids))}
+    for col in frames[0].columns:
+        columns[col] = _stacked_column([f[col] for f in frames])
+    return pd.DataFrame(columns)
 
 
 def variant_id(path: str | os.PathLike, taken: set[str]) -> str:
@@ -125,13 +157,8 @@ class Comparison:
         return self.variants[0]
 
     def timeseries(self) -> pd.DataFrame:
-        """All variants' daily tables in one, with a leading ``variant`` column."""
-        frames = [v.results.timeseries.assign(variant=v.id) for v in self.variants]
-        ts = pd.concat(frames, ignore_index=True)
-        ts["variant"] = pd.Categorical(ts["variant"], categories=[v.id for v in self.variants])
-        for col in ("node", "product", "metric"):
-            ts[col] = ts[col].astype("category")
-        return ts[["variant", *[c for c in ts.columns if c != "variant"]]]
+        """All variants' daily tables in one, with a leading categorical ``variant`` column."""
+        return stack_tables([v.results.timeseries for v in self.variants], [v.id for v in self.variants])
 
     def kpis(self) -> pd.DataFrame:
         """Every variant's KPI table in one, with a leading ``variant`` column."""
@@ -139,13 +166,13 @@ class Comparison:
                          ignore_index=True)
 
     def save(self, out: str | os.PathLike, force: bool = False, report: bool = True, pdf: bool = True,
-             progress: bool = False) -> Path:
+             progress: bool = False, svg: bool = False) -> Path:
         """Write the comparison directory atomically (see ``sim.rundir``), with its
-        charts and briefing unless ``report`` is false (its PDF unless ``pdf`` is false);
-        ``progress`` shows the steps on stderr."""
+        charts (SVG too when ``svg``) and briefing unless ``report`` is false (its PDF
+        unless ``pdf`` is false); ``progress`` shows the steps on stderr."""
         with Steps(1 + ((3 if pdf else 2) if report else 0), progress) as steps:
-            return save_comparison(self, Path(out), force=force, report=report_writer(pdf, steps) if report else None,
-                                   steps=steps)
+            return save_comparison(self, Path(out), force=force,
+                                   report=report_writer(pdf, steps, svg) if report else None, steps=steps)
 
 
 def compare(scenarios: Sequence[Scenario | str | os.PathLike], replications: int | None = None,

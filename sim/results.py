@@ -149,13 +149,13 @@ class Results:
                    headline_values=headline_values)
 
     def save(self, out: str | os.PathLike, force: bool = False, report: bool = True, pdf: bool = True,
-             progress: bool = False) -> Path:
+             progress: bool = False, svg: bool = False) -> Path:
         """Write the run directory atomically (a temporary folder beside ``out``, then a
         rename): tables, resolved scenario, manifest, and unless ``report`` is false the
-        charts and the briefing (its PDF unless ``pdf`` is false). ``progress`` shows the
-        steps on stderr."""
+        charts (PNG and CSV; SVG too when ``svg``) and the briefing (its PDF unless ``pdf``
+        is false). ``progress`` shows the steps on stderr."""
         with Steps(1 + ((3 if pdf else 2) if report else 0), progress) as steps:
-            return save_run(self, Path(out), force=force, report=report_writer(pdf, steps) if report else None,
+            return save_run(self, Path(out), force=force, report=report_writer(pdf, steps, svg) if report else None,
                             steps=steps)
 
     @classmethod
@@ -187,9 +187,10 @@ def _saved_triggers(folder: Path) -> pd.DataFrame:
     return pd.DataFrame(columns=TRIGGER_COLUMNS) if saved is None else saved
 
 
-def report_writer(pdf: bool = True, steps: Steps | None = None) -> ReportWriter:
-    """Charts, then the briefing (HTML, and PDF unless ``pdf`` is false), as a run
-    directory's report writer; each part is a step of ``steps``."""
+def report_writer(pdf: bool = True, steps: Steps | None = None, svg: bool = False) -> ReportWriter:
+    """Charts (SVG too when ``svg``), then the briefing (HTML, and PDF unless ``pdf`` is
+    false; the PDF places the PNGs already drawn), as a run directory's report writer;
+    each part is a step of ``steps``."""
     def write(data: RunData, folder: Path) -> list[Path]:
         from .reporting import briefing
         from .reporting.charts import save_charts
@@ -199,7 +200,7 @@ def report_writer(pdf: bool = True, steps: Steps | None = None) -> ReportWriter:
             steps.step("Drawing charts")
         charts = folder / "charts"
         charts.mkdir(exist_ok=True)
-        made = save_charts(data, charts) + save_price_chart(data, charts)
+        made = save_charts(data, charts, svg) + save_price_chart(data, charts, svg)
         if steps is not None:
             steps.step("Writing briefing" if pdf else "Writing briefing (HTML)")
         return made + list(briefing.write_briefing(data, folder, made, pdf=pdf))

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from .errors import ChipsimUserError, ScenarioError
@@ -252,7 +253,8 @@ def run_data_from_results(results: Results) -> RunData:
     """RunData of a single run held in memory."""
     inputs = results.manifest.get("inputs", [])
     vid = Path(inputs[0]["path"]).stem if inputs else "scenario"
-    ts = results.timeseries.assign(variant=pd.Categorical([vid] * len(results.timeseries), categories=[vid]))
+    ts = results.timeseries.assign(variant=pd.Categorical.from_codes(np.zeros(len(results.timeseries), np.int8),
+                                                                     categories=[vid]))
     if results.per_replication is not None:  # summary mode: the daily table no longer has replications
         table = results.per_replication.assign(variant=vid)
     else:

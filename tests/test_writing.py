@@ -1,0 +1,94 @@
+"""Writing a run stays cheap and memory stays flat: SVGs only on request, the constant
+``variant`` column as codes, the comparison's tables stacked column by column, chunks of
+replications bounded in bytes, and error bars that a rounding step cannot make negative."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.comparison import stack_tables
+from sim.executors import CHUNK_BYTES, _chunks
+
+BAN = """\
+name: {name}
+horizon: 120
+replications: 2
+seed: 3
+products: {{x: {{unit: t}}}}
+nodes:
+  s: {{region: CN, produces: x, capacity: 1000}}
+  b: {{region: US, inventory: {{x: 250}}, demand: {{product: x, rate: 10}}, reorder: {{level: 500}}}}
+lanes:
+  - {{from: s, to: b, product: x, lead_time: 7}}
+shocks:
+  - {{type: export_ban, start: 0, end: {end}, from: s}}
+"""
+
+
+def _file(tmp_path, name: str, end: int):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(BAN.format(name=name, end=end))
+    return path
+
+
+@pytest.mark.parametrize("svg", [False, True])
+def test_svgs_are_written_only_when_asked_for(tmp_path, svg):
+    out = sim.run(_file(tmp_path, "ban", 60)).save(tmp_path / "run", pdf=False, svg=svg)
+    pngs = sorted(p.stem for p in (out / "charts").glob("*.png"))
+    svgs = sorted(p.stem for p in (out / "charts").glob("*.svg"))
+    assert "shortfall_fan" in pngs and "network_map" in pngs
+    assert svgs == (pngs if svg else [])
+    assert all((out / "charts" / f"{stem}.csv").is_file() for stem in pngs)
+
+
+def _old_stack(frames, ids):
+    """The stacking of every variant's table as chipsim did it before (concat, then categories)."""
+    ts = pd.concat([f.assign(variant=i) for f, i in zip(frames, ids, strict=True)], ignore_index=True)
+    ts["variant"] = pd.Categorical(ts["variant"], categories=list(ids))
+    for col in ("node", "product", "metric"):
+        ts[col] = ts[col].astype("category")
+    return ts[["variant", *[c for c in ts.columns if c != "variant"]]]
+
+
+def test_stacked_tables_equal_the_concatenation():
+    a = pd.DataFrame({"day": np.arange(4, dtype=np.int32),
+                      "node": pd.Categorical(["b", "a", "b", "c"], categories=["b", "a", "c"]),
+                      "product": pd.Categorical(["x"] * 4), "metric": pd.Categorical(["m", "n", "m", "n"]),
+                      "value": np.arange(4.0)})
+    b = pd.DataFrame({"day": np.arange(3, dtype=np.int32), "node": pd.Categorical(["z", "a", "b"]),
+                      "product": pd.Categorical(["x"] * 3), "metric": pd.Categorical(["m", "n", "m"]),
+                      "value": [10.0, 11.0, 12.0]})
+    for frames in ([a, b], [a, a.copy()], [b, a, b]):
+        ids = [f"v{i}" for i in range(len(frames))]
+        stacked = stack_tables(frames, ids)
+        pd.testing.assert_frame_equal(stacked, _old_stack(frames, ids))
+    stacked = stack_tables([a, b], ["base", "opt"])
+    # by hand: the second table's nodes z, a, b keep their names, the categories are sorted
+    assert list(stacked["node"].cat.categories) == ["a", "b", "c", "z"]
+    assert list(stacked["node"].astype(str)) == ["b", "a", "b", "c", "z", "a", "b"]
+    assert list(stacked["variant"].astype(str)) == ["base"] * 4 + ["opt"] * 3
+
+
+def test_chunks_cover_every_replication_and_stay_within_the_byte_bound():
+    per_rep = 4 * 2**20  # a reference replication: 730 days x 678 series x 8 bytes is about 4 MB
+    chunks = _chunks(list(range(1000)), 2, per_rep)
+    assert [r for c in chunks for r in c] == list(range(1000))
+    assert max(len(c) for c in chunks) == CHUNK_BYTES // per_rep
+    # without a byte figure: four chunks per worker, as before
+    assert [len(c) for c in _chunks(list(range(16)), 2)] == [2] * 8
+
+
+def test_survive_recover_bars_take_equal_values_whose_mean_rounds(tmp_path):
+    from sim.reporting.charts import survive_recover
+    from sim.rundir import run_data_from_results
+
+    data = run_data_from_results(sim.run(_file(tmp_path, "ban", 60), replications=50))
+    survive = data.table["metric"] == "time_to_survive_days"
+    data.table.loc[survive, "value"] = 0.7  # the mean of fifty 0.7s exceeds 0.7 by one rounding step
+    values = np.full(50, 0.7)
+    assert values.mean() != 0.7
+    _, table = survive_recover(data, "b", "x")
+    row = table[table["metric"] == "time_to_survive_days"].iloc[0]
+    assert row["p05"] == row["p95"] == 0.7
