@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .errors import ChipsimUserError, did_you_mean
@@ -22,7 +21,7 @@ from .experiment import check_options
 from .experiment import run as run_scenario
 from .loader import load_scenario
 from .metrics import rankable
-from .results import Results, Steps, report_writer
+from .results import Results, Steps, report_writer, stack_tables
 from .rundir import save_comparison
 from .schema import Scenario
 from .statistics import demand_rows, differences, focus_row, headline_differences, outcomes, ranking, summarise_headline_values
@@ -40,37 +39,6 @@ class Variant:
     def label(self) -> str:
         """The scenario's name (or the label given instead), as charts and tables show it."""
         return self.name or self.results.scenario.name
-
-
-def _stacked_column(parts: list[pd.Series]) -> np.ndarray | pd.Categorical:
-    """One column of several tables, end to end. Categorical columns stay categorical:
-    with the shared categories when every part has the same ones, else with the sorted
-    union (what concatenating and converting to ``category`` gives), recoded without
-    passing through Python strings."""
-    if not all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
-        return np.concatenate([p.to_numpy() for p in parts])
-    first = list(parts[0].cat.categories)
-    if all(list(p.cat.categories) == first for p in parts[1:]):
-        cats = parts[0].cat.categories
-        ordered = bool(parts[0].cat.ordered)
-    else:
-        cats = pd.Index(sorted(set().union(*(set(p.cat.categories) for p in parts))))
-        ordered = False
-    codes = [cats.get_indexer(p.cat.categories)[p.cat.codes.to_numpy()] if len(p) else np.zeros(0, np.int64)
-             for p in parts]
-    return pd.Categorical.from_codes(np.concatenate(codes), categories=cats, ordered=ordered)
-
-
-def stack_tables(frames: Sequence[pd.DataFrame], ids: Sequence[str]) -> pd.DataFrame:
-    """``frames`` (one per variant, the same columns) end to end, with a leading
-    categorical ``variant`` column of ``ids``; built column by column (the constant
-    variant as codes), so memory stays near the size of the result."""
-    lengths = [len(f) for f in frames]
-    columns = {"variant": pd.Categorical.from_codes(np.repeat(np.arange(len(ids), dtype=np.int8), lengths),
-                                                   categories=list(ids))}
-    for col in frames[0].columns:
-        columns[col] = _stacked_column([f[col] for f in frames])
-    return pd.DataFrame(columns)
 
 
 def variant_id(path: str | os.PathLike, taken: set[str]) -> str:

@@ -31,7 +31,7 @@ from .loader import load_scenario
 from .metrics import OUTCOME_SERIES
 from .network import Network, build_network
 from .provenance import build_manifest, owner_tag
-from .results import Results, tidy_timeseries
+from .results import Results, stacked_column, tidy_timeseries
 from .safefs import reason
 from .schema import Scenario
 from .statistics import headline_values_of, outcomes
@@ -166,10 +166,17 @@ class _SummarySink:
                     running[k][:, targets] = values
                 del totals
             del block
-        out = pd.concat([summary_frame(self.net, stats), summary_frame(self.kpi_net, running, CUMULATIVE_STATS)],
-                        ignore_index=True)
-        return out.astype({"node": "category", "product": "category", "metric": "category",
-                           "stat": pd.CategoricalDtype(DAILY_STATS + CUMULATIVE_STATS)})
+        daily, cumulative = summary_frame(self.net, stats), summary_frame(self.kpi_net, running, CUMULATIVE_STATS)
+        del stats, running
+        # end to end column by column: categories as concatenating and converting gives
+        # them, the stat as codes of every statistic, without an intermediate copy
+        parts = [daily, cumulative]
+        out = {col: stacked_column([p[col] for p in parts]) for col in ("day", "date", "node", "product", "metric")}
+        names = DAILY_STATS + CUMULATIVE_STATS
+        out["stat"] = pd.Categorical.from_codes(np.concatenate([p["stat"].cat.codes.to_numpy() + names.index(
+            p["stat"].cat.categories[0]) for p in parts]), categories=names)
+        out["value"] = np.concatenate([p["value"].to_numpy() for p in parts])
+        return pd.DataFrame(out)
 
     def _cannot_write(self, exc: OSError) -> ChipsimUserError:
         """A full (or unwritable) temporary folder as one line naming it and the room needed."""
@@ -195,16 +202,16 @@ CUMULATIVE_STATS = ["cumulative_mean", "cumulative_p05", "cumulative_p50", "cumu
 
 def summary_frame(net: Network, stats: np.ndarray, names: list[str] = DAILY_STATS) -> pd.DataFrame:
     """Long table of per-day statistics: ``stats`` has shape (4, horizon, series), the
-    statistics named by ``names`` (mean, p05, p50 and p95 by default)."""
-    frames = []
-    for k, stat in enumerate(names):
-        frame = tidy_timeseries(net, stats[k][None, :, :], [0]).drop(columns="replication")
-        frames.append(frame.assign(stat=stat))
-    out = pd.concat(frames, ignore_index=True)
-    out["stat"] = pd.Categorical(out["stat"], categories=names)
+    statistics named by ``names`` (mean, p05, p50 and p95 by default); the rows of each
+    statistic in turn, each as ``tidy_timeseries`` orders a replication's (day, series)."""
+    one = tidy_timeseries(net, stats[0][None, :, :], [0])  # the layout of one statistic
+    k = len(names)
+    out = {col: np.tile(one[col].to_numpy(), k) for col in ("day", "date")}
     for col in ("node", "product", "metric"):
-        out[col] = out[col].astype("category")
-    return out[["day", "date", "node", "product", "metric", "stat", "value"]]
+        out[col] = pd.Categorical.from_codes(np.tile(one[col].cat.codes.to_numpy(), k), categories=one[col].cat.categories)
+    out["stat"] = pd.Categorical.from_codes(np.repeat(np.arange(k, dtype=np.int8), len(one)), categories=names)
+    out["value"] = np.ascontiguousarray(stats[:k]).reshape(-1)
+    return pd.DataFrame(out, columns=["day", "date", "node", "product", "metric", "stat", "value"])
 
 
 def estimated_bytes(net: Network, replications: int, keep: str = "all", variants: int = 1,

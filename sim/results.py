@@ -58,6 +58,37 @@ def tidy_timeseries(net: Network, cube: np.ndarray, replications: Sequence[int])
     }, columns=TIMESERIES_COLUMNS)
 
 
+def stacked_column(parts: list[pd.Series]) -> np.ndarray | pd.Categorical:
+    """One column of several tables, end to end. Categorical columns stay categorical:
+    with the shared categories when every part has the same ones, else with the sorted
+    union (what concatenating and converting to ``category`` gives), recoded without
+    passing through Python strings."""
+    if not all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+        return np.concatenate([p.to_numpy() for p in parts])
+    first = list(parts[0].cat.categories)
+    if all(list(p.cat.categories) == first for p in parts[1:]):
+        cats = parts[0].cat.categories
+        ordered = bool(parts[0].cat.ordered)
+    else:
+        cats = pd.Index(sorted(set().union(*(set(p.cat.categories) for p in parts))))
+        ordered = False
+    codes = [cats.get_indexer(p.cat.categories)[p.cat.codes.to_numpy()] if len(p) else np.zeros(0, np.int64)
+             for p in parts]
+    return pd.Categorical.from_codes(np.concatenate(codes), categories=cats, ordered=ordered)
+
+
+def stack_tables(frames: Sequence[pd.DataFrame], ids: Sequence[str]) -> pd.DataFrame:
+    """``frames`` (one per variant, the same columns) end to end, with a leading
+    categorical ``variant`` column of ``ids``; built column by column (the constant
+    variant as codes), so memory stays near the size of the result."""
+    lengths = [len(f) for f in frames]
+    columns = {"variant": pd.Categorical.from_codes(np.repeat(np.arange(len(ids), dtype=np.int8), lengths),
+                                                   categories=list(ids))}
+    for col in frames[0].columns:
+        columns[col] = stacked_column([f[col] for f in frames])
+    return pd.DataFrame(columns)
+
+
 def _shape(frame: pd.DataFrame | None) -> str:
     return "None" if frame is None else f"{frame.shape[0]}x{frame.shape[1]}"
 

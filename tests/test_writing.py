@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.comparison import stack_tables
 from sim.executors import CHUNK_BYTES, _chunks
+from sim.results import stack_tables
 
 BAN = """\
 name: {name}
@@ -92,3 +92,24 @@ def test_survive_recover_bars_take_equal_values_whose_mean_rounds(tmp_path):
     _, table = survive_recover(data, "b", "x")
     row = table[table["metric"] == "time_to_survive_days"].iloc[0]
     assert row["p05"] == row["p95"] == 0.7
+
+
+def test_summary_statistics_table_equals_one_tidy_table_per_statistic(tmp_path):
+    # the per-day statistics table, built column by column, is the tidy table of each
+    # statistic in turn with a stat column (how it was built before, by concatenation)
+    from sim.experiment import DAILY_STATS, summary_frame
+    from sim.network import build_network
+    from sim.results import tidy_timeseries
+
+    net = build_network(sim.load_scenario(_file(tmp_path, "ban", 60)))
+    rng = np.random.default_rng(0)
+    stats = rng.random((4, net.horizon, len(net.series)))
+    frames = [tidy_timeseries(net, stats[k][None], [0]).drop(columns="replication").assign(stat=name)
+              for k, name in enumerate(DAILY_STATS)]
+    expected = pd.concat(frames, ignore_index=True)
+    expected["stat"] = pd.Categorical(expected["stat"], categories=DAILY_STATS)
+    expected = expected[["day", "date", "node", "product", "metric", "stat", "value"]]
+    pd.testing.assert_frame_equal(summary_frame(net, stats), expected)
+    # by hand: the first row is day 0 of the first series' mean, the last the last day's p95
+    got = summary_frame(net, stats)
+    assert got["value"].iloc[0] == stats[0, 0, 0] and got["value"].iloc[-1] == stats[3, -1, -1]

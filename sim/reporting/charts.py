@@ -3,7 +3,7 @@
 Every chart states its finding in the title, labels units, puts dates on time axes,
 shows uncertainty (5-95% bands over replications, or 90% intervals of means), shades
 shock windows and carries a source line naming the scenario files, chipsim version and
-run. ``save_charts`` writes each as PNG and SVG with a CSV of the plotted numbers.
+run. ``save_charts`` writes each as PNG (and SVG on request) with a CSV of the plotted numbers.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from ..selectors import all_lanes
 from ..statistics import paired_interval
 from ..units import flops, is_compute, plain_tick, sig, unit_word
 from .layout import map_positions, stages
-from .style import PALETTE, SHOCK_SHADE, chart_style, new_figure, variant_colours
+from .style import PALETTE, SHOCK_SHADE, chart_formats, chart_style, new_figure, variant_colours
 from .words import node_label, product_label, recovery_reference, spec_label
 
 if TYPE_CHECKING:
@@ -418,12 +418,6 @@ def save_figure(fig: Figure, path: Path) -> None:
     if path.suffix == ".svg":  # labels with control characters would make the XML ill-formed
         data = for_xml(data.decode("utf-8")).encode("utf-8")
     write_bytes(path, data)
-
-
-def chart_formats(svg: bool = False) -> tuple[str, ...]:
-    """The image formats of a run's charts: PNG always (the briefing embeds it), SVG on
-    request (``--svg``; drawing it again costs about as much as the PNG)."""
-    return ("png", "svg") if svg else ("png",)
 
 
 def save_charts(data: RunData, folder: Path, svg: bool = False) -> list[Path]:

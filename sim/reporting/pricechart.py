@@ -10,8 +10,8 @@ import pandas as pd
 
 from ..rundir import write_csv
 from ..units import sig
-from .charts import _dates, _finish, _label, _plain, _shade, _short, _title, _where, chart_formats, daily_bands, save_figure
-from .style import chart_style, new_figure, variant_colours
+from .charts import _dates, _finish, _label, _plain, _shade, _short, _title, _where, daily_bands, save_figure
+from .style import chart_formats, chart_style, new_figure, variant_colours
 from .words import product_label
 
 MAX_PANELS = 4
