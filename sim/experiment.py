@@ -40,9 +40,11 @@ from .triggers import trigger_table
 KEEP = ("all", "summary")
 # Peak memory of `chipsim run` (simulate, tables, files, charts), fitted on the reference
 # network (678 series x 730 days) and the 40-node bench network (361 x 1,095) at 10 to 60
-# replications, one worker; the estimate is within 12% of every measured peak:
+# replications, one worker; the estimate is within 12% of every measured peak. keep="all"
+# refitted after issue 17 (the run's variant column as codes, no SVGs): 40-node network
+# at 12 and 40 replications, 554 and 1,306 MiB measured, 576 and 1,338 estimated:
 _BASE_BYTES = 250 * 2**20          # interpreter, libraries, network
-_ALL_BYTES_PER_ROW = 150           # keep="all": the tidy table, its copies while saved and drawn
+_ALL_BYTES_PER_ROW = 72            # keep="all": the tidy table, its copies while saved and drawn
 _SUMMARY_BYTES_PER_DAY_SERIES = 600  # keep="summary": statistics per day and series, drawn
 _SUMMARY_BYTES_PER_ROW = 10        # keep="summary": what grows with replications (outcomes, buffers)
 # a sweep's sample keeps every replication but is neither saved nor drawn; fitted on the
