@@ -138,8 +138,12 @@ class _SummarySink:
                                                                           ignore_index=True)
 
     def headline_values(self) -> pd.DataFrame | None:
-        """Every replication's headline values (None when the scenario declares none)."""
-        return pd.concat(self.headline_frames, ignore_index=True) if self.headline_frames else None
+        """Every replication's headline values (None when the scenario declares none), in
+        replication order whatever order the workers finished in (as a serial run)."""
+        if not self.headline_frames:
+            return None
+        return pd.concat(self.headline_frames, ignore_index=True).sort_values("replication", kind="stable",
+                                                                              ignore_index=True)
 
     def summary(self) -> pd.DataFrame:
         """Per day and series: mean and 5/50/95% quantiles over replications; for the
