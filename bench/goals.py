@@ -72,7 +72,9 @@ class Goals:
 
 
 def _chipsim(*args: str) -> list[str]:
-    return [sys.executable, "-m", "sim", *args]
+    # -P: the folder run from is not put first on the path, so PYTHONPATH chooses the
+    # chipsim measured (as `chipsim` itself, an installed script, does)
+    return [sys.executable, "-P", "-m", "sim", *args]
 
 
 def startup(goals: Goals, repeats: int = 5) -> None:
