@@ -72,7 +72,8 @@ class _SummarySink:
     memory map, so resident memory stays small); per-replication KPIs are computed from
     small buffered chunks as replications arrive; quantiles are taken block by block."""
 
-    BLOCK = 16    # series per file: the largest read is replications x horizon x 16 values
+    BLOCK = 16    # series per file at most: the largest read is replications x horizon x 16 values ...
+    BLOCK_BYTES = 128 * 2**20  # ... or fewer series, so that no read exceeds this (10,000 replications)
     CHUNK = 50    # replications buffered before their KPIs are computed
 
     def __init__(self, net: Network, replications: int, folder: Path | None = None):
@@ -86,7 +87,8 @@ class _SummarySink:
             self.dir = Path(tempfile.mkdtemp(prefix=f"chipsim-reps-{owner_tag()}", dir=self.parent))
         except OSError as exc:
             raise self._cannot_write(exc) from None
-        self.blocks = [(start, min(start + self.BLOCK, self.n_series)) for start in range(0, self.n_series, self.BLOCK)]
+        width = max(1, min(self.BLOCK, self.BLOCK_BYTES // max(1, replications * net.horizon * 8)))
+        self.blocks = [(start, min(start + width, self.n_series)) for start in range(0, self.n_series, width)]
         try:
             for k in range(len(self.blocks)):
                 self.files.append(open(self.dir / f"block{k}.bin", "w+b"))

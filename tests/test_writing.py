@@ -141,3 +141,26 @@ def test_summary_files_are_the_same_bytes_whatever_the_worker_count(tmp_path):
     folders = [sim.run(path, workers=w, keep="summary").save(tmp_path / f"w{w}", report=False) for w in (1, 2)]
     for name in ("timeseries.parquet", "per_replication.csv", "kpis.csv", "headlines.csv"):
         assert (folders[0] / name).read_bytes() == (folders[1] / name).read_bytes(), name
+
+
+def test_summary_statistics_do_not_depend_on_how_many_series_a_temporary_file_holds(tmp_path, monkeypatch):
+    # a long run reads its temporary files one series at a time (BLOCK_BYTES); each
+    # statistic is taken over replications column by column, so the numbers are the same
+    from sim.engine import run_replication
+    from sim.experiment import _SummarySink
+    from sim.network import build_network
+
+    path = tmp_path / "noisy.yaml"
+    path.write_text(NOISY)
+    net = build_network(sim.load_scenario(path))
+    values = [run_replication(net, 5, r).values for r in range(6)]
+    tables = []
+    for cap in (2**40, 1):
+        monkeypatch.setattr(_SummarySink, "BLOCK_BYTES", cap)
+        sink = _SummarySink(net, 6, tmp_path)
+        assert len(sink.blocks) == (-(-len(net.series) // 16) if cap > 1 else len(net.series))
+        for r, v in enumerate(values):
+            sink.add(r, v)
+        tables.append(sink.summary())
+        sink.close()
+    pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
