@@ -28,9 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-if TYPE_CHECKING:  # pandas is imported where a table is built, so loading a scenario stays fast
+if TYPE_CHECKING:  # numpy and pandas are imported where used, so loading a scenario stays fast
+    import numpy as np
     import pandas as pd
 
 from .labels import label_of
@@ -70,8 +69,8 @@ class ShockWindow:
 
 
 # per replication (rows) and day (columns) arrays of one demand row, by role
-RowCube = dict[str, np.ndarray]
-RowFunction = Callable[[RowCube, ShockWindow], np.ndarray]
+RowCube = dict[str, "np.ndarray"]
+RowFunction = Callable[[RowCube, "ShockWindow"], "np.ndarray"]
 TotalFunction = Callable[["pd.DataFrame", str, str], "pd.Series"]
 
 
@@ -123,6 +122,8 @@ def earliest_window(windows: list[tuple[int, int | None]]) -> ShockWindow:
 def short_days(shortfall: np.ndarray, demand: np.ndarray | None = None, threshold: float = 0.0) -> np.ndarray:
     """Indices of the short days: shortfall above ``SHORT_EPS`` and, with a threshold,
     above ``threshold`` x that day's demand."""
+    import numpy as np
+
     short = shortfall > SHORT_EPS
     if threshold > 0.0 and demand is not None:
         short &= shortfall > threshold * demand
@@ -150,10 +151,14 @@ def time_to_recover_days(shortfall: np.ndarray, window: ShockWindow, demand: np.
 def _per_run(kpi: Callable[[np.ndarray, ShockWindow, np.ndarray], float], cube: RowCube,
              window: ShockWindow) -> np.ndarray:
     """A survive/recover time of each replication (row) of a demand row's cube."""
+    import numpy as np
+
     return np.array([kpi(s, window, d) for s, d in zip(cube["shortfall"], cube["demand"], strict=True)])
 
 
 def _fill_rate(cube: RowCube, window: ShockWindow) -> np.ndarray:
+    import numpy as np
+
     total = cube["demand"].sum(axis=1)
     short = cube["shortfall"].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -225,6 +230,8 @@ def label(name: str) -> str:
 
 
 def _row_cube(group: pd.DataFrame) -> tuple[RowCube, np.ndarray]:
+    import numpy as np
+
     cube, reps = {}, np.array([])
     for metric, series in group.groupby("metric", observed=True):
         series = series.sort_values(["replication", "day"])
@@ -288,6 +295,7 @@ def outcomes_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[st
 def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:
     """One row per (node, product): means over replications (skipping empty values) with
     5th and 95th percentile companions, and the replication count."""
+    import numpy as np
     import pandas as pd
 
     rows = []
@@ -309,6 +317,8 @@ def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:
 def _run_counts(group: pd.DataFrame) -> tuple[int, int]:
     """(replications short on or after the reference start, of those the ones recovered
     within the horizon) of one demand row's per-replication KPIs."""
+    import numpy as np
+
     survive = group[group["metric"] == "time_to_survive_days"].set_index("replication")["value"]
     recover = group[group["metric"] == "time_to_recover_days"].set_index("replication")["value"].reindex(survive.index)
     short = np.isfinite(survive.to_numpy(float))
@@ -377,6 +387,7 @@ def headline_values(scenario, timeseries: pd.DataFrame) -> pd.DataFrame:
     ``timeseries`` is the per-replication tidy table (``Results.timeseries`` of a run
     that kept every replication).
     """
+    import numpy as np
     import pandas as pd
 
     reps = np.sort(timeseries["replication"].unique()) if len(timeseries) else np.array([], dtype=int)
@@ -411,6 +422,7 @@ def headline_values(scenario, timeseries: pd.DataFrame) -> pd.DataFrame:
 def summarise_headlines(per_replication: pd.DataFrame) -> pd.DataFrame:
     """One row per headline: mean over replications with 5th and 95th percentiles and
     the replication count (columns headline, label, unit, mean, p05, p95, replications)."""
+    import numpy as np
     import pandas as pd
 
     rows = []
