@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 QUICKSTART = Path(__file__).resolve().parents[1] / "scenarios" / "quickstart.yaml"
-HEAVY = ("pandas", "matplotlib", "pyarrow", "scipy", "simpy", "reportlab", "sim.engine", "sim.experiment")
+HEAVY = ("numpy", "pandas", "matplotlib", "pyarrow", "scipy", "simpy", "reportlab", "sim.engine", "sim.experiment")
 
 
 def _loaded_after(code: str) -> list[str]:
     """The heavy modules present in ``sys.modules`` after running ``code`` in a fresh interpreter."""
-    probe = f"import sys, json\n{code}\nprint(json.dumps([m for m in {HEAVY!r} + ('numpy',) if m in sys.modules]))"
+    probe = f"import sys, json\n{code}\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
