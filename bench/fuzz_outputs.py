@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
                 text = scenario_text(rng)
                 (case / "s.yaml").write_text(text, encoding="utf-8")
                 (case / "out").symlink_to(sentinel) if rng.random() < 0.05 else None
-                cmd = [*chipsim, "run", "s.yaml", "--out", "out", "--force"] + (["--no-pdf"] if rng.random() < 0.5 else [])
+                cmd = [*chipsim, "run", "s.yaml", "--out", "out", "--force", "--svg"] + (["--no-pdf"] if rng.random() < 0.5 else [])
                 what = text
             else:
                 kind = "report"

@@ -1,11 +1,21 @@
-"""chipsim speed on this machine, in one run: core figures, scaling, SupplyNetPy, profile,
-parallel efficiency and memory of many replications (parts 5 and 6: bench/many_runs.py).
+"""chipsim speed on this machine, in one run: the goals of issue 17 (by default), core
+figures, scaling, SupplyNetPy, profile, parallel efficiency and memory of many
+replications (parts 5 and 6: bench/many_runs.py).
 
-    python bench/run_bench.py                                  # all parts (a few minutes)
+    python bench/run_bench.py                                  # the goals of issue 17 (5 to 10 minutes)
+    python bench/run_bench.py --full                           # ... measuring 10,000 replications (about 20 more)
+    python bench/run_bench.py --parts all                      # every part
     python bench/run_bench.py --parts core,scaling             # choose parts
     python bench/run_bench.py --parts supplynetpy --no-install # skip if SupplyNetPy is missing
 
 Parts (every figure is printed with its target):
+
+0. goals: every goal of issue 17 with its target, measured value and verdict, closed by
+   one table (bench/goals.py): engine speed against the figures before round 2 and
+   against bare SimPy, 10,000 reference replications end to end (1,000 measured and
+   scaled unless --full), peak memory of the 1,000-replication run and of the README's
+   comparison at 50 replications, writing against simulating for the README's commands,
+   the exponent of cost in nodes x days up to 5,000 nodes, and start-up times.
 
 1. core: bare SimPy timeouts per second (100 processes each yielding timeout(1)),
    chipsim node-days per second on the bundled 40-node, 3-year network (engine only:
@@ -34,17 +44,16 @@ import simpy
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import sim  # noqa: E402
-from sim.engine import run_replication  # noqa: E402
-from sim.network import build_network  # noqa: E402
-
 import _timing  # noqa: E402
 import profile_engine  # noqa: E402
 from _timing import Targets  # noqa: E402
 
+import sim  # noqa: E402
+from sim.engine import run_replication  # noqa: E402
+from sim.network import build_network  # noqa: E402
 
 TARGET_RATIO = 0.20
-PARTS = ("core", "scaling", "supplynetpy", "profile", "parallel", "memory")
+PARTS = ("goals", "core", "scaling", "supplynetpy", "profile", "parallel", "memory")
 
 
 def bare_simpy_timeouts_per_s(processes: int = 100, days: int = 10_000, repeats: int = 3) -> float:
@@ -99,7 +108,8 @@ def core(targets: Targets, scenario: Path, repeats: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument("--parts", default="all", help=f"comma-separated: {','.join(PARTS)} (default: all)")
+    parser.add_argument("--parts", default="goals", help=f"comma-separated: {','.join(PARTS)}, or all (default: goals)")
+    parser.add_argument("--full", action="store_true", help="goals: run the 10,000 replications instead of scaling 1,000")
     parser.add_argument("--clock", choices=tuple(_timing.CLOCKS), default="cpu",
                         help="cpu: CPU time of the process (default; robust to other load); wall: wall-clock time")
     parser.add_argument("--scenario", type=Path, default=HERE / "scenarios" / "forty_nodes.yaml",
@@ -127,6 +137,12 @@ def main() -> None:
     print(f"parts: {', '.join(parts)}; clock: {_timing.clock_name} "
           f"({'CPU time of each process' if args.clock == 'cpu' else 'wall-clock time'})")
     targets = Targets()
+    goal_table = None
+    if "goals" in parts:
+        import goals
+
+        goal_table = goals.Goals()
+        goals.run(goal_table, bare_simpy_timeouts_per_s(), full=args.full)
     if "core" in parts:
         core(targets, args.scenario, args.repeats)
     if "scaling" in parts:
@@ -154,6 +170,8 @@ def main() -> None:
         width = max(len(r[0]) for r in targets.rows)
         for figure, value, target, verdict in targets.rows:
             print(f"   {figure:{width}}  {value:>8}  target {target:22} {verdict}")
+    if goal_table is not None:
+        goal_table.print()
     print(f"\ntotal {time.perf_counter() - started:.0f} s wall")
 
 

@@ -186,6 +186,7 @@ def run(
                                                                           "(same as --keep all; large)."),
     no_report: bool = typer.Option(False, "--no-report", help="Tables only: no charts, no briefing."),
     no_pdf: bool = typer.Option(False, "--no-pdf", help="Charts and briefing.html, without briefing.pdf."),
+    svg: bool = typer.Option(False, "--svg", help="Also write every chart as SVG (PNG and CSV are always written)."),
     short_threshold: float | None = typer.Option(None, "--short-threshold", metavar="SHARE",
                                                  help="A day counts as short when its shortfall exceeds this share of "
                                                       "daily demand (overrides the scenario's short_day_threshold)."),
@@ -207,9 +208,11 @@ def run(
             err.print(line, markup=False)
     results = run_scenario(scenario, replications=replications, seed=seed, workers=workers, progress=not quiet,
                            executor=executor, scheduler=scheduler, keep=mode)
-    saved = results.save(target, force=force, report=not no_report, pdf=not no_pdf, progress=not quiet)
+    if not quiet:  # the answer first; the tables, charts and briefing are written after it
+        _summary(results)
+    saved = results.save(target, force=force, report=not no_report, pdf=not no_pdf, progress=not quiet, svg=svg)
     if not quiet:
-        _summary(results, saved)
+        out.print(f"Results in [bold]{for_terminal(saved)}[/bold]")
 
 
 def _check_size(scenario, replications: int | None, keep: str, variants: int = 1) -> None:
@@ -222,7 +225,7 @@ def _check_size(scenario, replications: int | None, keep: str, variants: int = 1
         err.print(note, markup=False)
 
 
-def _summary(results, saved: Path) -> None:
+def _summary(results) -> None:
     from rich import box
     from rich.table import Table
 
@@ -255,7 +258,6 @@ def _summary(results, saved: Path) -> None:
     out.print(table)
     out.print("Means over replications. Survive '-': never short; recover '-': still short on the last day.")
     _print_headlines(getattr(results, "headlines", None))
-    out.print(f"Results in [bold]{for_terminal(saved)}[/bold]")
 
 
 def _print_headlines(headlines, differences=None) -> None:
@@ -305,12 +307,13 @@ def compare(
                                                                           "(same as --keep all; large)."),
     no_report: bool = typer.Option(False, "--no-report", help="Tables only: no charts, no briefing."),
     no_pdf: bool = typer.Option(False, "--no-pdf", help="Charts and briefing.html, without briefing.pdf."),
+    svg: bool = typer.Option(False, "--svg", help="Also write every chart as SVG (PNG and CSV are always written)."),
     short_threshold: float | None = typer.Option(None, "--short-threshold", metavar="SHARE",
                                                  help="A day counts as short when its shortfall exceeds this share of "
                                                       "daily demand (overrides the scenario's short_day_threshold)."),
 ) -> None:
     """Run a base and its options on common random numbers; paired differences, ranking, charts and briefing."""
-    from .compare import compare as run_compare
+    from .comparison import compare as run_compare
     from .loader import load_scenario
 
     scenarios, failed = [], False
@@ -336,13 +339,15 @@ def compare(
     comparison = run_compare(scenarios, replications=replications, seed=seed, workers=workers, progress=not quiet,
                              rank_by=rank_by, focus=focus, executor=executor, scheduler=scheduler, keep=mode,
                              warn=lambda message: err.print(message, markup=False), ids=ids)
-    saved = comparison.save(target, force=force, report=not no_report, pdf=not no_pdf, progress=not quiet)
+    if not quiet:  # the ranking first; the tables, charts and briefing are written after it
+        _compare_summary(comparison)
+    saved = comparison.save(target, force=force, report=not no_report, pdf=not no_pdf, progress=not quiet, svg=svg)
     if not quiet:
-        _compare_summary(comparison, saved)
+        out.print(f"Results, charts and briefing in [bold]{for_terminal(saved)}[/bold] (open briefing.html)")
 
 
 def _variant_ids(files: list[Path]) -> list[str]:
-    from .compare import variant_id
+    from .comparison import variant_id
 
     ids: list[str] = []
     for file in files:
@@ -350,7 +355,7 @@ def _variant_ids(files: list[Path]) -> list[str]:
     return ids
 
 
-def _compare_summary(comparison, saved: Path) -> None:
+def _compare_summary(comparison) -> None:
     from rich import box
     from rich.table import Table
 
@@ -383,7 +388,6 @@ def _compare_summary(comparison, saved: Path) -> None:
     for note in comparison.notes:
         out.print(f"[yellow]{for_terminal(note)}[/yellow]")
     _print_headlines(comparison.headlines, comparison.headline_differences)
-    out.print(f"Results, charts and briefing in [bold]{for_terminal(saved)}[/bold] (open briefing.html)")
 
 
 @app.command()
@@ -438,14 +442,17 @@ def sweep(
 @reports_errors("interrupted; no partial run directory was left behind", writes_into="run_dir")
 def report(
     run_dir: Path = typer.Argument(..., help="A directory written by `chipsim run` or `chipsim compare`."),
+    svg: bool | None = typer.Option(None, "--svg/--no-svg", help="Charts as SVG too (default: as the folder had them)."),
 ) -> None:
     """Rebuild the charts and the briefing of a saved run, without simulating again."""
     from .results import Steps, report_writer
     from .rundir import load_run, rebuild_report
 
     data = load_run(run_dir)
+    if svg is None:
+        svg = any((run_dir / "charts").glob("*.svg")) if (run_dir / "charts").is_dir() else False
     with Steps(3, show=True) as steps:
-        made = rebuild_report(run_dir, data, report_writer(True, steps))
+        made = rebuild_report(run_dir, data, report_writer(True, steps, svg))
     out.print(f"Rebuilt {len(made)} files in [bold]{for_terminal(run_dir)}[/bold] (briefing.html, briefing.pdf, charts/)")
 
 

@@ -7,10 +7,12 @@ in the unit of the field they replace (days for lead times, units/day for capaci
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+if TYPE_CHECKING:  # numpy is imported where used, so loading a scenario stays fast
+    import numpy as np
 
 # No supply-chain quantity (units, days, currency, FLOPS per day) comes near 1e15, and
 # beyond it float arithmetic loses whole units; larger parameters are refused at the edge
@@ -106,6 +108,8 @@ class Triangular(_Dist):
 
     def sample(self, rng, size=None):
         """Draw ``size`` values (or one float) from ``rng``."""
+        import numpy as np
+
         if self.low == self.high:
             return np.full(size, self.low) if size is not None else float(self.low)
         return rng.triangular(self.low, self.mode, self.high, size)

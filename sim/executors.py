@@ -60,10 +60,23 @@ def finite_values(net: Network, replication: int, values: np.ndarray) -> np.ndar
         "a parameter is too large for the arithmetic (check demand multipliers, growth and capacities)")
 
 
-def _chunks(reps: Sequence[int], workers: int) -> list[list[int]]:
-    # several chunks per worker keeps the pool busy when replications differ in cost
+CHUNK_BYTES = 32 * 2**20  # the largest chunk of daily values a worker ships at once
+
+
+def _chunks(reps: Sequence[int], workers: int, bytes_per_rep: int = 0) -> list[list[int]]:
+    """Replications in chunks: several per worker keeps the pool busy when replications
+    differ in cost, and no chunk's daily values exceed ``CHUNK_BYTES`` (``bytes_per_rep``
+    each), so what is in flight between the workers and the parent stays small however
+    many replications run (2 x workers chunks at most, see ``_bounded``)."""
     size = max(1, len(reps) // (workers * 4))
+    if bytes_per_rep > 0:
+        size = max(1, min(size, CHUNK_BYTES // bytes_per_rep))
     return [list(reps[i:i + size]) for i in range(0, len(reps), size)]
+
+
+def _rep_bytes(net: Network) -> int:
+    """Bytes of one replication's (day, series) values."""
+    return net.horizon * len(net.series) * 8
 
 
 def _quiet_worker(parent: int) -> None:
@@ -166,7 +179,7 @@ class ProcessExecutor(Executor):
         if pool is None:
             raise RuntimeError("enter the executor (with ...) before running on it")
         yield from _bounded(lambda chunk: pool.submit(_run_chunk, net.scenario, seed, chunk),
-                            _chunks(list(range(replications)), self.workers), 2 * self.workers,
+                            _chunks(list(range(replications)), self.workers, _rep_bytes(net)), 2 * self.workers,
                             lambda pending: futures_wait(pending, return_when=FIRST_COMPLETED))
 
 
@@ -234,7 +247,7 @@ class DaskExecutor(Executor):
             return set(result.done), set(result.not_done)
 
         yield from _bounded(lambda chunk: client.submit(_run_chunk, remote, seed, chunk, pure=False),
-                            _chunks(list(range(replications)), n_workers), 2 * n_workers, wait_dask)
+                            _chunks(list(range(replications)), n_workers, _rep_bytes(net)), 2 * n_workers, wait_dask)
 
 
 def make_executor(kind: str = "processes", workers: int = 1, scheduler: str | None = None) -> Executor:

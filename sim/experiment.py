@@ -31,7 +31,7 @@ from .loader import load_scenario
 from .metrics import OUTCOME_SERIES
 from .network import Network, build_network
 from .provenance import build_manifest, owner_tag
-from .results import Results, tidy_timeseries
+from .results import Results, stacked_column, tidy_timeseries
 from .safefs import reason
 from .schema import Scenario
 from .statistics import headline_values_of, outcomes
@@ -40,9 +40,11 @@ from .triggers import trigger_table
 KEEP = ("all", "summary")
 # Peak memory of `chipsim run` (simulate, tables, files, charts), fitted on the reference
 # network (678 series x 730 days) and the 40-node bench network (361 x 1,095) at 10 to 60
-# replications, one worker; the estimate is within 12% of every measured peak:
+# replications, one worker; the estimate is within 12% of every measured peak. keep="all"
+# refitted after issue 17 (the run's variant column as codes, no SVGs): 40-node network
+# at 12 and 40 replications, 554 and 1,306 MiB measured, 576 and 1,338 estimated:
 _BASE_BYTES = 250 * 2**20          # interpreter, libraries, network
-_ALL_BYTES_PER_ROW = 150           # keep="all": the tidy table, its copies while saved and drawn
+_ALL_BYTES_PER_ROW = 72            # keep="all": the tidy table, its copies while saved and drawn
 _SUMMARY_BYTES_PER_DAY_SERIES = 600  # keep="summary": statistics per day and series, drawn
 _SUMMARY_BYTES_PER_ROW = 10        # keep="summary": what grows with replications (outcomes, buffers)
 # a sweep's sample keeps every replication but is neither saved nor drawn; fitted on the
@@ -70,7 +72,8 @@ class _SummarySink:
     memory map, so resident memory stays small); per-replication KPIs are computed from
     small buffered chunks as replications arrive; quantiles are taken block by block."""
 
-    BLOCK = 16    # series per file: the largest read is replications x horizon x 16 values
+    BLOCK = 16    # series per file at most: the largest read is replications x horizon x 16 values ...
+    BLOCK_BYTES = 128 * 2**20  # ... or fewer series, so that no read exceeds this (10,000 replications)
     CHUNK = 50    # replications buffered before their KPIs are computed
 
     def __init__(self, net: Network, replications: int, folder: Path | None = None):
@@ -84,7 +87,8 @@ class _SummarySink:
             self.dir = Path(tempfile.mkdtemp(prefix=f"chipsim-reps-{owner_tag()}", dir=self.parent))
         except OSError as exc:
             raise self._cannot_write(exc) from None
-        self.blocks = [(start, min(start + self.BLOCK, self.n_series)) for start in range(0, self.n_series, self.BLOCK)]
+        width = max(1, min(self.BLOCK, self.BLOCK_BYTES // max(1, replications * net.horizon * 8)))
+        self.blocks = [(start, min(start + width, self.n_series)) for start in range(0, self.n_series, width)]
         try:
             for k in range(len(self.blocks)):
                 self.files.append(open(self.dir / f"block{k}.bin", "w+b"))
@@ -136,8 +140,12 @@ class _SummarySink:
                                                                           ignore_index=True)
 
     def headline_values(self) -> pd.DataFrame | None:
-        """Every replication's headline values (None when the scenario declares none)."""
-        return pd.concat(self.headline_frames, ignore_index=True) if self.headline_frames else None
+        """Every replication's headline values (None when the scenario declares none), in
+        replication order whatever order the workers finished in (as a serial run)."""
+        if not self.headline_frames:
+            return None
+        return pd.concat(self.headline_frames, ignore_index=True).sort_values("replication", kind="stable",
+                                                                              ignore_index=True)
 
     def summary(self) -> pd.DataFrame:
         """Per day and series: mean and 5/50/95% quantiles over replications; for the
@@ -166,10 +174,17 @@ class _SummarySink:
                     running[k][:, targets] = values
                 del totals
             del block
-        out = pd.concat([summary_frame(self.net, stats), summary_frame(self.kpi_net, running, CUMULATIVE_STATS)],
-                        ignore_index=True)
-        return out.astype({"node": "category", "product": "category", "metric": "category",
-                           "stat": pd.CategoricalDtype(DAILY_STATS + CUMULATIVE_STATS)})
+        daily, cumulative = summary_frame(self.net, stats), summary_frame(self.kpi_net, running, CUMULATIVE_STATS)
+        del stats, running
+        # end to end column by column: categories as concatenating and converting gives
+        # them, the stat as codes of every statistic, without an intermediate copy
+        parts = [daily, cumulative]
+        out = {col: stacked_column([p[col] for p in parts]) for col in ("day", "date", "node", "product", "metric")}
+        names = DAILY_STATS + CUMULATIVE_STATS
+        out["stat"] = pd.Categorical.from_codes(np.concatenate([p["stat"].cat.codes.to_numpy() + names.index(
+            p["stat"].cat.categories[0]) for p in parts]), categories=names)
+        out["value"] = np.concatenate([p["value"].to_numpy() for p in parts])
+        return pd.DataFrame(out)
 
     def _cannot_write(self, exc: OSError) -> ChipsimUserError:
         """A full (or unwritable) temporary folder as one line naming it and the room needed."""
@@ -195,16 +210,16 @@ CUMULATIVE_STATS = ["cumulative_mean", "cumulative_p05", "cumulative_p50", "cumu
 
 def summary_frame(net: Network, stats: np.ndarray, names: list[str] = DAILY_STATS) -> pd.DataFrame:
     """Long table of per-day statistics: ``stats`` has shape (4, horizon, series), the
-    statistics named by ``names`` (mean, p05, p50 and p95 by default)."""
-    frames = []
-    for k, stat in enumerate(names):
-        frame = tidy_timeseries(net, stats[k][None, :, :], [0]).drop(columns="replication")
-        frames.append(frame.assign(stat=stat))
-    out = pd.concat(frames, ignore_index=True)
-    out["stat"] = pd.Categorical(out["stat"], categories=names)
+    statistics named by ``names`` (mean, p05, p50 and p95 by default); the rows of each
+    statistic in turn, each as ``tidy_timeseries`` orders a replication's (day, series)."""
+    one = tidy_timeseries(net, stats[0][None, :, :], [0])  # the layout of one statistic
+    k = len(names)
+    out = {col: np.tile(one[col].to_numpy(), k) for col in ("day", "date")}
     for col in ("node", "product", "metric"):
-        out[col] = out[col].astype("category")
-    return out[["day", "date", "node", "product", "metric", "stat", "value"]]
+        out[col] = pd.Categorical.from_codes(np.tile(one[col].cat.codes.to_numpy(), k), categories=one[col].cat.categories)
+    out["stat"] = pd.Categorical.from_codes(np.repeat(np.arange(k, dtype=np.int8), len(one)), categories=names)
+    out["value"] = np.ascontiguousarray(stats[:k]).reshape(-1)
+    return pd.DataFrame(out, columns=["day", "date", "node", "product", "metric", "stat", "value"])
 
 
 def estimated_bytes(net: Network, replications: int, keep: str = "all", variants: int = 1,

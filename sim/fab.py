@@ -6,8 +6,10 @@ defect density D0 in defects per cm^2, so yields use the die area in cm^2 (mm^2 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where used, so loading a scenario stays fast
+    import numpy as np
 
 
 def dies_per_wafer(diameter_mm: float, die_area_mm2: float, edge_exclusion_mm: float = 0.0) -> int:
@@ -25,11 +27,15 @@ def dies_per_wafer(diameter_mm: float, die_area_mm2: float, edge_exclusion_mm: f
 
 def poisson_yield(area_cm2, d0_per_cm2):
     """Share of good dies under the Poisson model: exp(-A D0)."""
+    import numpy as np
+
     return np.exp(-np.asarray(area_cm2) * np.asarray(d0_per_cm2))
 
 
 def murphy_yield(area_cm2, d0_per_cm2):
     """Share of good dies under Murphy's model: ((1 - exp(-A D0)) / (A D0))^2 (1 at A D0 = 0)."""
+    import numpy as np
+
     ad = np.asarray(area_cm2, dtype=float) * np.asarray(d0_per_cm2, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         y = np.where(ad > 1e-12, ((1.0 - np.exp(-ad)) / np.where(ad > 1e-12, ad, 1.0)) ** 2, 1.0)
@@ -38,6 +44,8 @@ def murphy_yield(area_cm2, d0_per_cm2):
 
 def d0_learning_curve(start: float, end: float, halflife_days: float, days) -> np.ndarray:
     """D0 by day: moves from ``start`` toward ``end``, halving the gap every ``halflife_days``."""
+    import numpy as np
+
     t = np.asarray(days, dtype=float)
     if halflife_days <= 0:
         return np.full(t.shape, float(end))

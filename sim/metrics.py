@@ -26,9 +26,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # numpy and pandas are imported where used, so loading a scenario stays fast
+    import numpy as np
+    import pandas as pd
 
 from .labels import label_of
 from .quantities import day_number
@@ -67,9 +69,9 @@ class ShockWindow:
 
 
 # per replication (rows) and day (columns) arrays of one demand row, by role
-RowCube = dict[str, np.ndarray]
-RowFunction = Callable[[RowCube, ShockWindow], np.ndarray]
-TotalFunction = Callable[[pd.DataFrame, str, str], pd.Series]
+RowCube = dict[str, "np.ndarray"]
+RowFunction = Callable[[RowCube, "ShockWindow"], "np.ndarray"]
+TotalFunction = Callable[["pd.DataFrame", str, str], "pd.Series"]
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,8 @@ def earliest_window(windows: list[tuple[int, int | None]]) -> ShockWindow:
 def short_days(shortfall: np.ndarray, demand: np.ndarray | None = None, threshold: float = 0.0) -> np.ndarray:
     """Indices of the short days: shortfall above ``SHORT_EPS`` and, with a threshold,
     above ``threshold`` x that day's demand."""
+    import numpy as np
+
     short = shortfall > SHORT_EPS
     if threshold > 0.0 and demand is not None:
         short &= shortfall > threshold * demand
@@ -147,10 +151,14 @@ def time_to_recover_days(shortfall: np.ndarray, window: ShockWindow, demand: np.
 def _per_run(kpi: Callable[[np.ndarray, ShockWindow, np.ndarray], float], cube: RowCube,
              window: ShockWindow) -> np.ndarray:
     """A survive/recover time of each replication (row) of a demand row's cube."""
+    import numpy as np
+
     return np.array([kpi(s, window, d) for s, d in zip(cube["shortfall"], cube["demand"], strict=True)])
 
 
 def _fill_rate(cube: RowCube, window: ShockWindow) -> np.ndarray:
+    import numpy as np
+
     total = cube["demand"].sum(axis=1)
     short = cube["shortfall"].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -222,6 +230,8 @@ def label(name: str) -> str:
 
 
 def _row_cube(group: pd.DataFrame) -> tuple[RowCube, np.ndarray]:
+    import numpy as np
+
     cube, reps = {}, np.array([])
     for metric, series in group.groupby("metric", observed=True):
         series = series.sort_values(["replication", "day"])
@@ -240,6 +250,8 @@ def per_replication_kpis(timeseries: pd.DataFrame, window: ShockWindow,
     a row whose product is the measure (e.g. tflops_bf16), from the compute_* metrics.
     Empty values (never short, not recovered) are NaN. Quantities are in the row's unit.
     """
+    import pandas as pd
+
     window = window.with_threshold(short_day_threshold)
     wanted = timeseries[timeseries["metric"].isin(list(_KPI_SOURCES))]
     frames = []
@@ -262,6 +274,8 @@ def outcomes_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[st
                    short_day_threshold: float | None = None) -> pd.DataFrame:
     """Per replication and demand row: the KPIs plus every node-total metric of the
     registry (cost over all the node's products; energy of the row's product)."""
+    import pandas as pd
+
     per_rep = per_replication_kpis(timeseries, window, units, short_day_threshold)
     if per_rep.empty:
         return per_rep
@@ -281,6 +295,9 @@ def outcomes_table(timeseries: pd.DataFrame, window: ShockWindow, units: dict[st
 def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:
     """One row per (node, product): means over replications (skipping empty values) with
     5th and 95th percentile companions, and the replication count."""
+    import numpy as np
+    import pandas as pd
+
     rows = []
     market = bool(len(per_rep)) and bool(per_rep["metric"].isin(MARKET_KPIS).any())
     for (node, product), group in per_rep.groupby(["node", "product"], sort=False):
@@ -300,6 +317,8 @@ def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:
 def _run_counts(group: pd.DataFrame) -> tuple[int, int]:
     """(replications short on or after the reference start, of those the ones recovered
     within the horizon) of one demand row's per-replication KPIs."""
+    import numpy as np
+
     survive = group[group["metric"] == "time_to_survive_days"].set_index("replication")["value"]
     recover = group[group["metric"] == "time_to_recover_days"].set_index("replication")["value"].reindex(survive.index)
     short = np.isfinite(survive.to_numpy(float))
@@ -370,6 +389,9 @@ def headline_values(scenario, timeseries: pd.DataFrame) -> pd.DataFrame:
     ``timeseries`` is the per-replication tidy table (``Results.timeseries`` of a run
     that kept every replication).
     """
+    import numpy as np
+    import pandas as pd
+
     reps = np.sort(timeseries["replication"].unique()) if len(timeseries) else np.array([], dtype=int)
     frames = []
     for h in scenario.headlines:
@@ -402,6 +424,9 @@ def headline_values(scenario, timeseries: pd.DataFrame) -> pd.DataFrame:
 def summarise_headlines(per_replication: pd.DataFrame) -> pd.DataFrame:
     """One row per headline: mean over replications with 5th and 95th percentiles and
     the replication count (columns headline, label, unit, mean, p05, p95, replications)."""
+    import numpy as np
+    import pandas as pd
+
     rows = []
     for name, group in per_replication.groupby("headline", sort=False):
         values = group["value"].to_numpy(float)

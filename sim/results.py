@@ -58,6 +58,37 @@ def tidy_timeseries(net: Network, cube: np.ndarray, replications: Sequence[int])
     }, columns=TIMESERIES_COLUMNS)
 
 
+def stacked_column(parts: list[pd.Series]) -> np.ndarray | pd.Categorical:
+    """One column of several tables, end to end. Categorical columns stay categorical:
+    with the shared categories when every part has the same ones, else with the sorted
+    union (what concatenating and converting to ``category`` gives), recoded without
+    passing through Python strings."""
+    if not all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+        return np.concatenate([p.to_numpy() for p in parts])
+    first = list(parts[0].cat.categories)
+    if all(list(p.cat.categories) == first for p in parts[1:]):
+        cats = parts[0].cat.categories
+        ordered = bool(parts[0].cat.ordered)
+    else:
+        cats = pd.Index(sorted(set().union(*(set(p.cat.categories) for p in parts))))
+        ordered = False
+    codes = [cats.get_indexer(p.cat.categories)[p.cat.codes.to_numpy()] if len(p) else np.zeros(0, np.int64)
+             for p in parts]
+    return pd.Categorical.from_codes(np.concatenate(codes), categories=cats, ordered=ordered)
+
+
+def stack_tables(frames: Sequence[pd.DataFrame], ids: Sequence[str]) -> pd.DataFrame:
+    """``frames`` (one per variant, the same columns) end to end, with a leading
+    categorical ``variant`` column of ``ids``; built column by column (the constant
+    variant as codes), so memory stays near the size of the result."""
+    lengths = [len(f) for f in frames]
+    columns = {"variant": pd.Categorical.from_codes(np.repeat(np.arange(len(ids), dtype=np.int8), lengths),
+                                                   categories=list(ids))}
+    for col in frames[0].columns:
+        columns[col] = stacked_column([f[col] for f in frames])
+    return pd.DataFrame(columns)
+
+
 def _shape(frame: pd.DataFrame | None) -> str:
     return "None" if frame is None else f"{frame.shape[0]}x{frame.shape[1]}"
 
@@ -149,13 +180,13 @@ class Results:
                    headline_values=headline_values)
 
     def save(self, out: str | os.PathLike, force: bool = False, report: bool = True, pdf: bool = True,
-             progress: bool = False) -> Path:
+             progress: bool = False, svg: bool = False) -> Path:
         """Write the run directory atomically (a temporary folder beside ``out``, then a
         rename): tables, resolved scenario, manifest, and unless ``report`` is false the
-        charts and the briefing (its PDF unless ``pdf`` is false). ``progress`` shows the
-        steps on stderr."""
+        charts (PNG and CSV; SVG too when ``svg``) and the briefing (its PDF unless ``pdf``
+        is false). ``progress`` shows the steps on stderr."""
         with Steps(1 + ((3 if pdf else 2) if report else 0), progress) as steps:
-            return save_run(self, Path(out), force=force, report=report_writer(pdf, steps) if report else None,
+            return save_run(self, Path(out), force=force, report=report_writer(pdf, steps, svg) if report else None,
                             steps=steps)
 
     @classmethod
@@ -187,9 +218,10 @@ def _saved_triggers(folder: Path) -> pd.DataFrame:
     return pd.DataFrame(columns=TRIGGER_COLUMNS) if saved is None else saved
 
 
-def report_writer(pdf: bool = True, steps: Steps | None = None) -> ReportWriter:
-    """Charts, then the briefing (HTML, and PDF unless ``pdf`` is false), as a run
-    directory's report writer; each part is a step of ``steps``."""
+def report_writer(pdf: bool = True, steps: Steps | None = None, svg: bool = False) -> ReportWriter:
+    """Charts (SVG too when ``svg``), then the briefing (HTML, and PDF unless ``pdf`` is
+    false; the PDF places the PNGs already drawn), as a run directory's report writer;
+    each part is a step of ``steps``."""
     def write(data: RunData, folder: Path) -> list[Path]:
         from .reporting import briefing
         from .reporting.charts import save_charts
@@ -199,7 +231,7 @@ def report_writer(pdf: bool = True, steps: Steps | None = None) -> ReportWriter:
             steps.step("Drawing charts")
         charts = folder / "charts"
         charts.mkdir(exist_ok=True)
-        made = save_charts(data, charts) + save_price_chart(data, charts)
+        made = save_charts(data, charts, svg) + save_price_chart(data, charts, svg)
         if steps is not None:
             steps.step("Writing briefing" if pdf else "Writing briefing (HTML)")
         return made + list(briefing.write_briefing(data, folder, made, pdf=pdf))

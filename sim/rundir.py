@@ -6,9 +6,8 @@ when several scenarios were compared; every replication with ``keep="all"``, per
 ``manifest.json``, the resolved scenario(s) (``scenario.yaml`` for a run;
 ``scenarios/<variant>.yaml`` for a comparison), ``per_replication.csv``,
 ``notes.json`` (the ASSUMPTION and source comments of the input files),
-``headlines.csv`` when the scenarios declare headlines, ``triggers.csv`` when a run's
-policies wait for a trigger, for comparisons
-``comparison.csv``, ``ranking.csv`` and ``headline_differences.csv``, then
+``headlines.csv`` when the scenarios declare headlines, ``triggers.csv`` when a run's policies
+wait for a trigger, for comparisons ``comparison.csv``, ``ranking.csv`` and ``headline_differences.csv``, then
 ``charts/``, ``briefing.html`` and ``briefing.pdf``, which ``chipsim report`` rebuilds
 from the files alone.
 
@@ -28,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from .errors import ChipsimUserError, ScenarioError
@@ -40,7 +40,7 @@ from .statistics import differences, outcomes, ranking
 from .triggers import triggered_policies, typed_triggers
 
 if TYPE_CHECKING:
-    from .compare import Comparison
+    from .comparison import Comparison
     from .results import Results
     from .schema import Scenario
 
@@ -252,7 +252,7 @@ def run_data_from_results(results: Results) -> RunData:
     """RunData of a single run held in memory."""
     inputs = results.manifest.get("inputs", [])
     vid = Path(inputs[0]["path"]).stem if inputs else "scenario"
-    ts = results.timeseries.assign(variant=pd.Categorical([vid] * len(results.timeseries), categories=[vid]))
+    ts = results.timeseries.assign(variant=pd.Categorical.from_codes(np.zeros(len(results.timeseries), np.int8), [vid]))
     if results.per_replication is not None:  # summary mode: the daily table no longer has replications
         table = results.per_replication.assign(variant=vid)
     else:

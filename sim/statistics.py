@@ -66,9 +66,11 @@ def paired_interval(diffs: np.ndarray) -> tuple[float, float, float, int]:
     mean = float(d.mean())
     if n < 2:
         return mean, math.nan, math.nan, n
-    from scipy import stats  # lazily: ``import sim`` should not pay for scipy
+    # lazily, and scipy.special rather than scipy.stats (0.2 s to import instead of 0.7 s):
+    # stdtrit is the function scipy.stats.t.ppf calls, so the bounds are the same bytes
+    from scipy.special import stdtrit
 
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * d.std(ddof=1) / math.sqrt(n))
+    half = float(stdtrit(n - 1, 0.5 + CONFIDENCE / 2) * d.std(ddof=1) / math.sqrt(n))
     return mean, mean - half, mean + half, n
 
 

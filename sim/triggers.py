@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
 from .errors import did_you_mean
@@ -21,6 +20,8 @@ from .fields import DayRef, Days, StrictModel
 from .leverspec import ShockSpec
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
     from .effects import Effect
     from .replication import BuildContext
 
@@ -158,6 +159,8 @@ def trigger_table(scenario: Any, fired: dict[int, tuple[tuple[int, int | None, i
     policy's first active day; it may lie beyond the horizon) as day numbers, with their
     dates; empty when it never fired. ``fired``: replication -> (policy index, fired
     day, start day) per triggered policy."""
+    import pandas as pd
+
     labels = {i: spec.display_label(i) for i, spec in triggered_policies(scenario)}
     rows = []
 
@@ -174,6 +177,8 @@ def trigger_table(scenario: Any, fired: dict[int, tuple[tuple[int, int | None, i
 def typed_triggers(frame: pd.DataFrame) -> pd.DataFrame:
     """The trigger table's column types (days as nullable integers, dates as datetimes),
     also for a table read back from ``triggers.csv``."""
+    import pandas as pd
+
     frame = frame.astype({"policy": "int64", "replication": "int64", "fired_day": "Int64", "start_day": "Int64",
                           "label": "object"})
     for col in ("fired_date", "start_date"):

@@ -54,7 +54,7 @@ def _files(folder, option_name: str):
 def runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("brief2")
     paths = _files(folder, HOSTILE)
-    many = sim.compare(paths, replications=4, seed=3, focus="b").save(folder / "many")
+    many = sim.compare(paths, replications=4, seed=3, focus="b").save(folder / "many", svg=True)
     single = sim.compare(paths, replications=1, seed=3, focus="b").save(folder / "single")
     return many, single
 

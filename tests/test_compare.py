@@ -9,7 +9,7 @@ import pytest
 
 import sim
 from helpers import cli
-from sim.compare import compare
+from sim.comparison import compare
 from sim.statistics import paired_interval
 
 
@@ -87,7 +87,7 @@ def test_comparison_directory_and_report_rebuild(tmp_path):
     base = ban_file(tmp_path, "long ban", 100)
     short = ban_file(tmp_path, "short ban", 60)
     comp = compare([base, short])
-    out = comp.save(tmp_path / "cmp")
+    out = comp.save(tmp_path / "cmp", svg=True)
     for name in ("timeseries.parquet", "kpis.csv", "comparison.csv", "ranking.csv", "per_replication.csv",
                  "manifest.json", "scenarios/long_ban.yaml", "scenarios/short_ban.yaml", "briefing.html", "briefing.pdf",
                  "charts/shortfall_fan.png", "charts/shortfall_fan.svg", "charts/shortfall_fan.csv",

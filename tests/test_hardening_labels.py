@@ -64,7 +64,7 @@ def long_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("long")
     (folder / "long.yaml").write_text(_scenario(), encoding="utf-8")
     assert (folder / "long.yaml").stat().st_size > 150_000
-    done = subprocess.run(chipsim_command("run", "long.yaml", "--out", "out", "-q"), cwd=folder, capture_output=True,
+    done = subprocess.run(chipsim_command("run", "long.yaml", "--out", "out", "-q", "--svg"), cwd=folder, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     return folder / "out"

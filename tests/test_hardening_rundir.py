@@ -270,7 +270,7 @@ USER_STRINGS = ("=HYPERLINK", "@magnet\x01", "-t\x1b", "+cn\x01magnets", "-us\x1
 def injected(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("inject")
     (base / "s.yaml").write_text(INJECTING)
-    result = cli("run", base / "s.yaml", "-n", 2, "--out", base / "run", "--quiet")
+    result = cli("run", base / "s.yaml", "-n", 2, "--out", base / "run", "--quiet", "--svg")
     assert result.exit_code == 0, result.stderr
     return base / "run"
 

@@ -14,7 +14,7 @@ import pytest
 
 import sim
 from helpers import ROOT, cli, write_file
-from sim.compare import compare
+from sim.comparison import compare
 
 
 def two_rows(name: str, end: int, extra: str = "", named: bool = True) -> str:
@@ -69,7 +69,7 @@ def _no_simulation(monkeypatch):
         raise AssertionError("a simulation started")
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("sim.compare"), "run_scenario", refuse)
+    monkeypatch.setattr(importlib.import_module("sim.comparison"), "run_scenario", refuse)
 
 
 def _one_line_error(result) -> str:

@@ -184,7 +184,7 @@ LAYERS = {
     "engine": ["sim.engine", "sim.engine.*"],
     "analysis": ["sim.statistics", "sim.scoring", "sim.provenance", "sim.leftovers", "sim.rundir"],
     "reporting": ["sim.reporting", "sim.reporting.*"],
-    "experiments": ["sim.executors", "sim.results", "sim.experiment", "sim.compare", "sim.sweep", "sim.memory"],
+    "experiments": ["sim.executors", "sim.results", "sim.experiment", "sim.comparison", "sim.sweep", "sim.memory"],
     "interface": ["sim.cli", "sim", "sim.__main__"],
 }
 

@@ -64,3 +64,29 @@ def test_unknown_path_is_a_user_error():
     sc = scenario(horizon=5, products={"x": {}}, nodes={"plant": {"produces": "x", "capacity": 1}})
     with pytest.raises(ChipsimUserError, match="did you mean 'plant'"):
         sweep(sc, [Lever("nodes.plnt.capacity", 1, 2)], n=2)
+
+
+def test_a_sweep_starts_one_process_pool_for_every_sample(monkeypatch):
+    # three samples on two workers: one pool is entered once and serves all three; the
+    # numbers equal those of a serial sweep
+    import sim.executors
+    import sim.sweep
+
+    started = []
+    real = sim.executors.ProcessExecutor.__enter__
+
+    def counting(self):
+        started.append(self)
+        return real(self)
+
+    monkeypatch.setattr(sim.executors.ProcessExecutor, "__enter__", counting)
+    sc = scenario(horizon=60, products={"x": {}},
+                  nodes={"s": {"produces": "x", "capacity": 100},
+                         "b": {"inventory": {"x": 100}, "demand": {"product": "x", "rate": 10}, "reorder": {"level": 100}}},
+                  lanes=[{"from": "s", "to": "b", "product": "x", "lead_time": 3}],
+                  shocks=[{"type": "export_ban", "start": 0, "end": 30, "from": "s"}])
+    lever = Lever("shocks.0.end", 20, 40)
+    pooled = sim.sweep.sweep(sc, [lever], n=3, design="grid", replications=2, workers=2)
+    assert len(started) == 1
+    serial = sim.sweep.sweep(sc, [lever], n=3, design="grid", replications=2, workers=1)
+    pd.testing.assert_frame_equal(pooled, serial)

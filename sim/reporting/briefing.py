@@ -113,9 +113,9 @@ def write_briefing(data: Any, folder: Path, charts: list[Path], pdf: bool = True
     return [html, printed]
 
 
-def build_report(data: RunData, folder: Path) -> list[Path]:
-    """Charts (PNG, SVG, CSV) and the briefing (HTML, PDF) into ``folder``."""
+def build_report(data: RunData, folder: Path, svg: bool = False) -> list[Path]:
+    """Charts (PNG, CSV, and SVG when ``svg``) and the briefing (HTML, PDF) into ``folder``."""
     charts = folder / "charts"
     charts.mkdir(exist_ok=True)
-    made = save_charts(data, charts) + save_price_chart(data, charts)
+    made = save_charts(data, charts, svg) + save_price_chart(data, charts, svg)
     return made + write_briefing(data, folder, made)

@@ -3,7 +3,7 @@
 Every chart states its finding in the title, labels units, puts dates on time axes,
 shows uncertainty (5-95% bands over replications, or 90% intervals of means), shades
 shock windows and carries a source line naming the scenario files, chipsim version and
-run. ``save_charts`` writes each as PNG and SVG with a CSV of the plotted numbers.
+run. ``save_charts`` writes each as PNG (and SVG on request) with a CSV of the plotted numbers.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from ..selectors import all_lanes
 from ..statistics import paired_interval
 from ..units import flops, is_compute, plain_tick, sig, unit_word
 from .layout import map_positions, stages
-from .style import PALETTE, SHOCK_SHADE, chart_style, new_figure, variant_colours
+from .style import PALETTE, SHOCK_SHADE, chart_formats, chart_style, new_figure, variant_colours
 from .words import node_label, product_label, recovery_reference, spec_label
 
 if TYPE_CHECKING:
@@ -309,8 +309,10 @@ def survive_recover(data, node: str, product: str):
     for offset, metric, hatch, name in bars:
         sub = table[table["metric"] == metric].reset_index(drop=True)
         means = np.nan_to_num(sub["mean"].to_numpy())
-        low = np.nan_to_num(sub["mean"] - sub["p05"])
-        high = np.nan_to_num(sub["p95"] - sub["mean"])
+        # clipped at 0: the mean of equal values can miss them by a rounding step, and
+        # matplotlib refuses a negative error bar
+        low = np.maximum(np.nan_to_num(sub["mean"] - sub["p05"]), 0.0)
+        high = np.maximum(np.nan_to_num(sub["p95"] - sub["mean"]), 0.0)
         ax.barh(y + offset, means, height=0.38, color=[colours[v] for v in sub["variant"]], hatch=hatch,
                 alpha=1.0 if hatch is None else 0.55, xerr=[low, high], capsize=3, label=name,
                 error_kw={"elinewidth": 1, "ecolor": "#333333"})
@@ -418,13 +420,13 @@ def save_figure(fig: Figure, path: Path) -> None:
     write_bytes(path, data)
 
 
-def save_charts(data: RunData, folder: Path) -> list[Path]:
-    """Every chart of a run as PNG and SVG, with the plotted numbers as CSV."""
+def save_charts(data: RunData, folder: Path, svg: bool = False) -> list[Path]:
+    """Every chart of a run as PNG (and SVG when ``svg``), with the plotted numbers as CSV."""
     made = []
 
     def save(name: str, fig: Figure, table: pd.DataFrame) -> None:
         with chart_style():  # savefig.dpi is read when saving
-            for ext in ("png", "svg"):
+            for ext in chart_formats(svg):
                 path = folder / f"{name}.{ext}"
                 save_figure(fig, path)
                 made.append(path)

@@ -11,7 +11,7 @@ import pandas as pd
 from ..rundir import write_csv
 from ..units import sig
 from .charts import _dates, _finish, _label, _plain, _shade, _short, _title, _where, daily_bands, save_figure
-from .style import chart_style, new_figure, variant_colours
+from .style import chart_formats, chart_style, new_figure, variant_colours
 from .words import product_label
 
 MAX_PANELS = 4
@@ -68,8 +68,8 @@ def price_fan(data, rows: list[tuple[str, str]]):
     return fig, pd.concat(tables, ignore_index=True)
 
 
-def save_price_chart(data, folder: Path) -> list[Path]:
-    """``price_fan`` as PNG and SVG with its CSV in ``folder``, when the run has a market
+def save_price_chart(data, folder: Path, svg: bool = False) -> list[Path]:
+    """``price_fan`` as PNG (and SVG when ``svg``) with its CSV in ``folder``, when the run has a market
     (the paths written; none without one). Called beside ``charts.save_charts``."""
     rows = market_rows(data)
     if not rows:
@@ -77,7 +77,7 @@ def save_price_chart(data, folder: Path) -> list[Path]:
     fig, table = price_fan(data, rows)
     made = []
     with chart_style():  # savefig.dpi is read when saving
-        for ext in ("png", "svg"):
+        for ext in chart_formats(svg):
             save_figure(fig, folder / f"price_fan.{ext}")
             made.append(folder / f"price_fan.{ext}")
     write_csv(folder / "price_fan.csv", table)

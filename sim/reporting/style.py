@@ -38,3 +38,9 @@ def new_figure(**kwargs: Any) -> Figure:
 def variant_colours(variant_ids: Iterable[str]) -> dict[str, str]:
     """Colour of each variant, by its position in the run (base first)."""
     return {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(variant_ids)}
+
+
+def chart_formats(svg: bool = False) -> tuple[str, ...]:
+    """The image formats of a run's charts: PNG always (the briefing embeds it), SVG on
+    request (``--svg``; drawing it again costs about as much as the PNG)."""
+    return ("png", "svg") if svg else ("png",)

@@ -21,7 +21,7 @@ from .experiment import check_options
 from .experiment import run as run_scenario
 from .loader import load_scenario
 from .metrics import rankable
-from .results import Results, Steps, report_writer
+from .results import Results, Steps, report_writer, stack_tables
 from .rundir import save_comparison
 from .schema import Scenario
 from .statistics import demand_rows, differences, focus_row, headline_differences, outcomes, ranking, summarise_headline_values
@@ -125,13 +125,8 @@ class Comparison:
         return self.variants[0]
 
     def timeseries(self) -> pd.DataFrame:
-        """All variants' daily tables in one, with a leading ``variant`` column."""
-        frames = [v.results.timeseries.assign(variant=v.id) for v in self.variants]
-        ts = pd.concat(frames, ignore_index=True)
-        ts["variant"] = pd.Categorical(ts["variant"], categories=[v.id for v in self.variants])
-        for col in ("node", "product", "metric"):
-            ts[col] = ts[col].astype("category")
-        return ts[["variant", *[c for c in ts.columns if c != "variant"]]]
+        """All variants' daily tables in one, with a leading categorical ``variant`` column."""
+        return stack_tables([v.results.timeseries for v in self.variants], [v.id for v in self.variants])
 
     def kpis(self) -> pd.DataFrame:
         """Every variant's KPI table in one, with a leading ``variant`` column."""
@@ -139,13 +134,13 @@ class Comparison:
                          ignore_index=True)
 
     def save(self, out: str | os.PathLike, force: bool = False, report: bool = True, pdf: bool = True,
-             progress: bool = False) -> Path:
+             progress: bool = False, svg: bool = False) -> Path:
         """Write the comparison directory atomically (see ``sim.rundir``), with its
-        charts and briefing unless ``report`` is false (its PDF unless ``pdf`` is false);
-        ``progress`` shows the steps on stderr."""
+        charts (SVG too when ``svg``) and briefing unless ``report`` is false (its PDF
+        unless ``pdf`` is false); ``progress`` shows the steps on stderr."""
         with Steps(1 + ((3 if pdf else 2) if report else 0), progress) as steps:
-            return save_comparison(self, Path(out), force=force, report=report_writer(pdf, steps) if report else None,
-                                   steps=steps)
+            return save_comparison(self, Path(out), force=force,
+                                   report=report_writer(pdf, steps, svg) if report else None, steps=steps)
 
 
 def compare(scenarios: Sequence[Scenario | str | os.PathLike], replications: int | None = None,
