@@ -49,9 +49,11 @@ def prim_box(x: pd.DataFrame, failing: np.ndarray, threshold: float = 0.8, peel_
     if not flags.any() or flags.all() or x.shape[1] == 0:
         return pd.DataFrame(columns=columns)
     prim = _prim_module()
-    finder = prim.Prim(x.reset_index(drop=True).astype(float), flags, threshold=threshold, peel_alpha=peel_alpha,
-                       mass_min=mass_min)
-    box = finder.find_box()
+    with warnings.catch_warnings():  # its pandas calls warn of deprecations that are the workbench's to fix
+        warnings.simplefilter("ignore")
+        finder = prim.Prim(x.reset_index(drop=True).astype(float), flags, threshold=threshold, peel_alpha=peel_alpha,
+                           mass_min=mass_min)
+        box = finder.find_box()
     limits, initial = box.box_lim, finder.box_init
     rows = []
     for name in x.columns:

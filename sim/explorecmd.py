@@ -1,6 +1,6 @@
 """``chipsim explore``: the command's options and what it prints (``sim.cli`` registers it).
 
-The work is ``sim.explore.explore`` and ``Exploration.save``; this module parses the
+The work is ``sim.exploration.explore`` and ``Exploration.save``; this module parses the
 command line, prints the robustness table, the PRIM box and the signposts, and names
 the folder written. User strings are neutralised for the terminal.
 """
@@ -73,7 +73,7 @@ def register(app: typer.Typer, guard: Callable[[str], Callable], err: Any, out: 
         """Run every option in sampled futures: robustness, regret, PRIM boxes, sensitivity, signposts, briefing."""
         import datetime as _dt
 
-        from .explore import explore as run_explore
+        from .exploration import explore as run_explore
         from .rundir import check_replaceable
 
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -1,7 +1,7 @@
 """Robustness of options over many futures: thresholds, regret, satisficing, signposts.
 
 Pure functions of an exploration's table (one row per future and option, one column per
-input and per outcome, see ``sim.explore``): nothing here runs a simulation.
+input and per outcome, see ``sim.exploration``): nothing here runs a simulation.
 
 - **Regret** of an option in a future is how much worse its outcome is than the best
   option's in that same future (in the metric's unit; zero for the best option).

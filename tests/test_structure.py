@@ -185,7 +185,7 @@ LAYERS = {
     "analysis": ["sim.statistics", "sim.provenance", "sim.leftovers", "sim.rundir", "sim.futures", "sim.robustness",
                  "sim.discovery", "sim.sensitivity"],
     "reporting": ["sim.reporting", "sim.reporting.*"],
-    "experiments": ["sim.executors", "sim.results", "sim.experiment", "sim.compare", "sim.sweep", "sim.memory", "sim.explore",
+    "experiments": ["sim.executors", "sim.results", "sim.experiment", "sim.compare", "sim.sweep", "sim.memory", "sim.exploration",
                     "sim.exploresave"],
     "interface": ["sim.cli", "sim.explorecmd", "sim", "sim.__main__"],
 }

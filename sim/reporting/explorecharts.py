@@ -1,6 +1,6 @@
 """The charts of an exploration: regret per option, Sobol indices, the failing futures.
 
-Pure functions of the exploration's tables (``sim.explore.Exploration``, read by
+Pure functions of the exploration's tables (``sim.exploration.Exploration``, read by
 attribute); every figure is drawn outside pyplot and written through ``save_figure``.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ def regret_chart(exp: Any, source: str) -> Any:
         r = r[np.isfinite(r)]
         if not r.size:
             continue
-        ax.boxplot([r], positions=[i], vert=False, whis=(5, 95), widths=0.5, showfliers=False, patch_artist=True,
+        ax.boxplot([r], positions=[i], orientation="horizontal", whis=(5, 95), widths=0.5, showfliers=False, patch_artist=True,
                    boxprops={"facecolor": colours[option], "alpha": 0.35}, medianprops={"color": "#333333"})
         ax.plot([r.mean()], [i], "o", color=colours[option], ms=6)
         ax.plot([np.quantile(r, 0.9)], [i], "D", color="#333333", ms=5)
