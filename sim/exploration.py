@@ -73,7 +73,9 @@ def _scenario(job: Job, j: int, values: Sequence[float], k: int) -> Scenario:
         return Scenario.model_validate(doc)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise ChipsimUserError(f"future {k}, option '{job.ids[j]}': {'.'.join(map(str, err['loc']))}: "
+        shown = ", ".join(f"{inp.path}={inp.document_value(v)}" for inp, v in zip(job.inputs, values, strict=True))
+        which = f"future {k}" if k >= 0 else "a future at the inputs' 0.1%, 50% or 99.9% point"
+        raise ChipsimUserError(f"{which} ({shown}), option '{job.ids[j]}': {'.'.join(map(str, err['loc']))}: "
                                f"{err['msg'].removeprefix('Value error, ')} (check the --vary distributions)") from None
 
 
@@ -297,9 +299,10 @@ def plan(scenarios: Sequence[Scenario | str | os.PathLike], inputs: Sequence[Inp
     horizon = loaded[0].horizon
     job = Job(tuple(ids), tuple(docs), tuple(parsed), use, reps, seed, node, product,
               (horizon // 4 - 1, horizon // 2 - 1))
-    centre = [float(inp.ppf(np.array([0.5]))[0]) for inp in parsed]
-    for j in range(len(ids)):
-        _scenario(job, j, centre, 0)  # a bad path or value fails here, before any run
+    for q in (0.5, 0.001, 0.999):  # the centre and near-extremes of every input: a bad value fails before any run
+        point = [float(inp.ppf(np.array([q]))[0]) for inp in parsed]
+        for j in range(len(ids)):
+            _scenario(job, j, point, -1)
     return job, loaded, thr, metric
 
 

@@ -87,20 +87,22 @@ class Input:
         return f"{value:.10g}{self.suffix}" if self.suffix else float(value)
 
 
-def _lookup(doc: Any, path: str) -> Any:
+def _lookup(doc: Any, path: str, full: str | None = None) -> Any:
+    """The value at ``path`` of ``doc``; errors name ``full`` (the whole --vary path)."""
     node = doc
-    for depth, part in enumerate(path.split(".")):
+    for depth, part in enumerate(path.split(".") if path else []):
         where = ".".join(path.split(".")[:depth]) or "the scenario"
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
-                raise ChipsimUserError(f"--vary {path}: '{where}' has {len(node)} entries; '{part}' is not one")
+                raise ChipsimUserError(f"--vary {full or path}: '{where}' has {len(node)} entries; '{part}' is not one")
             node = node[int(part)]
         elif isinstance(node, dict):
             if part not in node:
-                raise ChipsimUserError(f"--vary {path}: no '{part}' under '{where}'{did_you_mean(part, [str(k) for k in node])}")
+                raise ChipsimUserError(f"--vary {full or path}: no '{part}' under '{where}'"
+                                       f"{did_you_mean(part, [str(k) for k in node])}")
             node = node[part]
         else:
-            raise ChipsimUserError(f"--vary {path}: '{where}' is a value, not a section")
+            raise ChipsimUserError(f"--vary {full or path}: '{where}' is a value, not a section")
     return node
 
 
@@ -212,7 +214,7 @@ def values_of(inputs: Sequence[Input], unit: np.ndarray) -> np.ndarray:
 def set_value(doc: dict, path: str, value: float | str) -> None:
     """Set ``path`` of ``doc`` to ``value`` in place; a distribution there is replaced."""
     parts = path.split(".")
-    parent = _lookup(doc, ".".join(parts[:-1])) if len(parts) > 1 else doc
+    parent = _lookup(doc, ".".join(parts[:-1]), path) if len(parts) > 1 else doc
     last = parts[-1]
     if isinstance(parent, list):
         if not last.isdigit() or int(last) >= len(parent):
