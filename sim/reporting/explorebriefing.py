@@ -92,7 +92,7 @@ def context(exp: Any, charts: list[Path]) -> dict:
                     "what should be watched?",
         "answer": [f"'{exp.labels[exp.best]}' ranks first: " + _answer(exp), exp.box_words, *posts[:1]],
         "header": header, "rows": _rob_rows(exp), "box": exp.box_words, "signposts": posts,
-        "sensitivity": sens, "inputs": inputs,
+        "sensitivity": sens, "inputs": inputs, "sens_note": _sens_note(exp.sensitivity),
         "charts": [{"name": n, "path": pngs[n], "data": base64.b64encode(pngs[n].read_bytes()).decode("ascii"),
                     "caption": CAPTIONS[n]} for n in ("regret", "failing", "sensitivity") if n in pngs],
         "method": "Every option runs in every future on common random numbers (the same seed and replications), so "
@@ -101,6 +101,17 @@ def context(exp: Any, charts: list[Path]) -> dict:
                   "(Saltelli/Sobol' design, 95% bootstrap intervals). Signposts: the single cut of an input or early "
                   "metric that best separates the failing futures (largest true-positive minus false-positive rate).",
     }
+
+
+def _sens_note(sens: Any) -> str:
+    """A warning when the Sobol intervals are too wide to rank the inputs."""
+    if sens is None or not len(sens):
+        return ""
+    widest = float(sens[["S1_conf", "ST_conf"]].max().max())
+    if not math.isfinite(widest) or widest <= 0.2:
+        return ""
+    return (f"The 95% intervals are wide (up to ±{widest:.2f}, and indices beyond 0-1 are sampling noise): too few Sobol "
+            "samples to rank these inputs; run again with a larger --sobol.")
 
 
 def _answer(exp: Any) -> str:
@@ -141,6 +152,8 @@ def write_explore_pdf(ctx: dict, path: Path) -> None:
     if ctx["sensitivity"]:
         story += [p("What drives the outcome (Sobol indices)", H2),
                   table(["input", "first order S1 ± 95%", "total ST ± 95%"], ctx["sensitivity"], [0.5, 0.25, 0.25])]
+        if ctx["sens_note"]:
+            story.append(p(ctx["sens_note"], SMALL))
     story += [p("Uncertain inputs", H2)] + [p("• " + i, SMALL) for i in ctx["inputs"]]
     story += [Spacer(1, 4), p("Method. " + ctx["method"], SMALL)]
     if ctx["charts"]:

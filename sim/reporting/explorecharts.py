@@ -29,8 +29,9 @@ def regret_chart(exp: Any, source: str) -> Any:
     colours = variant_colours(exp.options)
     fig = new_figure(figsize=(10, 1.6 + 0.7 * len(order)))
     ax = fig.subplots()
+    fraction = METRICS[exp.metric].unit == "fraction"  # a fill rate's regret reads in percentage points
     for i, option in enumerate(order):
-        r = exp.regret.loc[exp.regret["option"] == option, "regret"].to_numpy(float)
+        r = exp.regret.loc[exp.regret["option"] == option, "regret"].to_numpy(float) * (100 if fraction else 1)
         r = r[np.isfinite(r)]
         if not r.size:
             continue
@@ -40,12 +41,12 @@ def regret_chart(exp: Any, source: str) -> Any:
         ax.plot([np.quantile(r, 0.9)], [i], "D", color="#333333", ms=5)
     ax.set_yticks(range(len(order)), [_short(exp.labels.get(o, o)) for o in order])
     ax.invert_yaxis()
-    unit = METRICS[exp.metric].unit
+    unit = "percentage points" if fraction else METRICS[exp.metric].unit
     ax.set_xlabel(f"regret in {METRICS[exp.metric].label} at {exp.focus[0]} ({unit}): how far each option falls behind "
                   "the best option of the same future")
     best = exp.labels.get(order[0], order[0])
     ax.set_title(textwrap.fill(f"Regret over {exp.table['future'].nunique()} futures: '{_short(best, 60)}' ranks first "
-                               "(dot: mean, diamond: 90th percentile)", 95))
+                               "(dot: mean, diamond: 90th percentile)", 80))
     ax.grid(axis="x", alpha=0.3)
     fig.text(0.01, 0.01, source, fontsize=7, color="#555555")
     fig.subplots_adjust(left=0.3, right=0.97, bottom=0.25 if len(order) < 4 else 0.15, top=0.85)
