@@ -221,6 +221,20 @@ class Exploration:
         return (f"<Exploration: {self.table['future'].nunique()} futures x {len(self.options)} options, "
                 f"{len(self.inputs)} inputs, focus {self.focus[0]}:{self.focus[1]}, best {self.best}>")
 
+    def with_threshold(self, threshold: str | Threshold) -> Exploration:
+        """The same futures judged against another threshold (``METRIC@NODE>=X`` at the
+        focus row): robustness, PRIM box and signposts recomputed, nothing run again. The
+        sensitivity is kept only while the best-ranked option stays the same."""
+        thr = parse_threshold(threshold) if isinstance(threshold, str) else threshold
+        if (thr.node, thr.product or self.focus[1]) != self.focus:
+            raise ChipsimUserError(f"--threshold {thr.text}: the table holds {self.focus[0]}:{self.focus[1]} only")
+        job = Job(tuple(self.options), (), tuple(self.inputs), (), self.replications, self.seed, self.focus[0],
+                  self.focus[1], tuple(self.manifest.get("checkpoint_days", ())))
+        rob = robustness(self.table, thr.metric, thr, self.options)
+        sens = self.sensitivity if str(rob["option"].iloc[0]) == self.best else None
+        return _gather(self.table, job, self.scenarios, thr, thr.metric, rob, sens, float(self.manifest.get("wall_time_s", 0)),
+                       str(self.manifest.get("executor", "processes")), int(self.manifest.get("workers", 1)))
+
     def save(self, out: str | os.PathLike, force: bool = False, report: bool = True, pdf: bool = True) -> Path:
         """Write the exploration folder atomically (tables, manifest, charts, briefing)."""
         from .exploresave import save_exploration
@@ -357,6 +371,7 @@ def _gather(table: pd.DataFrame, job: Job, loaded: list[Scenario], thr: Threshol
                      "threshold": thr.text if thr else None, "focus": [job.node, job.product],
                      "inputs": [{"path": i.path, "distribution": i.dist.model_dump(), "date": i.date, "suffix": i.suffix}
                                 for i in job.inputs],
+                     "checkpoint_days": list(job.checkpoints),
                      "checkpoints": [(loaded[0].start_date + _dt.timedelta(days=d)).isoformat() for d in job.checkpoints]})
     return Exploration(table, list(job.inputs), list(job.ids), labels, (job.node, job.product), metric, thr, job.seed,
                        job.replications, rob, regret(table, metric), box, words, posts, sens, manifest, loaded)

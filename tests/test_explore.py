@@ -210,3 +210,14 @@ def test_cli_writes_the_folder_and_briefing(tmp_path):
     html = (out / "briefing.html").read_text()
     assert "Robustness" in html and "Signposts" in html and "data:image/png;base64," in html
     assert len(pd.read_parquet(out / "futures.parquet")) == 12
+
+
+def test_with_threshold_rejudges_the_same_futures():
+    exp = explore([BASE, OPTION], INPUTS, futures=3, threshold="fill_rate@us_motor_makers>=0.5", replications=1,
+                  seed=3, search_paths=SEARCH)
+    # a fill rate is at most 1: nobody meets >= 1.5, everybody meets >= 0
+    assert (exp.with_threshold("fill_rate@us_motor_makers>=1.5").robustness["satisficing"] == 0.0).all()
+    assert (exp.with_threshold("fill_rate@us_motor_makers>=0").robustness["satisficing"] == 1.0).all()
+    pd.testing.assert_frame_equal(exp.with_threshold("fill_rate@us_motor_makers>=0.5").robustness, exp.robustness)
+    with pytest.raises(ChipsimUserError, match="holds us_motor_makers"):
+        exp.with_threshold("fill_rate@eu_motor_makers>=0.5")
