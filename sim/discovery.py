@@ -34,14 +34,16 @@ def _prim_module():
     return prim
 
 
-def prim_box(x: pd.DataFrame, failing: np.ndarray, threshold: float = 0.8, peel_alpha: float = 0.05,
+def prim_box(x: pd.DataFrame, failing: np.ndarray, threshold: float = 0.8, peel_alpha: float | None = None,
              mass_min: float = 0.05) -> pd.DataFrame:
     """The first PRIM box of the futures flagged ``failing`` over the inputs ``x`` (one
     column per input, numbers): one row per input the box restricts, with its
     ``low`` and ``high`` limits (in the input's unit; an open side is the sample's own
     extreme), and the box's ``coverage``, ``density`` and ``mass`` (fractions) on every
     row. Empty when no future fails, every future fails, or the box restricts nothing.
-    ``threshold`` is the density PRIM peels towards, ``mass_min`` the smallest box."""
+    ``threshold`` is the density PRIM peels towards, ``mass_min`` the smallest box,
+    ``peel_alpha`` the share peeled per step (default 0.05, more with fewer than 100
+    futures: 5 / futures up to 0.1, since a 5% quantile of a few dozen points peels none)."""
     flags = np.asarray(failing, dtype=bool)
     if len(x) != len(flags):
         raise ValueError("one flag per future")
@@ -49,9 +51,10 @@ def prim_box(x: pd.DataFrame, failing: np.ndarray, threshold: float = 0.8, peel_
     if not flags.any() or flags.all() or x.shape[1] == 0:
         return pd.DataFrame(columns=columns)
     prim = _prim_module()
+    alpha = peel_alpha if peel_alpha is not None else min(0.1, max(0.05, 5 / len(flags)))
     with warnings.catch_warnings():  # its pandas calls warn of deprecations that are the workbench's to fix
         warnings.simplefilter("ignore")
-        finder = prim.Prim(x.reset_index(drop=True).astype(float), flags, threshold=threshold, peel_alpha=peel_alpha,
+        finder = prim.Prim(x.reset_index(drop=True).astype(float), flags, threshold=threshold, peel_alpha=alpha,
                            mass_min=mass_min)
         box = finder.find_box()
     limits, initial = box.box_lim, finder.box_init

@@ -221,3 +221,11 @@ def test_with_threshold_rejudges_the_same_futures():
     pd.testing.assert_frame_equal(exp.with_threshold("fill_rate@us_motor_makers>=0.5").robustness, exp.robustness)
     with pytest.raises(ChipsimUserError, match="holds us_motor_makers"):
         exp.with_threshold("fill_rate@eu_motor_makers>=0.5")
+
+
+def test_prim_peels_a_small_sample_too():
+    # 40 futures: a 5% peel would remove no point; the default peels 5 / 40 = 12.5% -> 10%
+    a = (np.arange(40) + 0.5) / 40
+    x = pd.DataFrame({"a": a, "b": np.random.default_rng(1).permutation(a)})
+    box = prim_box(x, a < 0.3).set_index("input")
+    assert "a" in box.index and box.loc["a", "restricted_high"] and 0.25 <= box.loc["a", "high"] <= 0.4

@@ -97,7 +97,8 @@ def context(exp: Any, charts: list[Path]) -> dict:
                     "caption": CAPTIONS[n]} for n in ("regret", "failing", "sensitivity") if n in pngs],
         "method": "Every option runs in every future on common random numbers (the same seed and replications), so "
                   "within a future options differ only by their policies. Regret is taken future by future against "
-                  "the best option there. PRIM: EMA Workbench (peeling alpha 0.05, density threshold 0.8). Sobol: SALib "
+                  "the best option there. PRIM: EMA Workbench (peeling alpha 0.05, up to 0.1 below 100 futures; density "
+                  "threshold 0.8). Sobol: SALib "
                   "(Saltelli/Sobol' design, 95% bootstrap intervals). Signposts: the single cut of an input or early "
                   "metric that best separates the failing futures (largest true-positive minus false-positive rate).",
     }
