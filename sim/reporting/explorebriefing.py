@@ -44,7 +44,7 @@ def _num(value: float, metric: str, gap: bool = False) -> str:
     if not math.isfinite(value):
         return "n/a"
     if METRICS[metric].unit == "fraction":
-        return f"{100 * value:.1f} pts" if gap else f"{100 * value:.1f}%"
+        return f"{100 * value:.2f} pts" if gap else f"{100 * value:.1f}%"
     return f"{value:,.4g}"
 
 
@@ -147,7 +147,8 @@ def write_explore_pdf(ctx: dict, path: Path) -> None:
     p = lambda text, style=BODY: Paragraph(clean(text), style)
     story: list = [p(ctx["title"], H1), p(ctx["subtitle"], SMALL), Spacer(1, 4), p(ctx["question"])]
     story += [p("The answer", H2)] + [p("• " + a) for a in ctx["answer"]]
-    story += [p("Robustness", H2), table(ctx["header"], ctx["rows"])]
+    widths = [0.06, 0.28, 0.1, 0.14, 0.1, 0.1, 0.08, 0.14][: len(ctx["header"])]
+    story += [p("Robustness", H2), table(ctx["header"], ctx["rows"], [w / sum(widths) for w in widths])]
     story += [p("Where the best option fails", H2), p(ctx["box"])]
     story += [p("Signposts", H2)] + [p("• " + s) for s in ctx["signposts"]]
     if ctx["sensitivity"]:
