@@ -8,6 +8,8 @@ Public API::
     results.kpis, results.timeseries
     results.save("runs/quick"); sim.Results.load("runs/quick")
     comparison = sim.compare(["base.yaml", "option.yaml"], replications=20)
+    exploration = sim.explore(["base.yaml", "option.yaml"], ["shocks.0.leakage=0:0.2"], futures=200,
+                              threshold="fill_rate@us_motor_makers>=0.95")
 
 Importing ``sim`` is cheap: the names above are loaded on first use (PEP 562), so
 ``import sim`` (and ``chipsim --help`` or ``validate``) does not import pandas, the
@@ -25,16 +27,18 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
     from .comparison import Comparison, compare
     from .errors import Problem, ScenarioError
     from .experiment import run
+    from .exploration import explore
     from .loader import load_scenario
     from .results import Results
     from .schema import Scenario
 
 # public name -> the module that defines it (imported on first use)
 _LAZY = {"load_scenario": "loader", "run": "experiment", "compare": "comparison", "Results": "results",
-         "Comparison": "comparison", "Scenario": "schema", "ScenarioError": "errors", "Problem": "errors"}
+         "Comparison": "comparison", "explore": "exploration", "Scenario": "schema", "ScenarioError": "errors",
+         "Problem": "errors"}
 
-__all__ = ["__version__", "load_scenario", "run", "compare", "Results", "Comparison", "Scenario", "ScenarioError",
-           "Problem"]
+__all__ = ["__version__", "load_scenario", "run", "compare", "explore", "Results", "Comparison", "Scenario",
+           "ScenarioError", "Problem"]
 
 
 def __getattr__(name: str) -> Any:

@@ -145,6 +145,12 @@ class Executor:
         for r in range(replications):
             yield [_one(net, seed, r)]
 
+    def map_chunks(self, fn: Callable[[Any], Any], chunks: Sequence[Any]) -> Iterator[Any]:
+        """``fn(chunk)`` of every chunk, in completion order (here: in order); ``fn`` must
+        be picklable (a module-level function or a ``functools.partial`` of one)."""
+        for chunk in chunks:
+            yield fn(chunk)
+
 
 class ProcessExecutor(Executor):
     """A local process pool of ``workers`` processes, started once on entering."""
@@ -180,6 +186,15 @@ class ProcessExecutor(Executor):
             raise RuntimeError("enter the executor (with ...) before running on it")
         yield from _bounded(lambda chunk: pool.submit(_run_chunk, net.scenario, seed, chunk),
                             _chunks(list(range(replications)), self.workers, _rep_bytes(net)), 2 * self.workers,
+                            lambda pending: futures_wait(pending, return_when=FIRST_COMPLETED))
+
+    def map_chunks(self, fn: Callable[[Any], Any], chunks: Sequence[Any]) -> Iterator[Any]:
+        """``fn(chunk)`` of every chunk from the pool, in completion order, at most two
+        chunks per worker in flight."""
+        pool = self._pool
+        if pool is None:
+            raise RuntimeError("enter the executor (with ...) before running on it")
+        yield from _bounded(lambda chunk: pool.submit(fn, chunk), list(chunks), 2 * self.workers,
                             lambda pending: futures_wait(pending, return_when=FIRST_COMPLETED))
 
 
@@ -248,6 +263,22 @@ class DaskExecutor(Executor):
 
         yield from _bounded(lambda chunk: client.submit(_run_chunk, remote, seed, chunk, pure=False),
                             _chunks(list(range(replications)), n_workers, _rep_bytes(net)), 2 * n_workers, wait_dask)
+
+    def map_chunks(self, fn: Callable[[Any], Any], chunks: Sequence[Any]) -> Iterator[Any]:
+        """``fn(chunk)`` of every chunk on the Dask workers, in completion order, at most
+        two chunks per worker in flight."""
+        from distributed import wait as distributed_wait
+
+        client = self._client
+        if client is None:
+            raise RuntimeError("enter the executor (with ...) before running on it")
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or self.workers)
+
+        def wait_dask(pending: set) -> tuple[set, set]:
+            result = distributed_wait(list(pending), return_when="FIRST_COMPLETED")
+            return set(result.done), set(result.not_done)
+
+        yield from _bounded(lambda chunk: client.submit(fn, chunk, pure=False), list(chunks), 2 * n_workers, wait_dask)
 
 
 def make_executor(kind: str = "processes", workers: int = 1, scheduler: str | None = None) -> Executor:

@@ -182,10 +182,12 @@ LAYERS = {
                           "sim.loader"],
     "model": ["sim.network", "sim.replication"],
     "engine": ["sim.engine", "sim.engine.*"],
-    "analysis": ["sim.statistics", "sim.scoring", "sim.provenance", "sim.leftovers", "sim.rundir"],
+    "analysis": ["sim.statistics", "sim.scoring", "sim.provenance", "sim.leftovers", "sim.rundir", "sim.futures",
+                 "sim.robustness", "sim.discovery", "sim.sensitivity"],
     "reporting": ["sim.reporting", "sim.reporting.*"],
-    "experiments": ["sim.executors", "sim.results", "sim.experiment", "sim.comparison", "sim.sweep", "sim.memory"],
-    "interface": ["sim.cli", "sim", "sim.__main__"],
+    "experiments": ["sim.executors", "sim.results", "sim.experiment", "sim.comparison", "sim.sweep", "sim.memory",
+                    "sim.exploration", "sim.exploresave"],
+    "interface": ["sim.cli", "sim.explorecmd", "sim", "sim.__main__"],
 }
 
 
