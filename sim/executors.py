@@ -175,8 +175,19 @@ class ProcessExecutor(Executor):
             pool.shutdown()
             return
         # interrupted (Ctrl-C, SIGTERM) or failed: stop the workers now, not after their chunks
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        for process in processes:
             process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+        # A worker killed while sending a chunk leaves half a message in the result pipe, and
+        # the pool's manager thread then waits for the rest for ever (the interpreter joins
+        # it at exit: the command hung after "interrupted"). With the workers gone, closing
+        # the parent's copy of the pipe's write end turns that wait into end-of-file, which
+        # the thread handles as a broken pool and ends.
+        writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+        if writer is not None:
+            writer.close()
         pool.shutdown(wait=False, cancel_futures=True)
 
     def batches(self, net: Network, seed: int, replications: int) -> Iterator[Batch]:
