@@ -126,6 +126,9 @@ class _SummarySink:
     def _flush(self) -> None:
         if not self.buffer:
             return
+        # in replication order: the per-replication totals come out of pandas with last
+        # bits that depend on the order of the rows, and workers finish in any order
+        self.buffer.sort(key=lambda item: item[0])
         reps = [r for r, _ in self.buffer]
         cube = np.stack([v for _, v in self.buffer])
         self.kpi_frames.append(outcomes(tidy_timeseries(self.kpi_net, cube, reps), self.net.scenario))
