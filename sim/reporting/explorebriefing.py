@@ -65,6 +65,16 @@ def _rob_rows(exp: Any) -> list[list[str]]:
     return rows
 
 
+
+def _bound(value: float, date: bool) -> str:
+    """A distribution's parameter as a reader reads it: a date input's bounds (proleptic
+    day numbers inside) as ISO dates."""
+    import datetime as _dt
+
+    if date and float(value).is_integer() and 1 <= value <= _dt.date.max.toordinal():
+        return _dt.date.fromordinal(int(value)).isoformat()
+    return f"{value:g}"
+
 def context(exp: Any, charts: list[Path]) -> dict:
     """Everything the HTML template and the PDF show, as plain strings and lists."""
     from ..robustness import signpost_words
@@ -81,8 +91,9 @@ def context(exp: Any, charts: list[Path]) -> dict:
     sens = [[str(r["input"]), f"{r['S1']:.2f} ± {r['S1_conf']:.2f}", f"{r['ST']:.2f} ± {r['ST_conf']:.2f}"]
             for _, r in exp.sensitivity.iterrows()] if exp.sensitivity is not None else []
     pngs = {p.stem: p for p in charts if p.suffix == ".png"}
-    inputs = [f"{i.path}: {i.dist.dist} ({', '.join(f'{k} {v:g}' for k, v in i.dist.model_dump().items() if k != 'dist')})"
-              + (" as dates (proleptic day numbers)" if i.date else "") for i in exp.inputs]
+    inputs = [f"{i.path}: {i.dist.dist} ("
+              + ", ".join(f"{k} {_bound(v, i.date)}" for k, v in i.dist.model_dump().items() if k != "dist") + ")"
+              for i in exp.inputs]
     futures = int(exp.table["future"].nunique())
     return {
         "title": f"{exp.labels[exp.options[0]]}: {len(exp.options)} options over {futures} futures",
