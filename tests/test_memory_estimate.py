@@ -1,6 +1,7 @@
 """The memory estimate against a measured peak (issue 13: it was 4x too low)."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -10,6 +11,11 @@ import sim
 from helpers import ROOT
 from sim.experiment import estimated_bytes
 from sim.network import build_network
+
+# The estimate is fitted on the readable engine. The compiled kernel adds numba's own
+# memory (about 125 MB once loaded, several hundred MB more while numba compiles it, once
+# per machine and signature), which no fit in replications can follow; docs/cli.md says so.
+READABLE = {**os.environ, "CHIPSIM_ENGINE": "reference"}
 
 MEASURE = """\
 import resource, runpy, sys
@@ -28,7 +34,8 @@ def test_estimate_is_within_one_and_a_half_times_the_measured_peak(tmp_path, kee
     path = ROOT / "bench" / "scenarios" / "forty_nodes.yaml"
     reps = 12
     done = subprocess.run([sys.executable, "-c", MEASURE, "run", str(path), "-n", str(reps), "--workers", "1", "--keep", keep,
-                           "-q", "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=600, cwd=ROOT)
+                           "-q", "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=600, cwd=ROOT,
+                          env=READABLE)
     assert done.returncode == 0, done.stderr[-2000:]
     peak = int(done.stdout.split("PEAK_KB")[1].split()[0]) * 1024  # ru_maxrss is in KiB on Linux
     estimate = estimated_bytes(build_network(sim.load_scenario(path)), reps, keep)
@@ -45,7 +52,7 @@ def test_the_sweep_estimate_is_within_one_and_a_half_times_the_measured_peak(tmp
     reps, vary = 20, "shocks.0.leakage=0:0.2"
     done = subprocess.run([sys.executable, "-c", MEASURE, "sweep", str(path), "--vary", vary, "--samples", "2",
                            "-n", str(reps), "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=600,
-                          cwd=ROOT)
+                          cwd=ROOT, env=READABLE)
     assert done.returncode == 0, done.stderr[-2000:]
     peak = int(done.stdout.split("PEAK_KB")[1].split()[0]) * 1024
     estimate = sweep_bytes(sim.load_scenario(path), [parse_vary(vary)], reps)
