@@ -45,7 +45,10 @@ KEEP = ("all", "summary")
 # at 12 and 40 replications, 554 and 1,306 MiB measured, 576 and 1,338 estimated:
 _BASE_BYTES = 250 * 2**20          # interpreter, libraries, network
 _ALL_BYTES_PER_ROW = 72            # keep="all": the tidy table, its copies while saved and drawn
-_SUMMARY_BYTES_PER_DAY_SERIES = 600  # keep="summary": statistics per day and series, drawn
+# keep="summary": statistics per day and series, drawn. 600 fitted; raised to 670 because
+# the same 12-replication summary run of the 40-node network peaked anywhere from 380 to
+# 800 MiB across CI runs (the cause is not found): the estimate now sits within 1.5x of both
+_SUMMARY_BYTES_PER_DAY_SERIES = 670
 _SUMMARY_BYTES_PER_ROW = 10        # keep="summary": what grows with replications (outcomes, buffers)
 # a sweep's sample keeps every replication but is neither saved nor drawn; fitted on the
 # same two networks (10 to 200 replications), within 20% of every measured peak:
