@@ -76,13 +76,7 @@ class Demand:
         led = self.ledger
         inv, locked, m = led.inv, led.locked, dem.slot
         owed = led.backlog[m]
-        domestic = foreign = 0.0
-        for sub in dem.substitutes:
-            avail = max(0.0, inv[sub.slot] - locked[sub.slot]) * sub.value
-            if sub.domestic:
-                domestic += avail
-            else:
-                foreign += avail
+        domestic, foreign = led.free_measure(dem.substitutes)
         total = min(owed + want, domestic + foreign)
         budget = float("inf")
         share = dem.min_domestic

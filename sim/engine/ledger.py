@@ -11,6 +11,9 @@ loop, where list indexing is several times faster than numpy scalar access.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 EPS = 1e-9  # quantities below this are treated as zero (pro-rata splits leave dust)
 
 STOCKS = ("inv", "locked", "held", "backlog", "pipeline")
@@ -50,3 +53,17 @@ class Ledger:
     def free(self, slot: int) -> float:
         """Units of the slot that may be used now."""
         return self.inv[slot] - self.locked[slot]
+
+    def free_measure(self, substitutes: Iterable[Any]) -> tuple[float, float]:
+        """Free stock of a compute node's substitutes in its measure (e.g. TFLOPS): the
+        (domestic, foreign) totals, each substitute's free units (never below 0) times
+        its ``value`` per unit, summed in the listed order."""
+        inv, locked = self.inv, self.locked
+        domestic = foreign = 0.0
+        for sub in substitutes:
+            avail = max(0.0, inv[sub.slot] - locked[sub.slot]) * sub.value
+            if sub.domestic:
+                domestic += avail
+            else:
+                foreign += avail
+        return domestic, foreign

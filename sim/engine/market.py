@@ -235,15 +235,9 @@ class _Walk:
 def serve_compute(led: Ledger, line: ComputeMarketLine, day: int) -> None:
     """Step 4 at one compute market node: the multiplier from the measure's supply ratio,
     then backlog and demand at price, bought cheapest first (docs/markets.md, section 6)."""
-    inv, locked, m = led.inv, led.locked, line.slot
+    m = line.slot
     want, owed = line.draws[day], led.backlog[m]
-    domestic = foreign = 0.0
-    for o in line.options:
-        avail = max(0.0, inv[o.slot] - locked[o.slot]) * o.value
-        if o.domestic:
-            domestic += avail
-        else:
-            foreign += avail
+    domestic, foreign = led.free_measure(line.options)
     share = line.min_share
     avail = domestic + foreign if share is None else min(domestic + foreign, domestic / share)
     mult = line.multiplier()
