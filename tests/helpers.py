@@ -44,6 +44,26 @@ lanes:
 """
 
 
+def ban_text(name: str, end: int, horizon: int = 150, replications: int = 4) -> str:
+    """One buyer with 250 t of stock and 10 t/day of demand, fed over a 7-day lane by a
+    supplier banned from day 0 to ``end``: its stock lasts to day 25, and it is short from
+    then until day end + 6 (the first shipment after the ban arrives on day end + 7)."""
+    return f"""\
+name: {name}
+horizon: {horizon}
+replications: {replications}
+seed: 3
+products: {{x: {{unit: t}}}}
+nodes:
+  s: {{region: CN, produces: x, capacity: 1000}}
+  b: {{region: US, inventory: {{x: 250}}, demand: {{product: x, rate: 10}}, reorder: {{level: 500}}}}
+lanes:
+  - {{from: s, to: b, product: x, lead_time: 7}}
+shocks:
+  - {{type: export_ban, start: 0, end: {end}, from: s}}
+"""
+
+
 # --- scenarios and their results -----------------------------------------------------
 
 def scenario(**doc) -> Scenario:

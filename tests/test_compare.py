@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import sim
-from helpers import cli
+from helpers import ban_text, cli
 from sim.comparison import compare
 from sim.statistics import paired_interval
 
@@ -23,22 +23,8 @@ def test_paired_interval_is_the_t_interval_of_the_mean():
 
 
 def ban_file(tmp_path, name, end, extra=""):
-    # one consumer with 250 t of stock and 10 t/day of demand, banned from day 0 to `end`;
-    # lead time 7: shortfall runs from day 25 to day end + 6
-    text = f"""\
-name: {name}
-horizon: 150
-replications: 4
-seed: 3
-products: {{x: {{unit: t}}}}
-nodes:
-  s: {{region: CN, produces: x, capacity: 1000}}
-  b: {{region: US, inventory: {{x: 250}}, demand: {{product: x, rate: 10}}, reorder: {{level: 500}}}}
-lanes:
-  - {{from: s, to: b, product: x, lead_time: 7}}
-shocks:
-  - {{type: export_ban, start: 0, end: {end}, from: s}}
-{extra}"""
+    # helpers.ban_text: shortfall runs from day 25 to day end + 6
+    text = ban_text(name, end) + extra
     path = tmp_path / f"{name.replace(' ', '_')}.yaml"
     path.write_text(text)
     return path

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import sim
-from helpers import ROOT, cli, write_file
+from helpers import ROOT, ban_text, cli, write_file
 from sim.comparison import compare
 
 
@@ -234,22 +234,6 @@ def test_short_threshold_overrides_the_scenario(in_tmp):
     assert "short_day_threshold: 0.5" in (in_tmp / "out" / "scenario.yaml").read_text()
 
 
-BAN = """\
-name: {name}
-horizon: 150
-replications: 4
-seed: 3
-products: {{x: {{unit: t}}}}
-nodes:
-  s: {{region: CN, produces: x, capacity: 1000}}
-  b: {{region: US, inventory: {{x: 250}}, demand: {{product: x, rate: 10}}, reorder: {{level: 500}}}}
-lanes:
-  - {{from: s, to: b, product: x, lead_time: 7}}
-shocks:
-  - {{type: export_ban, start: 0, end: {end}, from: s}}
-"""
-
-
 DECLARED = "headlines:\n  - {name: short_b, label: EU short, metric: shortfall, node: b}\n"
 
 
@@ -257,8 +241,8 @@ DECLARED = "headlines:\n  - {name: short_b, label: EU short, metric: shortfall, 
 def test_declared_headlines_are_computed_per_replication_and_written(in_tmp, keep):
     # ban to day 100: b short on days 25..106, 82 days x 10 t = 820 t in every replication;
     # ban to day 60: days 25..66, 42 x 10 = 420 t; the paired difference is -400 t exactly
-    write_file(in_tmp, "long.yaml", BAN.format(name="long", end=100) + DECLARED)
-    write_file(in_tmp, "short.yaml", BAN.format(name="short", end=60) + DECLARED)
+    write_file(in_tmp, "long.yaml", ban_text("long", 100) + DECLARED)
+    write_file(in_tmp, "short.yaml", ban_text("short", 60) + DECLARED)
     result = cli("run", "long.yaml", "-o", "run", "--no-report", "--keep", keep)
     assert result.exit_code == 0, result.stderr
     run = pd.read_csv(in_tmp / "run" / "headlines.csv")

@@ -8,28 +8,14 @@ import pandas as pd
 import pytest
 
 import sim
+from helpers import ban_text
 from sim.executors import CHUNK_BYTES, _chunks
 from sim.results import stack_tables
-
-BAN = """\
-name: {name}
-horizon: 120
-replications: 2
-seed: 3
-products: {{x: {{unit: t}}}}
-nodes:
-  s: {{region: CN, produces: x, capacity: 1000}}
-  b: {{region: US, inventory: {{x: 250}}, demand: {{product: x, rate: 10}}, reorder: {{level: 500}}}}
-lanes:
-  - {{from: s, to: b, product: x, lead_time: 7}}
-shocks:
-  - {{type: export_ban, start: 0, end: {end}, from: s}}
-"""
 
 
 def _file(tmp_path, name: str, end: int):
     path = tmp_path / f"{name}.yaml"
-    path.write_text(BAN.format(name=name, end=end))
+    path.write_text(ban_text(name, end, horizon=120, replications=2))
     return path
 
 
