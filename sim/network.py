@@ -85,6 +85,8 @@ class MarketDef:
     elasticity: float      # < 0
     max_multiplier: float  # cap on the scarcity multiplier, >= 1
     window_days: int       # days of past supply averaged
+    orders: float | None = None          # signal: orders -> the order ratio's weight w (0-1]; None: shelves only
+    thrift: tuple[float, int] | None = None  # (share of destroyed demand that stays away, recovery days)
 
 
 @dataclass(frozen=True)
@@ -357,7 +359,11 @@ def _domestic(scenario: Scenario, product: str, region: str) -> bool:
 
 def _market_def(scenario: Scenario, pid: str) -> MarketDef | None:
     m, price = scenario.products[pid].market, scenario.products[pid].price
-    return MarketDef(float(price or 0.0), m.elasticity, m.max_multiplier, m.window_days) if m else None
+    if m is None:
+        return None
+    orders = (1.0 if m.signal_weight is None else float(m.signal_weight)) if m.signal == "orders" else None
+    thrift = (float(m.thrift.share), int(m.thrift.recovery_days)) if m.thrift is not None else None
+    return MarketDef(float(price or 0.0), m.elasticity, m.max_multiplier, m.window_days, orders, thrift)
 
 
 def _demand_def(scenario: Scenario, nid: str, node, slot_of) -> DemandDef:

@@ -161,7 +161,7 @@ class World:
             m = line.spec.market
             if m is not None:
                 lines.append(MarketLine(line.slot, line.carry, line.draws, m.price, m.elasticity, m.max_multiplier,
-                                        m.window_days, self._inbound(line.slot)))
+                                        m.window_days, self._inbound(line.slot), m.orders, m.thrift))
             elif line.spec.measure and any(sub.market for sub in line.spec.substitutes):
                 compute.append(self._compute_market(line))
         return Market(self.ledger, lines, compute) if lines or compute else None
@@ -406,6 +406,7 @@ class World:
         has_tools = bool(equipment.tools)
         to_stock = bool(production.stock_makers)
         signposts = self.signposts
+        watch = market is not None and bool(market.watch)
         for d in range(self.horizon):
             # 1. shocks and policies took effect (their processes ran first); daily actions
             production.set_capacity(d)
@@ -429,7 +430,11 @@ class World:
             # 5. licence decisions due today, orders, allocation at the suppliers
             licensing.decide_due(d)
             ordering.place(d)
+            if watch:  # market signal: orders (docs/markets.md, section 7)
+                market.orders_placed()  # type: ignore[union-attr]
             allocation.allocate(d)
+            if watch:
+                market.orders_settled(d)  # type: ignore[union-attr]
             if to_stock:
                 production.remember_requests(d)
             ordering.remember(d)
