@@ -22,6 +22,8 @@ is offered (the rest is destroyed); a mandate first offers its share to domestic
 """
 from __future__ import annotations
 
+from typing import Any
+
 from .ledger import EPS, Ledger
 from .shipping import Lane
 
@@ -106,7 +108,7 @@ class OrderSignal:
 class MarketLine(Scarcity):
     """One (demand node, market product): its window of supply ratios and its lanes."""
 
-    __slots__ = ("slot", "carry", "draws", "base", "lanes", "orders", "thrift", "lasting")
+    __slots__ = ("slot", "carry", "draws", "base", "lanes", "orders", "thrift", "lasting", "use")
 
     def __init__(self, slot: int, carry: bool, draws: list[float], base: float, elasticity: float,
                  max_multiplier: float, window_days: int, lanes: list[tuple[Lane, float]],
@@ -122,6 +124,7 @@ class MarketLine(Scarcity):
         self.orders = OrderSignal(orders, window_days) if orders is not None and lanes else None
         self.thrift = thrift
         self.lasting = 0.0  # today's lasting cut (share of notional demand, 0-1)
+        self.use: list[float] | None = None  # with thrift: the buyer's daily use by day, which the cut lowers
 
     def fee(self) -> float:
         """Today's licence fee on the inbound lanes (share of value), weighted by the lanes' shares."""
@@ -191,9 +194,12 @@ class Market:
             fee = line.fee() if line.lanes else 0.0
             at_price = want * (mult * (1.0 + fee)) ** line.elasticity
             if line.thrift is not None:  # the lasting cut binds when it leaves less than the price
-                kept = want * line.keep(mult)
-                if kept < at_price:
-                    at_price = kept
+                keep = line.keep(mult)
+                if keep < 1.0:
+                    if want * keep < at_price:
+                        at_price = want * keep
+                    if line.use is not None:  # the buyer now orders for the use it kept
+                        line.use[day] *= keep
             owed = backlog[s]
             old = owed if owed < avail else avail
             new = at_price if at_price < avail - old else avail - old
@@ -219,6 +225,20 @@ class Market:
         for compute in self.compute:
             serve_compute(led, compute, day)
 
+
+    def attach_use(self, line_of_slot: dict) -> None:
+        """Give each line with ``thrift`` its buyer's daily-use path (units/day by day), the
+        one its base-stock cover counts, so that the lasting cut lowers what it orders."""
+        for line in self.lines:
+            order = line_of_slot.get(line.slot) if line.thrift is not None else None
+            if order is not None and order.path is not None:
+                line.use = order.path
+
+    def allocate_watching(self, allocation: Any, day: int) -> None:
+        """Step 5c with ``signal: orders``: note the watched orders, allocate, then note what they obtained."""
+        self.orders_placed()
+        allocation.allocate(day)
+        self.orders_settled(day)
 
     def orders_placed(self) -> None:
         """Step 5, after the orders and before allocation: each watched line's orders of the

@@ -134,6 +134,8 @@ class World:
         self.market = self._market(served)
         lines, groups = self._order_book()
         self.ordering = Ordering(led, H, lines, groups)
+        if self.market is not None:  # thrift lowers the use its buyers order for
+            self.market.attach_use(self.ordering.line_of_slot)
         for maker in self.production.stock_makers:  # inputs ordered for today's mean requests
             for s, a in self.producers[maker.k].inputs:
                 line = self.ordering.line_of_slot.get(s)
@@ -430,11 +432,10 @@ class World:
             # 5. licence decisions due today, orders, allocation at the suppliers
             licensing.decide_due(d)
             ordering.place(d)
-            if watch:  # market signal: orders (docs/markets.md, section 7)
-                market.orders_placed()  # type: ignore[union-attr]
-            allocation.allocate(d)
-            if watch:
-                market.orders_settled(d)  # type: ignore[union-attr]
+            if watch:  # market signal: orders (docs/markets.md, section 7) reads the orders around allocation
+                market.allocate_watching(allocation, d)  # type: ignore[union-attr]
+            else:
+                allocation.allocate(d)
             if to_stock:
                 production.remember_requests(d)
             ordering.remember(d)
