@@ -183,7 +183,7 @@ class CrossRefs:
             attrs = self.catalogue.get(pid)
             attrs = attrs if isinstance(attrs, dict) else {}
             market = attrs.get("market")
-            if isinstance(market, dict) and any(market.get(k) is not None for k in COMPUTE_UNSUPPORTED):
+            if isinstance(market, dict) and any(market.get(k) not in (None, "shelves") for k in COMPUTE_UNSUPPORTED):
                 self.add(self.at(*path), f"nodes.{nid}.demand: product '{pid}' is a substitute of a compute demand, "
                                          f"where `signal` and `thrift` of its `market` are not supported (they "
                                          f"apply at plain demand nodes: docs/markets.md, sections 7-8)")
