@@ -23,8 +23,8 @@ _spec.loader.exec_module(P)
 BANDS = [(2.3, 3.6), (2.26, 4.0), (0.0, 1.05), (1.89, 2.40), (0.90, 1.0), (13, 52), (-3, 3), (0.46, 0.66)]
 
 _PEAK = ("no speculative stock-building outside the network: with the order weight fitted on Dy 2025 and "
-         "Japan's hoarding, the 2010 peak reaches about 1.8, not 26 (0.1 of the asks obtained over a window "
-         "would be needed at elasticity -0.7); one elasticity and weight do not carry across the episodes")
+         "Japan's hoarding, the 2010 peak reaches about 1.8, not 26 (a mean supply ratio near 0.1 would be "
+         "needed at elasticity -0.7); one elasticity and weight do not carry across the episodes")
 _MONTH = ("the network's tightest months are the 2H-2010 quota and the embargo, so the price peaks in 2010; "
           "the observed peak (August 2011) came under the looser 2011 quota, from buying that no node of the "
           "network holds (speculative stock-building)")
