@@ -144,3 +144,20 @@ nodes:
     messages = [p.message for p in info.value.problems]
     assert any("product 'b' has no 'memory_bandwidth_tbs' attribute" in m for m in messages), messages
     assert not any("product 'a'" in m for m in messages)
+
+
+def test_the_worked_example_of_the_docs_gives_its_hand_numbers(tmp_path):
+    # docs/semiconductor.md, "Example: China's compute counted three ways", worked by hand there:
+    # day 0: 2,000 H20 + 304,000/780 Ascend; day 365: 600,000 / 1.5 TFLOPS
+    from helpers import ROOT
+
+    text = (ROOT / "docs" / "semiconductor.md").read_text(encoding="utf-8")
+    block = text.split("# file: cn-capability.yaml", 1)[1].split("```", 1)[0]
+    res = run(load_scenario(write_file(tmp_path, "cn-capability.yaml", block)))
+    ascend0 = 304_000 / 780
+    assert series(res, "cn_datacenters", "compute_delivered", "memory_bandwidth_tbs").loc[0] == pytest.approx(
+        2000 * 4.0 + ascend0 * 3.2)
+    assert series(res, "cn_datacenters", "energy_mwh").loc[0] == pytest.approx((800 + ascend0 * 0.6) * 0.024)
+    assert series(res, "cn_datacenters", "facility_energy_mwh").loc[0] == pytest.approx(
+        (800 + ascend0 * 0.6 * 1.33) * 1.65 * 1.42 * 0.024)
+    assert series(res, "cn_datacenters", "compute_demand").loc[365] == pytest.approx(400_000)
