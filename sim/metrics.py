@@ -40,7 +40,7 @@ NODE_SERIES = ("demand", "delivered", "shortfall", "backlog", "inventory", "prod
                "consumed", "shipped", "received", "capacity", "cost", "stockpile",
                "wafers_started", "good_dies", "yield", "installed", "target_stock",
                "compute_demand", "compute_delivered", "compute_shortfall", "compute_backlog", "energy_mwh",
-               "price", "price_multiplier", "demand_destroyed", "spend", "facility_energy_mwh")
+               "price", "price_multiplier", "demand_destroyed", "spend", "facility_energy_mwh", "capability_delivered")
 # series of a (demand node, market product), recorded only there (contract section 11)
 MARKET_SERIES = ("price", "price_multiplier", "demand_destroyed", "spend")
 LANE_SERIES = ("flow", "fee", "lane_share", "qualified")

@@ -116,7 +116,7 @@ class DemandDef:
     min_domestic: float | None = None
     market: MarketDef | None = None  # plain demand for a product with ``market`` (contract section 11)
     efficiency_gain: Any = None      # per year, or a distribution spec: the rate path / (1+gain)^(day/365)
-    also_slots: tuple[int, ...] = ()  # slots of the ``also_measure`` attributes (compute_delivered only)
+    also_slots: tuple[int, ...] = ()  # slots of the ``also_measure`` attributes (capability_delivered only)
     facility: tuple[Any, Any] | None = None  # (pue, server_overhead), numbers or distribution specs
 
 
@@ -430,7 +430,7 @@ def _reported_series(net: Network) -> list[tuple[int, str]]:
             if d.facility is not None:
                 wanted[d.slot].add("facility_energy_mwh")
             for s in d.also_slots:
-                wanted[s].add("compute_delivered")
+                wanted[s].add("capability_delivered")
             for sub in d.substitutes:
                 wanted[sub.slot].add("delivered")
                 if sub.market is not None:  # priced substitutes; the node's multiplier and destroyed demand

@@ -169,7 +169,7 @@ class Demand(StrictModel):
     backlog: bool = Field(default=False, description="Carry unmet demand (true) or lose it (false).")
     also_measure: Id | list[Id] | None = Field(
         default=None, description="Further attributes delivered compute is also reported in (e.g. memory_bandwidth_tbs): "
-                                  "`compute_delivered` rows with that product; needs `measure`.")
+                                  "`capability_delivered` rows with that product; needs `measure`.")
     efficiency_gain: EfficiencyGain | None = Field(
         default=None, description="Algorithmic efficiency gain per year: the rate path is divided by "
                                   "(1+gain)^(day/365); needs `measure`.")

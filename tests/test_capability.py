@@ -29,7 +29,7 @@ def test_bandwidth_is_reported_beside_flops():
     # day 1: a is gone, 20 b serve the 1000 TFLOPS: 20 x 2 = 40 TB/s
     # day 2: 20 more b: 40 TB/s
     res = run(datacentre(demand={"also_measure": "memory_bandwidth_tbs"}))
-    bw = series(res, "dc", "compute_delivered", "memory_bandwidth_tbs")
+    bw = series(res, "dc", "capability_delivered", "memory_bandwidth_tbs")
     assert bw.tolist() == pytest.approx([40.0, 40.0, 40.0])
     assert series(res, "dc", "compute_delivered", "tflops").tolist() == pytest.approx([1000.0] * 3)
     # the bandwidth row is reported, not demanded: no KPI row of its own
@@ -39,7 +39,7 @@ def test_bandwidth_is_reported_beside_flops():
 def test_bandwidth_counts_what_was_delivered_not_what_was_asked():
     # only 3 a and 0 b: day 0 delivers 300 TFLOPS = 3 chips x 4 TB/s = 12 TB/s, then nothing
     sc = datacentre(demand={"also_measure": ["memory_bandwidth_tbs"]}, node={"inventory": {"a": 3, "b": 0}})
-    bw = series(run(sc), "dc", "compute_delivered", "memory_bandwidth_tbs")
+    bw = series(run(sc), "dc", "capability_delivered", "memory_bandwidth_tbs")
     assert bw.tolist() == pytest.approx([12.0, 0.0, 0.0])
 
 
@@ -80,6 +80,7 @@ def test_facility_energy_defaults_each_missing_factor_to_one():
 def test_a_file_without_the_keys_reports_no_new_series():
     ts = run(datacentre()).timeseries
     assert "facility_energy_mwh" not in set(ts["metric"])
+    assert "capability_delivered" not in set(ts["metric"])
     assert set(ts.loc[ts["metric"] == "compute_delivered", "product"]) == {"tflops"}
 
 
@@ -155,7 +156,7 @@ def test_the_worked_example_of_the_docs_gives_its_hand_numbers(tmp_path):
     block = text.split("# file: cn-capability.yaml", 1)[1].split("```", 1)[0]
     res = run(load_scenario(write_file(tmp_path, "cn-capability.yaml", block)))
     ascend0 = 304_000 / 780
-    assert series(res, "cn_datacenters", "compute_delivered", "memory_bandwidth_tbs").loc[0] == pytest.approx(
+    assert series(res, "cn_datacenters", "capability_delivered", "memory_bandwidth_tbs").loc[0] == pytest.approx(
         2000 * 4.0 + ascend0 * 3.2)
     assert series(res, "cn_datacenters", "energy_mwh").loc[0] == pytest.approx((800 + ascend0 * 0.6) * 0.024)
     assert series(res, "cn_datacenters", "facility_energy_mwh").loc[0] == pytest.approx(

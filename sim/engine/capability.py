@@ -5,8 +5,8 @@ Three opt-in rules, each a pure function of the network and one replication's dr
 - the rate path of a demand node: rate x (1+growth)^(day/365), divided by
   (1+efficiency_gain)^(day/365) when the node sets ``efficiency_gain`` (the compute the
   same work needs falls by that factor a year);
-- ``compute_delivered`` in each ``also_measure`` attribute (e.g. memory_bandwidth_tbs):
-  sum over substitutes of chips delivered today x the chip's value in that attribute;
+- ``capability_delivered`` in each ``also_measure`` attribute (e.g. memory_bandwidth_tbs),
+  at the slot (node, attribute): sum over substitutes of chips delivered today x the chip's value in that attribute;
 - ``facility_energy_mwh``: sum over substitutes of chips delivered today x ``power_kw`` x
   ``system_power_factor`` x ``server_overhead`` x ``pue`` x 24 h / 1000 (MWh per day of
   use), beside the board-only ``energy_mwh``.
@@ -50,7 +50,7 @@ class DerivedSeries:
 
 
 def derived_series(net: Network, ctx) -> list[DerivedSeries]:
-    """The ``also_measure`` and ``facility_energy_mwh`` series of one replication (``pue``
+    """The ``capability_delivered`` and ``facility_energy_mwh`` series of one replication (``pue``
     and ``server_overhead`` drawn once per replication when they are distributions)."""
     column = {key: k for k, key in enumerate(net.series)}
     out = []
@@ -60,7 +60,7 @@ def derived_series(net: Network, ctx) -> list[DerivedSeries]:
         subs = dem.substitutes
         inputs = np.array([column[(s.slot, "delivered")] for s in subs], dtype=np.int64)
         for i, slot in enumerate(dem.also_slots):
-            out.append(DerivedSeries(column[(slot, "compute_delivered")], inputs, np.array([s.also[i] for s in subs])))
+            out.append(DerivedSeries(column[(slot, "capability_delivered")], inputs, np.array([s.also[i] for s in subs])))
         if dem.facility is not None:
             pue = ctx.draw(dem.facility[0], f"nodes.{dem.node}.pue", 1.0)
             overhead = ctx.draw(dem.facility[1], f"nodes.{dem.node}.server_overhead", 1.0)
