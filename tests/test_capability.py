@@ -162,3 +162,16 @@ def test_the_worked_example_of_the_docs_gives_its_hand_numbers(tmp_path):
     assert series(res, "cn_datacenters", "facility_energy_mwh").loc[0] == pytest.approx(
         (800 + ascend0 * 0.6 * 1.33) * 1.65 * 1.42 * 0.024)
     assert series(res, "cn_datacenters", "compute_demand").loc[365] == pytest.approx(400_000)
+
+
+def test_headlines_read_the_capability_series():
+    # the three days of test_bandwidth_is_reported_beside_flops and test_facility_energy_...:
+    # bandwidth 40 + 40 + 40 = 120 TB/s of chips; facility energy 0.648 + 0.96 + 0.96 = 2.568 MWh
+    sc = datacentre(demand={"also_measure": "memory_bandwidth_tbs"}, node={"pue": 1.25, "server_overhead": 1.6})
+    doc = sc.to_document()
+    doc["headlines"] = [{"name": "bw", "metric": "capability_delivered", "node": "dc"},
+                        {"name": "fe", "metric": "facility_energy_mwh", "node": "dc"}]
+    heads = run(scenario(**doc)).headlines.set_index("headline")
+    assert heads.loc["bw", "mean"] == pytest.approx(120.0)
+    assert heads.loc["fe", "mean"] == pytest.approx(2.568)
+    assert heads.loc["fe", "unit"] == "MWh"
