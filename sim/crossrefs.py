@@ -200,6 +200,12 @@ class CrossRefs:
                 known = [k for k, v in attrs.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
                 self.add(self.at(*path), f"nodes.{nid}.demand: product '{pid}' has no positive '{measure}' attribute"
                                          f"{self.suggest(measure, known)}")
+            also = demand.get("also_measure")
+            for extra in [also] if isinstance(also, str) else also if isinstance(also, list) else []:
+                value = attrs.get(extra) if isinstance(extra, str) else None
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                    self.add(self.at(*path), f"nodes.{nid}.demand.also_measure: product '{pid}' has no '{extra}' "
+                                             f"attribute (a number >= 0){self.suggest(str(extra), list(attrs))}")
 
     def _lanes(self) -> None:
         lanes = self.data.get("lanes")

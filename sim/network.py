@@ -99,6 +99,8 @@ class Substitute:
     power_kw: float
     domestic: bool
     market: MarketDef | None = None  # the product's ``market`` (docs/markets.md, section 6)
+    system_power_factor: float = 1.0  # system power per FLOP against a reference system (facility energy only)
+    also: tuple[float, ...] = ()      # its value in each of the node's ``also_measure`` attributes
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,9 @@ class DemandDef:
     substitutes: tuple[Substitute, ...] = ()
     min_domestic: float | None = None
     market: MarketDef | None = None  # plain demand for a product with ``market`` (contract section 11)
+    efficiency_gain: Any = None      # per year, or a distribution spec: the rate path / (1+gain)^(day/365)
+    also_slots: tuple[int, ...] = ()  # slots of the ``also_measure`` attributes (capability_delivered only)
+    facility: tuple[Any, Any] | None = None  # (pue, server_overhead), numbers or distribution specs
 
 
 @dataclass(frozen=True)
@@ -249,6 +254,8 @@ def _node_slots(scenario: Scenario, slot: _SlotIndex) -> None:
                 slot(nid, pid)
             if node.demand.measure:
                 slot(nid, node.demand.measure)
+            for extra in node.demand.also_measures:
+                slot(nid, extra)
 
 
 def _incoming(scenario: Scenario) -> dict[tuple[str, str], list[int]]:
@@ -373,13 +380,19 @@ def _demand_def(scenario: Scenario, nid: str, node, slot_of) -> DemandDef:
         return DemandDef(nid, slot_of[(nid, dem.product)], dem.rate, dem.growth, poisson, dem.backlog,
                          market=_market_def(scenario, dem.product))
     region = dem.mandate.region if dem.mandate else None
+    attrs = {pid: scenario.products[pid].attributes for pid in dem.products}
     subs = tuple(
-        Substitute(slot_of[(nid, pid)], pid, scenario.products[pid].attributes[dem.measure],
-                   scenario.products[pid].attributes.get("power_kw", 0.0),
-                   region is not None and _domestic(scenario, pid, region), _market_def(scenario, pid))
+        Substitute(slot_of[(nid, pid)], pid, attrs[pid][dem.measure], attrs[pid].get("power_kw", 0.0),
+                   region is not None and _domestic(scenario, pid, region), _market_def(scenario, pid),
+                   attrs[pid].get("system_power_factor", 1.0), tuple(attrs[pid][m] for m in dem.also_measures))
         for pid in dem.products)
+    facility = None
+    if node.pue is not None or node.server_overhead is not None:
+        facility = (1.0 if node.pue is None else node.pue, 1.0 if node.server_overhead is None else node.server_overhead)
     return DemandDef(nid, slot_of[(nid, dem.measure)], dem.rate, dem.growth, poisson, dem.backlog,
-                     dem.measure, subs, dem.mandate.min_share if dem.mandate else None)
+                     dem.measure, subs, dem.mandate.min_share if dem.mandate else None,
+                     efficiency_gain=dem.efficiency_gain, also_slots=tuple(slot_of[(nid, m)] for m in dem.also_measures),
+                     facility=facility)
 
 
 COMPUTE_METRICS = {"compute_demand": "demand", "compute_delivered": "delivered",
@@ -388,7 +401,7 @@ COMPUTE_METRICS = {"compute_demand": "demand", "compute_delivered": "delivered",
 
 def _reported_series(net: Network) -> list[tuple[int, str]]:
     """The (slot, metric) pairs that can be non-zero, in a stable order."""
-    measure_slots = {d.slot for d in net.demands if d.measure}
+    measure_slots = {d.slot for d in net.demands if d.measure} | {s for d in net.demands for s in d.also_slots}
     lane_rows = set(net.lane_slots)
     wanted: dict[int, set[str]] = {s: ({"inventory"} if s not in measure_slots | lane_rows else set())
                                    for s in range(len(net.slots))}
@@ -420,6 +433,10 @@ def _reported_series(net: Network) -> list[tuple[int, str]]:
     for d in net.demands:
         if d.measure:
             wanted[d.slot].update(COMPUTE_METRICS)
+            if d.facility is not None:
+                wanted[d.slot].add("facility_energy_mwh")
+            for s in d.also_slots:
+                wanted[s].add("capability_delivered")
             for sub in d.substitutes:
                 wanted[sub.slot].add("delivered")
                 if sub.market is not None:  # priced substitutes; the node's multiplier and destroyed demand

@@ -23,6 +23,7 @@ from ..effects import Effect
 from ..network import Network
 from ..replication import BuildContext, Streams
 from .allocation import Allocation
+from .capability import derived_series, fill, rate_paths
 from .demand import Demand, demand_lines
 from .equipment import Equipment, build_tools
 from .ledger import Ledger
@@ -72,11 +73,9 @@ class World:
         self._released: dict[int, int] = {}      # slot -> last day a stockpile release was due
         self.producers = [build_producer(p, ctx, H) for p in net.producers]
         self.producer_of = {p.node: k for k, p in enumerate(net.producers)}
-        days = np.arange(H, dtype=float)
-        # expected demand by day with growth; effects reshape it before the draws
-        self._rate = [ctx.draw(dem.rate, f"nodes.{dem.node}.demand.rate", 0.0)
-                      * np.power(1.0 + ctx.draw(dem.growth, f"nodes.{dem.node}.demand.growth", -1.0 + 1e-9), days / 365.0)
-                      for dem in net.demands]
+        # expected demand by day with growth (and efficiency gain); effects reshape it before the draws
+        self._rate = rate_paths(net, ctx, H)
+        self.derived = derived_series(net, ctx)  # also_measure and facility energy series (capability.py)
         self._share = self._lane_shares()
         self.demand_of = {dem.node: k for k, dem in enumerate(net.demands)}
         self.shipping = Shipping(self.ledger, H)
@@ -469,6 +468,8 @@ class World:
         """The reported series as one (horizon, n_series) array."""
         fired = () if self.signposts is None else self.signposts.outcome()
         values = self.kernel_values if self.kernel_values is not None else self.recorder.output(self.net)
+        if self.derived:
+            fill(values, self.derived)
         return ReplicationOutput(replication, values, fired)
 
 
