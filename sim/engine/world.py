@@ -62,8 +62,7 @@ class World:
         self.horizon = H = net.horizon
         sc = net.scenario
         ctx = self.ctx = BuildContext(net, streams)
-        # stock slots only: the lanes' rows of ``net.slots`` (named for their flow and fee
-        # series) come last and hold no stock
+        # stock slots only: the lanes' rows of ``net.slots`` (their flow and fee series) come last, holding no stock
         inventory = [0.0] * (len(net.slots) - len(net.lane_slots))
         for nid, node in sc.nodes.items():
             for pid, qty in node.inventory.items():
