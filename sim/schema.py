@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from .behaviour import AllocationRule, MakeToStock, Market
+from .behaviour import AllocationRule, MakeToStock, Market, Speculation
 from .fab import dies_per_wafer
 from .fields import (
     MAX_DAYS,
@@ -123,6 +123,9 @@ class Reorder(StrictModel):
     )
     precaution: Precaution | None = Field(
         default=None, description="Extra cover while a trade control on an inbound lane looms, lasts or just ended.")
+    speculation: Speculation | None = Field(
+        default=None, description=("A trader (a warehouse) that buys and holds back extra stock while the price at a "
+                                   "named market rises (docs/markets.md, section 9)."))
 
     @model_validator(mode="after")
     def _one_rule(self):
@@ -315,6 +318,9 @@ class Node(StrictModel):
             raise ValueError("a fab needs `produces:` (the die it makes) and `capacity:` in wafer starts per day")
         if self.equipment and self.produces is None:
             raise ValueError("equipment gates production capacity; the node produces nothing")
+        if self.reorder is not None and self.reorder.speculation is not None and (self.produces or self.demand):
+            raise ValueError("reorder.speculation is for a trader: a warehouse node, with neither `produces:` nor "
+                             "`demand:` (docs/markets.md, section 9)")
         if (self.demand is not None and self.demand.measure and self.reorder is not None
                 and isinstance(self.reorder.level, dict) and set(self.reorder.level) & set(self.demand.products)):
             raise ValueError(f"compute demand orders in {self.demand.measure}: give reorder.level as one number in "

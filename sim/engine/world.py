@@ -36,6 +36,7 @@ from .recorder import Recorder
 from .shipping import Lane, Shipping
 from .signposts import Signposts
 from .sourcing import AdaptiveSourcing
+from .speculation import speculator
 
 # node-days (nodes x days x replications so far) after which "auto" compiles the kernel when
 # it is not compiled yet (about 8-10 s, once per machine): a few seconds of the readable engine
@@ -61,8 +62,7 @@ class World:
         self.horizon = H = net.horizon
         sc = net.scenario
         ctx = self.ctx = BuildContext(net, streams)
-        # stock slots only: the lanes' rows of ``net.slots`` (named for their flow and fee
-        # series) come last and hold no stock
+        # stock slots only: the lanes' rows of ``net.slots`` (named for their flow and fee series) come last and hold no stock
         inventory = [0.0] * (len(net.slots) - len(net.lane_slots))
         for nid, node in sc.nodes.items():
             for pid, qty in node.inventory.items():
@@ -236,7 +236,7 @@ class World:
         return [lane for lane in self.net.lanes if lane.dst_slot == slot]
 
     def _adapt(self, line, state: OrderLineState) -> OrderLineState:
-        """Give an order line its adaptive sourcing and precautionary cover, if it asks for them."""
+        """Give an order line its adaptive sourcing, precautionary cover and speculation, if it asks for them."""
         if line.adaptive:
             standby = {lane.index: lane.qualification_days for lane in self._lanes_into(line.slot)
                        if lane.share <= 0.0 and lane.policy is None}
@@ -247,6 +247,7 @@ class World:
             state.precaution, relax = line.precaution
             inbound = {lane.index for lane in self._lanes_into(line.slot)}
             state.precaution_on = precaution_days(inbound, relax, self._controls, self.horizon)
+        state.speculation = speculator(line, self.net.slot_of, self.demand_rate_path, self.horizon)
         return state
 
     # --- LeverWorld: what effects may read and change (see sim.effects) -------------------
@@ -399,8 +400,7 @@ class World:
 
     # --- the day ------------------------------------------------------------------------
     def _days(self, env: simpy.Environment) -> Generator[Any, Any, None]:
-        daily, production, equipment, shipping, market = (self.daily, self.production, self.equipment, self.shipping,
-                                                          self.market)
+        daily, production, equipment, shipping, market = (self.daily, self.production, self.equipment, self.shipping, self.market)
         demand, licensing, ordering, allocation, recorder = (self.demand, self.licensing, self.ordering,
                                                              self.allocation, self.recorder)
         holding = list(self.holding_cost.items())
