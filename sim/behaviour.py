@@ -107,8 +107,9 @@ class Speculation(StrictModel):
     )
     days_of_cover: float = Field(
         gt=0, le=MAX_DAYS,
-        description="S: the hold in days of the market node's expected demand (units/day): the trader holds "
-                    "S x demand x (r^exponent - 1) units when the price signal r is above 1, nothing otherwise.",
+        description="S: the largest hold, in days of the market node's expected demand (units/day): the trader "
+                    "holds S x demand x min(1, r^exponent - 1) units when the price signal r is above 1, nothing "
+                    "otherwise.",
     )
     exponent: float = Field(
         gt=0, le=100,

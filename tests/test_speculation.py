@@ -8,9 +8,9 @@ j = 0..10 and 1 from day 51. The trader ``tr`` (a warehouse with level 0) buys f
 ample source ``big`` over a 1-day lane and sells to ``user``, who holds 100 t, uses 1 t a
 day and orders up to a fixed 200 t, so it always asks the trader for more than it has.
 
-The rule: H_d = S x N x max(0, r_d^k - 1) with N = 10 (the buyer's rate), r_d = M_d (or
-M_d / M_(d-T) with ``momentum_days: T``); the trader holds back min(H_d, its stock) and
-orders up to H_d on its stock and pipeline.
+The rule: H_d = S x N x min(1, max(0, r_d^k - 1)) with N = 10 (the buyer's rate), r_d =
+M_d (or M_d / M_(d-T) with ``momentum_days: T``); the trader holds back min(H_d, its
+stock) and orders up to H_d on its stock and pipeline.
 """
 from __future__ import annotations
 
@@ -61,64 +61,68 @@ def test_the_market_is_the_one_worked_out_by_hand():
     assert m.to_numpy() == pytest.approx([M(d) for d in range(70)], rel=1e-12)
 
 
+def hold(d: int, k: float, S: float = 2.0, T: int | None = None) -> float:
+    """H_d of the rule for the buyer's multiplier M (N = 10 t a day)."""
+    r = M(d) / (M(d - T) if T is not None and d >= T else 1.0)
+    rise = r ** k - 1 if r > 1 else 0.0
+    return S * 10 * min(1.0, rise)
+
+
 def test_a_constant_multiplier_gives_a_known_hold():
-    # S = 2, k = 1: H_d = 2 x 10 x (M_d - 1). H rises on days 0-10 and is 20 x 3 = 60 on
-    # days 10-41. Each day the trader orders up to H_d; what arrives (the next day) it
-    # holds, since its stock never exceeds the H of the day, so the user gets nothing.
-    # Stock at the end of day d is H_(d-1) while H rises: 60 from day 11 to day 41.
-    res = run(traders({"days_of_cover": 2, "exponent": 1}))
+    # S = 2, k = 0.25: on days 10-41 (M = 4) H = 2 x 10 x (4^0.25 - 1) = 20 (sqrt 2 - 1)
+    # = 8.28 t, below the cap S x N = 20. Each day the trader orders up to H_d; what
+    # arrives (the next day) it holds, since its stock never exceeds the H of the day
+    # while H rises, so the user gets nothing. Stock at the end of day d is H_(d-1).
+    res = run(traders({"days_of_cover": 2, "exponent": 0.25}))
     stock = series(res, "tr", "inventory", "g")
     for d in range(1, 11):
-        assert stock.loc[d] == pytest.approx(20 * (M(d - 1) - 1), rel=1e-12)
-    assert stock.loc[11:41].to_numpy() == pytest.approx(60.0, rel=1e-12)
+        assert stock.loc[d] == pytest.approx(20 * ((1 - 0.05 * (d - 1)) ** -0.5 - 1), rel=1e-12)
+    assert stock.loc[11:41].to_numpy() == pytest.approx(20 * (2 ** 0.5 - 1), rel=1e-12)
     assert series(res, "user", "received", "g").loc[:42].to_numpy() == pytest.approx(0.0, abs=1e-12)
 
 
+def test_the_hold_is_at_most_s_days_of_the_markets_demand():
+    # k = 2: M^2 - 1 reaches 1 once M >= 2^0.5, i.e. (1 - 0.05 d)^-2 >= 2^0.5, from day 4
+    # (d >= 20 (1 - 2^-0.25) = 3.18): from then on H = S x N = 20, not 20 x (4^2 - 1) = 300
+    res = run(traders({"days_of_cover": 2, "exponent": 2}))
+    stock = series(res, "tr", "inventory", "g")
+    assert stock.loc[4] == pytest.approx(20 * ((1 - 0.05 * 3) ** -4 - 1), rel=1e-12)  # day 3's H, below the cap
+    assert stock.loc[5:41].to_numpy() == pytest.approx(20.0, rel=1e-12)
+
+
 def test_the_unwinding_returns_the_hold_to_users_as_it_falls():
-    # From day 42 the multiplier falls: H_d = 20 (M_d - 1) < H_(d-1). The trader keeps
-    # H_d and sells the rest to the user (who asks for more than 100 t): it ships
-    # H_(d-1) - H_d on day d, received the next day (day 42: 60 - 20 (0.55^-2 - 1) =
-    # 13.88). On day 51 M = 1, H = 0: the last 20 (0.95^-2 - 1) = 2.16 t go, 60 in all,
-    # and the trader, at level 0, buys nothing more.
-    res = run(traders({"days_of_cover": 2, "exponent": 1}))
+    # From day 42 the multiplier falls: H_d = 20 (M_d^0.25 - 1) < H_(d-1). The trader
+    # keeps H_d and sells the rest to the user (who asks for more than 100 t): it ships
+    # H_(d-1) - H_d on day d, received the next day (day 42: 20 (2^0.5 - 0.55^-0.5) =
+    # 1.316 t). On day 51 M = 1 and H = 0: all 8.28 t are back with the user, and the
+    # trader, at level 0, buys nothing more.
+    res = run(traders({"days_of_cover": 2, "exponent": 0.25}))
     stock = series(res, "tr", "inventory", "g")
     received = series(res, "user", "received", "g")
-    hold = {d: 20 * (M(d) - 1) for d in range(41, 52)}
     for d in range(42, 52):
-        assert stock.loc[d] == pytest.approx(hold[d], abs=1e-9)
-        assert received.loc[d + 1] == pytest.approx(hold[d - 1] - hold[d], rel=1e-9)
-    assert received.loc[43] == pytest.approx(60 - 20 * (0.55 ** -2 - 1), rel=1e-12)
-    assert received.loc[43:52].sum() == pytest.approx(60.0, rel=1e-12)
+        assert stock.loc[d] == pytest.approx(hold(d, 0.25), abs=1e-9)
+        assert received.loc[d + 1] == pytest.approx(hold(d - 1, 0.25) - hold(d, 0.25), rel=1e-9)
+    assert received.loc[43] == pytest.approx(20 * (2 ** 0.5 - 0.55 ** -0.5), rel=1e-12)
+    assert received.loc[43:52].sum() == pytest.approx(20 * (2 ** 0.5 - 1), rel=1e-12)
     assert stock.loc[51:].to_numpy() == pytest.approx(0.0, abs=1e-9)
     assert series(res, "big", "shipped", "g").loc[42:].sum() == pytest.approx(0.0, abs=1e-12)
 
 
 def test_momentum_holds_while_the_price_rises_and_sells_t_days_after_it_stops():
-    # momentum_days T = 5: r_d = M_d / M_(d-5) (M = 1 before day 0). The hold peaks on
-    # day 10, M_10 / M_5 = 4 / 0.75^-2 = 2.25, H = 20 x 1.25 = 25, then falls as M_(d-5)
-    # rises towards 4 (day 11: r = 4 x 0.7^2 = 1.96, H = 19.2) and is 0 from day 15, when
-    # M has been 4 for T days. So the user receives 25 - 19.2 = 5.8 on day 12, and the
-    # trader holds nothing from day 15 on although the price is still 4 times the base.
-    res = run(traders({"days_of_cover": 2, "exponent": 1, "momentum_days": 5}))
+    # momentum_days T = 5, k = 0.5: r_d = M_d / M_(d-5) (M = 1 before day 0). On days
+    # 10-15, M_d = 4 and M_(d-5) = (1 - 0.05 (d - 5))^-2, so r^0.5 = 2 (1 - 0.05 (d - 5))
+    # = 1.5, 1.4, 1.3, 1.2, 1.1, 1.0 and H = 20 (r^0.5 - 1) = 10, 8, 6, 4, 2, 0: the hold
+    # peaks on day 10 and falls by 2 t a day, so the user receives 2 t on each of days
+    # 12-16, and from day 15 the trader holds nothing although the price is still 4 x base.
+    res = run(traders({"days_of_cover": 2, "exponent": 0.5, "momentum_days": 5}))
     stock = series(res, "tr", "inventory", "g")
     received = series(res, "user", "received", "g")
-
-    def H(d):
-        r = M(d) / (M(d - 5) if d >= 5 else 1.0)
-        return 20 * (r - 1) if r > 1 else 0.0
-    assert H(10) == pytest.approx(25.0) and H(11) == pytest.approx(19.2)
+    assert [hold(d, 0.5, T=5) for d in range(10, 16)] == pytest.approx([10, 8, 6, 4, 2, 0])
     assert received.loc[:11].to_numpy() == pytest.approx(0.0, abs=1e-12)
-    assert received.loc[12] == pytest.approx(25.0 - 19.2, rel=1e-9)
+    assert received.loc[12:16].to_numpy() == pytest.approx(2.0, rel=1e-9)
     for d in range(11, 15):
-        assert stock.loc[d] == pytest.approx(H(d), rel=1e-9)
+        assert stock.loc[d] == pytest.approx(10 - 2 * (d - 10), rel=1e-9)
     assert stock.loc[15:41].to_numpy() == pytest.approx(0.0, abs=1e-9)
-    assert received.loc[12:16].sum() == pytest.approx(25.0, rel=1e-9)
-
-
-def test_the_exponent_raises_the_hold_as_a_power_of_the_signal():
-    # k = 2 on days 10-41: H = 2 x 10 x (4^2 - 1) = 300
-    res = run(traders({"days_of_cover": 2, "exponent": 2}))
-    assert series(res, "tr", "inventory", "g").loc[11:41].to_numpy() == pytest.approx(300.0, rel=1e-12)
 
 
 def test_without_scarcity_a_speculating_trader_is_a_plain_warehouse():

@@ -6,10 +6,11 @@ multiplier that step 4 set at the market node for the product:
 
     r_d = M_d                    (no ``momentum_days``)
     r_d = M_d / M_(d-T)          (``momentum_days: T``; M = 1 before day 0)
-    H_d = S x N_d x max(0, r_d^k - 1)     units
+    H_d = S x N_d x min(1, max(0, r_d^k - 1))     units
 
 N_d is the market node's expected demand rate of the day (units/day, with growth), S the
-``days_of_cover`` and k the ``exponent``. The trader holds back h_d = min(H_d, its stock not
+``days_of_cover`` (so the hold is at most S days of the market's demand, reached when
+r^k >= 2) and k the ``exponent``. The trader holds back h_d = min(H_d, its stock not
 locked otherwise) from sale (its suppliers' allocation cannot sell it) and orders up to its
 normal level plus H_d on an inventory position that counts the held stock. When H_d falls,
 the released units are free and go to the buyers that order from it.
@@ -50,7 +51,8 @@ class Speculator:
     def set_hold(self, led: Ledger, day: int) -> None:
         """Step 5, before the orders: today's target H_d and the stock held back, h_d."""
         r = self.signal(led.multiplier[self.market_slot], day)
-        self.target = self.days * self.rate[day] * (r ** self.exponent - 1.0) if r > 1.0 else 0.0
+        rise = r ** self.exponent - 1.0 if r > 1.0 else 0.0
+        self.target = self.days * self.rate[day] * (rise if rise < 1.0 else 1.0)
         s = self.slot
         other = led.locked[s] - self.hold  # locked for other reasons (licences, stockpiles)
         free = led.inv[s] - other
