@@ -219,6 +219,10 @@ class CrossRefs:
         elif not isinstance(attrs, dict) or not isinstance(attrs.get("market"), dict):
             self.add(self.at(*path), f"{dotted(list(path))}: '{market}' demands '{pid}', which has no `market` and so "
                                      "no price; give the product a `market:` block")
+        elif not any(isinstance(lane, dict) and lane.get("to") == nid and lane.get("product") == pid
+                     for lane in (self.data.get("lanes") or [])):
+            self.add(self.at(*path), f"{dotted(list(path))}: '{nid}' buys no '{pid}' (no lane into it carries it), so "
+                                     f"it has nothing to hold on '{market}''s price")
 
     def _lanes(self) -> None:
         lanes = self.data.get("lanes")

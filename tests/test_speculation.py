@@ -181,6 +181,15 @@ def test_speculation_fields_are_validated_with_a_position(tmp_path, spec, words)
     assert problem.line == 10 and words in problem.message, problem
 
 
+def test_a_trader_must_buy_the_markets_product(tmp_path):
+    text = BASE.replace("SPEC", "{market: buyer, days_of_cover: 5, exponent: 1}").replace(
+        "  - {from: src, to: tr, product: g, lead_time: 1}\n", "")
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load_scenario(write_file(tmp_path, "s.yaml", text))
+    (problem,) = [p for p in info.value.problems if "buys no" in p.message]  # besides: tr ships g it never holds
+    assert problem.line == 10 and "'tr' buys no 'g'" in problem.message
+
+
 def test_speculation_is_for_a_warehouse(tmp_path):
     text = BASE.replace("SPEC", "{market: buyer, days_of_cover: 5, exponent: 1}").replace(
         "tr: {region: EU, reorder:", "tr: {region: EU, produces: g, capacity: 1, reorder:")
