@@ -94,3 +94,29 @@ class Market(StrictModel):
         if self.signal_weight is not None and self.signal != "orders":
             raise ValueError("`signal_weight` weighs the order ratio and needs `signal: orders`")
         return self
+
+
+class Speculation(StrictModel):
+    """A trader's speculative stock: extra stock it buys and holds back from sale while the
+    price at a named market rises (docs/markets.md, section 9)."""
+
+    market: str = Field(
+        min_length=1,
+        description="The plain demand node whose price multiplier of the ordered product the trader watches "
+                    "(that product needs a `market`).",
+    )
+    days_of_cover: float = Field(
+        gt=0, le=MAX_DAYS,
+        description="S: the largest hold, in days of the market node's expected demand (units/day): the trader "
+                    "holds S x demand x min(1, r^exponent - 1) units when the price signal r is above 1, nothing "
+                    "otherwise.",
+    )
+    exponent: float = Field(
+        gt=0, le=100,
+        description="k (0 < k <= 100): how strongly the hold follows the price signal r.",
+    )
+    momentum_days: int | None = Field(
+        default=None, ge=1, le=MAX_DAYS,
+        description="T: without it the signal r is today's multiplier M_d; with it r = M_d / M_(d-T), the rise over "
+                    "the last T days (M = 1 before day 0), so that the hold is sold once the price stops rising.",
+    )

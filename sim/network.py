@@ -141,6 +141,7 @@ class OrderLine:
     adaptive: bool = False       # orders follow the lanes' effective shares (contract 10.2)
     level_key: str = "level"     # the level's parameter name: "level", or "level.<product>" from a mapping
     precaution: tuple[float, int] | None = None  # (days of cover, relax days) while a control looms
+    speculation: tuple[str, float, float, int | None] | None = None  # trader: (market node, S days, k, T days)
 
 
 @dataclass
@@ -330,16 +331,20 @@ def _order_lines(scenario: Scenario, incoming: dict[tuple[str, str], list[int]],
         adaptive = rule.sourcing == "adaptive"
         precaution = ((float(rule.precaution.days_of_cover), int(rule.precaution.relax_days))
                       if rule.precaution is not None else None)
+        sp = rule.speculation
+        speculation = (sp.market, float(sp.days_of_cover), float(sp.exponent), sp.momentum_days) if sp else None
         if rule.level is not None:
             level = rule.level.get(pid) if isinstance(rule.level, dict) else rule.level
             if level is None:
                 continue  # a per-product level that leaves this product out: not ordered
             key = f"level.{pid}" if isinstance(rule.level, dict) else "level"
             order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, level, None,
-                                         adaptive=adaptive, precaution=precaution, level_key=key))
+                                         adaptive=adaptive, precaution=precaution, level_key=key,
+                                         speculation=speculation))
         elif rule.days_of_cover is not None:  # always, when there is no level (Reorder checks)
             order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, None,
-                                         rule.days_of_cover, adaptive=adaptive, precaution=precaution))
+                                         rule.days_of_cover, adaptive=adaptive, precaution=precaution,
+                                         speculation=speculation))
     return order_lines
 
 

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from .behaviour import AllocationRule, MakeToStock, Market
+from .behaviour import AllocationRule, MakeToStock, Market, Speculation
 from .fab import dies_per_wafer
 from .fields import (
     MAX_DAYS,
@@ -67,9 +67,7 @@ class Product(StrictModel):
     label: str | None = Field(default=None, description="Display text for charts and briefings (default: derived from the id).")
     unit: str = Field(default="unit", description="Unit of quantities of this product (t, die, chip, tool, ...).")
     kind: Literal["material", "equipment"] = Field(
-        default="material",
-        description="material is consumed by recipes; equipment is a capital stock.",
-    )
+        default="material", description="material is consumed by recipes; equipment is a capital stock.")
     price: float | None = Field(default=None, ge=0, description="Value per unit, used by the cost metric (what buyers pay).")
     market: Market | None = Field(
         default=None, description="Price formed by scarcity at each demand node, demand that responds (needs `price`).")
@@ -125,8 +123,11 @@ class Reorder(StrictModel):
         description=("fixed: each lane keeps its share of the orders; adaptive: orders shift away from blocked and "
                      "licensed lanes, and standby lanes (share: 0) take over after their qualification_days."),
     )
-    precaution: Precaution | None = Field(
-        default=None, description="Extra cover while a trade control on an inbound lane looms, lasts or just ended.")
+    precaution: Precaution | None = Field(default=None, description="Extra cover while a trade control on an inbound lane "
+                                                                     "looms, lasts or just ended.")
+    speculation: Speculation | None = Field(
+        default=None, description=("A trader (a warehouse) that buys and holds back extra stock while the price at a "
+                                   "named market rises (docs/markets.md, section 9)."))
 
     @model_validator(mode="after")
     def _one_rule(self):
@@ -303,9 +304,7 @@ class Node(StrictModel):
                     "every day.",
     )
     allocation: AllocationRule | None = Field(
-        default=None,
-        description="Which buyers a short supplier serves first (`priority:`); default: pro rata over all buyers.",
-    )
+        default=None, description="Which buyers a short supplier serves first (`priority:`); default: pro rata over all buyers.")
     pue: AtLeastOne | None = Field(default=None, description="Facility power over IT power (>= 1) of a compute demand "
                                                              "node; gives facility_energy_mwh.")
     server_overhead: AtLeastOne | None = Field(
@@ -341,6 +340,9 @@ class Node(StrictModel):
             raise ValueError("equipment gates production capacity; the node produces nothing")
         if (self.pue is not None or self.server_overhead is not None) and (self.demand is None or not self.demand.measure):
             raise ValueError("pue and server_overhead belong to a compute demand node (a `demand:` with `measure:`)")
+        if self.reorder is not None and self.reorder.speculation is not None and (self.produces or self.demand):
+            raise ValueError("reorder.speculation is for a trader: a warehouse node, with neither `produces:` nor "
+                             "`demand:` (docs/markets.md, section 9)")
         if (self.demand is not None and self.demand.measure and self.reorder is not None
                 and isinstance(self.reorder.level, dict) and set(self.reorder.level) & set(self.demand.products)):
             raise ValueError(f"compute demand orders in {self.demand.measure}: give reorder.level as one number in "

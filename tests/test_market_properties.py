@@ -6,8 +6,8 @@ Checked each day at every market buyer: price >= base (no negative shock exists,
 are >= 0); the multiplier lies in [1, max_multiplier]; the accounting identity
 delivered + shortfall + demand_destroyed = demand + backlog served (lost demand: backlog 0);
 delivered never above notional demand (cumulatively, when backlogged); same seed, same prices.
-The same invariants are checked with the opt-in extensions (signal: orders, thrift, and
-buyers that hoard).
+The same invariants are checked with the opt-in extensions (signal: orders, thrift,
+buyers that hoard, and a speculating trader feeding the first buyer).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ BASE = 50.0
 @st.composite
 def market_networks(draw, extensions: bool = False):
     """``extensions``: also draw the opt-in keys of docs/markets.md sections 7-8 (signal: orders,
-    thrift) and a precautionary cover on the buyers."""
+    thrift), a precautionary cover on the buyers and a speculating trader (section 9)."""
     e = draw(st.sampled_from([-0.01, -0.2, -0.5, -1.0, -2.0]))  # -0.01: f ** -100 would overflow a float
     cap = draw(st.sampled_from([1.0, 3.0, 10.0, 1e6]))
     window = draw(st.integers(1, 20))
@@ -50,6 +50,16 @@ def market_networks(draw, extensions: bool = False):
         for src in ("a", "b"):
             lanes.append({"from": src, "to": nid, "product": "g",
                           "lead_time": {"dist": "uniform", "low": 1, "high": draw(st.integers(1, 10))}})
+    if extensions and draw(st.booleans()):  # a speculating trader between source a and buyer0 (section 9)
+        spec = {"market": "buyer0", "days_of_cover": draw(st.integers(1, 30)),
+                "exponent": draw(st.sampled_from([0.5, 1.0, 4.0, 12.0]))}
+        if draw(st.booleans()):
+            spec["momentum_days"] = draw(st.integers(1, 30))
+        nodes["trader"] = {"region": "EU", "inventory": {"g": draw(st.floats(0.0, 30.0))},
+                           "reorder": {"policy": "base_stock", "days_of_cover": draw(st.integers(1, 20)),
+                                       "speculation": spec}}
+        lanes.append({"from": "a", "to": "trader", "product": "g", "lead_time": draw(st.integers(1, 5))})
+        lanes.append({"from": "trader", "to": "buyer0", "product": "g", "lead_time": draw(st.integers(1, 5))})
     shocks = []
     if draw(st.booleans()):
         start = draw(st.integers(0, 40))
@@ -100,6 +110,8 @@ def _check_invariants(sc):
             assert (backlog == 0).all()
             assert (w["delivered"] <= w["demand"] + 1e-9).all()
         assert (np.cumsum(w["delivered"].to_numpy()) <= np.cumsum(w["demand"].to_numpy()) + 1e-7).all()
+    if "trader" in sc.nodes:  # a trader's stock (its hold included) never goes negative
+        assert (_wide(res, "trader")["inventory"] >= -1e-9).all()
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])

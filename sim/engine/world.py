@@ -30,13 +30,14 @@ from .ledger import Ledger
 from .levers import DailyEffects, lever_process
 from .licences import Licensing
 from .market import ComputeMarketLine, Market, MarketLine, Option, lane_weights
-from .ordering import ComputeGroup, Ordering, OrderLineState
+from .ordering import ComputeGroup, Ordering, OrderLineState, daily_use_path
 from .precaution import control_windows, precaution_days
 from .production import Production, build_producer, fab_line
 from .recorder import Recorder
 from .shipping import Lane, Shipping
 from .signposts import Signposts
 from .sourcing import AdaptiveSourcing
+from .speculation import speculator
 
 # node-days (nodes x days x replications so far) after which "auto" compiles the kernel when
 # it is not compiled yet (about 8-10 s, once per machine): a few seconds of the readable engine
@@ -182,22 +183,11 @@ class World:
         return ComputeMarketLine(line.slot, line.carry, line.draws, m.elasticity, m.max_multiplier, m.window_days,
                                  dem.min_domestic, options)
 
-    def _use_path(self, node: str, slot: int, use: str) -> list[float] | None:
+    def use_path(self, node: str, slot: int, use: str) -> list[float] | None:
         """Daily use of a product at a node (units/day), by day (None: from recent shipments)."""
-        if use == "input":
-            producer = self.producers[self.producer_of[node]]
-            per_unit = dict(producer.inputs)[slot]
-            return (producer.nominal * per_unit).tolist()
-        if use in ("demand", "compute"):
-            return self._rate[self.demand_of[node]].tolist()
-        if use in ("equipment", "spares"):
-            tools = [t for t in self.equipment.tools if t.node == node and (t.slot == slot or t.spares == slot)]
-            # the same sums as sum(t.required[d] * t.attrition for t in tools) day by day, tool by tool
-            total = np.zeros(self.horizon)
-            for t in tools:
-                total = total + np.asarray(t.required, dtype=float) * t.attrition
-            return total.tolist()
-        return None
+        producer = self.producers[self.producer_of[node]] if use == "input" else None
+        rate = self._rate[self.demand_of[node]] if use in ("demand", "compute") else None
+        return daily_use_path(node, slot, use, producer, rate, self.equipment.tools, self.horizon)
 
     def _order_book(self) -> tuple[list[OrderLineState], list[ComputeGroup]]:
         """Every node's order lines; compute nodes' lines grouped by node."""
@@ -211,7 +201,7 @@ class World:
             where = f"nodes.{line.node}.reorder"
             level = None if line.level is None else self.ctx.draw(line.level, f"{where}.{line.level_key}", 0.0)
             cover = None if line.cover is None else self.ctx.draw(line.cover, f"{where}.days_of_cover", 0.0)
-            path = self._use_path(line.node, line.slot, line.use)
+            path = self.use_path(line.node, line.slot, line.use)
             tool = tool_of_slot.get(line.slot) if line.use == "equipment" else None
             if line.use == "compute":
                 dem = self.net.demands[self.demand_of[line.node]]
@@ -234,7 +224,7 @@ class World:
         return [lane for lane in self.net.lanes if lane.dst_slot == slot]
 
     def _adapt(self, line, state: OrderLineState) -> OrderLineState:
-        """Give an order line its adaptive sourcing and precautionary cover, if it asks for them."""
+        """Give an order line its adaptive sourcing, precautionary cover and speculation, if it asks for them."""
         if line.adaptive:
             standby = {lane.index: lane.qualification_days for lane in self._lanes_into(line.slot)
                        if lane.share <= 0.0 and lane.policy is None}
@@ -245,6 +235,7 @@ class World:
             state.precaution, relax = line.precaution
             inbound = {lane.index for lane in self._lanes_into(line.slot)}
             state.precaution_on = precaution_days(inbound, relax, self._controls, self.horizon)
+        state.speculation = speculator(line, self.net.slot_of, self.demand_rate_path, self.horizon)
         return state
 
     # --- LeverWorld: what effects may read and change (see sim.effects) -------------------
@@ -397,8 +388,7 @@ class World:
 
     # --- the day ------------------------------------------------------------------------
     def _days(self, env: simpy.Environment) -> Generator[Any, Any, None]:
-        daily, production, equipment, shipping, market = (self.daily, self.production, self.equipment, self.shipping,
-                                                          self.market)
+        daily, production, equipment, shipping, market = (self.daily, self.production, self.equipment, self.shipping, self.market)
         demand, licensing, ordering, allocation, recorder = (self.demand, self.licensing, self.ordering,
                                                              self.allocation, self.recorder)
         holding = list(self.holding_cost.items())
