@@ -18,8 +18,10 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -34,7 +36,7 @@ from .provenance import build_manifest, owner_tag
 from .results import Results, stacked_column, tidy_timeseries
 from .safefs import reason
 from .schema import Scenario
-from .statistics import headline_values_of, outcomes
+from .statistics import OutcomePlan, headline_values_of
 from .triggers import trigger_table
 
 KEEP = ("all", "summary")
@@ -70,14 +72,101 @@ class _CubeSink:
         """Nothing to release: the cube is the result."""
 
 
+def _kpi_view(net: Network) -> tuple[list[int], Network]:
+    """The series the outcomes read (outcome series of demand nodes), and the network of
+    only those series."""
+    demand_nodes = {net.slots[d.slot][0] for d in net.demands}
+    cols = [i for i, (slot, m) in enumerate(net.series) if m in OUTCOME_SERIES and net.slots[slot][0] in demand_nodes]
+    return cols, Network(net.scenario, net.slots, net.slot_of, net.lanes, net.producers, net.demands,
+                         net.order_lines, [net.series[i] for i in cols])
+
+
+@dataclass
+class _Reduced:
+    """A chunk of replications as a summary run keeps it, made in the worker: the daily
+    values (for the exact quantiles), every replication's outcomes as one array
+    (``OutcomePlan.entries`` columns), its triggers and headline values."""
+
+    reps: list[int]
+    values: np.ndarray | None            # (replications, day, series); None: the worker wrote them
+    outcomes: np.ndarray                 # (replications, outcome entries)
+    triggers: list[tuple]
+    headlines: list[pd.DataFrame] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.reps)
+
+
+class _SpoolError(OSError):
+    """A worker could not write its replications to the run's temporary files."""
+
+
+# where a worker writes its chunk's daily values itself: (folder, blocks of series)
+Spool = tuple[str, list[tuple[int, int]]]
+
+
+def _runs(reps: list[int], values: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(first replication, values) of each run of consecutive replications of a chunk."""
+    out: list[tuple[int, np.ndarray]] = []
+    begin = 0
+    for k in range(1, len(reps) + 1):
+        if k == len(reps) or reps[k] != reps[k - 1] + 1:
+            out.append((reps[begin], values[begin:k]))
+            begin = k
+    return out
+
+
+def _spool(spool: Spool, reps: list[int], values: np.ndarray) -> None:
+    """Write a chunk's (replication, day, series) values into the block files of
+    ``spool``, where the parent's reads expect them (replication r of a block of w series
+    at byte r x horizon x w x 8): one write per block and run of consecutive replications."""
+    folder, blocks = spool
+    horizon = values.shape[1]
+    try:
+        for k, (start, stop) in enumerate(blocks):
+            fd = os.open(os.path.join(folder, f"block{k}.bin"), os.O_WRONLY)
+            try:
+                for first, run in _runs(reps, values):
+                    part = np.ascontiguousarray(run[:, :, start:stop], dtype=np.float64)
+                    offset, view = first * horizon * (stop - start) * 8, part.data.cast("B")
+                    while view:  # a write may take less than asked
+                        done = os.pwrite(fd, view, offset)
+                        offset, view = offset + done, view[done:]
+            finally:
+                os.close(fd)
+    except OSError as exc:
+        raise _SpoolError(exc.errno, exc.strerror or str(exc)) from None
+
+
+def _reduce_summary(net: Network, batch: Batch, spool: Spool | None = None) -> _Reduced:
+    """A batch of replications reduced to what a summary run keeps (``sim.executors``
+    runs this in the worker, so the parent gets numbers, not tables to build); with
+    ``spool``, the worker writes the daily values to the run's temporary files itself and
+    ships none."""
+    batch = sorted(batch, key=lambda item: item[0])
+    values = np.stack([v for _, v, _ in batch]) if batch else np.empty((0, net.horizon, len(net.series)))
+    reps = [r for r, _, _ in batch]
+    cols, kpi_net = _kpi_view(net)
+    outcomes = OutcomePlan(kpi_net).values(values[:, :, cols])
+    headlines = []
+    if getattr(net.scenario, "headlines", None):  # from each replication's whole day table
+        for k, r in enumerate(reps):
+            frame = headline_values_of(net.scenario, tidy_timeseries(net, values[k:k + 1], [r]))
+            if frame is not None:
+                headlines.append(frame)
+    if spool is not None:
+        _spool(spool, reps, values)
+    return _Reduced(reps, None if spool is not None else values, outcomes, [t for _, _, t in batch], headlines)
+
+
 class _SummarySink:
     """Streams replications to disk, a file per block of series, with plain writes (no
-    memory map, so resident memory stays small); per-replication KPIs are computed from
-    small buffered chunks as replications arrive; quantiles are taken block by block."""
+    memory map, so resident memory stays small), a chunk of consecutive replications in
+    one write per file; keeps every replication's outcomes as one array; quantiles are
+    taken block by block at the end."""
 
     BLOCK = 16    # series per file at most: the largest read is replications x horizon x 16 values ...
     BLOCK_BYTES = 128 * 2**20  # ... or fewer series, so that no read exceeds this (10,000 replications)
-    CHUNK = 50    # replications buffered before their KPIs are computed
 
     def __init__(self, net: Network, replications: int, folder: Path | None = None):
         self.net = net
@@ -98,52 +187,36 @@ class _SummarySink:
         except OSError as exc:
             self.close()
             raise self._cannot_write(exc) from None
-        demand_nodes = {net.slots[d.slot][0] for d in net.demands}
-        self.kpi_cols = [i for i, (slot, m) in enumerate(net.series)
-                         if m in OUTCOME_SERIES and net.slots[slot][0] in demand_nodes]
-        self.kpi_net = Network(net.scenario, net.slots, net.slot_of, net.lanes, net.producers, net.demands,
-                               net.order_lines, [net.series[i] for i in self.kpi_cols])
-        self.buffer: list[tuple[int, np.ndarray]] = []
-        self.kpi_frames: list[pd.DataFrame] = []
+        self.kpi_cols, self.kpi_net = _kpi_view(net)
+        self.plan = OutcomePlan(self.kpi_net)
+        self.outcomes = np.full((replications, len(self.plan.entries)), np.nan)
         self.headline_frames: list[pd.DataFrame] = []
-        self.headlines = bool(getattr(net.scenario, "headlines", None))
 
     def add(self, r: int, values: np.ndarray) -> None:
-        """Write replication ``r``'s (day, series) values to disk and buffer its KPI series."""
-        horizon = values.shape[0]
-        try:
-            for (start, stop), handle in zip(self.blocks, self.files, strict=False):
-                part = np.ascontiguousarray(values[:, start:stop], dtype=np.float64)
-                handle.seek(r * horizon * (stop - start) * 8)
-                handle.write(part.tobytes())
-        except OSError as exc:
-            raise self._cannot_write(exc) from None
-        self.buffer.append((r, values[:, self.kpi_cols].copy()))
-        if self.headlines:  # headlines need the replication's whole day table, before it is reduced
-            frame = headline_values_of(self.net.scenario, tidy_timeseries(self.net, values[None, :, :], [r]))
-            if frame is not None:
-                self.headline_frames.append(frame)
-        if len(self.buffer) >= self.CHUNK:
-            self._flush()
+        """Keep replication ``r``'s (day, series) values: on disk, and its outcomes."""
+        self.add_reduced(_reduce_summary(self.net, [(r, values, ())]))
 
-    def _flush(self) -> None:
-        if not self.buffer:
-            return
-        # in replication order: the per-replication totals come out of pandas with last
-        # bits that depend on the order of the rows, and workers finish in any order
-        self.buffer.sort(key=lambda item: item[0])
-        reps = [r for r, _ in self.buffer]
-        cube = np.stack([v for _, v in self.buffer])
-        self.kpi_frames.append(outcomes(tidy_timeseries(self.kpi_net, cube, reps), self.net.scenario))
-        self.buffer = []
+    def add_reduced(self, chunk: _Reduced) -> None:
+        """Keep a chunk of replications (``_reduce_summary``): values on disk, outcomes."""
+        if chunk.values is not None:
+            try:
+                for first, values in _runs(chunk.reps, chunk.values):
+                    for (start, stop), handle in zip(self.blocks, self.files, strict=False):
+                        part = np.ascontiguousarray(values[:, :, start:stop], dtype=np.float64)
+                        handle.seek(first * self.net.horizon * (stop - start) * 8)
+                        handle.write(part.data)
+            except OSError as exc:
+                raise self._cannot_write(exc) from None
+        self.outcomes[chunk.reps] = chunk.outcomes
+        self.headline_frames.extend(chunk.headlines)
+
+    def spool(self) -> Spool:
+        """Where a worker on this machine writes its chunks itself (``_spool``)."""
+        return str(self.dir), list(self.blocks)
 
     def kpis(self) -> pd.DataFrame:
         """Every replication's outcomes, long, sorted by node, product, metric, replication."""
-        self._flush()
-        if not self.kpi_frames:
-            return pd.DataFrame()
-        return pd.concat(self.kpi_frames, ignore_index=True).sort_values(["node", "product", "metric", "replication"],
-                                                                          ignore_index=True)
+        return self.plan.frame(self.outcomes, np.arange(self.reps))
 
     def headline_values(self) -> pd.DataFrame | None:
         """Every replication's headline values (None when the scenario declares none), in
@@ -242,7 +315,7 @@ def estimated_bytes(net: Network, replications: int, keep: str = "all", variants
     return _BASE_BYTES + variants * per_variant
 
 
-def _with_progress(batches: Iterator[Batch], total: int) -> Iterator[Batch]:
+def _with_progress(batches: Iterator[Any], total: int) -> Iterator[Any]:
     """The same batches, advancing a progress bar on stderr as they arrive."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -314,11 +387,7 @@ def _run_on(executor: Executor, scenario: Scenario, reps: int, seed: int, worker
     started = time.perf_counter()
     fired: dict[int, tuple] = {}  # replication -> its triggers (policy, fired day, start day)
     try:
-        batches = executor.batches(net, seed, reps)
-        for batch in _with_progress(batches, reps) if progress else batches:
-            for r, values, triggers in batch:
-                sink.add(r, values)
-                fired[r] = triggers
+        _drain(executor, net, seed, reps, sink, fired, progress)
         wall = time.perf_counter() - started
         manifest = build_manifest(scenario, seed, reps, workers, wall)
         manifest.update({"executor": executor.name, "keep": keep})
@@ -332,3 +401,24 @@ def _run_on(executor: Executor, scenario: Scenario, reps: int, seed: int, worker
     finally:
         sink.close()
 
+
+def _drain(executor: Executor, net: Network, seed: int, reps: int, sink: _CubeSink | _SummarySink,
+           fired: dict[int, tuple], progress: bool) -> None:
+    """Run every replication on ``executor`` into ``sink``, their triggers into ``fired``.
+    For a summary run the workers reduce their chunks (outcomes computed there) and, on
+    this machine, write the daily values to the sink's temporary files themselves."""
+    if isinstance(sink, _CubeSink):
+        batches = executor.batches(net, seed, reps)
+        for batch in _with_progress(batches, reps) if progress else batches:
+            for r, values, triggers in batch:
+                sink.add(r, values)
+                fired[r] = triggers
+        return
+    reduce = partial(_reduce_summary, spool=sink.spool()) if executor.shares_disk else _reduce_summary
+    chunks = executor.batches(net, seed, reps, reduce)
+    try:
+        for chunk in _with_progress(chunks, reps) if progress else chunks:
+            sink.add_reduced(chunk)
+            fired.update(zip(chunk.reps, chunk.triggers, strict=True))
+    except _SpoolError as exc:
+        raise sink._cannot_write(exc) from None
