@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ChipsimUserError
-from .executors import EXECUTORS, Batch, Executor, make_executor
+from .executors import CHUNK_BYTES, EXECUTORS, Batch, Executor, make_executor
 from .leftovers import sweep_killed
 from .loader import load_scenario
 from .metrics import OUTCOME_SERIES
@@ -47,11 +47,16 @@ KEEP = ("all", "summary")
 # at 12 and 40 replications, 554 and 1,306 MiB measured, 576 and 1,338 estimated:
 _BASE_BYTES = 250 * 2**20          # interpreter, libraries, network
 _ALL_BYTES_PER_ROW = 72            # keep="all": the tidy table, its copies while saved and drawn
-# keep="summary": statistics per day and series, drawn. 600 fitted; raised to 670 because
-# the same 12-replication summary run of the 40-node network peaked anywhere from 380 to
-# 800 MiB across CI runs (the cause is not found): the estimate now sits within 1.5x of both
-_SUMMARY_BYTES_PER_DAY_SERIES = 670
-_SUMMARY_BYTES_PER_ROW = 10        # keep="summary": what grows with replications (outcomes, buffers)
+# keep="summary" (refitted when the workers took over the outcomes and the temporary files,
+# round 2 of issue 17): statistics per day and series, drawn; what grows with replications
+# is bounded: the chunk of replications held (twice, while stacked), one block file read
+# back with its quantile and running-total copies (three), and the outcomes (a row per
+# replication, demand row and metric). Measured with one worker: 40-node network at 12 and
+# 40 replications 315 and 405 MiB (estimated 349 and 403), reference at 12, 60 and 1,000
+# replications 374, 434 and 534 MiB (371, 423 and 690; with two workers, which then take
+# the blocks' statistics, the parent's peak is 361 MiB at 1,000):
+_SUMMARY_BYTES_PER_DAY_SERIES = 200
+_SUMMARY_BYTES_PER_OUTCOME = 150    # per replication and outcome (a demand's 11 metrics) in the tables
 # a sweep's sample keeps every replication but is neither saved nor drawn; fitted on the
 # same two networks (10 to 200 replications), within 20% of every measured peak:
 _HELD_BYTES_PER_ROW = 90
@@ -226,10 +231,11 @@ class _SummarySink:
         return pd.concat(self.headline_frames, ignore_index=True).sort_values("replication", kind="stable",
                                                                               ignore_index=True)
 
-    def summary(self) -> pd.DataFrame:
+    def summary(self, executor: Executor | None = None) -> pd.DataFrame:
         """Per day and series: mean and 5/50/95% quantiles over replications; for the
         outcome series of demand nodes also those of the running total since day 0
-        (quantiles of sums cannot be rebuilt from daily quantiles)."""
+        (quantiles of sums cannot be rebuilt from daily quantiles). An ``executor``
+        whose workers share this disk takes the blocks' statistics in its workers."""
         horizon = self.net.horizon
         stats = np.empty((4, horizon, self.n_series))
         running = np.empty((4, horizon, len(self.kpi_cols)))
@@ -239,20 +245,17 @@ class _SummarySink:
                 handle.flush()
         except OSError as exc:
             raise self._cannot_write(exc) from None
-        for (start, stop), handle in zip(self.blocks, self.files, strict=True):
-            handle.seek(0)
-            block = np.fromfile(handle, dtype=np.float64).reshape(self.reps, horizon, stop - start)
-            stats[0, :, start:stop] = block.mean(axis=0)
-            stats[1:, :, start:stop] = np.quantile(block, [0.05, 0.5, 0.95], axis=0)
-            mine = [col - start for col in range(start, stop) if col in where]
-            if mine:
-                totals = np.cumsum(block[:, :, mine], axis=1)
-                targets = [where[start + c] for c in mine]
-                quantiles = np.quantile(totals, [0.05, 0.5, 0.95], axis=0)  # (3, horizon, len(mine))
-                for k, values in enumerate((totals.mean(axis=0), *quantiles)):
-                    running[k][:, targets] = values
-                del totals
-            del block
+        jobs = [(str(self.dir / f"block{k}.bin"), self.reps, horizon, start, stop,
+                 [col - start for col in range(start, stop) if col in where]) for k, (start, stop) in enumerate(self.blocks)]
+        if executor is not None and executor.shares_disk and len(jobs) > 1:
+            done = executor.map_chunks(_block_statistics, jobs)
+        else:
+            done = map(_block_statistics, jobs)
+        for start, stop, mine, block_stats, block_running in done:
+            stats[:, :, start:stop] = block_stats
+            targets = [where[start + c] for c in mine]
+            for k in range(4):
+                running[k][:, targets] = block_running[k]
         daily, cumulative = summary_frame(self.net, stats), summary_frame(self.kpi_net, running, CUMULATIVE_STATS)
         del stats, running
         # end to end column by column: categories as concatenating and converting gives
@@ -283,6 +286,26 @@ class _SummarySink:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def _block_statistics(job: tuple[str, int, int, int, int, list[int]]) -> tuple[int, int, list[int], np.ndarray, np.ndarray]:
+    """Statistics of one temporary block file of series ``start .. stop - 1``: (start,
+    stop, mine, daily, running), daily of shape (4, horizon, series of the block): mean
+    and 5/50/95% quantiles over replications; running the same of the running totals of
+    the block's series ``mine`` (offsets in the block), shape (4, horizon, len(mine))."""
+    path, reps, horizon, start, stop, mine = job
+    block = np.fromfile(path, dtype=np.float64).reshape(reps, horizon, stop - start)
+    daily = np.empty((4, horizon, stop - start))
+    daily[0] = block.mean(axis=0)
+    daily[1:] = np.quantile(block, [0.05, 0.5, 0.95], axis=0)
+    running = np.empty((4, horizon, len(mine)))
+    if mine:
+        totals = np.cumsum(block[:, :, mine], axis=1)
+        running[0] = totals.mean(axis=0)
+        running[1:] = np.quantile(totals, [0.05, 0.5, 0.95], axis=0)  # (3, horizon, len(mine))
+        del totals
+    del block
+    return start, stop, mine, daily, running
+
+
 DAILY_STATS = ["mean", "p05", "p50", "p95"]
 CUMULATIVE_STATS = ["cumulative_mean", "cumulative_p05", "cumulative_p50", "cumulative_p95"]
 
@@ -311,8 +334,19 @@ def estimated_bytes(net: Network, replications: int, keep: str = "all", variants
     if keep == "all":
         per_variant = replications * day_series * (_ALL_BYTES_PER_ROW if saved else _HELD_BYTES_PER_ROW)
     else:
-        per_variant = day_series * _SUMMARY_BYTES_PER_DAY_SERIES + replications * day_series * _SUMMARY_BYTES_PER_ROW
+        per_variant = day_series * _SUMMARY_BYTES_PER_DAY_SERIES + _summary_growth(net, replications, day_series)
     return _BASE_BYTES + variants * per_variant
+
+
+def _summary_growth(net: Network, replications: int, day_series: int) -> int:
+    """Bytes of a summary run that grow with its replications (see the fitted figures):
+    the chunk held twice, a block file read back three times, the outcomes."""
+    rep_bytes = day_series * 8
+    chunk = max(1, min(replications // 4, CHUNK_BYTES // max(1, rep_bytes))) * rep_bytes
+    series_bytes = replications * (day_series // max(1, len(net.series))) * 8  # one series, every replication
+    width = max(1, min(_SummarySink.BLOCK, _SummarySink.BLOCK_BYTES // max(1, series_bytes), len(net.series)))
+    outcomes = replications * len(net.demands) * 11 * _SUMMARY_BYTES_PER_OUTCOME
+    return 2 * chunk + 3 * series_bytes * width + outcomes
 
 
 def _with_progress(batches: Iterator[Any], total: int) -> Iterator[Any]:
@@ -394,7 +428,7 @@ def _run_on(executor: Executor, scenario: Scenario, reps: int, seed: int, worker
         if isinstance(sink, _CubeSink):
             results = Results.from_cube(net, sink.cube, seed, manifest)
         else:
-            results = Results.from_summary(net, sink.summary(), sink.kpis(), seed, reps, manifest,
+            results = Results.from_summary(net, sink.summary(executor), sink.kpis(), seed, reps, manifest,
                                            sink.headline_values())
         results.triggers = trigger_table(scenario, fired)
         return results
