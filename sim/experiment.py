@@ -8,7 +8,9 @@ An executor (``sim.executors``) yields ``(replication, daily values)`` as they f
 sink keeps them: ``keep="all"`` holds every replication (the tidy ``timeseries``);
 ``keep="summary"`` streams them to files on disk and keeps only per-day mean and
 5/50/95% quantiles plus every replication's KPIs, so memory stays bounded for thousands
-of runs.
+of runs: the workers reduce their chunks to outcomes (``_reduce_summary``), write the
+daily values to the files themselves when they share this disk (the process pool), and
+take the files' statistics at the end, with the bytes of a serial run.
 """
 from __future__ import annotations
 
