@@ -11,8 +11,8 @@ and 95% quantiles with the others at their median (``sim.drivers``). One replica
 evaluation, on the file's seed (common random numbers). The headlines are the file's
 ``headlines:`` named below, plus the quantities its section of scenarios/README.md quotes
 when the file does not declare them (defined here in the scenario language's headline
-form). Rows go to ``reports/scenarios/drivers.csv`` (a run of some files replaces only
-their rows); the sentences for the README are printed. Re-run it after the reference
+form). Rows go to ``reports/scenarios/drivers.csv`` (each file's rows replace its old ones as
+soon as it is done); the sentences for the README are printed. Re-run it after the reference
 network changes: the numbers are computed on today's network.
 """
 from __future__ import annotations
@@ -104,27 +104,23 @@ FILES: dict[str, list] = {
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("prefixes", nargs="*", help="only the files whose names start so")
-    parser.add_argument("--trajectories", type=int, default=8)
-    parser.add_argument("--samples", type=int, default=24)
+    parser.add_argument("--trajectories", type=int, default=10)
+    parser.add_argument("--samples", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     names = [n for n in FILES if not args.prefixes or any(n.startswith(p) for p in args.prefixes)]
-    tables, started = [], time.time()
+    started = time.time()
     for name in names:
         t = time.time()
         drv = sim.drivers.drivers(HERE / f"{name}.yaml", FILES[name], trajectories=args.trajectories,
                                   samples=args.samples, workers=args.workers, progress=sys.stderr.isatty())
         table = drv.table()
-        tables.append(table)
         print(f"## {name}: {len(drv.inputs)} inputs, {len(drv.evaluations)} evaluations, {time.time() - t:.0f} s")
         for text in driver_sentences(table):
             print("- " + text)
         sys.stdout.flush()
-    fresh = pd.concat(tables, ignore_index=True)
-    if OUT.exists() and args.prefixes:
-        old = pd.read_csv(OUT)
-        fresh = pd.concat([old[~old["scenario"].isin(names)], fresh], ignore_index=True)
-    write_csv(OUT, fresh)
+        old = pd.read_csv(OUT) if OUT.exists() else pd.DataFrame(columns=table.columns)
+        write_csv(OUT, pd.concat([old[old["scenario"] != name], table], ignore_index=True))  # kept file by file
     print(f"{len(names)} files in {time.time() - started:.0f} s; rows in {OUT.relative_to(HERE.parent)}")
     return 0
 

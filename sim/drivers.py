@@ -49,6 +49,7 @@ from .schema import Scenario
 from .sensitivity import QUANTILES, morris_design, morris_table, quantile_of
 
 MAX_EVALUATIONS = 200_000
+FLAT = 1e-9   # a headline whose design outputs differ by less than this share of its size is constant
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,7 @@ def _morris_indices(job: DriversJob, unit: np.ndarray, morris: pd.DataFrame, lab
     frames = []
     for h in job.headlines:
         y = morris[h].to_numpy(float)
-        if np.ptp(y) == 0:
+        if np.ptp(y) <= FLAT * max(1.0, float(np.abs(y).max())):  # constant but for rounding in the last bits
             t = pd.DataFrame({"input": names, "mu_star": 0.0, "mu_star_conf": 0.0, "mu": 0.0, "sigma": 0.0})
         else:
             t = morris_table(names, unit, y, job.seed)
