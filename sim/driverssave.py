@@ -23,6 +23,7 @@ from .rundir import write_atomically, write_csv, write_json
 DRIVERS_COLUMNS = ["scenario", "headline", "label", "unit", "p05", "p50", "p95", "at_median", "samples", "rank", "input",
                    "input_label", "mu_star", "mu_star_conf", "sigma", "ranked", "input_low", "input_high",
                    "headline_at_low", "headline_at_high"]
+NEGLIGIBLE = 1e-9   # an index below this share of the headline's size is rounding, not an effect
 
 
 def separated(mu_star: list[float], conf: list[float], i: int) -> str:
@@ -46,6 +47,8 @@ def drivers_table(drv: Any) -> pd.DataFrame:
         base = {"scenario": source, "headline": h["headline"], "label": h["label"], "unit": h["unit"],
                 "p05": h["p05"], "p50": h["p50"], "p95": h["p95"], "at_median": h["at_median"], "samples": h["samples"]}
         idx = drv.indices[drv.indices["headline"] == h["headline"]].reset_index(drop=True)
+        scale = max(1.0, abs(float(h["p05"])), abs(float(h["p95"])))
+        idx.loc[idx["mu_star"] <= NEGLIGIBLE * scale, "mu_star"] = 0.0  # rounding in the last bits, not an effect
         mu, conf = idx["mu_star"].tolist(), idx["mu_star_conf"].tolist()
         eff = drv.effects[drv.effects["headline"] == h["headline"]].set_index("input")
         shown = 0
