@@ -14,6 +14,10 @@ when the file does not declare them (defined here in the scenario language's hea
 form). Rows go to ``reports/scenarios/drivers.csv`` (each file's rows replace its old ones as
 soon as it is done); the sentences for the README are printed. Re-run it after the reference
 network changes: the numbers are computed on today's network.
+
+Cost with the defaults (10 trajectories, 32 samples, 2 workers): 4,591 evaluations over
+the 17 files, 37 minutes on two cores shared with other work, 18 minutes of CPU
+(0.24 s of CPU per evaluation on average; 50-220 s a file).
 """
 from __future__ import annotations
 
