@@ -464,9 +464,11 @@ def schema() -> None:
     sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")
 
 
-from .explorecmd import register as _register_explore  # noqa: E402  (the command's body is in its own module)
+from .driverscmd import register as _register_drivers  # noqa: E402
+from .explorecmd import register as _register_explore  # noqa: E402  (the commands' bodies are in their own modules)
 
 _register_explore(app, reports_errors, err, out)
+_register_drivers(app, reports_errors, err, out)
 
 
 def _terminate(signum, frame) -> None:

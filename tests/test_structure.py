@@ -186,8 +186,8 @@ LAYERS = {
                  "sim.robustness", "sim.discovery", "sim.sensitivity"],
     "reporting": ["sim.reporting", "sim.reporting.*"],
     "experiments": ["sim.executors", "sim.results", "sim.experiment", "sim.comparison", "sim.sweep", "sim.memory",
-                    "sim.exploration", "sim.exploresave"],
-    "interface": ["sim.cli", "sim.explorecmd", "sim", "sim.__main__"],
+                    "sim.exploration", "sim.exploresave", "sim.drivers", "sim.driverssave"],
+    "interface": ["sim.cli", "sim.explorecmd", "sim.driverscmd", "sim", "sim.__main__"],
 }
 
 
