@@ -2,14 +2,13 @@
 
 Parallel efficiency = T(1 worker) / (2 x T(2 workers)) in wall-clock time for 100
 replications of the core network. Memory = the peak resident set of `chipsim run` with
-1,000 replications of the reference scenario in --keep summary mode, read from the
-kernel's accounting of the finished child processes (largest single process).
+1,000 replications of the reference scenario in --keep summary mode: the largest
+resident set of a single process, sampled (``peak.measure``), with the sum over the
+command and its workers beside it.
 """
 from __future__ import annotations
 
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,17 +43,18 @@ def parallel(targets, scenario: Path, replications: int = 100) -> None:
 
 def memory(targets, scenario: Path, replications: int = 1000) -> None:
     print(f"\n6. Memory: chipsim run {scenario.relative_to(ROOT)} -n {replications} --workers 2 --keep summary")
+    import peak
+
     with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "sim", "run", str(scenario), "-n", str(replications),
-                               "--workers", "2", "--keep", "summary", "--out", str(Path(tmp) / "run"), "-q"],
-                              capture_output=True, text=True)
-        wall = time.perf_counter() - started
+        done = peak.measure([sys.executable, "-m", "sim", "run", str(scenario), "-n", str(replications),
+                             "--workers", "2", "--keep", "summary", "--out", str(Path(tmp) / "run"), "-q"])
+    wall = done.wall_s
     if done.returncode != 0:
         print(f"   run failed ({done.returncode}): {done.stderr.strip()[-300:]}")
         return
-    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # kB on Linux
+    peak_gb = done.largest_bytes / 2**30
     verdict = targets.add(f"peak memory, {replications} replications (summary)", f"{peak_gb:.2f} GB",
                           f"< {TARGET_MEMORY_GB:g} GB", peak_gb < TARGET_MEMORY_GB)
     print(f"   peak resident memory of the largest process: {peak_gb:.2f} GB   target < {TARGET_MEMORY_GB:g} GB  {verdict}")
+    print(f"   summed over the command and its workers: {done.summed_bytes / 2**30:.2f} GB")
     print(f"   wall time {wall:.0f} s")

@@ -3,8 +3,10 @@
 ``measure(argv)`` starts the command and samples, every ``interval`` seconds, the
 resident memory of the process and of every descendant (the pool's workers) with
 psutil; the peak is the largest sum seen (a worker's peak between samples may be
-missed, so it is a lower bound within one interval's growth). Also reads the kernel's
-accounting of the largest single process (``ru_maxrss`` of the children).
+missed, so it is a lower bound within one interval's growth). The largest single
+process is the largest resident set one sample saw. Not ``ru_maxrss`` of the children:
+Linux carries it across fork and exec (a child reports its parent's size at the fork)
+and keeps the largest of every child the bench has started so far.
 """
 from __future__ import annotations
 
@@ -25,20 +27,23 @@ class Peak:
     stderr: str
 
 
-def _tree_rss(proc) -> int:
+def _tree_rss(proc) -> tuple[int, int]:
+    """Summed and largest resident set (bytes) of ``proc`` and its descendants now."""
     import psutil
 
-    total = 0
+    total = largest = 0
     try:
         members = [proc, *proc.children(recursive=True)]
     except psutil.Error:
-        return 0
+        return 0, 0
     for member in members:
         try:
-            total += member.memory_info().rss
+            rss = member.memory_info().rss
         except psutil.Error:
-            pass
-    return total
+            continue
+        total += rss
+        largest = max(largest, rss)
+    return total, largest
 
 
 def measure(argv: list[str], interval: float = 0.05, env: dict | None = None, cwd: str | None = None) -> Peak:
@@ -48,15 +53,16 @@ def measure(argv: list[str], interval: float = 0.05, env: dict | None = None, cw
     started = time.perf_counter()
     child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
     proc = psutil.Process(child.pid)
-    peak = 0
+    peak = largest = 0
     import threading
 
     stop = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, largest
         while not stop.is_set():
-            peak = max(peak, _tree_rss(proc))
+            summed, biggest = _tree_rss(proc)
+            peak, largest = max(peak, summed), max(largest, biggest)
             stop.wait(interval)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -65,9 +71,6 @@ def measure(argv: list[str], interval: float = 0.05, env: dict | None = None, cw
     stop.set()
     sampler.join()
     wall = time.perf_counter() - started
-    import resource
-
-    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # kB on Linux
     return Peak(peak, largest, wall, child.returncode, out, err)
 
 
