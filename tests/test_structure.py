@@ -187,7 +187,7 @@ LAYERS = {
     "reporting": ["sim.reporting", "sim.reporting.*"],
     "experiments": ["sim.executors", "sim.results", "sim.experiment", "sim.comparison", "sim.sweep", "sim.memory",
                     "sim.exploration", "sim.exploresave"],
-    "interface": ["sim.cli", "sim.explorecmd", "sim", "sim.__main__"],
+    "interface": ["sim.cli", "sim.cliout", "sim.explorecmd", "sim", "sim.__main__"],
 }
 
 

@@ -1,0 +1,185 @@
+"""A run's report (charts and briefing) drawn by a second process that starts before the
+simulation: while the engine runs, it imports the plotting and typesetting libraries and
+draws a throw-away figure and page (fonts, PNG encoder, page layout, HTML template), so
+that once the summary is printed it draws at once, on the other core, while the parent
+writes the tables.
+
+``ReportProcess.start()`` forks it (Linux, while no other thread runs; elsewhere, or with
+``CHIPSIM_REPORT_PROCESS=0``, it returns None and the report is drawn in the parent as before). ``writer`` gives a run
+directory's report writer (``sim.rundir.ReportWriter``) with a ``begin`` that hands the
+process the run's tables and temporary folder before the tables are written; calling the
+writer waits for the process, relaying its steps. ``cancel`` kills the process and waits
+for it to end: an interrupt or an error leaves no process behind, and the temporary folder
+it drew into is removed whole by the parent. It writes every file through ``sim.safefs``,
+as the parent would, and draws the same charts, byte for byte.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import ChipsimUserError
+
+ENV = "CHIPSIM_REPORT_PROCESS"  # "0": draw in the parent, as before
+
+
+class RemoteTraceback(Exception):
+    """The report process's own traceback, chained under the error it raised."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def warm_up() -> None:
+    """Import what a report needs and draw a throw-away chart and PDF page in memory, so
+    that fonts, the PNG encoder, the page layout and the HTML template are loaded."""
+    import io
+
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table
+
+    from .briefing import template
+    from .pdf import BODY, CELL
+    from .style import chart_style, new_figure
+
+    template()
+    with chart_style():
+        fig = new_figure(figsize=(3, 2))
+        ax = fig.subplots()
+        ax.plot([0, 1], [0, 1])
+        ax.fill_between([0, 1], [0, 0], [1, 1], alpha=0.2)
+        ax.set_title("0", fontweight="bold")
+        fig.text(0.0, 0.0, "0", fontsize=7)
+        fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+    SimpleDocTemplate(io.BytesIO()).build([Paragraph("0", BODY), Table([[Paragraph("<b>0</b>", CELL)]])])
+
+
+def _sendable(exc: BaseException) -> BaseException:
+    """``exc`` itself if it survives pickling, else a RuntimeError with its text."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001 - any failure to pickle means: send its text
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def _serve(conn: Any, parent_end: Any) -> None:
+    """The report process: warm up, then draw the one report it is sent (or none)."""
+    parent_end.close()  # so that the parent's end closing is seen as the end of the pipe
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent decides
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        warm_up()
+    except Exception:  # noqa: BLE001, S110 - drawing meets the same problem again and reports it
+        pass
+    try:
+        job = conn.recv()
+    except (EOFError, OSError):
+        return  # the parent ended, or stopped before its report
+    if job is None:
+        return
+    data, folder, pdf, svg = job
+    from .briefing import build_report
+
+    try:
+        made = build_report(data, folder, svg, pdf, step=lambda text: conn.send(("step", text)))
+        conn.send(("done", made))
+    except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent, which raises it
+        conn.send(("error", _sendable(exc), traceback.format_exc()))
+
+
+class ReportProcess:
+    """A forked process that draws one report; see the module's text."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        self._conn, child_end = ctx.Pipe()
+        self._process = ctx.Process(target=_serve, args=(child_end, self._conn), name="chipsim-report", daemon=True)
+        self._process.start()
+        child_end.close()
+        self._sender: threading.Thread | None = None
+        self._send_error: BaseException | None = None
+
+    @classmethod
+    def start(cls) -> ReportProcess | None:
+        """A warming-up report process, or None where forking is not available or not
+        safe (other threads running, which a fork would leave holding their locks), or
+        not wanted (``CHIPSIM_REPORT_PROCESS=0``)."""
+        if os.environ.get(ENV, "1") == "0" or not sys.platform.startswith("linux") or threading.active_count() > 1:
+            return None
+        return cls()
+
+    def begin(self, data: Any, folder: Path, pdf: bool, svg: bool) -> None:
+        """Hand the process a run's ``RunData`` and the folder to draw into; sent from a
+        thread, so that the caller goes on writing its tables meanwhile."""
+        def send() -> None:
+            try:
+                self._conn.send((data, folder, pdf, svg))
+            except OSError as exc:  # the process is gone: wait() says so
+                self._send_error = exc
+
+        self._sender = threading.Thread(target=send, name="chipsim-report-send", daemon=True)
+        self._sender.start()
+
+    def wait(self, step: Callable[[str], object] | None = None) -> list[Path]:
+        """The files the process wrote, once it is done; ``step`` is told each part as it
+        starts. An error in the process is raised here (its traceback chained)."""
+        if self._sender is not None:
+            self._sender.join()
+        while True:
+            try:
+                message = self._conn.recv()
+            except (EOFError, OSError):
+                self.cancel()
+                raise ChipsimUserError(f"the process drawing the charts ended unexpectedly (exit code "
+                                       f"{self._process.exitcode}); no run directory was written") from self._send_error
+            if message[0] == "step":
+                if step is not None:
+                    step(message[1])
+                continue
+            if message[0] == "done":
+                self._process.join(5)  # it has written everything and is leaving
+                self.cancel()
+                return list(message[1])
+            self.cancel()
+            raise message[1] from RemoteTraceback(message[2])
+
+    def cancel(self) -> None:
+        """End the process (at once if it is still drawing) and wait for it; idempotent."""
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        if self._sender is not None:
+            self._sender.join()
+        self._conn.close()
+
+    def writer(self, pdf: bool, svg: bool, steps: Any = None) -> BackgroundWriter:
+        """This process as a run directory's report writer (``sim.rundir``)."""
+        return BackgroundWriter(self, pdf, svg, steps)
+
+
+class BackgroundWriter:
+    """A ``sim.rundir.ReportWriter`` whose ``begin`` starts the report in a ReportProcess
+    before the tables are written; calling it waits for the process; ``cancel`` stops it."""
+
+    def __init__(self, process: ReportProcess, pdf: bool, svg: bool, steps: Any = None) -> None:
+        self.process, self.pdf, self.svg, self.steps = process, pdf, svg, steps
+
+    def begin(self, data: Any, folder: Path) -> None:
+        """Hand the run's data and temporary folder to the process."""
+        self.process.begin(data, folder, self.pdf, self.svg)
+
+    def __call__(self, data: Any, folder: Path) -> list[Path]:
+        return self.process.wait(None if self.steps is None else self.steps.step)
+
+    def cancel(self) -> None:
+        """Stop the process (see ``ReportProcess.cancel``)."""
+        self.process.cancel()

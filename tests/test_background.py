@@ -1,0 +1,162 @@
+"""The report drawn by a second process (``sim.reporting.background``): the same files,
+byte for byte, as drawn in the parent; its errors raised in the parent; an interrupt or
+its death leaves no run directory, no partial files and no process behind."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import sim
+from helpers import ban_text, cli
+from sim.cliout import drawing, save
+from sim.errors import ChipsimUserError
+from sim.reporting.background import RemoteTraceback, ReportProcess
+
+
+def _file(tmp_path: Path, name: str, end: int) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(ban_text(name, end, horizon=120, replications=3))
+    return path
+
+
+def _pdf_without_dates(data: bytes) -> bytes:
+    """A PDF with its creation dates and document id blanked (reportlab stamps the clock)."""
+    data = re.sub(rb"D:\d{14}[^)]*\)", b"D:)", data)
+    return re.sub(rb"/ID\s*\[[^\]]*\]", b"/ID []", data)
+
+
+def _svg_without_stamps(data: bytes) -> bytes:
+    """An SVG with matplotlib's date and random element ids blanked (they differ between
+    any two drawings of one figure, in one process or two)."""
+    data = re.sub(rb"<dc:date>[^<]*</dc:date>", b"", data)
+    return re.sub(rb'(id="|#)([a-z]+)[0-9a-f]{10}\b', rb"\1\2x", data)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    found = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        clean = {".pdf": _pdf_without_dates, ".svg": _svg_without_stamps}.get(path.suffix, lambda d: d)
+        found[str(path.relative_to(folder))] = clean(data)
+    return found
+
+
+def _save_beside(what, out: Path, **kw) -> Path:
+    with drawing(True) as process:
+        assert process is not None  # Linux, one thread: the report is drawn in the second process
+        return save(what, out, False, True, kw.get("pdf", True), False, kw.get("svg", False), process)
+
+
+@pytest.mark.parametrize("pdf, svg", [(True, False), (False, True)])
+def test_a_run_drawn_beside_the_tables_has_the_same_files_byte_for_byte(tmp_path, pdf, svg):
+    results = sim.run(_file(tmp_path, "ban", 60))
+    here = _files(results.save(tmp_path / "here", pdf=pdf, svg=svg))
+    beside = _files(_save_beside(results, tmp_path / "beside", pdf=pdf, svg=svg))
+    assert sorted(here) == sorted(beside)
+    assert ("briefing.pdf" in beside) == pdf and ("charts/network_map.svg" in beside) == svg
+    assert [name for name in here if here[name] != beside[name]] == []
+    assert multiprocessing.active_children() == []
+
+
+def test_a_comparison_drawn_beside_the_tables_has_the_same_files_byte_for_byte(tmp_path):
+    comparison = sim.compare([_file(tmp_path, "base", 60), _file(tmp_path, "option", 20)])
+    here = _files(comparison.save(tmp_path / "here"))
+    beside = _files(_save_beside(comparison, tmp_path / "beside"))
+    assert sorted(here) == sorted(beside) and "charts/kpi_bars.png" in beside
+    assert [name for name in here if here[name] != beside[name]] == []
+
+
+def test_the_command_line_run_ends_its_report_process(tmp_path):
+    done = cli("run", _file(tmp_path, "ban", 60), "--out", tmp_path / "run", "-q")
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "run" / "briefing.pdf").is_file() and (tmp_path / "run" / "charts" / "kpi_bars.png").is_file()
+    assert multiprocessing.active_children() == []
+
+
+def _only_the_inputs_remain(tmp_path: Path) -> None:
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ban.yaml"]
+    assert multiprocessing.active_children() == []
+
+
+def test_a_disk_error_in_the_report_process_is_the_parents_one_line_error(tmp_path, monkeypatch):
+    import errno
+
+    from sim.reporting import briefing
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(briefing, "write_pdf", full)  # the forked process inherits the patch
+    results = sim.run(_file(tmp_path, "ban", 60))
+    with pytest.raises(ChipsimUserError, match="No space left on device"):
+        _save_beside(results, tmp_path / "run")
+    _only_the_inputs_remain(tmp_path)
+
+
+def test_a_bug_in_the_report_process_is_raised_with_its_traceback(tmp_path, monkeypatch):
+    from sim.reporting import briefing
+
+    def broken(*args, **kwargs):
+        raise ValueError("a chart that cannot be drawn")
+
+    monkeypatch.setattr(briefing, "save_charts", broken)
+    results = sim.run(_file(tmp_path, "ban", 60))
+    with pytest.raises(ValueError, match="cannot be drawn") as info:
+        _save_beside(results, tmp_path / "run")
+    assert isinstance(info.value.__cause__, RemoteTraceback)
+    assert ", in broken" in str(info.value.__cause__)  # the report process's own frames
+    _only_the_inputs_remain(tmp_path)
+
+
+def test_a_report_process_that_dies_is_an_error_and_leaves_nothing(tmp_path, monkeypatch):
+    from sim.reporting import briefing
+
+    monkeypatch.setattr(briefing, "save_charts", lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))
+    results = sim.run(_file(tmp_path, "ban", 60))
+    with pytest.raises(ChipsimUserError, match="ended unexpectedly .exit code -9."):
+        _save_beside(results, tmp_path / "run")
+    _only_the_inputs_remain(tmp_path)
+
+
+def test_an_interrupt_while_the_charts_are_drawn_stops_the_process_at_once(tmp_path, monkeypatch):
+    from sim.reporting import briefing
+
+    monkeypatch.setattr(briefing, "save_charts", lambda *a, **k: time.sleep(60))
+    results = sim.run(_file(tmp_path, "ban", 60))
+    with drawing(True) as process:
+        assert process is not None
+        threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT)).start()  # Ctrl-C, after the charts began
+        started = time.perf_counter()
+        with pytest.raises(KeyboardInterrupt):
+            save(results, tmp_path / "run", False, True, True, False, False, process)
+        assert time.perf_counter() - started < 20  # not the minute the drawing would take
+    _only_the_inputs_remain(tmp_path)
+
+
+def test_a_process_never_handed_a_report_ends_with_the_command(tmp_path):
+    with drawing(True) as process:
+        assert process is not None and multiprocessing.active_children() != []
+    assert multiprocessing.active_children() == []
+
+
+def test_no_process_where_forking_is_unsafe_or_unwanted(monkeypatch):
+    monkeypatch.setenv("CHIPSIM_REPORT_PROCESS", "0")
+    assert ReportProcess.start() is None
+    monkeypatch.delenv("CHIPSIM_REPORT_PROCESS")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert ReportProcess.start() is None  # a fork would copy the other thread's locks, held
+    finally:
+        stop.set()
+        other.join()
+    with drawing(False) as process:
+        assert process is None
