@@ -101,12 +101,12 @@ def test_a_disk_error_in_the_report_process_is_the_parents_one_line_error(tmp_pa
 
 
 def test_a_bug_in_the_report_process_is_raised_with_its_traceback(tmp_path, monkeypatch):
-    from sim.reporting import briefing
+    from sim.reporting import charts
 
     def broken(*args, **kwargs):
         raise ValueError("a chart that cannot be drawn")
 
-    monkeypatch.setattr(briefing, "save_charts", broken)
+    monkeypatch.setattr(charts, "save_charts", broken)
     results = sim.run(_file(tmp_path, "ban", 60))
     with pytest.raises(ValueError, match="cannot be drawn") as info:
         _save_beside(results, tmp_path / "run")
@@ -116,27 +116,49 @@ def test_a_bug_in_the_report_process_is_raised_with_its_traceback(tmp_path, monk
 
 
 def test_a_report_process_that_dies_is_an_error_and_leaves_nothing(tmp_path, monkeypatch):
-    from sim.reporting import briefing
+    from sim.reporting import charts
 
-    monkeypatch.setattr(briefing, "save_charts", lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))
+    monkeypatch.setattr(charts, "save_charts", lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))
     results = sim.run(_file(tmp_path, "ban", 60))
     with pytest.raises(ChipsimUserError, match="ended unexpectedly .exit code -9."):
         _save_beside(results, tmp_path / "run")
     _only_the_inputs_remain(tmp_path)
 
 
-def test_an_interrupt_while_the_charts_are_drawn_stops_the_process_at_once(tmp_path, monkeypatch):
-    from sim.reporting import briefing
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (absent, or a zombie left for its new parent)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] in "ZX"
+    except FileNotFoundError:
+        return True
 
-    monkeypatch.setattr(briefing, "save_charts", lambda *a, **k: time.sleep(60))
+
+def test_an_interrupt_while_the_charts_are_drawn_stops_both_drawing_processes_at_once(tmp_path, monkeypatch):
+    from sim.reporting import charts
+
+    pids = tmp_path / "pids"
+    pids.mkdir()
+
+    def slow(*args, **kwargs):
+        (pids / str(os.getpid())).touch()
+        time.sleep(60)
+
+    monkeypatch.setattr(charts, "save_charts", slow)
     results = sim.run(_file(tmp_path, "ban", 60))
     with drawing(True) as process:
         assert process is not None
-        threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT)).start()  # Ctrl-C, after the charts began
+        threading.Timer(3, os.kill, (os.getpid(), signal.SIGINT)).start()  # Ctrl-C, once the charts began
         started = time.perf_counter()
         with pytest.raises(KeyboardInterrupt):
             save(results, tmp_path / "run", False, True, True, False, False, process)
         assert time.perf_counter() - started < 20  # not the minute the drawing would take
+    drawers = [int(p.name) for p in pids.iterdir()]
+    assert len(drawers) == 2  # the report process and its helper
+    time.sleep(0.5)  # the helper is killed by the kernel when the report process ends
+    assert all(_gone(pid) for pid in drawers)
+    for p in pids.iterdir():
+        p.unlink()
+    pids.rmdir()
     _only_the_inputs_remain(tmp_path)
 
 

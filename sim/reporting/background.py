@@ -1,17 +1,20 @@
-"""A run's report (charts and briefing) drawn by a second process that starts before the
-simulation: while the engine runs, it imports the plotting and typesetting libraries and
-draws a throw-away figure and page (fonts, PNG encoder, page layout, HTML template), so
-that once the summary is printed it draws at once, on the other core, while the parent
-writes the tables.
+"""A run's report (charts and briefing) drawn by a second process that starts just before
+the simulation: while the engine runs, it imports the plotting and typesetting libraries
+and draws a throw-away figure and page (fonts, PNG encoder, scipy's t quantiles, page
+layout, HTML template), so that once the summary is printed it draws at once, on the other
+core, while the parent writes the tables. It then forks a helper, warm as it is, that
+draws about half of the charts beside it, in memory, and pipes their files back; the
+briefing (HTML, then the PDF from the PNGs) follows.
 
 ``ReportProcess.start()`` forks it (Linux, while no other thread runs; elsewhere, or with
-``CHIPSIM_REPORT_PROCESS=0``, it returns None and the report is drawn in the parent as before). ``writer`` gives a run
-directory's report writer (``sim.rundir.ReportWriter``) with a ``begin`` that hands the
-process the run's tables and temporary folder before the tables are written; calling the
-writer waits for the process, relaying its steps. ``cancel`` kills the process and waits
-for it to end: an interrupt or an error leaves no process behind, and the temporary folder
-it drew into is removed whole by the parent. It writes every file through ``sim.safefs``,
-as the parent would, and draws the same charts, byte for byte.
+``CHIPSIM_REPORT_PROCESS=0``, it returns None and the report is drawn in the parent as before).
+``writer`` gives a run directory's report writer (``sim.rundir.ReportWriter``) with a
+``begin`` that hands the process the run's tables and temporary folder before the tables
+are written; calling the writer waits for the process, relaying its steps. ``cancel`` kills
+the process and waits for it to end (the kernel kills the helper with it, and the helper
+writes no file): an interrupt or an error leaves no process behind, and the temporary
+folder is removed whole by the parent. Every file is written through ``sim.safefs``, as
+the parent would, and the charts and briefing are the same, byte for byte.
 """
 from __future__ import annotations
 
@@ -42,19 +45,26 @@ def warm_up() -> None:
     that fonts, the PNG encoder, the page layout and the HTML template are loaded."""
     import io
 
+    import numpy as np
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Table
 
+    from ..statistics import paired_interval
     from .briefing import template
+    from .charts import _dates
     from .pdf import BODY, CELL
     from .style import chart_style, new_figure
 
     template()
+    paired_interval(np.array([0.0, 1.0]))  # imports scipy.special, which the interval bars need
     with chart_style():
         fig = new_figure(figsize=(3, 2))
         ax = fig.subplots()
-        ax.plot([0, 1], [0, 1])
-        ax.fill_between([0, 1], [0, 0], [1, 1], alpha=0.2)
+        days = np.array(["2025-01-01", "2025-06-01"], dtype="datetime64[s]")
+        ax.plot(days, [0, 1])
+        ax.fill_between(days, [0, 0], [1, 1], alpha=0.2)
+        ax.barh([0], [1], xerr=[[0.5], [0.5]])
         ax.set_title("0", fontweight="bold")
+        _dates(ax)
         fig.text(0.0, 0.0, "0", fontsize=7)
         fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
     SimpleDocTemplate(io.BytesIO()).build([Paragraph("0", BODY), Table([[Paragraph("<b>0</b>", CELL)]])])
@@ -67,6 +77,92 @@ def _sendable(exc: BaseException) -> BaseException:
         return exc
     except Exception:  # noqa: BLE001 - any failure to pickle means: send its text
         return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+HELPER_CHARTS = ("survive_recover", "network_map")  # drawn by the helper: about half of the charts' time
+CHART_ORDER = ("shortfall_fan", "kpi_bars", "survive_recover", "compute_fan", "network_map")  # as save_charts draws
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when ``parent`` ends (Linux ``PR_SET_PDEATHSIG``)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # no prctl: the helper writes no file, so it can only linger
+        pass
+    if os.getppid() != parent:  # the parent ended before the request took hold
+        os._exit(1)
+
+
+def _fork_helper(data: Any, charts: Path, svg: bool) -> tuple[int, int]:
+    """Fork a helper that draws ``HELPER_CHARTS`` beside this process, in memory, and pipes
+    their files back: it writes nothing itself, and dies with this process. Its pid and the
+    pipe's end to read."""
+    from .charts import save_charts
+
+    read_end, write_end = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        os.close(write_end)
+        return pid, read_end
+    try:  # the helper
+        os.close(read_end)
+        _die_with_parent(parent)
+        files: list[tuple[Path, bytes]] = []
+        save_charts(data, charts, svg, pick=HELPER_CHARTS.__contains__, write=lambda path, blob: files.append((path, blob)))
+        message: tuple = ("done", files)
+    except BaseException as exc:  # noqa: BLE001 - sent to the report process, which raises it
+        message = ("error", _sendable(exc), traceback.format_exc())
+    try:
+        with os.fdopen(write_end, "wb") as pipe:
+            pickle.dump(message, pipe)
+    finally:
+        os._exit(0)
+
+
+def _helper_files(pid: int, read_end: int) -> list[tuple[Path, bytes]]:
+    """The helper's files (path, bytes), once it is done; its error raised here."""
+    with os.fdopen(read_end, "rb") as pipe:
+        try:
+            message = pickle.load(pipe)
+        except EOFError:
+            message = None
+    _, status = os.waitpid(pid, 0)
+    if message is None:
+        raise RuntimeError(f"the second chart process ended without its charts (status {status})")
+    if message[0] == "error":
+        raise message[1] from RemoteTraceback(message[2])
+    return message[1]
+
+
+def draw_report(data: Any, folder: Path, pdf: bool, svg: bool, step: Callable[[str], object]) -> list[Path]:
+    """``briefing.build_report`` with the charts drawn by two processes, this one and a
+    forked helper (the same files, byte for byte); the paths written, in the same order."""
+    from ..safefs import write_bytes
+    from .briefing import write_briefing
+    from .charts import save_charts
+    from .pricechart import save_price_chart
+
+    step("Drawing charts")
+    charts = folder / "charts"
+    charts.mkdir(exist_ok=True)
+    pid, read_end = _fork_helper(data, charts, svg)
+    try:
+        made = save_charts(data, charts, svg, pick=lambda name: name not in HELPER_CHARTS)
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(read_end)
+        raise
+    for path, blob in _helper_files(pid, read_end):
+        write_bytes(path, blob)
+        made.append(path)
+    made.sort(key=lambda path: CHART_ORDER.index(path.stem))  # stable: each chart's PNG, SVG, CSV as drawn
+    made += save_price_chart(data, charts, svg)
+    step("Writing briefing" if pdf else "Writing briefing (HTML)")
+    return made + write_briefing(data, folder, made, pdf=pdf)
 
 
 def _serve(conn: Any, parent_end: Any) -> None:
@@ -85,10 +181,8 @@ def _serve(conn: Any, parent_end: Any) -> None:
     if job is None:
         return
     data, folder, pdf, svg = job
-    from .briefing import build_report
-
     try:
-        made = build_report(data, folder, svg, pdf, step=lambda text: conn.send(("step", text)))
+        made = draw_report(data, folder, pdf, svg, step=lambda text: conn.send(("step", text)))
         conn.send(("done", made))
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent, which raises it
         conn.send(("error", _sendable(exc), traceback.format_exc()))
