@@ -73,6 +73,26 @@ def test_a_comparison_drawn_beside_the_tables_has_the_same_files_byte_for_byte(t
     assert [name for name in here if here[name] != beside[name]] == []
 
 
+def test_a_compute_market_run_drawn_beside_the_tables_has_the_same_files(tmp_path):
+    from helpers import scenario
+
+    # a priced chip bought for its TFLOPS under a ban: compute fans, price fan, compute shortfall
+    sc = scenario(horizon=90, replications=3, seed=5,
+                  products={"a": {"unit": "chip", "price": 100, "tflops": 2.0,
+                                  "market": {"elasticity": -0.5, "window_days": 10}}},
+                  nodes={"src": {"region": "US", "produces": "a", "capacity": 6},
+                         "dc": {"region": "CN", "demand": {"product": ["a"], "measure": "tflops", "rate": 10},
+                                "inventory": {"a": 60}, "reorder": {"policy": "base_stock", "days_of_cover": 10}}},
+                  lanes=[{"from": "src", "to": "dc", "product": "a", "lead_time": 1}],
+                  shocks=[{"type": "export_ban", "start": 10, "end": 40, "from": "src"}])
+    results = sim.run(sc)
+    here = _files(results.save(tmp_path / "here"))
+    beside = _files(_save_beside(results, tmp_path / "beside"))
+    assert {"charts/price_fan.png", "charts/compute_fan.png", "charts/shortfall_fan.png"} <= set(beside)
+    assert sorted(here) == sorted(beside)
+    assert [name for name in here if here[name] != beside[name]] == []
+
+
 def test_the_command_line_run_ends_its_report_process(tmp_path):
     done = cli("run", _file(tmp_path, "ban", 60), "--out", tmp_path / "run", "-q")
     assert done.exit_code == 0, done.output

@@ -18,6 +18,7 @@ the parent would, and the charts and briefing are the same, byte for byte.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import signal
@@ -137,17 +138,11 @@ def _helper_files(pid: int, read_end: int) -> list[tuple[Path, bytes]]:
     return message[1]
 
 
-def draw_report(data: Any, folder: Path, pdf: bool, svg: bool, step: Callable[[str], object]) -> list[Path]:
-    """``briefing.build_report`` with the charts drawn by two processes, this one and a
-    forked helper (the same files, byte for byte); the paths written, in the same order."""
+def _both_halves(data: Any, charts: Path, svg: bool) -> list[Path]:
+    """``save_charts`` drawn by this process and a helper at once (the same files)."""
     from ..safefs import write_bytes
-    from .briefing import write_briefing
     from .charts import save_charts
-    from .pricechart import save_price_chart
 
-    step("Drawing charts")
-    charts = folder / "charts"
-    charts.mkdir(exist_ok=True)
     pid, read_end = _fork_helper(data, charts, svg)
     try:
         made = save_charts(data, charts, svg, pick=lambda name: name not in HELPER_CHARTS)
@@ -159,7 +154,20 @@ def draw_report(data: Any, folder: Path, pdf: bool, svg: bool, step: Callable[[s
     for path, blob in _helper_files(pid, read_end):
         write_bytes(path, blob)
         made.append(path)
-    made.sort(key=lambda path: CHART_ORDER.index(path.stem))  # stable: each chart's PNG, SVG, CSV as drawn
+    return sorted(made, key=lambda path: CHART_ORDER.index(path.stem))  # stable: each chart's PNG, SVG, CSV as drawn
+
+
+def draw_report(data: Any, folder: Path, pdf: bool, svg: bool, helper: bool, step: Callable[[str], object]) -> list[Path]:
+    """``briefing.build_report``, with the charts drawn by two processes when ``helper``: this
+    one and a forked helper (the same files, byte for byte); the paths written, in order."""
+    from .briefing import write_briefing
+    from .charts import save_charts
+    from .pricechart import save_price_chart
+
+    step("Drawing charts")
+    charts = folder / "charts"
+    charts.mkdir(exist_ok=True)
+    made = _both_halves(data, charts, svg) if helper else save_charts(data, charts, svg)
     made += save_price_chart(data, charts, svg)
     step("Writing briefing" if pdf else "Writing briefing (HTML)")
     return made + write_briefing(data, folder, made, pdf=pdf)
@@ -175,14 +183,12 @@ def _serve(conn: Any, parent_end: Any) -> None:
     except Exception:  # noqa: BLE001, S110 - drawing meets the same problem again and reports it
         pass
     try:
-        job = conn.recv()
-    except (EOFError, OSError):
+        with os.fdopen(os.dup(conn.fileno()), "rb") as pipe:  # the one message the parent sends: a pickle stream
+            data, folder, pdf, svg, helper = pickle.load(pipe)
+    except (EOFError, OSError, pickle.UnpicklingError):
         return  # the parent ended, or stopped before its report
-    if job is None:
-        return
-    data, folder, pdf, svg = job
     try:
-        made = draw_report(data, folder, pdf, svg, step=lambda text: conn.send(("step", text)))
+        made = draw_report(data, folder, pdf, svg, helper, step=lambda text: conn.send(("step", text)))
         conn.send(("done", made))
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent, which raises it
         conn.send(("error", _sendable(exc), traceback.format_exc()))
@@ -211,12 +217,19 @@ class ReportProcess:
             return None
         return cls()
 
-    def begin(self, data: Any, folder: Path, pdf: bool, svg: bool) -> None:
-        """Hand the process a run's ``RunData`` and the folder to draw into; sent from a
-        thread, so that the caller goes on writing its tables meanwhile."""
+    def begin(self, data: Any, folder: Path, pdf: bool, svg: bool, helper: bool = True) -> None:
+        """Hand the process a run's ``RunData`` (its daily table cut to the rows the charts
+        read) and the folder to draw into; ``helper``: draw half of the charts in a helper.
+        Pickled straight into the pipe (no copy of the whole in memory), from a thread, so
+        that the caller goes on writing its tables meanwhile."""
+        from .bands import report_rows
+
+        job = (dataclasses.replace(data, timeseries=report_rows(data.timeseries)), folder, pdf, svg, helper)
+
         def send() -> None:
             try:
-                self._conn.send((data, folder, pdf, svg))
+                with os.fdopen(os.dup(self._conn.fileno()), "wb") as pipe:
+                    pickle.dump(job, pipe, protocol=pickle.HIGHEST_PROTOCOL)
             except OSError as exc:  # the process is gone: wait() says so
                 self._send_error = exc
 
@@ -268,8 +281,10 @@ class BackgroundWriter:
         self.process, self.pdf, self.svg, self.steps = process, pdf, svg, steps
 
     def begin(self, data: Any, folder: Path) -> None:
-        """Hand the run's data and temporary folder to the process."""
-        self.process.begin(data, folder, self.pdf, self.svg)
+        """Hand the run's data and temporary folder to the process: with a helper for a
+        run; alone for a comparison, whose writing takes a fraction of its simulating and
+        whose memory binds (a helper's pages, shared, count again in resident memory)."""
+        self.process.begin(data, folder, self.pdf, self.svg, helper=data.kind == "run")
 
     def __call__(self, data: Any, folder: Path) -> list[Path]:
         return self.process.wait(None if self.steps is None else self.steps.step)

@@ -74,3 +74,15 @@ def has_running_totals(ts: pd.DataFrame, metric: str, node: str) -> bool:
         return True
     rows = ts[(ts["metric"] == metric) & (ts["node"] == node)]
     return bool(rows["stat"].astype(str).str.startswith("cumulative_").any())
+
+
+# every metric the charts read from the daily table (fans, interval bars' focus, network
+# map, price fan); the briefing's words read only the per-replication outcomes
+REPORT_METRICS = ("shortfall", "compute_shortfall", "demand", "compute_demand", "compute_delivered", "capacity",
+                  "produced", "wafers_started", "price")
+
+
+def report_rows(ts: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a daily table that the charts read (``REPORT_METRICS``), in their order:
+    the charts drawn from them are the same as from the whole table."""
+    return ts[ts["metric"].isin(REPORT_METRICS)]
