@@ -145,6 +145,24 @@ def test_a_report_process_that_dies_is_an_error_and_leaves_nothing(tmp_path, mon
     _only_the_inputs_remain(tmp_path)
 
 
+def test_a_helper_that_dies_is_an_error_and_leaves_nothing(tmp_path, monkeypatch):
+    from sim.reporting import charts
+    from sim.safefs import write_bytes
+
+    real = charts.save_charts
+
+    def helper_dies(data, folder, svg=False, pick=lambda name: True, write=write_bytes):
+        if pick("network_map") and not pick("kpi_bars"):  # the helper's half
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(data, folder, svg, pick=pick, write=write)
+
+    monkeypatch.setattr(charts, "save_charts", helper_dies)
+    results = sim.run(_file(tmp_path, "ban", 60))
+    with pytest.raises(ChipsimUserError, match="half of the charts ended unexpectedly"):
+        _save_beside(results, tmp_path / "run")
+    _only_the_inputs_remain(tmp_path)
+
+
 def _gone(pid: int) -> bool:
     """Whether process ``pid`` has ended (absent, or a zombie left for its new parent)."""
     try:

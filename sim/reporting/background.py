@@ -132,7 +132,8 @@ def _helper_files(pid: int, read_end: int) -> list[tuple[Path, bytes]]:
             message = None
     _, status = os.waitpid(pid, 0)
     if message is None:
-        raise RuntimeError(f"the second chart process ended without its charts (status {status})")
+        raise ChipsimUserError(f"the process drawing half of the charts ended unexpectedly (wait status {status}); "
+                               "no run directory was written")
     if message[0] == "error":
         raise message[1] from RemoteTraceback(message[2])
     return message[1]
@@ -215,7 +216,10 @@ class ReportProcess:
         not wanted (``CHIPSIM_REPORT_PROCESS=0``)."""
         if os.environ.get(ENV, "1") == "0" or not sys.platform.startswith("linux") or threading.active_count() > 1:
             return None
-        return cls()
+        try:
+            return cls()
+        except OSError:  # no process to be had (fork refused): draw in this one
+            return None
 
     def begin(self, data: Any, folder: Path, pdf: bool, svg: bool, helper: bool = True) -> None:
         """Hand the process a run's ``RunData`` (its daily table cut to the rows the charts
