@@ -168,10 +168,11 @@ def compare_memory(goals: Goals, replications: int = 50) -> None:
 
 def _split_times(args: list[str]) -> dict:
     """Simulating and writing times of one README command, as ``chipsim`` does them
-    (summary mode, charts, briefing and PDF), in this interpreter. As the command, it loads
-    the scenarios, forks the report process (``sim.cliout.drawing``: it imports the plotting
-    libraries while the engine runs) and simulates, all counted as simulating; then writes
-    the folder, the report drawn by that process beside the tables: writing."""
+    (summary mode, charts, briefing and PDF), in this interpreter. As the command, it
+    imports the engine and the tables' libraries, forks the report process
+    (``sim.cliout.drawing``: it imports the plotting libraries meanwhile), loads the
+    scenarios and simulates, all counted as simulating; then writes the folder, the report
+    drawn by that process beside the tables: writing."""
     import sim
     from sim.cli import _variant_ids
     from sim.cliout import drawing, save
@@ -182,9 +183,9 @@ def _split_times(args: list[str]) -> dict:
         if flag in rest:
             opts[key] = conv(rest[rest.index(flag) + 1])
     started = time.perf_counter()
-    scenarios = [sim.load_scenario(f) for f in files]
-    simulate = sim.run if kind == "run" else sim.compare  # imports the engine and the tables' libraries, as the command
-    with drawing(True) as process:
+    simulate = sim.run if kind == "run" else sim.compare  # imports the engine and the tables' libraries
+    with drawing(True) as process:  # then, as the command, the report process, which imports the plotting libraries
+        scenarios = [sim.load_scenario(f) for f in files]
         if kind == "run":
             result = simulate(scenarios[0], replications=opts["replications"], workers=opts["workers"], keep="summary")
         else:

@@ -191,21 +191,21 @@ def run(
 ) -> None:
     """Run a scenario and write a run directory (timeseries, KPIs, resolved scenario, manifest, charts, briefing)."""
     from .cliout import drawing, run_summary, save
-    from .experiment import run as run_scenario
+    from .experiment import run as run_scenario  # the tables' libraries, which the report process then shares
 
-    scenario = _load_or_exit(file, search_path)
-    _print_load_warnings(scenario)
-    scenario = _with_threshold(scenario, short_threshold)
-    mode = _keep_mode(keep, full_timeseries)
-    target = out_dir or _default_out(file)
-    _refuse_existing(target, force)
-    _check_size(scenario, replications, mode)
-    if not quiet:
-        from .leverspec import shock_date_lines
+    with drawing(not no_report) as process:  # it loads the charting libraries while the scenario loads and runs
+        scenario = _load_or_exit(file, search_path)
+        _print_load_warnings(scenario)
+        scenario = _with_threshold(scenario, short_threshold)
+        mode = _keep_mode(keep, full_timeseries)
+        target = out_dir or _default_out(file)
+        _refuse_existing(target, force)
+        _check_size(scenario, replications, mode)
+        if not quiet:
+            from .leverspec import shock_date_lines
 
-        for line in shock_date_lines(scenario):
-            err.print(line, markup=False)
-    with drawing(not no_report) as process:  # it loads the charting libraries while the engine runs
+            for line in shock_date_lines(scenario):
+                err.print(line, markup=False)
         results = run_scenario(scenario, replications=replications, seed=seed, workers=workers, progress=not quiet,
                                executor=executor, scheduler=scheduler, keep=mode)
         if not quiet:  # the answer first; the tables, charts and briefing are written after it
@@ -256,30 +256,30 @@ def compare(
 ) -> None:
     """Run a base and its options on common random numbers; paired differences, ranking, charts and briefing."""
     from .cliout import compare_summary, drawing, save
-    from .comparison import compare as run_compare
+    from .comparison import compare as run_compare  # the tables' libraries, which the report process then shares
     from .loader import load_scenario
 
-    scenarios, failed = [], False
-    for file in files:
-        try:
-            scenarios.append(load_scenario(file, search_paths=search_path))
-        except ScenarioError as exc:
-            failed = True
-            _fail_scenario(exc)
-    if failed:
-        raise typer.Exit(USER_ERROR)
-    if len(files) < 2:
-        err.print("compare needs a base scenario and at least one option", markup=False)
-        raise typer.Exit(USER_ERROR)
-    for sc in scenarios:
-        _print_load_warnings(sc)
-    scenarios = [_with_threshold(sc, short_threshold) for sc in scenarios]
-    mode = _keep_mode(keep, full_timeseries)
-    _check_size(scenarios[0], replications, mode, variants=len(scenarios))
-    target = out_dir or _default_out(Path(f"compare-{files[0].stem}.yaml"))
-    _refuse_existing(target, force)
-    ids = _variant_ids(files)
-    with drawing(not no_report) as process:  # it loads the charting libraries while the engine runs
+    with drawing(not no_report) as process:  # it loads the charting libraries while the scenarios load and run
+        scenarios, failed = [], False
+        for file in files:
+            try:
+                scenarios.append(load_scenario(file, search_paths=search_path))
+            except ScenarioError as exc:
+                failed = True
+                _fail_scenario(exc)
+        if failed:
+            raise typer.Exit(USER_ERROR)
+        if len(files) < 2:
+            err.print("compare needs a base scenario and at least one option", markup=False)
+            raise typer.Exit(USER_ERROR)
+        for sc in scenarios:
+            _print_load_warnings(sc)
+        scenarios = [_with_threshold(sc, short_threshold) for sc in scenarios]
+        mode = _keep_mode(keep, full_timeseries)
+        _check_size(scenarios[0], replications, mode, variants=len(scenarios))
+        target = out_dir or _default_out(Path(f"compare-{files[0].stem}.yaml"))
+        _refuse_existing(target, force)
+        ids = _variant_ids(files)
         comparison = run_compare(scenarios, replications=replications, seed=seed, workers=workers, progress=not quiet,
                                  rank_by=rank_by, focus=focus, executor=executor, scheduler=scheduler, keep=mode,
                                  warn=lambda message: err.print(message, markup=False), ids=ids)
