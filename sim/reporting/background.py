@@ -18,6 +18,7 @@ the parent would, and the charts and briefing are the same, byte for byte.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import pickle
@@ -192,7 +193,8 @@ def _serve(conn: Any, parent_end: Any) -> None:
         made = draw_report(data, folder, pdf, svg, helper, step=lambda text: conn.send(("step", text)))
         conn.send(("done", made))
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent, which raises it
-        conn.send(("error", _sendable(exc), traceback.format_exc()))
+        with contextlib.suppress(OSError):  # unless the parent is gone: then there is no one to tell
+            conn.send(("error", _sendable(exc), traceback.format_exc()))
 
 
 class ReportProcess:
