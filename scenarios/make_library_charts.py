@@ -29,7 +29,8 @@ FILES = [
     "04-smic-yield-vs-ascend", "04b-smic-eda-cutoff", "04c-smic-yield-stall",
     "05-china-state-dc-mandate", "06-gallium-germanium-us-ban", "06b-gallium-germanium-transshipment-closed",
     "07a-policy-eu-stockpile", "07b-policy-separation-ramp", "07c-policy-magnet-recycling",
-    "07d-policy-licence-fast-track",
+    "07d-policy-licence-fast-track", "00-as-it-happened-2025-26", "04d-ascend-assembly-yield",
+    "04e-ascend-quad-stacking", "07f-eu-magnet-plant", "07g-policy-eu-raw-stockpile", "08-tungsten-export-controls",
 ]
 MAGNET_USERS = ["us_magnet_users", "eu_magnet_users", "row_magnet_users"]
 CN_DC = ["cn_datacenters", "cn_state_dc_before", "cn_state_dc_mandated"]
@@ -95,7 +96,8 @@ def headlines(runs: dict) -> list[dict]:
         add("reference", "total shortfall at demand nodes", short)
     for name in ("01-ree-licensing-2025", "01b-ree-october-2025", "01c-ree-october-2025-no-pause",
                  "07a-policy-eu-stockpile", "07b-policy-separation-ramp", "07c-policy-magnet-recycling",
-                 "07d-policy-licence-fast-track"):
+                 "07d-policy-licence-fast-track", "07f-eu-magnet-plant", "07g-policy-eu-raw-stockpile",
+                 "00-as-it-happened-2025-26"):
         if name in runs:
             r = runs[name]
             for node in MAGNET_USERS:
@@ -108,7 +110,8 @@ def headlines(runs: dict) -> list[dict]:
             for y, v in r.yearly(["nl_asml_duv"], "produced").items():
                 add(name, f"ASML DUV output {y}", v, "tools")
     for name in ("controls-us-chips-2024", "02a-h20-licence-2025", "02b-h200-conditional-exports",
-                 "03-tool-controls-servicing", "03b-entity-list-affiliates", "05-china-state-dc-mandate"):
+                 "03-tool-controls-servicing", "03b-entity-list-affiliates", "05-china-state-dc-mandate",
+                 "00-as-it-happened-2025-26", "04d-ascend-assembly-yield", "04e-ascend-quad-stacking"):
         if name in runs:
             r = runs[name]
             nodes = [n for n in CN_DC if (n, "tflops_bf16") in r.kpis.index]
@@ -117,7 +120,8 @@ def headlines(runs: dict) -> list[dict]:
             add(name, "China compute fill rate (all Chinese DCs)", 1 - short / dem)
             for y, v in compute_delivered_by_year(r, nodes).items():
                 add(name, f"China compute delivered {y}", v / 1e9, "1e9 TFLOPS (BF16)")
-            for prod in ("accel_h20", "accel_h200_cn", "accel_ascend910b", "accel_ascend910c", "accel_cambricon"):
+            for prod in ("accel_h20", "accel_h200_cn", "accel_ascend910b", "accel_ascend910c", "accel_ascend_stack4",
+                         "accel_cambricon"):
                 for y, v in r.yearly(nodes, "delivered", prod).items():
                     add(name, f"{prod} delivered to China {y}", v, "chips")
             for y, v in r.yearly(["cn_datacenters"], "cost", "accel_h200_cn").items():
@@ -135,7 +139,8 @@ def headlines(runs: dict) -> list[dict]:
             for prod in ("accel_ascend910b", "accel_ascend910c", "accel_cambricon"):
                 for y, v in r.yearly([node], "delivered", prod).items():
                     add("05-china-state-dc-mandate", f"{prod} delivered to {node} {y}", v, "chips")
-    for name in ("03-tool-controls-servicing", "03b-entity-list-affiliates", "02b-h200-conditional-exports"):
+    for name in ("03-tool-controls-servicing", "03b-entity-list-affiliates", "02b-h200-conditional-exports",
+                 "00-as-it-happened-2025-26"):
         if name in runs:
             r = runs[name]
             cap = r.series(CN_FABS, "capacity", freq="D", how="mean")
@@ -158,6 +163,11 @@ def headlines(runs: dict) -> list[dict]:
                 add(name, f"good Ascend dies made {y} (mean)", m.xs(y, level=1).mean(), "dies")
                 add(name, f"910C made {y} (mean, p05)", f"{u910c.xs(y, level=1).mean():.0f} ({u910c.xs(y, level=1).quantile(0.05):.0f})", "chips")
                 add(name, f"910B made {y} (mean)", u910b.xs(y, level=1).mean(), "chips")
+    if "08-tungsten-export-controls" in runs:
+        r = runs["08-tungsten-export-controls"]
+        for node in ("tw_tsmc_n4_blackwell", "kr_skhynix_hbm"):
+            for y, v in r.yearly([node], "produced").items():
+                add("08-tungsten-export-controls", f"{node} output {y} (mean)", v)
     for name in ("06-gallium-germanium-us-ban", "06b-gallium-germanium-transshipment-closed"):
         if name in runs:
             r = runs[name]

@@ -8,7 +8,9 @@ Kept apart from ``schema`` so that the node and product models stay readable;
 """
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, model_validator
 
 from .fields import MAX_DAYS, StrictModel
 from .selectorfields import Selector
@@ -38,6 +40,22 @@ class AllocationRule(StrictModel):
     )
 
 
+class Thrift(StrictModel):
+    """Demand that a price spike destroys for longer than the spike (thrifting, substitution
+    outside the model, stock run down): contract section 11 extended, docs/markets.md section 8."""
+
+    share: float = Field(
+        gt=0, le=1,
+        description="Share (0 < share <= 1) of the demand destroyed by the scarcity multiplier that stays away: "
+                    "the lasting cut is share x (1 - multiplier^elasticity) on the day it is set.",
+    )
+    recovery_days: int = Field(
+        ge=1, le=MAX_DAYS,
+        description="Whole days (1 to 100,000) over which a lasting cut returns to 0, linearly, once the "
+                    "price no longer renews it.",
+    )
+
+
 class Market(StrictModel):
     """A product whose price at each demand node that draws it follows scarcity, and whose
     demand falls as the price rises (contract section 11; the rule is in docs/markets.md)."""
@@ -52,4 +70,53 @@ class Market(StrictModel):
     window_days: int = Field(
         default=30, ge=1, le=MAX_DAYS,
         description="Days of past supply the multiplier averages over (whole days, 1 to 100,000).",
+    )
+    signal: Literal["shelves", "orders"] | None = Field(
+        default=None,
+        description="What the supply ratio counts: `shelves` (the default) the node's free stock against its "
+                    "notional demand; `orders` also the share of what the node's orders asked for over the window "
+                    "that they obtained (shipped), so that orders held in licence review, refused or cut by a quota "
+                    "raise the price before the shelves empty (docs/markets.md, section 7).",
+    )
+    signal_weight: float | None = Field(
+        default=None, gt=0, le=1,
+        description="With `signal: orders`: the weight w (0 < w <= 1, default 1) of the order ratio; the mean "
+                    "supply ratio is (1 - w) x shelves + w x min(shelves, orders).",
+    )
+    thrift: Thrift | None = Field(
+        default=None,
+        description="Lasting demand destruction: a share of the demand the price destroys stays away after the "
+                    "spike and returns linearly over `recovery_days` (docs/markets.md, section 8).",
+    )
+
+    @model_validator(mode="after")
+    def _weight_needs_orders(self) -> Market:
+        if self.signal_weight is not None and self.signal != "orders":
+            raise ValueError("`signal_weight` weighs the order ratio and needs `signal: orders`")
+        return self
+
+
+class Speculation(StrictModel):
+    """A trader's speculative stock: extra stock it buys and holds back from sale while the
+    price at a named market rises (docs/markets.md, section 9)."""
+
+    market: str = Field(
+        min_length=1,
+        description="The plain demand node whose price multiplier of the ordered product the trader watches "
+                    "(that product needs a `market`).",
+    )
+    days_of_cover: float = Field(
+        gt=0, le=MAX_DAYS,
+        description="S: the largest hold, in days of the market node's expected demand (units/day): the trader "
+                    "holds S x demand x min(1, r^exponent - 1) units when the price signal r is above 1, nothing "
+                    "otherwise.",
+    )
+    exponent: float = Field(
+        gt=0, le=100,
+        description="k (0 < k <= 100): how strongly the hold follows the price signal r.",
+    )
+    momentum_days: int | None = Field(
+        default=None, ge=1, le=MAX_DAYS,
+        description="T: without it the signal r is today's multiplier M_d; with it r = M_d / M_(d-T), the rise over "
+                    "the last T days (M = 1 before day 0), so that the hold is sold once the price stops rising.",
     )

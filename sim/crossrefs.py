@@ -20,6 +20,8 @@ from .yamlsource import Loc, PosNode
 
 # the keys of a `market` block that set a compute node's one multiplier, with their defaults
 MARKET_DEFAULTS = (("elasticity", None), ("max_multiplier", 10), ("window_days", 30))
+# the keys of a `market` block that only plain demand nodes use (docs/markets.md, sections 7-8)
+COMPUTE_UNSUPPORTED = ("signal", "signal_weight", "thrift")
 
 
 class CrossRefs:
@@ -102,6 +104,8 @@ class CrossRefs:
             if isinstance(reorder, dict) and isinstance(reorder.get("level"), dict):
                 for pid in reorder["level"]:
                     self.product(pid, "nodes", nid, "reorder", "level", pid, key=True)
+            if isinstance(reorder, dict) and isinstance(reorder.get("speculation"), dict):
+                self._speculation(nid, reorder["speculation"])
             allocation = node.get("allocation")
             priority = allocation.get("priority") if isinstance(allocation, dict) else None
             for j, sel in enumerate(priority if isinstance(priority, list) else []):
@@ -181,6 +185,10 @@ class CrossRefs:
             attrs = self.catalogue.get(pid)
             attrs = attrs if isinstance(attrs, dict) else {}
             market = attrs.get("market")
+            if isinstance(market, dict) and any(market.get(k) not in (None, "shelves") for k in COMPUTE_UNSUPPORTED):
+                self.add(self.at(*path), f"nodes.{nid}.demand: product '{pid}' is a substitute of a compute demand, "
+                                         f"where `signal` and `thrift` of its `market` are not supported (they "
+                                         f"apply at plain demand nodes: docs/markets.md, sections 7-8)")
             if isinstance(market, dict):  # one multiplier per compute node: its priced substitutes must agree
                 block = tuple(market.get(k, d) for k, d in MARKET_DEFAULTS)
                 if blocks and block not in blocks:
@@ -194,6 +202,33 @@ class CrossRefs:
                 known = [k for k, v in attrs.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
                 self.add(self.at(*path), f"nodes.{nid}.demand: product '{pid}' has no positive '{measure}' attribute"
                                          f"{self.suggest(measure, known)}")
+            also = demand.get("also_measure")
+            for extra in [also] if isinstance(also, str) else also if isinstance(also, list) else []:
+                value = attrs.get(extra) if isinstance(extra, str) else None
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                    self.add(self.at(*path), f"nodes.{nid}.demand.also_measure: product '{pid}' has no '{extra}' "
+                                             f"attribute (a number >= 0){self.suggest(str(extra), list(attrs))}")
+
+    def _speculation(self, nid: str, spec: dict) -> None:
+        """A trader's ``speculation.market`` must be a plain demand node of a market product."""
+        market = spec.get("market")
+        path = ("nodes", nid, "reorder", "speculation", "market")
+        if not isinstance(market, str) or not self.node(market, *path):
+            return
+        node = self.nodes.get(market)
+        demand = node.get("demand") if isinstance(node, dict) else None
+        pid = demand.get("product") if isinstance(demand, dict) else None
+        attrs = self.catalogue.get(pid) if isinstance(pid, str) else None
+        if not isinstance(demand, dict) or demand.get("measure") is not None or not isinstance(pid, str):
+            self.add(self.at(*path), f"{dotted(list(path))}: '{market}' is not a plain demand node (one product, no "
+                                     "`measure`), so it has no price a trader can watch")
+        elif not isinstance(attrs, dict) or not isinstance(attrs.get("market"), dict):
+            self.add(self.at(*path), f"{dotted(list(path))}: '{market}' demands '{pid}', which has no `market` and so "
+                                     "no price; give the product a `market:` block")
+        elif not any(isinstance(lane, dict) and lane.get("to") == nid and lane.get("product") == pid
+                     for lane in (self.data.get("lanes") or [])):
+            self.add(self.at(*path), f"{dotted(list(path))}: '{nid}' buys no '{pid}' (no lane into it carries it), so "
+                                     f"it has nothing to hold on '{market}''s price")
 
     def _lanes(self) -> None:
         lanes = self.data.get("lanes")

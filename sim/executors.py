@@ -40,9 +40,15 @@ def _one(net: Network, seed: int, r: int) -> tuple[int, np.ndarray, tuple]:
     return r, finite_values(net, r, out.values), out.triggers
 
 
-def _run_chunk(scenario: Scenario, seed: int, reps: Sequence[int]) -> Batch:
+# what a worker may make of its chunk before shipping it: reduce(net, batch) -> something
+# with a len() (the replications it holds), e.g. a summary run's outcomes and statistics
+Reduce = Callable[[Network, Batch], Any]
+
+
+def _run_chunk(scenario: Scenario, seed: int, reps: Sequence[int], reduce: Reduce | None = None) -> Any:
     net = build_network(scenario)
-    return [_one(net, seed, r) for r in reps]
+    batch = [_one(net, seed, r) for r in reps]
+    return batch if reduce is None else reduce(net, batch)
 
 
 def finite_values(net: Network, replication: int, values: np.ndarray) -> np.ndarray:
@@ -130,6 +136,7 @@ class Executor:
     """Runs replications in this process, one after another (the base of the others)."""
 
     name = "serial"
+    shares_disk = False  # whether its workers write to this machine's disk (a summary run's files): here no worker
 
     def __init__(self, workers: int = 1):
         self.workers = workers
@@ -140,10 +147,16 @@ class Executor:
     def __exit__(self, *exc_info: object) -> None:
         return None
 
-    def batches(self, net: Network, seed: int, replications: int) -> Iterator[Batch]:
-        """Replications ``0 .. replications - 1`` of the network, each as a batch of one."""
-        for r in range(replications):
-            yield [_one(net, seed, r)]
+    def batches(self, net: Network, seed: int, replications: int, reduce: Reduce | None = None) -> Iterator[Any]:
+        """Replications ``0 .. replications - 1`` of the network, each as a batch of one;
+        with ``reduce``, ``reduce(net, batch)`` of chunks of consecutive replications
+        (as the pool's workers make them)."""
+        if reduce is None:
+            for r in range(replications):
+                yield [_one(net, seed, r)]
+            return
+        for chunk in _chunks(list(range(replications)), self.workers, _rep_bytes(net)):
+            yield reduce(net, [_one(net, seed, r) for r in chunk])
 
     def map_chunks(self, fn: Callable[[Any], Any], chunks: Sequence[Any]) -> Iterator[Any]:
         """``fn(chunk)`` of every chunk, in completion order (here: in order); ``fn`` must
@@ -156,6 +169,7 @@ class ProcessExecutor(Executor):
     """A local process pool of ``workers`` processes, started once on entering."""
 
     name = "processes"
+    shares_disk = True
 
     def __init__(self, workers: int):
         super().__init__(workers)
@@ -190,12 +204,13 @@ class ProcessExecutor(Executor):
             writer.close()
         pool.shutdown(wait=False, cancel_futures=True)
 
-    def batches(self, net: Network, seed: int, replications: int) -> Iterator[Batch]:
-        """Chunks of replications from the pool, in completion order."""
+    def batches(self, net: Network, seed: int, replications: int, reduce: Reduce | None = None) -> Iterator[Any]:
+        """Chunks of replications from the pool, in completion order (each reduced by
+        ``reduce`` in its worker when given)."""
         pool = self._pool
         if pool is None:
             raise RuntimeError("enter the executor (with ...) before running on it")
-        yield from _bounded(lambda chunk: pool.submit(_run_chunk, net.scenario, seed, chunk),
+        yield from _bounded(lambda chunk: pool.submit(_run_chunk, net.scenario, seed, chunk, reduce),
                             _chunks(list(range(replications)), self.workers, _rep_bytes(net)), 2 * self.workers,
                             lambda pending: futures_wait(pending, return_when=FIRST_COMPLETED))
 
@@ -258,8 +273,9 @@ class DaskExecutor(Executor):
             self._cluster.close()
         self._client = self._cluster = None
 
-    def batches(self, net: Network, seed: int, replications: int) -> Iterator[Batch]:
-        """Chunks of replications from the Dask workers, in completion order."""
+    def batches(self, net: Network, seed: int, replications: int, reduce: Reduce | None = None) -> Iterator[Any]:
+        """Chunks of replications from the Dask workers, in completion order (each
+        reduced by ``reduce`` on its worker when given)."""
         from distributed import wait as distributed_wait
 
         client = self._client
@@ -272,7 +288,7 @@ class DaskExecutor(Executor):
             result = distributed_wait(list(pending), return_when="FIRST_COMPLETED")
             return set(result.done), set(result.not_done)
 
-        yield from _bounded(lambda chunk: client.submit(_run_chunk, remote, seed, chunk, pure=False),
+        yield from _bounded(lambda chunk: client.submit(_run_chunk, remote, seed, chunk, reduce, pure=False),
                             _chunks(list(range(replications)), n_workers, _rep_bytes(net)), 2 * n_workers, wait_dask)
 
     def map_chunks(self, fn: Callable[[Any], Any], chunks: Sequence[Any]) -> Iterator[Any]:

@@ -8,7 +8,9 @@ An executor (``sim.executors``) yields ``(replication, daily values)`` as they f
 sink keeps them: ``keep="all"`` holds every replication (the tidy ``timeseries``);
 ``keep="summary"`` streams them to files on disk and keeps only per-day mean and
 5/50/95% quantiles plus every replication's KPIs, so memory stays bounded for thousands
-of runs.
+of runs: the workers reduce their chunks to outcomes (``_reduce_summary``), write the
+daily values to the files themselves when they share this disk (the process pool), and
+take the files' statistics at the end, with the bytes of a serial run.
 """
 from __future__ import annotations
 
@@ -18,14 +20,16 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
 
 from .errors import ChipsimUserError
-from .executors import EXECUTORS, Batch, Executor, make_executor
+from .executors import CHUNK_BYTES, EXECUTORS, Batch, Executor, make_executor
 from .leftovers import sweep_killed
 from .loader import load_scenario
 from .metrics import OUTCOME_SERIES
@@ -34,7 +38,7 @@ from .provenance import build_manifest, owner_tag
 from .results import Results, stacked_column, tidy_timeseries
 from .safefs import reason
 from .schema import Scenario
-from .statistics import headline_values_of, outcomes
+from .statistics import OutcomePlan, headline_values_of
 from .triggers import trigger_table
 
 KEEP = ("all", "summary")
@@ -45,11 +49,16 @@ KEEP = ("all", "summary")
 # at 12 and 40 replications, 554 and 1,306 MiB measured, 576 and 1,338 estimated:
 _BASE_BYTES = 250 * 2**20          # interpreter, libraries, network
 _ALL_BYTES_PER_ROW = 72            # keep="all": the tidy table, its copies while saved and drawn
-# keep="summary": statistics per day and series, drawn. 600 fitted; raised to 670 because
-# the same 12-replication summary run of the 40-node network peaked anywhere from 380 to
-# 800 MiB across CI runs (the cause is not found): the estimate now sits within 1.5x of both
-_SUMMARY_BYTES_PER_DAY_SERIES = 670
-_SUMMARY_BYTES_PER_ROW = 10        # keep="summary": what grows with replications (outcomes, buffers)
+# keep="summary" (refitted when the workers took over the outcomes and the temporary files,
+# round 2 of issue 17): statistics per day and series, drawn; what grows with replications
+# is bounded: the chunk of replications held (twice, while stacked), one block file read
+# back with its quantile and running-total copies (three), and the outcomes (a row per
+# replication, demand row and metric). Measured with one worker: 40-node network at 12 and
+# 40 replications 315 and 405 MiB (estimated 349 and 403), reference at 12, 60 and 1,000
+# replications 374, 434 and 534 MiB (371, 423 and 690; with two workers, which then take
+# the blocks' statistics, the parent's peak is 361 MiB at 1,000):
+_SUMMARY_BYTES_PER_DAY_SERIES = 200
+_SUMMARY_BYTES_PER_OUTCOME = 150    # per replication and outcome (a demand's 11 metrics) in the tables
 # a sweep's sample keeps every replication but is neither saved nor drawn; fitted on the
 # same two networks (10 to 200 replications), within 20% of every measured peak:
 _HELD_BYTES_PER_ROW = 90
@@ -70,14 +79,101 @@ class _CubeSink:
         """Nothing to release: the cube is the result."""
 
 
+def _kpi_view(net: Network) -> tuple[list[int], Network]:
+    """The series the outcomes read (outcome series of demand nodes), and the network of
+    only those series."""
+    demand_nodes = {net.slots[d.slot][0] for d in net.demands}
+    cols = [i for i, (slot, m) in enumerate(net.series) if m in OUTCOME_SERIES and net.slots[slot][0] in demand_nodes]
+    return cols, Network(net.scenario, net.slots, net.slot_of, net.lanes, net.producers, net.demands,
+                         net.order_lines, [net.series[i] for i in cols])
+
+
+@dataclass
+class _Reduced:
+    """A chunk of replications as a summary run keeps it, made in the worker: the daily
+    values (for the exact quantiles), every replication's outcomes as one array
+    (``OutcomePlan.entries`` columns), its triggers and headline values."""
+
+    reps: list[int]
+    values: np.ndarray | None            # (replications, day, series); None: the worker wrote them
+    outcomes: np.ndarray                 # (replications, outcome entries)
+    triggers: list[tuple]
+    headlines: list[pd.DataFrame] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.reps)
+
+
+class _SpoolError(OSError):
+    """A worker could not write its replications to the run's temporary files."""
+
+
+# where a worker writes its chunk's daily values itself: (folder, blocks of series)
+Spool = tuple[str, list[tuple[int, int]]]
+
+
+def _runs(reps: list[int], values: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(first replication, values) of each run of consecutive replications of a chunk."""
+    out: list[tuple[int, np.ndarray]] = []
+    begin = 0
+    for k in range(1, len(reps) + 1):
+        if k == len(reps) or reps[k] != reps[k - 1] + 1:
+            out.append((reps[begin], values[begin:k]))
+            begin = k
+    return out
+
+
+def _spool(spool: Spool, reps: list[int], values: np.ndarray) -> None:
+    """Write a chunk's (replication, day, series) values into the block files of
+    ``spool``, where the parent's reads expect them (replication r of a block of w series
+    at byte r x horizon x w x 8): one write per block and run of consecutive replications."""
+    folder, blocks = spool
+    horizon = values.shape[1]
+    try:
+        for k, (start, stop) in enumerate(blocks):
+            fd = os.open(os.path.join(folder, f"block{k}.bin"), os.O_WRONLY)
+            try:
+                for first, run in _runs(reps, values):
+                    part = np.ascontiguousarray(run[:, :, start:stop], dtype=np.float64)
+                    offset, view = first * horizon * (stop - start) * 8, part.data.cast("B")
+                    while view:  # a write may take less than asked
+                        done = os.pwrite(fd, view, offset)
+                        offset, view = offset + done, view[done:]
+            finally:
+                os.close(fd)
+    except OSError as exc:
+        raise _SpoolError(exc.errno, exc.strerror or str(exc)) from None
+
+
+def _reduce_summary(net: Network, batch: Batch, spool: Spool | None = None) -> _Reduced:
+    """A batch of replications reduced to what a summary run keeps (``sim.executors``
+    runs this in the worker, so the parent gets numbers, not tables to build); with
+    ``spool``, the worker writes the daily values to the run's temporary files itself and
+    ships none."""
+    batch = sorted(batch, key=lambda item: item[0])
+    values = np.stack([v for _, v, _ in batch]) if batch else np.empty((0, net.horizon, len(net.series)))
+    reps = [r for r, _, _ in batch]
+    cols, kpi_net = _kpi_view(net)
+    outcomes = OutcomePlan(kpi_net).values(values[:, :, cols])
+    headlines = []
+    if getattr(net.scenario, "headlines", None):  # from each replication's whole day table
+        for k, r in enumerate(reps):
+            frame = headline_values_of(net.scenario, tidy_timeseries(net, values[k:k + 1], [r]))
+            if frame is not None:
+                headlines.append(frame)
+    if spool is not None:
+        _spool(spool, reps, values)
+    return _Reduced(reps, None if spool is not None else values, outcomes, [t for _, _, t in batch], headlines)
+
+
 class _SummarySink:
     """Streams replications to disk, a file per block of series, with plain writes (no
-    memory map, so resident memory stays small); per-replication KPIs are computed from
-    small buffered chunks as replications arrive; quantiles are taken block by block."""
+    memory map, so resident memory stays small), a chunk of consecutive replications in
+    one write per file; keeps every replication's outcomes as one array; quantiles are
+    taken block by block at the end."""
 
     BLOCK = 16    # series per file at most: the largest read is replications x horizon x 16 values ...
     BLOCK_BYTES = 128 * 2**20  # ... or fewer series, so that no read exceeds this (10,000 replications)
-    CHUNK = 50    # replications buffered before their KPIs are computed
 
     def __init__(self, net: Network, replications: int, folder: Path | None = None):
         self.net = net
@@ -98,52 +194,36 @@ class _SummarySink:
         except OSError as exc:
             self.close()
             raise self._cannot_write(exc) from None
-        demand_nodes = {net.slots[d.slot][0] for d in net.demands}
-        self.kpi_cols = [i for i, (slot, m) in enumerate(net.series)
-                         if m in OUTCOME_SERIES and net.slots[slot][0] in demand_nodes]
-        self.kpi_net = Network(net.scenario, net.slots, net.slot_of, net.lanes, net.producers, net.demands,
-                               net.order_lines, [net.series[i] for i in self.kpi_cols])
-        self.buffer: list[tuple[int, np.ndarray]] = []
-        self.kpi_frames: list[pd.DataFrame] = []
+        self.kpi_cols, self.kpi_net = _kpi_view(net)
+        self.plan = OutcomePlan(self.kpi_net)
+        self.outcomes = np.full((replications, len(self.plan.entries)), np.nan)
         self.headline_frames: list[pd.DataFrame] = []
-        self.headlines = bool(getattr(net.scenario, "headlines", None))
 
     def add(self, r: int, values: np.ndarray) -> None:
-        """Write replication ``r``'s (day, series) values to disk and buffer its KPI series."""
-        horizon = values.shape[0]
-        try:
-            for (start, stop), handle in zip(self.blocks, self.files, strict=False):
-                part = np.ascontiguousarray(values[:, start:stop], dtype=np.float64)
-                handle.seek(r * horizon * (stop - start) * 8)
-                handle.write(part.tobytes())
-        except OSError as exc:
-            raise self._cannot_write(exc) from None
-        self.buffer.append((r, values[:, self.kpi_cols].copy()))
-        if self.headlines:  # headlines need the replication's whole day table, before it is reduced
-            frame = headline_values_of(self.net.scenario, tidy_timeseries(self.net, values[None, :, :], [r]))
-            if frame is not None:
-                self.headline_frames.append(frame)
-        if len(self.buffer) >= self.CHUNK:
-            self._flush()
+        """Keep replication ``r``'s (day, series) values: on disk, and its outcomes."""
+        self.add_reduced(_reduce_summary(self.net, [(r, values, ())]))
 
-    def _flush(self) -> None:
-        if not self.buffer:
-            return
-        # in replication order: the per-replication totals come out of pandas with last
-        # bits that depend on the order of the rows, and workers finish in any order
-        self.buffer.sort(key=lambda item: item[0])
-        reps = [r for r, _ in self.buffer]
-        cube = np.stack([v for _, v in self.buffer])
-        self.kpi_frames.append(outcomes(tidy_timeseries(self.kpi_net, cube, reps), self.net.scenario))
-        self.buffer = []
+    def add_reduced(self, chunk: _Reduced) -> None:
+        """Keep a chunk of replications (``_reduce_summary``): values on disk, outcomes."""
+        if chunk.values is not None:
+            try:
+                for first, values in _runs(chunk.reps, chunk.values):
+                    for (start, stop), handle in zip(self.blocks, self.files, strict=False):
+                        part = np.ascontiguousarray(values[:, :, start:stop], dtype=np.float64)
+                        handle.seek(first * self.net.horizon * (stop - start) * 8)
+                        handle.write(part.data)
+            except OSError as exc:
+                raise self._cannot_write(exc) from None
+        self.outcomes[chunk.reps] = chunk.outcomes
+        self.headline_frames.extend(chunk.headlines)
+
+    def spool(self) -> Spool:
+        """Where a worker on this machine writes its chunks itself (``_spool``)."""
+        return str(self.dir), list(self.blocks)
 
     def kpis(self) -> pd.DataFrame:
         """Every replication's outcomes, long, sorted by node, product, metric, replication."""
-        self._flush()
-        if not self.kpi_frames:
-            return pd.DataFrame()
-        return pd.concat(self.kpi_frames, ignore_index=True).sort_values(["node", "product", "metric", "replication"],
-                                                                          ignore_index=True)
+        return self.plan.frame(self.outcomes, np.arange(self.reps))
 
     def headline_values(self) -> pd.DataFrame | None:
         """Every replication's headline values (None when the scenario declares none), in
@@ -153,10 +233,11 @@ class _SummarySink:
         return pd.concat(self.headline_frames, ignore_index=True).sort_values("replication", kind="stable",
                                                                               ignore_index=True)
 
-    def summary(self) -> pd.DataFrame:
+    def summary(self, executor: Executor | None = None) -> pd.DataFrame:
         """Per day and series: mean and 5/50/95% quantiles over replications; for the
         outcome series of demand nodes also those of the running total since day 0
-        (quantiles of sums cannot be rebuilt from daily quantiles)."""
+        (quantiles of sums cannot be rebuilt from daily quantiles). An ``executor``
+        whose workers share this disk takes the blocks' statistics in its workers."""
         horizon = self.net.horizon
         stats = np.empty((4, horizon, self.n_series))
         running = np.empty((4, horizon, len(self.kpi_cols)))
@@ -166,20 +247,17 @@ class _SummarySink:
                 handle.flush()
         except OSError as exc:
             raise self._cannot_write(exc) from None
-        for (start, stop), handle in zip(self.blocks, self.files, strict=True):
-            handle.seek(0)
-            block = np.fromfile(handle, dtype=np.float64).reshape(self.reps, horizon, stop - start)
-            stats[0, :, start:stop] = block.mean(axis=0)
-            stats[1:, :, start:stop] = np.quantile(block, [0.05, 0.5, 0.95], axis=0)
-            mine = [col - start for col in range(start, stop) if col in where]
-            if mine:
-                totals = np.cumsum(block[:, :, mine], axis=1)
-                targets = [where[start + c] for c in mine]
-                quantiles = np.quantile(totals, [0.05, 0.5, 0.95], axis=0)  # (3, horizon, len(mine))
-                for k, values in enumerate((totals.mean(axis=0), *quantiles)):
-                    running[k][:, targets] = values
-                del totals
-            del block
+        jobs = [(str(self.dir / f"block{k}.bin"), self.reps, horizon, start, stop,
+                 [col - start for col in range(start, stop) if col in where]) for k, (start, stop) in enumerate(self.blocks)]
+        if executor is not None and executor.shares_disk and len(jobs) > 1:
+            done = executor.map_chunks(_block_statistics, jobs)
+        else:
+            done = map(_block_statistics, jobs)
+        for start, stop, mine, block_stats, block_running in done:
+            stats[:, :, start:stop] = block_stats
+            targets = [where[start + c] for c in mine]
+            for k in range(4):
+                running[k][:, targets] = block_running[k]
         daily, cumulative = summary_frame(self.net, stats), summary_frame(self.kpi_net, running, CUMULATIVE_STATS)
         del stats, running
         # end to end column by column: categories as concatenating and converting gives
@@ -210,6 +288,26 @@ class _SummarySink:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def _block_statistics(job: tuple[str, int, int, int, int, list[int]]) -> tuple[int, int, list[int], np.ndarray, np.ndarray]:
+    """Statistics of one temporary block file of series ``start .. stop - 1``: (start,
+    stop, mine, daily, running), daily of shape (4, horizon, series of the block): mean
+    and 5/50/95% quantiles over replications; running the same of the running totals of
+    the block's series ``mine`` (offsets in the block), shape (4, horizon, len(mine))."""
+    path, reps, horizon, start, stop, mine = job
+    block = np.fromfile(path, dtype=np.float64).reshape(reps, horizon, stop - start)
+    daily = np.empty((4, horizon, stop - start))
+    daily[0] = block.mean(axis=0)
+    daily[1:] = np.quantile(block, [0.05, 0.5, 0.95], axis=0)
+    running = np.empty((4, horizon, len(mine)))
+    if mine:
+        totals = np.cumsum(block[:, :, mine], axis=1)
+        running[0] = totals.mean(axis=0)
+        running[1:] = np.quantile(totals, [0.05, 0.5, 0.95], axis=0)  # (3, horizon, len(mine))
+        del totals
+    del block
+    return start, stop, mine, daily, running
+
+
 DAILY_STATS = ["mean", "p05", "p50", "p95"]
 CUMULATIVE_STATS = ["cumulative_mean", "cumulative_p05", "cumulative_p50", "cumulative_p95"]
 
@@ -238,11 +336,22 @@ def estimated_bytes(net: Network, replications: int, keep: str = "all", variants
     if keep == "all":
         per_variant = replications * day_series * (_ALL_BYTES_PER_ROW if saved else _HELD_BYTES_PER_ROW)
     else:
-        per_variant = day_series * _SUMMARY_BYTES_PER_DAY_SERIES + replications * day_series * _SUMMARY_BYTES_PER_ROW
+        per_variant = day_series * _SUMMARY_BYTES_PER_DAY_SERIES + _summary_growth(net, replications, day_series)
     return _BASE_BYTES + variants * per_variant
 
 
-def _with_progress(batches: Iterator[Batch], total: int) -> Iterator[Batch]:
+def _summary_growth(net: Network, replications: int, day_series: int) -> int:
+    """Bytes of a summary run that grow with its replications (see the fitted figures):
+    the chunk held twice, a block file read back three times, the outcomes."""
+    rep_bytes = day_series * 8
+    chunk = max(1, min(replications // 4, CHUNK_BYTES // max(1, rep_bytes))) * rep_bytes
+    series_bytes = replications * (day_series // max(1, len(net.series))) * 8  # one series, every replication
+    width = max(1, min(_SummarySink.BLOCK, _SummarySink.BLOCK_BYTES // max(1, series_bytes), len(net.series)))
+    outcomes = replications * len(net.demands) * 11 * _SUMMARY_BYTES_PER_OUTCOME
+    return 2 * chunk + 3 * series_bytes * width + outcomes
+
+
+def _with_progress(batches: Iterator[Any], total: int) -> Iterator[Any]:
     """The same batches, advancing a progress bar on stderr as they arrive."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -314,21 +423,38 @@ def _run_on(executor: Executor, scenario: Scenario, reps: int, seed: int, worker
     started = time.perf_counter()
     fired: dict[int, tuple] = {}  # replication -> its triggers (policy, fired day, start day)
     try:
-        batches = executor.batches(net, seed, reps)
-        for batch in _with_progress(batches, reps) if progress else batches:
-            for r, values, triggers in batch:
-                sink.add(r, values)
-                fired[r] = triggers
+        _drain(executor, net, seed, reps, sink, fired, progress)
         wall = time.perf_counter() - started
         manifest = build_manifest(scenario, seed, reps, workers, wall)
         manifest.update({"executor": executor.name, "keep": keep})
         if isinstance(sink, _CubeSink):
             results = Results.from_cube(net, sink.cube, seed, manifest)
         else:
-            results = Results.from_summary(net, sink.summary(), sink.kpis(), seed, reps, manifest,
+            results = Results.from_summary(net, sink.summary(executor), sink.kpis(), seed, reps, manifest,
                                            sink.headline_values())
         results.triggers = trigger_table(scenario, fired)
         return results
     finally:
         sink.close()
 
+
+def _drain(executor: Executor, net: Network, seed: int, reps: int, sink: _CubeSink | _SummarySink,
+           fired: dict[int, tuple], progress: bool) -> None:
+    """Run every replication on ``executor`` into ``sink``, their triggers into ``fired``.
+    For a summary run the workers reduce their chunks (outcomes computed there) and, on
+    this machine, write the daily values to the sink's temporary files themselves."""
+    if isinstance(sink, _CubeSink):
+        batches = executor.batches(net, seed, reps)
+        for batch in _with_progress(batches, reps) if progress else batches:
+            for r, values, triggers in batch:
+                sink.add(r, values)
+                fired[r] = triggers
+        return
+    reduce = partial(_reduce_summary, spool=sink.spool()) if executor.shares_disk else _reduce_summary
+    chunks = executor.batches(net, seed, reps, reduce)
+    try:
+        for chunk in _with_progress(chunks, reps) if progress else chunks:
+            sink.add_reduced(chunk)
+            fired.update(zip(chunk.reps, chunk.triggers, strict=True))
+    except _SpoolError as exc:
+        raise sink._cannot_write(exc) from None

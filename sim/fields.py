@@ -213,6 +213,14 @@ Share = param_type(
     parse_number, lo=0,
     description="A weight (>= 0) normalised among its group, or a distribution drawn once per replication.",
 )
+AtLeastOne = param_type(
+    parse_number, lo=1, hi=100,
+    description="A factor of at least 1 (1.3 adds 30%), or a distribution drawn once per replication.",
+)
+EfficiencyGain = param_type(
+    parse_number, lo=0, hi=100,
+    description="Gain per year (0.3 = 30%; >= 0), or a distribution drawn once per replication.",
+)
 CoverDays = param_type(
     parse_number, lo=0, hi=MAX_DAYS,
     description="Days of the node's own daily use (>= 0), or a distribution drawn once per replication.",

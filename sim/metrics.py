@@ -40,7 +40,7 @@ NODE_SERIES = ("demand", "delivered", "shortfall", "backlog", "inventory", "prod
                "consumed", "shipped", "received", "capacity", "cost", "stockpile",
                "wafers_started", "good_dies", "yield", "installed", "target_stock",
                "compute_demand", "compute_delivered", "compute_shortfall", "compute_backlog", "energy_mwh",
-               "price", "price_multiplier", "demand_destroyed", "spend")
+               "price", "price_multiplier", "demand_destroyed", "spend", "facility_energy_mwh", "capability_delivered")
 # series of a (demand node, market product), recorded only there (contract section 11)
 MARKET_SERIES = ("price", "price_multiplier", "demand_destroyed", "spend")
 LANE_SERIES = ("flow", "fee", "lane_share", "qualified")
@@ -190,6 +190,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            reported_when_absent=True),
     Metric("energy_mwh", "energy of delivered chips (MWh per day of use)", "MWh", None,
            total=_node_total("energy_mwh", by_product=True)),
+    Metric("facility_energy_mwh", "facility energy of delivered chips (MWh per day of use)", "MWh", None,
+           total=_node_total("facility_energy_mwh", by_product=True)),
     # market rows only (contract section 11): the scarcity multiplier's mean and peak over
     # the days, and the demand the price destroyed over the run
     Metric("price_multiplier_mean", "mean price multiplier", "ratio", None, compared=False, briefed=False,
@@ -347,6 +349,7 @@ HEADLINE_COLUMNS = ["headline", "label", "unit", "replication", "value"]
 HEADLINE_SUMMARY_COLUMNS = ["headline", "label", "unit", "mean", "p05", "p95", "replications"]
 # units of daily metrics that are not in their product's unit
 _METRIC_UNITS = {"cost": "USD", "fee": "USD", "yield": "fraction", "wafers_started": "wafer", "energy_mwh": "MWh",
+                 "facility_energy_mwh": "MWh",
                  "lane_share": "fraction", "qualified": "flag", "price": "USD", "spend": "USD",
                  "price_multiplier": "ratio"}
 

@@ -85,6 +85,8 @@ class MarketDef:
     elasticity: float      # < 0
     max_multiplier: float  # cap on the scarcity multiplier, >= 1
     window_days: int       # days of past supply averaged
+    orders: float | None = None          # signal: orders -> the order ratio's weight w (0-1]; None: shelves only
+    thrift: tuple[float, int] | None = None  # (share of destroyed demand that stays away, recovery days)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ class Substitute:
     power_kw: float
     domestic: bool
     market: MarketDef | None = None  # the product's ``market`` (docs/markets.md, section 6)
+    system_power_factor: float = 1.0  # system power per FLOP against a reference system (facility energy only)
+    also: tuple[float, ...] = ()      # its value in each of the node's ``also_measure`` attributes
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,9 @@ class DemandDef:
     substitutes: tuple[Substitute, ...] = ()
     min_domestic: float | None = None
     market: MarketDef | None = None  # plain demand for a product with ``market`` (contract section 11)
+    efficiency_gain: Any = None      # per year, or a distribution spec: the rate path / (1+gain)^(day/365)
+    also_slots: tuple[int, ...] = ()  # slots of the ``also_measure`` attributes (capability_delivered only)
+    facility: tuple[Any, Any] | None = None  # (pue, server_overhead), numbers or distribution specs
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,7 @@ class OrderLine:
     adaptive: bool = False       # orders follow the lanes' effective shares (contract 10.2)
     level_key: str = "level"     # the level's parameter name: "level", or "level.<product>" from a mapping
     precaution: tuple[float, int] | None = None  # (days of cover, relax days) while a control looms
+    speculation: tuple[str, float, float, int | None] | None = None  # trader: (market node, S days, k, T days)
 
 
 @dataclass
@@ -247,6 +255,8 @@ def _node_slots(scenario: Scenario, slot: _SlotIndex) -> None:
                 slot(nid, pid)
             if node.demand.measure:
                 slot(nid, node.demand.measure)
+            for extra in node.demand.also_measures:
+                slot(nid, extra)
 
 
 def _incoming(scenario: Scenario) -> dict[tuple[str, str], list[int]]:
@@ -321,16 +331,20 @@ def _order_lines(scenario: Scenario, incoming: dict[tuple[str, str], list[int]],
         adaptive = rule.sourcing == "adaptive"
         precaution = ((float(rule.precaution.days_of_cover), int(rule.precaution.relax_days))
                       if rule.precaution is not None else None)
+        sp = rule.speculation
+        speculation = (sp.market, float(sp.days_of_cover), float(sp.exponent), sp.momentum_days) if sp else None
         if rule.level is not None:
             level = rule.level.get(pid) if isinstance(rule.level, dict) else rule.level
             if level is None:
                 continue  # a per-product level that leaves this product out: not ordered
             key = f"level.{pid}" if isinstance(rule.level, dict) else "level"
             order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, level, None,
-                                         adaptive=adaptive, precaution=precaution, level_key=key))
+                                         adaptive=adaptive, precaution=precaution, level_key=key,
+                                         speculation=speculation))
         elif rule.days_of_cover is not None:  # always, when there is no level (Reorder checks)
             order_lines.append(OrderLine(nid, pid, slot_of[(nid, pid)], tuple(lane_ids), use, None,
-                                         rule.days_of_cover, adaptive=adaptive, precaution=precaution))
+                                         rule.days_of_cover, adaptive=adaptive, precaution=precaution,
+                                         speculation=speculation))
     return order_lines
 
 
@@ -357,7 +371,11 @@ def _domestic(scenario: Scenario, product: str, region: str) -> bool:
 
 def _market_def(scenario: Scenario, pid: str) -> MarketDef | None:
     m, price = scenario.products[pid].market, scenario.products[pid].price
-    return MarketDef(float(price or 0.0), m.elasticity, m.max_multiplier, m.window_days) if m else None
+    if m is None:
+        return None
+    orders = (1.0 if m.signal_weight is None else float(m.signal_weight)) if m.signal == "orders" else None
+    thrift = (float(m.thrift.share), int(m.thrift.recovery_days)) if m.thrift is not None else None
+    return MarketDef(float(price or 0.0), m.elasticity, m.max_multiplier, m.window_days, orders, thrift)
 
 
 def _demand_def(scenario: Scenario, nid: str, node, slot_of) -> DemandDef:
@@ -367,13 +385,19 @@ def _demand_def(scenario: Scenario, nid: str, node, slot_of) -> DemandDef:
         return DemandDef(nid, slot_of[(nid, dem.product)], dem.rate, dem.growth, poisson, dem.backlog,
                          market=_market_def(scenario, dem.product))
     region = dem.mandate.region if dem.mandate else None
+    attrs = {pid: scenario.products[pid].attributes for pid in dem.products}
     subs = tuple(
-        Substitute(slot_of[(nid, pid)], pid, scenario.products[pid].attributes[dem.measure],
-                   scenario.products[pid].attributes.get("power_kw", 0.0),
-                   region is not None and _domestic(scenario, pid, region), _market_def(scenario, pid))
+        Substitute(slot_of[(nid, pid)], pid, attrs[pid][dem.measure], attrs[pid].get("power_kw", 0.0),
+                   region is not None and _domestic(scenario, pid, region), _market_def(scenario, pid),
+                   attrs[pid].get("system_power_factor", 1.0), tuple(attrs[pid][m] for m in dem.also_measures))
         for pid in dem.products)
+    facility = None
+    if node.pue is not None or node.server_overhead is not None:
+        facility = (1.0 if node.pue is None else node.pue, 1.0 if node.server_overhead is None else node.server_overhead)
     return DemandDef(nid, slot_of[(nid, dem.measure)], dem.rate, dem.growth, poisson, dem.backlog,
-                     dem.measure, subs, dem.mandate.min_share if dem.mandate else None)
+                     dem.measure, subs, dem.mandate.min_share if dem.mandate else None,
+                     efficiency_gain=dem.efficiency_gain, also_slots=tuple(slot_of[(nid, m)] for m in dem.also_measures),
+                     facility=facility)
 
 
 COMPUTE_METRICS = {"compute_demand": "demand", "compute_delivered": "delivered",
@@ -382,7 +406,7 @@ COMPUTE_METRICS = {"compute_demand": "demand", "compute_delivered": "delivered",
 
 def _reported_series(net: Network) -> list[tuple[int, str]]:
     """The (slot, metric) pairs that can be non-zero, in a stable order."""
-    measure_slots = {d.slot for d in net.demands if d.measure}
+    measure_slots = {d.slot for d in net.demands if d.measure} | {s for d in net.demands for s in d.also_slots}
     lane_rows = set(net.lane_slots)
     wanted: dict[int, set[str]] = {s: ({"inventory"} if s not in measure_slots | lane_rows else set())
                                    for s in range(len(net.slots))}
@@ -414,6 +438,10 @@ def _reported_series(net: Network) -> list[tuple[int, str]]:
     for d in net.demands:
         if d.measure:
             wanted[d.slot].update(COMPUTE_METRICS)
+            if d.facility is not None:
+                wanted[d.slot].add("facility_energy_mwh")
+            for s in d.also_slots:
+                wanted[s].add("capability_delivered")
             for sub in d.substitutes:
                 wanted[sub.slot].add("delivered")
                 if sub.market is not None:  # priced substitutes; the node's multiplier and destroyed demand

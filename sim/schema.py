@@ -23,13 +23,15 @@ from pydantic import (
     model_validator,
 )
 
-from .behaviour import AllocationRule, MakeToStock, Market
+from .behaviour import AllocationRule, MakeToStock, Market, Speculation
 from .fab import dies_per_wafer
 from .fields import (
     MAX_DAYS,
+    AtLeastOne,
     CoverDays,
     DayRef,
     Days,
+    EfficiencyGain,
     Fraction,
     Growth,
     Horizon,
@@ -65,9 +67,7 @@ class Product(StrictModel):
     label: str | None = Field(default=None, description="Display text for charts and briefings (default: derived from the id).")
     unit: str = Field(default="unit", description="Unit of quantities of this product (t, die, chip, tool, ...).")
     kind: Literal["material", "equipment"] = Field(
-        default="material",
-        description="material is consumed by recipes; equipment is a capital stock.",
-    )
+        default="material", description="material is consumed by recipes; equipment is a capital stock.")
     price: float | None = Field(default=None, ge=0, description="Value per unit, used by the cost metric (what buyers pay).")
     market: Market | None = Field(
         default=None, description="Price formed by scarcity at each demand node, demand that responds (needs `price`).")
@@ -85,6 +85,8 @@ class Product(StrictModel):
                 raise ValueError(
                     f"extra product attribute '{key}' must be a finite number (e.g. tflops_bf16: 989), got {value!r}"
                 )
+            if (key == "system_power_factor" and not value > 0) or (key == "memory_bandwidth_tbs" and value < 0):
+                raise ValueError(f"'{key}' must be {'above' if key == 'system_power_factor' else 'at least'} 0, got {value}")
         return self
 
     @property
@@ -121,8 +123,11 @@ class Reorder(StrictModel):
         description=("fixed: each lane keeps its share of the orders; adaptive: orders shift away from blocked and "
                      "licensed lanes, and standby lanes (share: 0) take over after their qualification_days."),
     )
-    precaution: Precaution | None = Field(
-        default=None, description="Extra cover while a trade control on an inbound lane looms, lasts or just ended.")
+    precaution: Precaution | None = Field(default=None, description="Extra cover while a trade control on an inbound lane "
+                                                                     "looms, lasts or just ended.")
+    speculation: Speculation | None = Field(
+        default=None, description=("A trader (a warehouse) that buys and holds back extra stock while the price at a "
+                                   "named market rises (docs/markets.md, section 9)."))
 
     @model_validator(mode="after")
     def _one_rule(self):
@@ -163,9 +168,20 @@ class Demand(StrictModel):
         description="Daily demand is the rate itself or a Poisson draw around it.",
     )
     backlog: bool = Field(default=False, description="Carry unmet demand (true) or lose it (false).")
+    also_measure: Id | list[Id] | None = Field(
+        default=None, description="Further attributes delivered compute is also reported in (e.g. memory_bandwidth_tbs): "
+                                  "`capability_delivered` rows with that product; needs `measure`.")
+    efficiency_gain: EfficiencyGain | None = Field(
+        default=None, description="Algorithmic efficiency gain per year: the rate path is divided by "
+                                  "(1+gain)^(day/365); needs `measure`.")
 
     @model_validator(mode="after")
     def _substitutes(self):
+        if (self.also_measure is not None or self.efficiency_gain is not None) and self.measure is None:
+            raise ValueError("also_measure and efficiency_gain need `measure:` (they count compute)")
+        extra = self.also_measures
+        if self.measure in extra or len(set(extra)) != len(extra):
+            raise ValueError("also_measure repeats the measure or itself; list each other attribute once")
         if isinstance(self.product, list):
             if not self.product:
                 raise ValueError("product list is empty")
@@ -181,6 +197,11 @@ class Demand(StrictModel):
     def products(self) -> list[str]:
         """The demanded product ids, in order of preference."""
         return [self.product] if isinstance(self.product, str) else list(self.product)
+
+    @property
+    def also_measures(self) -> list[str]:
+        """The further measures delivered compute is reported in (may be empty)."""
+        return [self.also_measure] if isinstance(self.also_measure, str) else list(self.also_measure or [])
 
 
 class D0Curve(StrictModel):
@@ -283,9 +304,11 @@ class Node(StrictModel):
                     "every day.",
     )
     allocation: AllocationRule | None = Field(
-        default=None,
-        description="Which buyers a short supplier serves first (`priority:`); default: pro rata over all buyers.",
-    )
+        default=None, description="Which buyers a short supplier serves first (`priority:`); default: pro rata over all buyers.")
+    pue: AtLeastOne | None = Field(default=None, description="Facility power over IT power (>= 1) of a compute demand "
+                                                             "node; gives facility_energy_mwh.")
+    server_overhead: AtLeastOne | None = Field(
+        default=None, description="Server IT power per watt of accelerator board power (>= 1); gives facility_energy_mwh.")
 
     @field_validator("make_to_stock")
     @classmethod
@@ -315,6 +338,11 @@ class Node(StrictModel):
             raise ValueError("a fab needs `produces:` (the die it makes) and `capacity:` in wafer starts per day")
         if self.equipment and self.produces is None:
             raise ValueError("equipment gates production capacity; the node produces nothing")
+        if (self.pue is not None or self.server_overhead is not None) and (self.demand is None or not self.demand.measure):
+            raise ValueError("pue and server_overhead belong to a compute demand node (a `demand:` with `measure:`)")
+        if self.reorder is not None and self.reorder.speculation is not None and (self.produces or self.demand):
+            raise ValueError("reorder.speculation is for a trader: a warehouse node, with neither `produces:` nor "
+                             "`demand:` (docs/markets.md, section 9)")
         if (self.demand is not None and self.demand.measure and self.reorder is not None
                 and isinstance(self.reorder.level, dict) and set(self.reorder.level) & set(self.demand.products)):
             raise ValueError(f"compute demand orders in {self.demand.measure}: give reorder.level as one number in "

@@ -202,3 +202,89 @@ def headline_differences(per_rep: pd.DataFrame, base: str) -> pd.DataFrame:
                          "option_mean": float(np.nanmean(b)) if np.isfinite(b).any() else math.nan,
                          "difference": mean, "difference_low": low, "difference_high": high, "pairs": n})
     return pd.DataFrame(rows)
+
+
+# --- outcomes of a chunk of replications straight from their daily values -------------
+
+OUTCOME_COLUMNS = ["replication", "node", "product", "unit", "metric", "value"]
+
+
+class OutcomePlan:
+    """Where each outcome of ``outcomes`` comes from in a (replication, day, series) cube
+    of ``net``'s series: the same rows, metrics and numbers as ``outcomes`` of the tidy
+    table, without building it (a summary run reduces every chunk of replications to one
+    (replications, entries) array in the workers).
+
+    ``entries``: (node, product, unit, metric) in the order ``outcomes`` lists them;
+    per-row metrics read the row's (replication, day) arrays of demand, delivered,
+    shortfall (and a market's price series) and call the registry's own function; node
+    totals are sums by ``pandas`` groupby over the days and series in the tidy table's
+    order, as ``outcomes`` sums them, so every bit is the same."""
+
+    def __init__(self, net: Any):
+        from .metrics import _KPI_SOURCES, KPI_COLUMNS, MARKET_KPIS
+
+        sc = net.scenario
+        self.window = scenario_window(sc)
+        units = product_units(sc)
+        series = list(net.series)
+        metric_order = list(dict.fromkeys(m for _, m in series))  # the tidy table's categories
+        rows: dict[tuple[str, str], dict[str, int]] = {}
+        for k, (slot, metric) in enumerate(series):
+            if metric in _KPI_SOURCES:
+                rows.setdefault(tuple(net.slots[slot]), {})[metric] = k
+        self.rows: list[tuple[str, str, str, dict[str, int], tuple[str, ...]]] = []
+        for (node, product), found in rows.items():
+            roles = {_KPI_SOURCES[m]: found[m] for m in metric_order if m in found}  # later metrics overwrite
+            if "demand" not in roles:
+                continue  # a substitute's own row only reports what it delivered
+            names = KPI_COLUMNS + (MARKET_KPIS if "price_multiplier" in roles else ())
+            self.rows.append((node, product, units.get(product, product), roles, names))
+        self.totals: list[tuple[str, str, str, str, list[int]]] = []  # node, product, unit, metric, series
+        for node, product, unit in dict.fromkeys((r[0], r[1], r[2]) for r in self.rows):
+            for m in (m for m in METRICS.values() if m.total is not None):
+                by_product = m.name == "energy_mwh"
+                cols = [k for k, (slot, metric) in enumerate(series) if metric == m.name
+                        and net.slots[slot][0] == node and (not by_product or net.slots[slot][1] == product)]
+                if m.reported_when_absent or cols:
+                    self.totals.append((node, product, unit, m.name, cols))
+        self.entries = [(n, p, u, name) for n, p, u, _, names in self.rows for name in names]
+        self.entries += [(n, p, u, name) for n, p, u, name, _ in self.totals]
+
+    def values(self, cube: np.ndarray) -> np.ndarray:
+        """(replications, entries) outcomes of a (replications, day, series) cube."""
+        n = cube.shape[0]
+        out = np.full((n, len(self.entries)), np.nan)  # a total of no series stays NaN (and is not listed)
+        j = 0
+        for _, _, _, roles, names in self.rows:
+            arrays = {role: np.ascontiguousarray(cube[:, :, k]) for role, k in roles.items()}
+            for name in names:
+                compute = METRICS[name].per_row
+                assert compute is not None
+                out[:, j] = compute(arrays, self.window)
+                j += 1
+        present = [(j, cols) for j, (*_, cols) in enumerate(self.totals, start=j) if cols]
+        if present:  # one groupby for every total: group t * n + r holds replication r's days and series in order
+            flat = np.concatenate([np.ascontiguousarray(cube[:, :, cols]).reshape(-1) for _, cols in present])
+            group = np.concatenate([np.repeat(np.arange(t * n, (t + 1) * n), cube.shape[1] * len(cols))
+                                    for t, (_, cols) in enumerate(present)])
+            sums = pd.Series(flat).groupby(group).sum().to_numpy().reshape(len(present), n)
+            for t, (column, _) in enumerate(present):
+                out[:, column] = sums[t]
+        return out
+
+    def frame(self, values: np.ndarray, replications: np.ndarray) -> pd.DataFrame:
+        """The outcomes table (``OUTCOME_COLUMNS``) of the (replications, entries) array
+        ``values``, sorted by node, product, metric and replication."""
+        reps = np.asarray(replications, dtype=np.int32)
+        empty = np.zeros(0, np.int32)
+        frames = []
+        for j, (node, product, unit, metric) in enumerate(self.entries):
+            absent = j >= len(self.entries) - len(self.totals) and not self.totals[j - len(self.entries)][4]
+            frames.append(pd.DataFrame({"replication": empty if absent else reps, "node": node, "product": product,
+                                        "unit": unit, "metric": metric,
+                                        "value": np.zeros(0) if absent else values[:, j]}))
+        if not frames:
+            return pd.DataFrame(columns=OUTCOME_COLUMNS)
+        return pd.concat(frames, ignore_index=True).sort_values(["node", "product", "metric", "replication"],
+                                                                ignore_index=True)

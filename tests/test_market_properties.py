@@ -6,6 +6,8 @@ Checked each day at every market buyer: price >= base (no negative shock exists,
 are >= 0); the multiplier lies in [1, max_multiplier]; the accounting identity
 delivered + shortfall + demand_destroyed = demand + backlog served (lost demand: backlog 0);
 delivered never above notional demand (cumulatively, when backlogged); same seed, same prices.
+The same invariants are checked with the opt-in extensions (signal: orders, thrift,
+buyers that hoard, and a speculating trader feeding the first buyer).
 """
 from __future__ import annotations
 
@@ -20,10 +22,18 @@ BASE = 50.0
 
 
 @st.composite
-def market_networks(draw):
+def market_networks(draw, extensions: bool = False):
+    """``extensions``: also draw the opt-in keys of docs/markets.md sections 7-8 (signal: orders,
+    thrift), a precautionary cover on the buyers and a speculating trader (section 9)."""
     e = draw(st.sampled_from([-0.01, -0.2, -0.5, -1.0, -2.0]))  # -0.01: f ** -100 would overflow a float
     cap = draw(st.sampled_from([1.0, 3.0, 10.0, 1e6]))
     window = draw(st.integers(1, 20))
+    market: dict = {"elasticity": e, "max_multiplier": cap, "window_days": window}
+    if extensions:
+        if draw(st.booleans()):
+            market["signal"], market["signal_weight"] = "orders", draw(st.sampled_from([0.2, 0.5, 1.0]))
+        if draw(st.booleans()):
+            market["thrift"] = {"share": draw(st.sampled_from([0.3, 1.0])), "recovery_days": draw(st.integers(1, 60))}
     poisson = draw(st.booleans())
     backlog = draw(st.booleans())
     nodes = {"a": {"region": "CN", "produces": "g", "capacity": draw(st.floats(0.0, 12.0))},
@@ -35,9 +45,21 @@ def market_networks(draw):
                       "demand": {"product": "g", "rate": draw(st.floats(0.5, 10.0)), "backlog": backlog,
                                  "distribution": "poisson" if poisson else "deterministic"},
                       "reorder": {"policy": "base_stock", "days_of_cover": draw(st.integers(1, 20))}}
+        if extensions and draw(st.booleans()):
+            nodes[nid]["reorder"]["precaution"] = {"days_of_cover": draw(st.integers(1, 40))}
         for src in ("a", "b"):
             lanes.append({"from": src, "to": nid, "product": "g",
                           "lead_time": {"dist": "uniform", "low": 1, "high": draw(st.integers(1, 10))}})
+    if extensions and draw(st.booleans()):  # a speculating trader between source a and buyer0 (section 9)
+        spec = {"market": "buyer0", "days_of_cover": draw(st.integers(1, 30)),
+                "exponent": draw(st.sampled_from([0.5, 1.0, 4.0, 12.0]))}
+        if draw(st.booleans()):
+            spec["momentum_days"] = draw(st.integers(1, 30))
+        nodes["trader"] = {"region": "EU", "inventory": {"g": draw(st.floats(0.0, 30.0))},
+                           "reorder": {"policy": "base_stock", "days_of_cover": draw(st.integers(1, 20)),
+                                       "speculation": spec}}
+        lanes.append({"from": "a", "to": "trader", "product": "g", "lead_time": draw(st.integers(1, 5))})
+        lanes.append({"from": "trader", "to": "buyer0", "product": "g", "lead_time": draw(st.integers(1, 5))})
     shocks = []
     if draw(st.booleans()):
         start = draw(st.integers(0, 40))
@@ -46,9 +68,8 @@ def market_networks(draw):
     if draw(st.booleans()):
         shocks.append({"type": "export_license", "start": draw(st.integers(0, 50)), "from": "a", "approval_rate": 1,
                        "review_days": draw(st.integers(0, 5)), "fee": draw(st.sampled_from([0.1, 0.25, 1.0]))})
-    return scenario(horizon=120, seed=draw(st.integers(0, 5)), products={"g": {
-        "unit": "t", "price": BASE, "market": {"elasticity": e, "max_multiplier": cap, "window_days": window}}},
-        nodes=nodes, lanes=lanes, shocks=shocks)
+    return scenario(horizon=120, seed=draw(st.integers(0, 5)), products={"g": {"unit": "t", "price": BASE, "market": market}},
+                    nodes=nodes, lanes=lanes, shocks=shocks)
 
 
 def _wide(res, node):
@@ -60,6 +81,17 @@ def _wide(res, node):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(market_networks())
 def test_market_invariants(sc):
+    _check_invariants(sc)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(market_networks(extensions=True))
+def test_market_invariants_with_the_order_signal_and_thrift(sc):
+    # the same invariants hold with the extensions (docs/markets.md, sections 7-8)
+    _check_invariants(sc)
+
+
+def _check_invariants(sc):
     res = sim.run(sc)
     cap = sc.products["g"].market.max_multiplier
     for node in [n for n in sc.nodes if n.startswith("buyer")]:
@@ -78,10 +110,12 @@ def test_market_invariants(sc):
             assert (backlog == 0).all()
             assert (w["delivered"] <= w["demand"] + 1e-9).all()
         assert (np.cumsum(w["delivered"].to_numpy()) <= np.cumsum(w["demand"].to_numpy()) + 1e-7).all()
+    if "trader" in sc.nodes:  # a trader's stock (its hold included) never goes negative
+        assert (_wide(res, "trader")["inventory"] >= -1e-9).all()
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(market_networks())
+@given(market_networks(extensions=True))
 def test_same_seed_same_prices(sc):
     a, b = sim.run(sc).timeseries, sim.run(sc).timeseries
     pa = a[a["metric"] == "price"]["value"].to_numpy()

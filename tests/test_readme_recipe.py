@@ -33,10 +33,12 @@ def test_comparison_rows_are_existing_pairs_times_metrics_times_options(recipe):
     base = sim.load_scenario(ROOT / "scenarios" / "01b-ree-october-2025.yaml")
     demand = [n for n in base.nodes.values() if n.demand is not None]
     compute = [n for n in demand if n.demand.measure]
+    facility = [n for n in compute if n.pue is not None or n.server_overhead is not None]
     # every demand node has one row (its product, or its compute measure); compute rows
-    # also compare energy; three options against the base
-    metrics = [m for m in compared() if m != "energy_mwh"]
-    expected = 3 * (len(demand) * len(metrics) + len(compute))
+    # also compare energy, and facility energy where the node sets pue or server_overhead;
+    # three options against the base
+    metrics = [m for m in compared() if m not in ("energy_mwh", "facility_energy_mwh")]
+    expected = 3 * (len(demand) * len(metrics) + len(compute) + len(facility))
     table = pd.read_csv(recipe / "comparison.csv")
     assert len(table) == expected
     assert not table[["node", "product"]].drop_duplicates().isin({"product": ["gallium"], "node": ["eu_magnet_users"]}).all(

@@ -49,6 +49,8 @@ def unsupported(world) -> str | None:
     lines = list(world.ordering.lines) + [ln for g in world.ordering.groups for ln in g.lines]
     if any(ln.sourcing is not None or ln.precaution_on is not None for ln in lines):
         return "adaptive sourcing or precautionary cover"
+    if any(ln.speculation is not None for ln in lines):
+        return "speculative traders"
     if world.holding_cost or world._released:
         return "stockpiles"
     rolling = {ln.slot for ln in world.ordering.lines if ln.rolling}

@@ -22,6 +22,8 @@ is offered (the rest is destroyed); a mandate first offers its share to domestic
 """
 from __future__ import annotations
 
+from typing import Any
+
 from .ledger import EPS, Ledger
 from .shipping import Lane
 
@@ -40,7 +42,10 @@ class Scarcity:
 
     def multiplier(self) -> float:
         """Today's scarcity multiplier (ratio, 1 to the cap) from the window before today."""
-        mean = self.total / self.window
+        return self.scale(self.total / self.window)
+
+    def scale(self, mean: float) -> float:
+        """The multiplier (ratio, 1 to the cap) of a mean supply ratio ``mean`` (0-1)."""
         if mean >= 1.0 - 1e-12:  # a full window of supply (the running sum may carry rounding dust)
             return 1.0
         if mean <= self.floor:  # f ** (1/e) >= cap (compared this way, it cannot overflow)
@@ -67,23 +72,87 @@ def lanes_fee(lanes: list[tuple[Lane, float]]) -> float:
     return fee
 
 
+class OrderSignal:
+    """``signal: orders`` (docs/markets.md, section 7): the window of what a market buyer's
+    orders asked for and what they obtained (units a day), and the weight of their ratio."""
+
+    __slots__ = ("weight", "window", "asked", "got", "asked_sum", "got_sum", "unfilled", "today", "before")
+
+    def __init__(self, weight: float, window_days: int):
+        """``weight``: w (0-1] of the order ratio in the mean supply ratio."""
+        self.weight, self.window = weight, window_days
+        self.asked, self.got = [0.0] * window_days, [0.0] * window_days  # rings: day d at d % window
+        self.asked_sum = self.got_sum = 0.0
+        self.unfilled = 0.0  # the part of yesterday's orders neither shipped nor under review (re-asked today)
+        self.today = self.before = 0.0  # today's orders and the buyer's pipeline before allocation
+
+    def ratio(self) -> float:
+        """Obtained over asked in the window before today (0-1; 1 when nothing was asked)."""
+        if self.asked_sum <= EPS:
+            return 1.0
+        r = self.got_sum / self.asked_sum
+        return 1.0 if r >= 1.0 - 1e-12 else r
+
+    def remember(self, day: int, asked: float, got: float) -> None:
+        """Put today's new asks and departures (units) in the window."""
+        k = day % self.window
+        if k == 0:  # re-summed once a window, so that rounding dust cannot build up
+            self.asked[k], self.got[k] = asked, got
+            self.asked_sum, self.got_sum = sum(self.asked), sum(self.got)
+            return
+        self.asked_sum += asked - self.asked[k]
+        self.got_sum += got - self.got[k]
+        self.asked[k], self.got[k] = asked, got
+
+
 class MarketLine(Scarcity):
     """One (demand node, market product): its window of supply ratios and its lanes."""
 
-    __slots__ = ("slot", "carry", "draws", "base", "lanes")
+    __slots__ = ("slot", "carry", "draws", "base", "lanes", "orders", "thrift", "lasting", "use")
 
     def __init__(self, slot: int, carry: bool, draws: list[float], base: float, elasticity: float,
-                 max_multiplier: float, window_days: int, lanes: list[tuple[Lane, float]]):
+                 max_multiplier: float, window_days: int, lanes: list[tuple[Lane, float]],
+                 orders: float | None = None, thrift: tuple[float, int] | None = None):
         """``draws``: notional demand by day (units/day); ``base``: base price (currency/unit);
-        ``lanes``: the inbound lanes of the product with their weights (summing to 1, or none)."""
+        ``lanes``: the inbound lanes of the product with their weights (summing to 1, or none);
+        ``orders``: the weight of the order ratio (``signal: orders``), None for shelves only;
+        ``thrift``: (share 0-1, recovery days) of lasting demand destruction, or None."""
         super().__init__(elasticity, max_multiplier, window_days)
         self.slot, self.carry, self.draws = slot, carry, draws
         self.base = base
         self.lanes = lanes
+        self.orders = OrderSignal(orders, window_days) if orders is not None and lanes else None
+        self.thrift = thrift
+        self.lasting = 0.0  # today's lasting cut (share of notional demand, 0-1)
+        self.use: list[float] | None = None  # with thrift: the buyer's daily use by day, which the cut lowers
 
     def fee(self) -> float:
         """Today's licence fee on the inbound lanes (share of value), weighted by the lanes' shares."""
         return lanes_fee(self.lanes)
+
+    def multiplier(self) -> float:
+        """Today's multiplier: the shelves' window, or with ``signal: orders`` the mean
+        (1 - w) x shelves + w x min(shelves, orders) (docs/markets.md, section 7)."""
+        shelves = self.total / self.window
+        o = self.orders
+        if o is None:
+            return self.scale(shelves)
+        ratio = o.ratio()
+        if ratio >= shelves:
+            return self.scale(shelves)
+        return self.scale((1.0 - o.weight) * shelves + o.weight * ratio)
+
+    def keep(self, mult: float) -> float:
+        """With ``thrift``: today's lasting cut L_d = max(share x (1 - mult^e), L_(d-1) -
+        share / recovery_days, 0), returned as the share of notional demand it leaves (1 - L_d)."""
+        assert self.thrift is not None, "keep() is only called on lines with thrift"
+        share, days = self.thrift
+        cut = share * (1.0 - mult ** self.elasticity) if mult > 1.0 else 0.0
+        fading = self.lasting - share / days
+        self.lasting = cut if cut >= fading else fading
+        if self.lasting < 0.0:
+            self.lasting = 0.0
+        return 1.0 - self.lasting
 
 
 def lane_weights(lanes: list[tuple[Lane, float]]) -> list[tuple[Lane, float]]:
@@ -98,12 +167,14 @@ def lane_weights(lanes: list[tuple[Lane, float]]) -> list[tuple[Lane, float]]:
 class Market:
     """Serves every market demand line once a day and sets its price (see the module doc)."""
 
-    __slots__ = ("ledger", "lines", "compute")
+    __slots__ = ("ledger", "lines", "compute", "watch")
 
     def __init__(self, ledger: Ledger, lines: list[MarketLine], compute: list[ComputeMarketLine] | None = None):
         self.ledger = ledger
         self.lines = lines
         self.compute = compute or []
+        # the lines with ``signal: orders``, each with its order window
+        self.watch = [(line, line.orders) for line in lines if line.orders is not None]
         for line in lines:
             ledger.price[line.slot] = line.base
             ledger.multiplier[line.slot] = 1.0
@@ -122,6 +193,13 @@ class Market:
             line.remember(day, 1.0 if want <= 0.0 or avail >= want else avail / want)
             fee = line.fee() if line.lanes else 0.0
             at_price = want * (mult * (1.0 + fee)) ** line.elasticity
+            if line.thrift is not None:  # the lasting cut binds when it leaves less than the price
+                keep = line.keep(mult)
+                if keep < 1.0:
+                    if want * keep < at_price:
+                        at_price = want * keep
+                    if line.use is not None:  # the buyer now orders for the use it kept
+                        line.use[day] *= keep
             owed = backlog[s]
             old = owed if owed < avail else avail
             new = at_price if at_price < avail - old else avail - old
@@ -146,6 +224,45 @@ class Market:
             backlog[s] = owed - old + short if line.carry else 0.0
         for compute in self.compute:
             serve_compute(led, compute, day)
+
+
+    def attach_use(self, line_of_slot: dict) -> None:
+        """Give each line with ``thrift`` its buyer's daily-use path (units/day by day), the
+        one its base-stock cover counts, so that the lasting cut lowers what it orders."""
+        for line in self.lines:
+            order = line_of_slot.get(line.slot) if line.thrift is not None else None
+            if order is not None and order.path is not None:
+                line.use = order.path
+
+    def allocate_watching(self, allocation: Any, day: int) -> None:
+        """Step 5c with ``signal: orders``: note the watched orders, allocate, then note what they obtained."""
+        self.orders_placed()
+        allocation.allocate(day)
+        self.orders_settled(day)
+
+    def orders_placed(self) -> None:
+        """Step 5, after the orders and before allocation: each watched line's orders of the
+        day on its inbound lanes (before trade gates, units) and its pipeline."""
+        pipeline = self.ledger.pipeline
+        for line, o in self.watch:
+            o.today = sum(lane.req for lane, _ in line.lanes)
+            o.before = pipeline[line.slot]
+
+    def orders_settled(self, day: int) -> None:
+        """Step 5, after allocation: what each watched line's orders obtained today (the
+        departures on its inbound lanes) against its new asks (today's orders less the part
+        that re-asks yesterday's unfilled orders), into its window."""
+        led = self.ledger
+        flow, pipeline = led.flow, led.pipeline
+        for line, o in self.watch:
+            asked = o.today
+            unfilled = asked - (pipeline[line.slot] - o.before)  # the pipeline grew by what shipped or is under review
+            repeat = o.unfilled if o.unfilled < asked else asked
+            o.unfilled = unfilled if unfilled > EPS * (1.0 + asked) else 0.0
+            got = 0.0
+            for lane, _ in line.lanes:
+                got += flow[lane.index]
+            o.remember(day, asked - repeat, got)
 
 
 class Option:

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from .equipment import Tool
 from .ledger import EPS, Ledger
 from .shipping import Lane
 from .sourcing import AdaptiveSourcing
+from .speculation import Speculator
 
 _WINDOW = 30  # days of history a warehouse averages its shipments over
 
@@ -23,7 +26,7 @@ class OrderLineState:
     """A node's replenishment of one product: level rule, daily use and open lanes."""
 
     __slots__ = ("slot", "level", "cover", "path", "rolling", "base", "extra", "lanes", "boost", "boosts", "tool",
-                 "value", "sourcing", "precaution", "precaution_on")
+                 "value", "sourcing", "precaution", "precaution_on", "speculation")
 
     def __init__(self, slot: int, level: float | None, cover: float | None, path: list[float] | None,
                  rolling: bool, base: list[tuple[Lane, float]], tool: Tool | None = None, value: float = 1.0):
@@ -42,6 +45,7 @@ class OrderLineState:
         self.sourcing: AdaptiveSourcing | None = None  # adaptive buyers: effective shares by day
         self.precaution = 0.0     # days of cover while a control on an inbound lane looms (10.6)
         self.precaution_on: list[bool] | None = None  # by day: whether the precaution applies
+        self.speculation: Speculator | None = None  # a trader's speculative hold (docs/markets.md, section 9)
 
     def shares_today(self, day: int, ledger: Ledger) -> list[tuple[Lane, float]]:
         """The lanes and shares today's order is split over (adaptive: effective shares,
@@ -104,7 +108,7 @@ class Ordering:
     """Every node's orders of the day, written to ``Lane.req``."""
 
     __slots__ = ("ledger", "horizon", "lines", "groups", "line_of_slot", "_watch", "_history", "_history_sum",
-                 "_asked", "_asked_sum", "_first_month")
+                 "_asked", "_asked_sum", "_first_month", "speculators")
 
     def __init__(self, ledger: Ledger, horizon: int, lines: list[OrderLineState], groups: list[ComputeGroup]):
         self.ledger = ledger
@@ -112,6 +116,7 @@ class Ordering:
         self.lines = lines
         self.groups = groups
         self.line_of_slot = {line.slot: line for line in lines}
+        self.speculators = [line.speculation for line in lines if line.speculation is not None]
         for group in groups:
             for line in group.lines:
                 self.line_of_slot[line.slot] = line
@@ -151,6 +156,8 @@ class Ordering:
         inv, locked, backlog, pipeline = led.inv, led.locked, led.backlog, led.pipeline
         H = self.horizon
         history_sum, asked_sum = self._history_sum, self._asked_sum
+        for spec in self.speculators:  # traders set today's hold before anyone orders
+            spec.set_hold(led, day)
         for line in self.lines:
             s = line.slot
             if line.rolling:
@@ -169,6 +176,8 @@ class Ordering:
                 level = line.boost * use
             if line.precaution_on is not None and line.precaution_on[day] and line.precaution * use > level:
                 level = line.precaution * use
+            if line.speculation is not None:  # up to normal + H_d on a position that counts the held stock
+                level += line.speculation.target - line.speculation.hold
             position = inv[s] - locked[s] - backlog[s] + pipeline[s]
             tool = line.tool
             if tool is not None:  # tools in service count, and the level adds the tools required soon
@@ -223,3 +232,21 @@ class Ordering:
         if day == _WINDOW - 1:
             for s in self._watch:
                 self._first_month[s] = history_sum[s] / _WINDOW
+
+
+def daily_use_path(node: str, slot: int, use: str, producer, rate, tools: list[Tool], horizon: int) -> list[float] | None:
+    """Daily use of product ``slot`` at ``node`` (units/day), by day, which a base-stock cover
+    counts (None: from recent shipments). ``producer``: the node's producer record when the
+    product is an input; ``rate``: its expected demand path (units/day) for demand and compute."""
+    if use == "input":
+        return (producer.nominal * dict(producer.inputs)[slot]).tolist()
+    if use in ("demand", "compute"):
+        return rate.tolist()
+    if use in ("equipment", "spares"):
+        mine = [t for t in tools if t.node == node and (t.slot == slot or t.spares == slot)]
+        # the same sums as sum(t.required[d] * t.attrition for t in tools) day by day, tool by tool
+        total = np.zeros(horizon)
+        for t in mine:
+            total = total + np.asarray(t.required, dtype=float) * t.attrition
+        return total.tolist()
+    return None

@@ -171,6 +171,9 @@ class Recorder:
                 assert lane_source is not None
                 values[:, positions] = lane_source[:, [lane_of_row[s] for s in slots]]
                 continue
+            if metric in ("facility_energy_mwh", "capability_delivered"):  # derived after the run (capability.py)
+                values[:, positions] = 0.0
+                continue
             if metric in by_slot:
                 source = by_slot[metric]
             elif metric == "good_dies":

@@ -118,6 +118,6 @@ def refresh_paths(world: World, since: int) -> None:
         scale = prod.nominal[since:] / base if base > 0 else np.ones(world.horizon - since)
         tool.required[since:] = (tool.base_required * scale).tolist()
     for state, node, slot, use in world.use_lines:
-        path = world._use_path(node, slot, use)
+        path = world.use_path(node, slot, use)
         if path is not None and state.path is not None:
             state.path[since:] = path[since:]

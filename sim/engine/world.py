@@ -23,19 +23,21 @@ from ..effects import Effect
 from ..network import Network
 from ..replication import BuildContext, Streams
 from .allocation import Allocation
+from .capability import derived_series, fill, rate_paths
 from .demand import Demand, demand_lines
 from .equipment import Equipment, build_tools
 from .ledger import Ledger
 from .levers import DailyEffects, lever_process
 from .licences import Licensing
 from .market import ComputeMarketLine, Market, MarketLine, Option, lane_weights
-from .ordering import ComputeGroup, Ordering, OrderLineState
+from .ordering import ComputeGroup, Ordering, OrderLineState, daily_use_path
 from .precaution import control_windows, precaution_days
 from .production import Production, build_producer, fab_line
 from .recorder import Recorder
 from .shipping import Lane, Shipping
 from .signposts import Signposts
 from .sourcing import AdaptiveSourcing
+from .speculation import speculator
 
 # node-days (nodes x days x replications so far) after which "auto" compiles the kernel when
 # it is not compiled yet (about 8-10 s, once per machine): a few seconds of the readable engine
@@ -61,8 +63,7 @@ class World:
         self.horizon = H = net.horizon
         sc = net.scenario
         ctx = self.ctx = BuildContext(net, streams)
-        # stock slots only: the lanes' rows of ``net.slots`` (named for their flow and fee
-        # series) come last and hold no stock
+        # stock slots only: the lanes' rows of ``net.slots`` (their flow and fee series) come last, holding no stock
         inventory = [0.0] * (len(net.slots) - len(net.lane_slots))
         for nid, node in sc.nodes.items():
             for pid, qty in node.inventory.items():
@@ -72,11 +73,9 @@ class World:
         self._released: dict[int, int] = {}      # slot -> last day a stockpile release was due
         self.producers = [build_producer(p, ctx, H) for p in net.producers]
         self.producer_of = {p.node: k for k, p in enumerate(net.producers)}
-        days = np.arange(H, dtype=float)
-        # expected demand by day with growth; effects reshape it before the draws
-        self._rate = [ctx.draw(dem.rate, f"nodes.{dem.node}.demand.rate", 0.0)
-                      * np.power(1.0 + ctx.draw(dem.growth, f"nodes.{dem.node}.demand.growth", -1.0 + 1e-9), days / 365.0)
-                      for dem in net.demands]
+        # expected demand by day with growth (and efficiency gain); effects reshape it before the draws
+        self._rate = rate_paths(net, ctx, H)
+        self.derived = derived_series(net, ctx)  # also_measure and facility energy series (capability.py)
         self._share = self._lane_shares()
         self.demand_of = {dem.node: k for k, dem in enumerate(net.demands)}
         self.shipping = Shipping(self.ledger, H)
@@ -134,6 +133,8 @@ class World:
         self.market = self._market(served)
         lines, groups = self._order_book()
         self.ordering = Ordering(led, H, lines, groups)
+        if self.market is not None:  # thrift lowers the use its buyers order for
+            self.market.attach_use(self.ordering.line_of_slot)
         for maker in self.production.stock_makers:  # inputs ordered for today's mean requests
             for s, a in self.producers[maker.k].inputs:
                 line = self.ordering.line_of_slot.get(s)
@@ -161,7 +162,7 @@ class World:
             m = line.spec.market
             if m is not None:
                 lines.append(MarketLine(line.slot, line.carry, line.draws, m.price, m.elasticity, m.max_multiplier,
-                                        m.window_days, self._inbound(line.slot)))
+                                        m.window_days, self._inbound(line.slot), m.orders, m.thrift))
             elif line.spec.measure and any(sub.market for sub in line.spec.substitutes):
                 compute.append(self._compute_market(line))
         return Market(self.ledger, lines, compute) if lines or compute else None
@@ -182,22 +183,11 @@ class World:
         return ComputeMarketLine(line.slot, line.carry, line.draws, m.elasticity, m.max_multiplier, m.window_days,
                                  dem.min_domestic, options)
 
-    def _use_path(self, node: str, slot: int, use: str) -> list[float] | None:
+    def use_path(self, node: str, slot: int, use: str) -> list[float] | None:
         """Daily use of a product at a node (units/day), by day (None: from recent shipments)."""
-        if use == "input":
-            producer = self.producers[self.producer_of[node]]
-            per_unit = dict(producer.inputs)[slot]
-            return (producer.nominal * per_unit).tolist()
-        if use in ("demand", "compute"):
-            return self._rate[self.demand_of[node]].tolist()
-        if use in ("equipment", "spares"):
-            tools = [t for t in self.equipment.tools if t.node == node and (t.slot == slot or t.spares == slot)]
-            # the same sums as sum(t.required[d] * t.attrition for t in tools) day by day, tool by tool
-            total = np.zeros(self.horizon)
-            for t in tools:
-                total = total + np.asarray(t.required, dtype=float) * t.attrition
-            return total.tolist()
-        return None
+        producer = self.producers[self.producer_of[node]] if use == "input" else None
+        rate = self._rate[self.demand_of[node]] if use in ("demand", "compute") else None
+        return daily_use_path(node, slot, use, producer, rate, self.equipment.tools, self.horizon)
 
     def _order_book(self) -> tuple[list[OrderLineState], list[ComputeGroup]]:
         """Every node's order lines; compute nodes' lines grouped by node."""
@@ -211,7 +201,7 @@ class World:
             where = f"nodes.{line.node}.reorder"
             level = None if line.level is None else self.ctx.draw(line.level, f"{where}.{line.level_key}", 0.0)
             cover = None if line.cover is None else self.ctx.draw(line.cover, f"{where}.days_of_cover", 0.0)
-            path = self._use_path(line.node, line.slot, line.use)
+            path = self.use_path(line.node, line.slot, line.use)
             tool = tool_of_slot.get(line.slot) if line.use == "equipment" else None
             if line.use == "compute":
                 dem = self.net.demands[self.demand_of[line.node]]
@@ -234,7 +224,7 @@ class World:
         return [lane for lane in self.net.lanes if lane.dst_slot == slot]
 
     def _adapt(self, line, state: OrderLineState) -> OrderLineState:
-        """Give an order line its adaptive sourcing and precautionary cover, if it asks for them."""
+        """Give an order line its adaptive sourcing, precautionary cover and speculation, if it asks for them."""
         if line.adaptive:
             standby = {lane.index: lane.qualification_days for lane in self._lanes_into(line.slot)
                        if lane.share <= 0.0 and lane.policy is None}
@@ -245,6 +235,7 @@ class World:
             state.precaution, relax = line.precaution
             inbound = {lane.index for lane in self._lanes_into(line.slot)}
             state.precaution_on = precaution_days(inbound, relax, self._controls, self.horizon)
+        state.speculation = speculator(line, self.net.slot_of, self.demand_rate_path, self.horizon)
         return state
 
     # --- LeverWorld: what effects may read and change (see sim.effects) -------------------
@@ -397,8 +388,7 @@ class World:
 
     # --- the day ------------------------------------------------------------------------
     def _days(self, env: simpy.Environment) -> Generator[Any, Any, None]:
-        daily, production, equipment, shipping, market = (self.daily, self.production, self.equipment, self.shipping,
-                                                          self.market)
+        daily, production, equipment, shipping, market = (self.daily, self.production, self.equipment, self.shipping, self.market)
         demand, licensing, ordering, allocation, recorder = (self.demand, self.licensing, self.ordering,
                                                              self.allocation, self.recorder)
         holding = list(self.holding_cost.items())
@@ -406,6 +396,7 @@ class World:
         has_tools = bool(equipment.tools)
         to_stock = bool(production.stock_makers)
         signposts = self.signposts
+        watch = market is not None and bool(market.watch)
         for d in range(self.horizon):
             # 1. shocks and policies took effect (their processes ran first); daily actions
             production.set_capacity(d)
@@ -429,7 +420,10 @@ class World:
             # 5. licence decisions due today, orders, allocation at the suppliers
             licensing.decide_due(d)
             ordering.place(d)
-            allocation.allocate(d)
+            if watch:  # market signal: orders (docs/markets.md, section 7) reads the orders around allocation
+                market.allocate_watching(allocation, d)  # type: ignore[union-attr]
+            else:
+                allocation.allocate(d)
             if to_stock:
                 production.remember_requests(d)
             ordering.remember(d)
@@ -463,6 +457,8 @@ class World:
         """The reported series as one (horizon, n_series) array."""
         fired = () if self.signposts is None else self.signposts.outcome()
         values = self.kernel_values if self.kernel_values is not None else self.recorder.output(self.net)
+        if self.derived:
+            fill(values, self.derived)
         return ReplicationOutput(replication, values, fired)
 
 

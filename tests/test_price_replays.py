@@ -1,0 +1,127 @@
+"""The price replays of docs/validation.md section 4, with the market extensions
+(scenarios/history/prices/*-signals.yaml: signal: orders, thrift, hoarding Japanese users
+in 2010) and with speculative traders in 2010-11 (rare-earths-2010-traders.yaml,
+docs/markets.md section 9), against the bands stated on that page before the first runs.
+
+The bands are copied here from docs/validation.md section 4 (and checked against it).
+Known misses are kept as strict xfails whose reason names the mechanism they point to: if
+the model ever gets one right, the test fails so that docs/validation.md is updated.
+"""
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from helpers import ROOT
+
+_spec = importlib.util.spec_from_file_location(
+    "price_replays", ROOT / "scenarios" / "history" / "prices" / "price_replays.py")
+P = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(P)
+
+# (band low, band high) of each measure, in the order price_replays.measures() gives them
+BANDS = [(2.3, 3.6), (2.26, 4.0), (0.0, 1.05), (1.89, 2.40), (0.90, 1.0), (13, 52), (-3, 3), (0.46, 0.66)]
+
+_PEAK = ("no speculative stock-building outside the network: with the order weight fitted on Dy 2025 and "
+         "Japan's hoarding, the 2010 peak reaches about 1.8, not 26 (a mean supply ratio near 0.1 would be "
+         "needed at elasticity -0.7); one elasticity and weight do not carry across the episodes")
+_MONTH = ("the network's tightest months are the 2H-2010 quota and the embargo, so the price peaks in 2010; "
+          "the observed peak (August 2011) came under the looser 2011 quota, from buying that no node of the "
+          "network holds (speculative stock-building)")
+_EXPORTS = ("lasting demand destruction needs a high price: thrift keeps at most 1 - M^e of demand away "
+            "(about a third at M = 1.8), while exports at 56% of the quota need two thirds of foreign "
+            "demand gone through 2011")
+XFAIL = {5: _PEAK, 6: _MONTH, 7: _EXPORTS}
+
+# the traders copy: the peak month is inside; the peak and the exports still miss
+_TRADER_PEAK = ("the traders' hold is at most 90 days of Japan's demand (7,640 t): once it is full they sell what "
+                "they import again, so Japan's users are starved for about a month (June 2011) and the 30-day mean "
+                "supply ratio falls to about 0.29 (M = 6.0), not the 0.1 a 26-fold rise needs; and no hold could take "
+                "M above (6,000/31,000)^(1/-0.7) = 10.4, the non-Chinese supply's floor in this aggregate-oxide network")
+_TRADER_EXPORTS = ("a trader that buys and sells within 2011 moves exports between months, not out of the year: 2011 "
+                   "exports fall below the quota only if foreign demand at price stays below it for months (a long high "
+                   "price, or stock carried over from 2010, when the network holds exports to the quota while the "
+                   "record's were a third above it)")
+TRADER_XFAIL = {5: _TRADER_PEAK, 7: _TRADER_EXPORTS}
+TRADER_ROWS = (5, 6, 7)  # the rows the traders change; the others are the signals copies' (no trader)
+
+
+@pytest.fixture(scope="module")
+def after():
+    return P.measures("-signals")
+
+
+@pytest.fixture(scope="module")
+def traders():
+    return P.rare_earth_measures(P.TRADERS)
+
+
+def test_the_bands_are_those_stated_in_validation_md():
+    # the band column of the table stated before the runs, in the order of BANDS
+    text = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+    stated = ["2.3 to 3.6", "2.26 to 4.0", "at most 1.05", "1.89 to 2.40", "at least 0.90",
+              "13 to 52 (a factor 2 either way)", "May to November 2011", "46% to 66%"]
+    for words in stated:
+        assert f"| {words} |" in text, words
+
+
+@pytest.mark.parametrize("k", [
+    pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=XFAIL[k])) if k in XFAIL else k
+    for k in range(len(BANDS))])
+def test_price_replay_measure_inside_its_band(after, k):
+    name, value, _, _ = after[k]
+    low, high = BANDS[k]
+    assert low <= value <= high, f"{name}: {value:.3f} outside {low} to {high}"
+
+
+def test_the_fitted_weight_moves_the_may_jump_into_its_band(after):
+    # the measure the weight was fitted on (dy-oxide-2025-signals.yaml): the shelves-only
+    # replay gives 1.92 (docs/validation.md section 4), the order signal lifts it
+    before = P.measures()
+    assert before[1][1] < 2.26 <= after[1][1]
+
+
+@pytest.mark.parametrize("k", [
+    pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=TRADER_XFAIL[k])) if k in TRADER_XFAIL else k
+    for k in TRADER_ROWS])
+def test_traders_replay_measure_inside_its_band(traders, k):
+    name, value, _, _ = traders[k - TRADER_ROWS[0]]
+    low, high = BANDS[k]
+    assert low <= value <= high, f"{name}: {value:.3f} outside {low} to {high}"
+
+
+def test_the_traders_peak_stays_below_the_floor_the_non_chinese_supply_sets(traders):
+    # even a trader that held back all of Japan's Chinese supply would leave the users the
+    # other suppliers' 6,000 t a year against notional demand of 31,000 t: the shelves'
+    # ratio cannot fall below 6/31, so M <= (6/31)^(1/-0.7) = 10.44
+    assert 1.77 < traders[0][1] <= (6000 / 31000) ** (-1 / 0.7) + 1e-9
+
+
+def test_the_traders_exponent_is_the_one_the_fit_rule_picks():
+    # the one fitted parameter, on the one measure it is fitted on (the peak multiplier)
+    grid = P.fit_grid()
+    spec = P.sim.load_scenario(P.TRADERS).nodes["jp_ree_traders"].reorder.speculation
+    assert spec.exponent == P.fitted(grid) == 12
+    assert [k for k, _ in grid] == [1, 2, 4, 8, 12, 16, 24, 32, 64]  # the grid stated in docs/validation.md
+
+
+def test_the_traders_copy_differs_from_the_signals_copy_only_where_it_says():
+    # the file's header lists the differences (it cannot `extends` the signals copy)
+    sig = P.sim.load_scenario(P.HERE / "rare-earths-2010-signals.yaml").to_document()
+    tr = P.sim.load_scenario(P.TRADERS).to_document()
+    assert tr["products"] == sig["products"]
+    assert tr["horizon"] == sig["horizon"] and tr["start_date"] == sig["start_date"] and tr["seed"] == sig["seed"]
+    trader = tr["nodes"].pop("jp_ree_traders")
+    assert trader["reorder"]["precaution"] == sig["nodes"]["jp_ree_users"]["reorder"].pop("precaution")
+    assert tr["nodes"] == sig["nodes"]
+    for a, b in zip(tr["shocks"], sig["shocks"], strict=True):
+        if b.get("to") == "jp_ree_users":
+            assert a.pop("to") == "jp_ree_traders"
+            b.pop("to")
+        assert a == b
+    lanes = {(ln["from"], ln["to"]): ln for ln in tr["lanes"]}
+    old = {(ln["from"], ln["to"]): ln for ln in sig["lanes"]}
+    assert old.pop(("cn_ree_exporters", "jp_ree_users"))["share"] == lanes.pop(("jp_ree_traders", "jp_ree_users"))["share"]
+    assert lanes.pop(("cn_ree_exporters", "jp_ree_traders"))["lead_time"] == 21
+    assert lanes == old
