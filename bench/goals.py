@@ -185,9 +185,14 @@ def compare_memory(goals: Goals, replications: int = 50) -> None:
 
 def _split_times(args: list[str]) -> dict:
     """Simulating and writing times of one README command, as ``chipsim`` does them
-    (summary mode, charts, briefing and PDF), in this interpreter."""
+    (summary mode, charts, briefing and PDF), in this interpreter. As the command, it
+    imports the engine and the tables' libraries, forks the report process
+    (``sim.cliout.drawing``: it imports the plotting libraries meanwhile), loads the
+    scenarios and simulates, all counted as simulating; then writes the folder, the report
+    drawn by that process beside the tables: writing."""
     import sim
     from sim.cli import _variant_ids
+    from sim.cliout import drawing, save
 
     kind, files, rest = args[0], [a for a in args[1:] if a.endswith(".yaml")], args[1:]
     opts = {"focus": None, "replications": None, "workers": 1}
@@ -195,16 +200,19 @@ def _split_times(args: list[str]) -> dict:
         if flag in rest:
             opts[key] = conv(rest[rest.index(flag) + 1])
     started = time.perf_counter()
-    if kind == "run":
-        result = sim.run(files[0], replications=opts["replications"], workers=opts["workers"], keep="summary")
-    else:
-        result = sim.compare(files, replications=opts["replications"], workers=opts["workers"], keep="summary",
-                             focus=opts["focus"], ids=_variant_ids([Path(f) for f in files]))
-    simulated = time.perf_counter() - started
-    with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
-        result.save(Path(tmp) / "out")
-        written = time.perf_counter() - started
+    simulate = sim.run if kind == "run" else sim.compare  # imports the engine and the tables' libraries
+    with drawing(True) as process:  # then, as the command, the report process, which imports the plotting libraries
+        scenarios = [sim.load_scenario(f) for f in files]
+        if kind == "run":
+            result = simulate(scenarios[0], replications=opts["replications"], workers=opts["workers"], keep="summary")
+        else:
+            result = simulate(scenarios, replications=opts["replications"], workers=opts["workers"], keep="summary",
+                              focus=opts["focus"], ids=_variant_ids([Path(f) for f in files]))
+        simulated = time.perf_counter() - started
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.perf_counter()
+            save(result, Path(tmp) / "out", False, True, True, False, False, process)
+            written = time.perf_counter() - started
     return {"simulate_s": simulated, "write_s": written}
 
 

@@ -22,10 +22,8 @@ from rich.console import Console
 
 from ._version import __version__
 from .errors import ChipsimUserError, ScenarioError
-from .labels import label_of
 from .safefs import reason
 from .sanitize import for_plain_terminal, for_terminal
-from .units import compact, is_compute, percent, quantity, sig, signed, unit_word
 
 app = typer.Typer(
     name="chipsim",
@@ -192,25 +190,27 @@ def run(
                                                       "daily demand (overrides the scenario's short_day_threshold)."),
 ) -> None:
     """Run a scenario and write a run directory (timeseries, KPIs, resolved scenario, manifest, charts, briefing)."""
-    from .experiment import run as run_scenario
+    from .cliout import drawing, run_summary, save
+    from .experiment import run as run_scenario  # the tables' libraries, which the report process then shares
 
-    scenario = _load_or_exit(file, search_path)
-    _print_load_warnings(scenario)
-    scenario = _with_threshold(scenario, short_threshold)
-    mode = _keep_mode(keep, full_timeseries)
-    target = out_dir or _default_out(file)
-    _refuse_existing(target, force)
-    _check_size(scenario, replications, mode)
-    if not quiet:
-        from .leverspec import shock_date_lines
+    with drawing(not no_report) as process:  # it loads the charting libraries while the scenario loads and runs
+        scenario = _load_or_exit(file, search_path)
+        _print_load_warnings(scenario)
+        scenario = _with_threshold(scenario, short_threshold)
+        mode = _keep_mode(keep, full_timeseries)
+        target = out_dir or _default_out(file)
+        _refuse_existing(target, force)
+        _check_size(scenario, replications, mode)
+        if not quiet:
+            from .leverspec import shock_date_lines
 
-        for line in shock_date_lines(scenario):
-            err.print(line, markup=False)
-    results = run_scenario(scenario, replications=replications, seed=seed, workers=workers, progress=not quiet,
-                           executor=executor, scheduler=scheduler, keep=mode)
-    if not quiet:  # the answer first; the tables, charts and briefing are written after it
-        _summary(results)
-    saved = results.save(target, force=force, report=not no_report, pdf=not no_pdf, progress=not quiet, svg=svg)
+            for line in shock_date_lines(scenario):
+                err.print(line, markup=False)
+        results = run_scenario(scenario, replications=replications, seed=seed, workers=workers, progress=not quiet,
+                               executor=executor, scheduler=scheduler, keep=mode)
+        if not quiet:  # the answer first; the tables, charts and briefing are written after it
+            run_summary(out, results)
+        saved = save(results, target, force, not no_report, not no_pdf, not quiet, svg, process)
     if not quiet:
         out.print(f"Results in [bold]{for_terminal(saved)}[/bold]")
 
@@ -223,64 +223,6 @@ def _check_size(scenario, replications: int | None, keep: str, variants: int = 1
     note = run_note(scenario, replications, keep, variants)
     if note:
         err.print(note, markup=False)
-
-
-def _summary(results) -> None:
-    from rich import box
-    from rich.table import Table
-
-    table = Table(title=f"{for_terminal(results.scenario.name)}\n{results.replications} replication(s), seed {results.seed}",
-                  box=box.SIMPLE_HEAD, title_justify="left")
-    table.add_column("demand node / product", overflow="fold", min_width=22, ratio=3)
-    for col in ("demand", "shortfall", "fill rate", "survive (days)", "recover (days)"):
-        table.add_column(col, justify="right", max_width=10, ratio=1)
-
-    def fmt(x: float, pct: bool = False) -> str:
-        if x != x:  # NaN
-            return "-"
-        if pct:
-            return percent(x)
-        for scale, suffix in ((1e12, " T"), (1e9, " bn"), (1e6, " M")):  # narrow cells: short suffixes
-            if abs(x) >= scale:
-                return f"{sig(x / scale)}{suffix}"
-        return sig(x)
-
-    sc = results.scenario
-    for _, row in results.kpis.iterrows():
-        node = sc.nodes.get(row["node"])
-        product = sc.products.get(row["product"])
-        where = for_terminal(label_of(row["node"], getattr(node, "label", None)))
-        unit = unit_word(str(row["unit"]))
-        what = for_terminal(unit if row["product"] == row["unit"] else  # compute rows: the product is the measure
-                            f"{label_of(row['product'], getattr(product, 'label', None))} ({unit})")
-        table.add_row(f"{where}\n[dim]{what}[/dim]", fmt(row["demand"]), fmt(row["shortfall"]),
-                      fmt(row["fill_rate"], pct=True), fmt(row["time_to_survive_days"]), fmt(row["time_to_recover_days"]))
-    out.print(table)
-    out.print("Means over replications. Survive '-': never short; recover '-': still short on the last day.")
-    _print_headlines(getattr(results, "headlines", None))
-
-
-def _print_headlines(headlines, differences=None) -> None:
-    """The scenario's headlines: mean and 5-95% range; for a comparison per variant, with
-    the change against the base."""
-    if headlines is None or not len(headlines):
-        return
-    out.print("Headlines (mean, and 5-95% over replications when there are several):")
-    for _, h in headlines.iterrows():
-        who = f"[{h['variant']}] " if "variant" in h.index else ""
-        name = h.get("label", h["headline"])
-        unit = str(h.get("unit", ""))
-        spread = f" ({sig(h['p05'])} to {sig(h['p95'])})" if h.get("replications", 1) > 1 else ""
-        value = quantity(h["mean"], unit) if is_compute(unit) else f"{compact(h['mean'])} {unit_word(unit)}"
-        line = f"  {who}{name}: {value}{spread}"
-        if differences is not None and len(differences) and "variant" in h.index:
-            d = differences[(differences["variant"] == h["variant"]) & (differences["headline"] == h["headline"])]
-            if len(d):
-                d = d.iloc[0]
-                interval = f" ({sig(d['difference_low'])} to {sig(d['difference_high'])})" if d.get("pairs", 1) > 1 else ""
-                line += f"; vs base {signed(d['difference'])}{interval}"
-        line = for_plain_terminal(line)
-        out.print(line, markup=False)
 
 
 @app.command()
@@ -313,35 +255,37 @@ def compare(
                                                       "daily demand (overrides the scenario's short_day_threshold)."),
 ) -> None:
     """Run a base and its options on common random numbers; paired differences, ranking, charts and briefing."""
-    from .comparison import compare as run_compare
+    from .cliout import compare_summary, drawing, save
+    from .comparison import compare as run_compare  # the tables' libraries, which the report process then shares
     from .loader import load_scenario
 
-    scenarios, failed = [], False
-    for file in files:
-        try:
-            scenarios.append(load_scenario(file, search_paths=search_path))
-        except ScenarioError as exc:
-            failed = True
-            _fail_scenario(exc)
-    if failed:
-        raise typer.Exit(USER_ERROR)
-    if len(files) < 2:
-        err.print("compare needs a base scenario and at least one option", markup=False)
-        raise typer.Exit(USER_ERROR)
-    for sc in scenarios:
-        _print_load_warnings(sc)
-    scenarios = [_with_threshold(sc, short_threshold) for sc in scenarios]
-    mode = _keep_mode(keep, full_timeseries)
-    _check_size(scenarios[0], replications, mode, variants=len(scenarios))
-    target = out_dir or _default_out(Path(f"compare-{files[0].stem}.yaml"))
-    _refuse_existing(target, force)
-    ids = _variant_ids(files)
-    comparison = run_compare(scenarios, replications=replications, seed=seed, workers=workers, progress=not quiet,
-                             rank_by=rank_by, focus=focus, executor=executor, scheduler=scheduler, keep=mode,
-                             warn=lambda message: err.print(message, markup=False), ids=ids)
-    if not quiet:  # the ranking first; the tables, charts and briefing are written after it
-        _compare_summary(comparison)
-    saved = comparison.save(target, force=force, report=not no_report, pdf=not no_pdf, progress=not quiet, svg=svg)
+    with drawing(not no_report) as process:  # it loads the charting libraries while the scenarios load and run
+        scenarios, failed = [], False
+        for file in files:
+            try:
+                scenarios.append(load_scenario(file, search_paths=search_path))
+            except ScenarioError as exc:
+                failed = True
+                _fail_scenario(exc)
+        if failed:
+            raise typer.Exit(USER_ERROR)
+        if len(files) < 2:
+            err.print("compare needs a base scenario and at least one option", markup=False)
+            raise typer.Exit(USER_ERROR)
+        for sc in scenarios:
+            _print_load_warnings(sc)
+        scenarios = [_with_threshold(sc, short_threshold) for sc in scenarios]
+        mode = _keep_mode(keep, full_timeseries)
+        _check_size(scenarios[0], replications, mode, variants=len(scenarios))
+        target = out_dir or _default_out(Path(f"compare-{files[0].stem}.yaml"))
+        _refuse_existing(target, force)
+        ids = _variant_ids(files)
+        comparison = run_compare(scenarios, replications=replications, seed=seed, workers=workers, progress=not quiet,
+                                 rank_by=rank_by, focus=focus, executor=executor, scheduler=scheduler, keep=mode,
+                                 warn=lambda message: err.print(message, markup=False), ids=ids)
+        if not quiet:  # the ranking first; the tables, charts and briefing are written after it
+            compare_summary(out, comparison)
+        saved = save(comparison, target, force, not no_report, not no_pdf, not quiet, svg, process)
     if not quiet:
         out.print(f"Results, charts and briefing in [bold]{for_terminal(saved)}[/bold] (open briefing.html)")
 
@@ -353,41 +297,6 @@ def _variant_ids(files: list[Path]) -> list[str]:
     for file in files:
         ids.append(variant_id(file, set(ids)))
     return ids
-
-
-def _compare_summary(comparison) -> None:
-    from rich import box
-    from rich.table import Table
-
-    from .metrics import label
-
-    node, product = comparison.focus
-    sc = comparison.base.results.scenario
-    where = label_of(node, getattr(sc.nodes.get(node), "label", None))
-    what = label_of(product, getattr(sc.products.get(product), "label", None))
-    table = Table(title=for_terminal(f"Options ranked by {label(comparison.rank_by)} at {where} ({what})") + "\n"
-                        f"{comparison.replications} replication(s) each, seed {comparison.seed}, common random numbers",
-                  box=box.SIMPLE_HEAD, title_justify="left")
-    table.add_column("rank", justify="right")
-    table.add_column("option", overflow="fold", ratio=3)
-    table.add_column("mean", justify="right")
-    table.add_column("change vs base (90%)", justify="right", ratio=2)
-    diffs = comparison.differences
-    labels = {v.id: v.label for v in comparison.variants}
-    for _, r in comparison.ranking.iterrows():
-        change = "base"
-        if r["variant"] != comparison.base.id:
-            d = diffs[(diffs["variant"] == r["variant"]) & (diffs["node"] == node) & (diffs["product"] == product)
-                      & (diffs["metric"] == comparison.rank_by)]
-            if len(d):
-                d = d.iloc[0]
-                change = (f"{signed(d['difference'])} ({sig(d['difference_low'])} to {sig(d['difference_high'])})"
-                          if d["pairs"] > 1 else signed(d["difference"]))
-        table.add_row(str(r["rank"]), for_terminal(labels[r["variant"]]), sig(r["mean"]), change)
-    out.print(table)
-    for note in comparison.notes:
-        out.print(f"[yellow]{for_terminal(note)}[/yellow]")
-    _print_headlines(comparison.headlines, comparison.headline_differences)
 
 
 @app.command()

@@ -1,18 +1,15 @@
 """Run directories: written atomically, read back for ``Results.load`` and ``chipsim report``.
 
-Layout (``run`` and ``compare`` alike): ``timeseries.parquet`` (a ``variant`` column
-when several scenarios were compared; every replication with ``keep="all"``, per-day
-``stat`` rows mean/p05/p50/p95 with ``keep="summary"``), ``kpis.csv``,
-``manifest.json``, the resolved scenario(s) (``scenario.yaml`` for a run;
-``scenarios/<variant>.yaml`` for a comparison), ``per_replication.csv``,
-``notes.json`` (the ASSUMPTION and source comments of the input files),
-``headlines.csv`` when the scenarios declare headlines, ``triggers.csv`` when a run's policies
-wait for a trigger, for comparisons ``comparison.csv``, ``ranking.csv`` and ``headline_differences.csv``, then
-``charts/``, ``briefing.html`` and ``briefing.pdf``, which ``chipsim report`` rebuilds
-from the files alone.
+Layout (``run`` and ``compare`` alike): ``timeseries.parquet`` (a ``variant`` column when several scenarios were
+compared; every replication with ``keep="all"``, per-day ``stat`` rows mean/p05/p50/p95 with ``keep="summary"``),
+``kpis.csv``, ``manifest.json``, the resolved scenario(s) (``scenario.yaml`` for a run; ``scenarios/<variant>.yaml``
+for a comparison), ``per_replication.csv``, ``notes.json`` (the ASSUMPTION and source comments of the input files),
+``headlines.csv`` when the scenarios declare headlines, ``triggers.csv`` when a run's policies wait for a trigger, for
+comparisons ``comparison.csv``, ``ranking.csv`` and ``headline_differences.csv``, then ``charts/``, ``briefing.html``
+and ``briefing.pdf``, which ``chipsim report`` rebuilds from the files alone.
 
-Data only: the report (charts, briefing) is passed in as a writer, so this module never
-draws, and it never runs a simulation.
+Data only: the report (charts, briefing) is passed in as a writer, so this module never draws, and it never runs a
+simulation; a writer with ``begin`` draws beside the tables (in another process: ``sim.reporting.background``).
 """
 from __future__ import annotations
 
@@ -22,7 +19,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,14 +69,11 @@ class RunData:
     focus: tuple[str, str] | None
     rank_by: str
     manifest: dict
-    # headline, label, unit, mean, p05, p95, replications (compare: a ``variant`` column
-    # first); None when the scenarios declare no headlines
+    # headline, label, unit, mean, p05, p95, replications (compare: ``variant`` first); None without headlines
     headlines: pd.DataFrame | None = None
-    # paired headline differences option - base (compare only): variant, headline, label,
-    # unit, base_mean, option_mean, difference, difference_low, difference_high, pairs
+    # option - base (compare only): variant, headline, label, unit, base_mean, option_mean, difference(_low, _high), pairs
     headline_differences: pd.DataFrame | None = None
-    # ASSUMPTION and source comments of the input files: dicts of file, line, kind
-    # ("assumption" or "source"), text; saved in notes.json
+    # ASSUMPTION and source comments of the input files: {file, line, kind ("assumption"/"source"), text}; notes.json
     notes: list[dict] = field(default_factory=list)
     triggers: pd.DataFrame | None = None  # triggered policies' fired and start days (sim.triggers)
 
@@ -86,12 +81,6 @@ class RunData:
     def base(self) -> VariantData:
         """The first variant, which the others are compared against."""
         return self.variants[0]
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 MANIFEST_LIMIT = 8 * 2**20        # bytes: manifest.json, notes.json
@@ -152,8 +141,7 @@ def _put_in_place(tmp: Path, out: Path, force: bool, parent: Path) -> None:
     try:
         rename_no_replace(tmp, out)
     except FileExistsError:
-        raise ChipsimUserError(f"{out} appeared again while this run replaced it; this run's results were "
-                               "discarded") from None
+        raise ChipsimUserError(f"{out} appeared again while this run replaced it; this run's results were discarded") from None
     finally:
         shutil.rmtree(trash, ignore_errors=True)
 
@@ -170,7 +158,8 @@ def write_atomically(out: Path, force: bool, writer: Callable[[Path], None]) -> 
     except OSError as exc:
         raise ChipsimUserError(f"cannot create the run directory in {parent}: {reason(exc)}") from None
     try:
-        os.chmod(tmp, 0o777 & ~_umask())
+        os.umask(mask := os.umask(0))
+        os.chmod(tmp, 0o777 & ~mask)
         writer(tmp)
         _put_in_place(tmp, out, force, parent)
     except OSError as exc:
@@ -243,9 +232,21 @@ def write_json(path: Path, data: dict) -> None:
     write_text(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
-def _step(steps: Any, text: str) -> None:
+@contextmanager
+def _tables_beside(report: ReportWriter | None, data: RunData, manifest: dict, folder: Path, steps: Any) -> Iterator[None]:
+    """Around writing the tables: a report with ``begin`` (``sim.reporting.background``)
+    starts first and is cancelled if they fail; any other is called after them."""
+    data.manifest = manifest
     if steps is not None:
-        steps.step(text)
+        steps.step("Writing tables")
+    begin = getattr(report, "begin", None)
+    if begin is not None:
+        begin(data, folder)
+    try:
+        yield
+    except BaseException:
+        getattr(report, "cancel", lambda: None)()
+        raise
 
 
 def run_data_from_results(results: Results) -> RunData:
@@ -283,7 +284,6 @@ def _write_common(folder: Path, data: RunData, manifest: dict, report: ReportWri
         write_csv(folder / "headline_differences.csv", data.headline_differences)
     write_json(folder / "notes.json", {"notes": data.notes})
     write_json(folder / "manifest.json", manifest)
-    data.manifest = manifest
     if report is not None:
         report(data, folder)
     else:
@@ -299,13 +299,13 @@ def save_run(results: Results, out: Path, force: bool = False, report: ReportWri
                                "inputs": data.base.inputs}])
 
     def write(folder: Path) -> None:
-        _step(steps, "Writing tables")
-        results.timeseries.to_parquet(folder / "timeseries.parquet", index=False)
-        write_csv(folder / "kpis.csv", results.kpis)
-        write_text(folder / "scenario.yaml", scenario_yaml(results.scenario))
-        if data.triggers is not None:
-            write_csv(folder / "triggers.csv", data.triggers)
-        _write_common(folder, data, manifest, report)
+        with _tables_beside(report, data, manifest, folder, steps):
+            results.timeseries.to_parquet(folder / "timeseries.parquet", index=False)
+            write_csv(folder / "kpis.csv", results.kpis)
+            write_text(folder / "scenario.yaml", scenario_yaml(results.scenario))
+            if data.triggers is not None:
+                write_csv(folder / "triggers.csv", data.triggers)
+            _write_common(folder, data, manifest, report)
 
     return write_atomically(out, force, write)
 
@@ -318,15 +318,15 @@ def save_comparison(comp: Comparison, out: Path, force: bool = False, report: Re
     manifest["variants"] = [dict(v, scenario=f"scenarios/{v['id']}.yaml") for v in comp.manifest["variants"]]
 
     def write(folder: Path) -> None:
-        _step(steps, "Writing tables")
-        data.timeseries.to_parquet(folder / "timeseries.parquet", index=False)
-        write_csv(folder / "kpis.csv", comp.kpis())
-        write_csv(folder / "comparison.csv", comp.differences)
-        write_csv(folder / "ranking.csv", comp.ranking)
-        (folder / "scenarios").mkdir()
-        for v in comp.variants:
-            write_text(folder / "scenarios" / f"{v.id}.yaml", scenario_yaml(v.results.scenario))
-        _write_common(folder, data, manifest, report)
+        with _tables_beside(report, data, manifest, folder, steps):
+            data.timeseries.to_parquet(folder / "timeseries.parquet", index=False)
+            write_csv(folder / "kpis.csv", comp.kpis())
+            write_csv(folder / "comparison.csv", comp.differences)
+            write_csv(folder / "ranking.csv", comp.ranking)
+            (folder / "scenarios").mkdir()
+            for v in comp.variants:
+                write_text(folder / "scenarios" / f"{v.id}.yaml", scenario_yaml(v.results.scenario))
+            _write_common(folder, data, manifest, report)
 
     return write_atomically(out, force, write)
 

@@ -187,7 +187,7 @@ LAYERS = {
     "reporting": ["sim.reporting", "sim.reporting.*"],
     "experiments": ["sim.executors", "sim.results", "sim.experiment", "sim.comparison", "sim.sweep", "sim.memory",
                     "sim.exploration", "sim.exploresave", "sim.drivers", "sim.driverssave"],
-    "interface": ["sim.cli", "sim.explorecmd", "sim.driverscmd", "sim", "sim.__main__"],
+    "interface": ["sim.cli", "sim.cliout", "sim.explorecmd", "sim.driverscmd", "sim", "sim.__main__"],
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,11 +102,16 @@ def context(data: Any, charts: list[Path]) -> dict:
                           f"input files: {', '.join(files) or 'n/a'}."}
 
 
+def template() -> jinja2.Template:
+    """The briefing's HTML template (compiled once, then kept by the template engine)."""
+    return _ENV.get_template("briefing.html.j2")
+
+
 def write_briefing(data: Any, folder: Path, charts: list[Path], pdf: bool = True) -> list[Path]:
     """``briefing.html`` (self-contained) and, unless ``pdf`` is false, ``briefing.pdf`` in ``folder``."""
     ctx = context(data, charts)
     html = folder / "briefing.html"
-    write_text(html, for_xml(_ENV.get_template("briefing.html.j2").render(**ctx)))
+    write_text(html, for_xml(template().render(**ctx)))
     if not pdf:
         return [html]
     printed = folder / "briefing.pdf"
@@ -113,9 +119,16 @@ def write_briefing(data: Any, folder: Path, charts: list[Path], pdf: bool = True
     return [html, printed]
 
 
-def build_report(data: RunData, folder: Path, svg: bool = False) -> list[Path]:
-    """Charts (PNG, CSV, and SVG when ``svg``) and the briefing (HTML, PDF) into ``folder``."""
+def build_report(data: RunData, folder: Path, svg: bool = False, pdf: bool = True,
+                 step: Callable[[str], object] | None = None) -> list[Path]:
+    """Charts (PNG, CSV, and SVG when ``svg``) and the briefing (HTML, and the PDF unless
+    ``pdf`` is false; it places the PNGs already drawn) into ``folder``; ``step`` is told
+    each part as it starts."""
+    if step is not None:
+        step("Drawing charts")
     charts = folder / "charts"
     charts.mkdir(exist_ok=True)
     made = save_charts(data, charts, svg) + save_price_chart(data, charts, svg)
-    return made + write_briefing(data, folder, made)
+    if step is not None:
+        step("Writing briefing" if pdf else "Writing briefing (HTML)")
+    return made + write_briefing(data, folder, made, pdf=pdf)

@@ -11,6 +11,7 @@ import datetime as _dt
 import io
 import math
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,12 +28,13 @@ from .._version import __version__
 from ..effects import active_intervals
 from ..labels import printable
 from ..quantities import day_number
-from ..rundir import write_csv
+from ..rundir import csv_text, write_csv
 from ..safefs import write_bytes
 from ..sanitize import for_chart, for_xml, shorten
 from ..selectors import all_lanes
 from ..statistics import paired_interval
 from ..units import flops, is_compute, plain_tick, sig, unit_word
+from .bands import daily_bands, daily_means, focus_of, has_running_totals, unit_of
 from .layout import map_positions, stages
 from .style import PALETTE, SHOCK_SHADE, chart_formats, chart_style, new_figure, variant_colours
 from .words import node_label, product_label, recovery_reference, spec_label
@@ -44,27 +46,6 @@ if TYPE_CHECKING:
 
 
 # --- shared pieces ---------------------------------------------------------------------
-
-def focus_of(data: RunData) -> tuple[str, str]:
-    """The demand row the charts concentrate on: the comparison's focus, else the row the
-    base serves worst."""
-    if data.focus:
-        node, product = data.focus
-        return node, product
-    fill = data.table[(data.table["variant"] == data.base.id) & (data.table["metric"] == "fill_rate")]
-    if fill.empty:
-        return ("", "")
-    means = fill.groupby(["node", "product"], sort=False, observed=True)["value"].mean()
-    # a row without demand has no fill rate; when no row has one, the first row is the focus
-    node, product = means.idxmin() if means.notna().any() else means.index[0]
-    return str(node), str(product)
-
-
-def unit_of(data: RunData, node: str, product: str) -> str:
-    """Unit of a demand row's quantities (the product's unit, or the compute measure)."""
-    rows = data.table[(data.table["node"] == node) & (data.table["product"] == product)]
-    return str(rows["unit"].iloc[0]) if len(rows) else ""
-
 
 def source_line(data: RunData) -> str:
     """The source line under every chart: scenario files, chipsim version, seed, replications."""
@@ -152,50 +133,6 @@ def _short(label: str, n: int = 40) -> str:
 
 # --- the charts ---------------------------------------------------------------------------
 
-def _means(ts: pd.DataFrame) -> pd.DataFrame:
-    """Daily values to total over: each replication's, or the mean of a summary run."""
-    if "stat" in ts.columns:
-        return ts[ts["stat"] == "mean"].assign(replication=0)
-    return ts
-
-
-def daily_bands(ts: pd.DataFrame, metric: str, node: str | None = None, product: str | None = None,
-                cumulative: bool = False) -> pd.DataFrame:
-    """Median and 5-95% band over replications of a daily metric (summed over matching rows),
-    or of its running total since day 0 with ``cumulative``.
-
-    From a summary run the stored quantiles are used: of the daily values, or with
-    ``cumulative`` of the running totals, which the summary keeps for the outcome series
-    of demand nodes (summed over matching rows when several match)."""
-    rows = ts[ts["metric"] == metric]
-    if node is not None:
-        rows = rows[rows["node"] == node]
-    if product is not None:
-        rows = rows[rows["product"] == product]
-    if "stat" in rows.columns:
-        prefix = "cumulative_" if cumulative else ""
-        wanted = {f"{prefix}p05": "p05", f"{prefix}p50": "median", f"{prefix}p95": "p95"}
-        picked = rows[rows["stat"].isin(list(wanted))]
-        band = (picked.groupby(["variant", "date", "stat"], observed=True)["value"].sum().unstack("stat")
-                .rename(columns=wanted)[["p05", "median", "p95"]])
-        return band.reset_index()
-    daily = rows.groupby(["variant", "replication", "date"], observed=True)["value"].sum().reset_index()
-    if cumulative:
-        daily["value"] = daily.groupby(["variant", "replication"], observed=True)["value"].cumsum()
-    band = daily.groupby(["variant", "date"], observed=True)["value"].quantile([0.05, 0.5, 0.95]).unstack()
-    band.columns = ["p05", "median", "p95"]
-    return band.reset_index()
-
-
-def has_running_totals(ts: pd.DataFrame, metric: str, node: str) -> bool:
-    """Whether the running total of ``metric`` at ``node`` can be drawn: always from every
-    replication's days, from a summary only when it kept the running totals' quantiles."""
-    if "stat" not in ts.columns:
-        return True
-    rows = ts[(ts["metric"] == metric) & (ts["node"] == node)]
-    return bool(rows["stat"].astype(str).str.startswith("cumulative_").any())
-
-
 @chart_style()
 def fan_chart(data, metric: str, node: str | None, product: str | None, what: str, unit: str,
               cumulative: bool = False):
@@ -203,7 +140,7 @@ def fan_chart(data, metric: str, node: str | None, product: str | None, what: st
     line and 5-95% band over replications, shocks shaded."""
     band = daily_bands(data.timeseries, metric, node, product, cumulative)
     colours = variant_colours([v.id for v in data.variants])
-    per_rep = _means(data.timeseries)
+    per_rep = daily_means(data.timeseries)
     totals = (per_rep[(per_rep["metric"] == metric)
                       & ((per_rep["node"] == node) if node else True)
                       & ((per_rep["product"] == product) if product else True)]
@@ -348,7 +285,7 @@ def network_map(data, variant_id: str | None = None):
     vid = variant_id or data.base.id
     variant = next(v for v in data.variants if v.id == vid)
     sc = variant.scenario
-    ts = _means(data.timeseries[data.timeseries["variant"] == vid])
+    ts = daily_means(data.timeseries[data.timeseries["variant"] == vid])
     sums = ts.groupby(["node", "metric"], observed=True)["value"].sum().unstack(fill_value=0.0)
     pain, kind = {}, {}
     for nid, node in sc.nodes.items():
@@ -407,9 +344,10 @@ def network_map(data, variant_id: str | None = None):
     return fig, table
 
 
-def save_figure(fig: Figure, path: Path) -> None:
-    """``fig`` drawn in memory (format from the suffix), then written to a temporary name
-    beside ``path`` and renamed into place (never through a link planted at ``path``)."""
+def save_figure(fig: Figure, path: Path, write: Callable[[Path, bytes], object] = write_bytes) -> None:
+    """``fig`` drawn in memory (format from the suffix), then handed to ``write``: by default
+    written to a temporary name beside ``path`` and renamed into place (never through a
+    link planted at ``path``)."""
     for text in fig.findobj(Text):  # the last guard: no control character reaches a glyph, no text is unbounded
         text.set_text(for_chart(printable(text.get_text())))
     buffer = io.BytesIO()
@@ -417,39 +355,45 @@ def save_figure(fig: Figure, path: Path) -> None:
     data = buffer.getvalue()
     if path.suffix == ".svg":  # labels with control characters would make the XML ill-formed
         data = for_xml(data.decode("utf-8")).encode("utf-8")
-    write_bytes(path, data)
+    write(path, data)
 
 
-def save_charts(data: RunData, folder: Path, svg: bool = False) -> list[Path]:
-    """Every chart of a run as PNG (and SVG when ``svg``), with the plotted numbers as CSV."""
+def save_charts(data: RunData, folder: Path, svg: bool = False, pick: Callable[[str], bool] = lambda name: True,
+                write: Callable[[Path, bytes], object] = write_bytes) -> list[Path]:
+    """Every chart of a run as PNG (and SVG when ``svg``), with the plotted numbers as CSV;
+    only the charts whose name ``pick`` accepts, each file's bytes handed to ``write``
+    (by default ``sim.safefs.write_bytes``)."""
     made = []
 
     def save(name: str, fig: Figure, table: pd.DataFrame) -> None:
         with chart_style():  # savefig.dpi is read when saving
             for ext in chart_formats(svg):
                 path = folder / f"{name}.{ext}"
-                save_figure(fig, path)
+                save_figure(fig, path, write)
                 made.append(path)
-        write_csv(folder / f"{name}.csv", table)
+        write(folder / f"{name}.csv", csv_text(table).encode("utf-8"))
         made.append(folder / f"{name}.csv")
 
     node, product = focus_of(data)
     if node:
         compute = product not in data.base.scenario.products
         metric = "compute_shortfall" if compute else "shortfall"
-        if has_running_totals(data.timeseries, metric, node):  # a summary folder of an older chipsim may lack them
+        if pick("shortfall_fan") and has_running_totals(data.timeseries, metric, node):  # an older summary may lack them
             save("shortfall_fan", *fan_chart(data, metric, node, product, "shortfall", unit_of(data, node, product),
                                              cumulative=True))
-        save("kpi_bars", *kpi_bars(data, node, product))
-        save("survive_recover", *survive_recover(data, node, product))
-    if (data.timeseries["metric"] == "compute_delivered").any():
+        if pick("kpi_bars"):
+            save("kpi_bars", *kpi_bars(data, node, product))
+        if pick("survive_recover"):
+            save("survive_recover", *survive_recover(data, node, product))
+    if pick("compute_fan") and (data.timeseries["metric"] == "compute_delivered").any():
         measures = sorted({d.demand.measure for v in data.variants for d in v.scenario.nodes.values()
                            if d.demand is not None and d.demand.measure})
         fig, band = fan_chart(data, "compute_delivered", None, None, "Compute delivered", ", ".join(measures))
         medians = band.pivot_table(index="date", columns="variant", values="median", observed=True)
         if len(data.variants) == 1 or not np.allclose(medians.to_numpy(), medians[[data.base.id]].to_numpy()):
             save("compute_fan", fig, band)  # left out when every option equals the base
-    save("network_map", *network_map(data))
+    if pick("network_map"):
+        save("network_map", *network_map(data))
     return made
 
 
