@@ -15,9 +15,9 @@ form). Rows go to ``reports/scenarios/drivers.csv`` (each file's rows replace it
 soon as it is done); the sentences for the README are printed. Re-run it after the reference
 network changes: the numbers are computed on today's network.
 
-Cost with the defaults (10 trajectories, 32 samples, 2 workers): 4,591 evaluations over
-the 17 files, 37 minutes on two cores shared with other work, 18 minutes of CPU
-(0.24 s of CPU per evaluation on average; 50-220 s a file).
+Cost with the defaults (10 trajectories, 32 samples, 2 workers): 5,651 evaluations over
+the 17 files, 16 minutes on two quiet cores, 30 minutes of CPU
+(0.32 s of CPU per evaluation on average; 36-84 s a file).
 """
 from __future__ import annotations
 
