@@ -30,9 +30,11 @@ except SystemExit:
 with open("/proc/self/status") as status:
     print("PEAK_KB", next(line.split()[1] for line in status if line.startswith("VmHWM:")))
 """
+LINUX_PEAK = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads VmHWM from /proc (Linux only)")
 
 
 @pytest.mark.slow
+@LINUX_PEAK
 @pytest.mark.parametrize("keep", ["all", "summary"])
 def test_estimate_is_within_one_and_a_half_times_the_measured_peak(tmp_path, keep):
     path = ROOT / "bench" / "scenarios" / "forty_nodes.yaml"
@@ -47,6 +49,7 @@ def test_estimate_is_within_one_and_a_half_times_the_measured_peak(tmp_path, kee
 
 
 @pytest.mark.slow
+@LINUX_PEAK
 def test_the_sweep_estimate_is_within_one_and_a_half_times_the_measured_peak(tmp_path):
     # a sweep runs one sample at a time, each keeping every replication in memory unsaved
     from sim.memory import sweep_bytes
