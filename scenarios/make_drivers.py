@@ -15,8 +15,8 @@ form). Rows go to ``reports/scenarios/drivers.csv`` (each file's rows replace it
 soon as it is done); the sentences for the README are printed. Re-run it after the reference
 network changes: the numbers are computed on today's network.
 
-Cost with the defaults (10 trajectories, 32 samples, 2 workers): 5,651 evaluations over
-the 17 files, 16 minutes on two quiet cores, 30 minutes of CPU
+Cost with the defaults (10 trajectories, 32 samples, 2 workers): 7,378 evaluations over
+the 22 files, 21 minutes on two quiet cores, 40 minutes of CPU
 (0.32 s of CPU per evaluation on average; 36-84 s a file).
 """
 from __future__ import annotations
@@ -71,6 +71,8 @@ H200_2026 = h("h200_delivered_2026", "H200s delivered to China in 2026", "delive
 ASCEND_DIES = {y: h(f"smic_ascend_dies_{y}", f"Ascend dies made at SMIC N+2 in {y}", "produced", "cn_smic_n7_ascend",
                     "die_ascend", y) for y in (2026, 2027)}
 YIELD_FILE = [ASCEND_DIES[2026], ASCEND_910C[2026], ASCEND_910C[2027]]
+ASCEND_FAB_END_2027 = h("ascend_fab_capacity_dec_2027", "SMIC South's Ascend N+2 line, wafer starts a day in December 2027",
+                        "capacity", "cn_smic_n7_ascend", stat="mean") | {"from": "2027-12-01"}
 
 FILES: dict[str, list] = {
     "00-as-it-happened-2025-26": ["h20_to_china_2025", "h20_to_china_2026", "h200_reaching_china_2026",
@@ -85,6 +87,8 @@ FILES: dict[str, list] = {
     "02b-h200-conditional-exports": ["h200_reaching_china_2026", "h200_fee_revenue_2026", CN_COMPUTE[2026]],
     "02c-h200-no-fee-without-customs-block": [H200_2026, CN_COMPUTE[2026]],
     "02c-h200-fee-without-customs-block": [H200_2026, CN_COMPUTE[2026], "h200_fee_revenue_2026"],
+    "03-tool-controls-servicing": [ASCEND_FAB_END_2027, ASCEND_910C[2027]],
+    "03b-entity-list-affiliates": [ASCEND_FAB_END_2027, ASCEND_910C[2027]],
     "04-smic-yield-vs-ascend": YIELD_FILE,
     "04b-smic-eda-cutoff": YIELD_FILE,
     "04c-smic-yield-stall": YIELD_FILE,
@@ -102,6 +106,9 @@ FILES: dict[str, list] = {
     "07b-policy-separation-ramp": magnets("2025-27"),
     "07c-policy-magnet-recycling": magnets("2025-27"),
     "07d-policy-licence-fast-track": magnets("2025-27"),
+    "07f-eu-magnet-plant": magnets("2025-27"),
+    "07g-policy-eu-raw-stockpile": magnets("2025-27"),
+    "08-tungsten-export-controls": ["wf6_made_2026", "blackwell_dies_2026"],
 }
 
 
