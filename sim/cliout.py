@@ -37,15 +37,11 @@ def save(what, target: Path, force: bool, report: bool, pdf: bool, progress: boo
          process: ReportProcess | None) -> Path:
     """Write the folder of a run (``Results``) or a comparison as ``save`` does, the report
     drawn by ``process`` beside the tables when there is one."""
-    from .results import Steps, report_writer
+    from .results import save_folder
     from .rundir import save_comparison, save_run
 
-    with Steps(1 + ((3 if pdf else 2) if report else 0), progress) as steps:
-        writer = None
-        if report:
-            writer = process.writer(pdf, svg, steps) if process is not None else report_writer(pdf, steps, svg)
-        write = save_comparison if hasattr(what, "variants") else save_run
-        return write(what, Path(target), force=force, report=writer, steps=steps)
+    write = save_comparison if hasattr(what, "variants") else save_run
+    return save_folder(write, what, target, force, report, pdf, progress, svg, process)
 
 
 def run_summary(out: Console, results) -> None:

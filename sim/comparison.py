@@ -21,7 +21,7 @@ from .experiment import check_options
 from .experiment import run as run_scenario
 from .loader import load_scenario
 from .metrics import rankable
-from .results import Results, Steps, report_writer, stack_tables
+from .results import Results, save_folder, stack_tables
 from .rundir import save_comparison
 from .schema import Scenario
 from .statistics import demand_rows, differences, focus_row, headline_differences, outcomes, ranking, summarise_headline_values
@@ -138,9 +138,7 @@ class Comparison:
         """Write the comparison directory atomically (see ``sim.rundir``), with its
         charts (SVG too when ``svg``) and briefing unless ``report`` is false (its PDF
         unless ``pdf`` is false); ``progress`` shows the steps on stderr."""
-        with Steps(1 + ((3 if pdf else 2) if report else 0), progress) as steps:
-            return save_comparison(self, Path(out), force=force,
-                                   report=report_writer(pdf, steps, svg) if report else None, steps=steps)
+        return save_folder(save_comparison, self, out, force, report, pdf, progress, svg)
 
 
 def compare(scenarios: Sequence[Scenario | str | os.PathLike], replications: int | None = None,

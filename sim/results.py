@@ -185,9 +185,7 @@ class Results:
         rename): tables, resolved scenario, manifest, and unless ``report`` is false the
         charts (PNG and CSV; SVG too when ``svg``) and the briefing (its PDF unless ``pdf``
         is false). ``progress`` shows the steps on stderr."""
-        with Steps(1 + ((3 if pdf else 2) if report else 0), progress) as steps:
-            return save_run(self, Path(out), force=force, report=report_writer(pdf, steps, svg) if report else None,
-                            steps=steps)
+        return save_folder(save_run, self, out, force, report, pdf, progress, svg)
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> Results:
@@ -218,22 +216,26 @@ def _saved_triggers(folder: Path) -> pd.DataFrame:
     return pd.DataFrame(columns=TRIGGER_COLUMNS) if saved is None else saved
 
 
+def save_folder(save: Any, what: Any, out: str | os.PathLike, force: bool, report: bool, pdf: bool, progress: bool,
+                svg: bool, process: Any = None) -> Path:
+    """Write the folder of a run or a comparison with ``save`` (``save_run`` or
+    ``save_comparison``), its steps shown when ``progress``; the report (unless ``report``
+    is false) drawn by ``process`` (a ``sim.reporting.background.ReportProcess``) beside the
+    tables when there is one, else here after them."""
+    with Steps(1 + ((3 if pdf else 2) if report else 0), progress) as steps:
+        writer = None
+        if report:
+            writer = process.writer(pdf, svg, steps) if process is not None else report_writer(pdf, steps, svg)
+        return save(what, Path(out), force=force, report=writer, steps=steps)
+
+
 def report_writer(pdf: bool = True, steps: Steps | None = None, svg: bool = False) -> ReportWriter:
     """Charts (SVG too when ``svg``), then the briefing (HTML, and PDF unless ``pdf`` is
     false; the PDF places the PNGs already drawn), as a run directory's report writer;
     each part is a step of ``steps``."""
     def write(data: RunData, folder: Path) -> list[Path]:
-        from .reporting import briefing
-        from .reporting.charts import save_charts
-        from .reporting.pricechart import save_price_chart
+        from .reporting.briefing import build_report
 
-        if steps is not None:
-            steps.step("Drawing charts")
-        charts = folder / "charts"
-        charts.mkdir(exist_ok=True)
-        made = save_charts(data, charts, svg) + save_price_chart(data, charts, svg)
-        if steps is not None:
-            steps.step("Writing briefing" if pdf else "Writing briefing (HTML)")
-        return made + list(briefing.write_briefing(data, folder, made, pdf=pdf))
+        return build_report(data, folder, svg=svg, pdf=pdf, step=None if steps is None else steps.step)
     return write
 

@@ -162,17 +162,10 @@ def _both_halves(data: Any, charts: Path, svg: bool) -> list[Path]:
 def draw_report(data: Any, folder: Path, pdf: bool, svg: bool, helper: bool, step: Callable[[str], object]) -> list[Path]:
     """``briefing.build_report``, with the charts drawn by two processes when ``helper``: this
     one and a forked helper (the same files, byte for byte); the paths written, in order."""
-    from .briefing import write_briefing
+    from .briefing import build_report
     from .charts import save_charts
-    from .pricechart import save_price_chart
 
-    step("Drawing charts")
-    charts = folder / "charts"
-    charts.mkdir(exist_ok=True)
-    made = _both_halves(data, charts, svg) if helper else save_charts(data, charts, svg)
-    made += save_price_chart(data, charts, svg)
-    step("Writing briefing" if pdf else "Writing briefing (HTML)")
-    return made + write_briefing(data, folder, made, pdf=pdf)
+    return build_report(data, folder, svg=svg, pdf=pdf, step=step, draw=_both_halves if helper else save_charts)
 
 
 def _serve(conn: Any, parent_end: Any) -> None:

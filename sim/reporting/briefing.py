@@ -120,15 +120,18 @@ def write_briefing(data: Any, folder: Path, charts: list[Path], pdf: bool = True
 
 
 def build_report(data: RunData, folder: Path, svg: bool = False, pdf: bool = True,
-                 step: Callable[[str], object] | None = None) -> list[Path]:
+                 step: Callable[[str], object] | None = None,
+                 draw: Callable[[Any, Path, bool], list[Path]] = save_charts) -> list[Path]:
     """Charts (PNG, CSV, and SVG when ``svg``) and the briefing (HTML, and the PDF unless
     ``pdf`` is false; it places the PNGs already drawn) into ``folder``; ``step`` is told
-    each part as it starts."""
+    each part as it starts. ``draw`` draws the run's charts into a folder (``save_charts``,
+    or the same files from two processes: ``sim.reporting.background``); the price chart
+    follows."""
     if step is not None:
         step("Drawing charts")
     charts = folder / "charts"
     charts.mkdir(exist_ok=True)
-    made = save_charts(data, charts, svg) + save_price_chart(data, charts, svg)
+    made = draw(data, charts, svg) + save_price_chart(data, charts, svg)
     if step is not None:
         step("Writing briefing" if pdf else "Writing briefing (HTML)")
     return made + write_briefing(data, folder, made, pdf=pdf)
