@@ -38,8 +38,9 @@ Y = {2025: ("2025-01-01", "2026-01-01"), 2026: ("2026-01-01", "2027-01-01"), 202
 
 
 def h(name: str, label: str, metric: str, node: str | None = None, product: str | None = None, year: int | None = None,
-      lane: str | None = None, stat: str = "sum") -> dict:
-    """A headline in the scenario language's form (``year``: that calendar year only)."""
+      lane: str | None = None, stat: str = "sum", since: str | None = None) -> dict:
+    """A headline in the scenario language's form (``year``: that calendar year only;
+    ``since``: from that date to the end of the run)."""
     out: dict = {"name": name, "label": label, "metric": metric, "stat": stat}
     if node:
         out["node"] = node
@@ -49,6 +50,8 @@ def h(name: str, label: str, metric: str, node: str | None = None, product: str 
         out["product"] = product
     if year:
         out["from"], out["to"] = Y[year]
+    if since:
+        out["from"] = since
     return out
 
 
@@ -72,7 +75,7 @@ ASCEND_DIES = {y: h(f"smic_ascend_dies_{y}", f"Ascend dies made at SMIC N+2 in {
                     "die_ascend", y) for y in (2026, 2027)}
 YIELD_FILE = [ASCEND_DIES[2026], ASCEND_910C[2026], ASCEND_910C[2027]]
 ASCEND_FAB_END_2027 = h("ascend_fab_capacity_dec_2027", "SMIC South's Ascend N+2 line, wafer starts a day in December 2027",
-                        "capacity", "cn_smic_n7_ascend", stat="mean") | {"from": "2027-12-01"}
+                        "capacity", "cn_smic_n7_ascend", stat="mean", since="2027-12-01")
 
 FILES: dict[str, list] = {
     "00-as-it-happened-2025-26": ["h20_to_china_2025", "h20_to_china_2026", "h200_reaching_china_2026",
