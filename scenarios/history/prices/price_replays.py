@@ -3,7 +3,9 @@ against the band stated (before the runs) on that page, for the shelves-only rep
 (``before``), for their copies with the market extensions of docs/markets.md sections 7-8
 (``*-signals.yaml``: signal: orders, thrift, and hoarding Japanese users in 2010), and for
 the 2010-11 copy with speculative traders (``rare-earths-2010-traders.yaml``, section 9;
-the 2025 and 2023 rows of that column are the signals copies, which have no trader).
+the 2025 and 2023 rows of that column are the signals copies, which have no trader), and
+for that copy with Japan's dysprosium as a product of its own (``rare-earths-2010-dy.yaml``:
+its price and peak month are read on the dysprosium chain, its exports on the aggregate).
 
     .venv/bin/python scenarios/history/prices/price_replays.py          # the table
     .venv/bin/python scenarios/history/prices/price_replays.py --grid   # the exponent's fit grid
@@ -20,6 +22,7 @@ from sim.schema import Scenario
 
 HERE = Path(__file__).resolve().parent
 TRADERS = HERE / "rare-earths-2010-traders.yaml"
+DYSPROSIUM = HERE / "rare-earths-2010-dy.yaml"
 # the fit of the traders' exponent k: the grid, stated before the runs, and the one measure
 # it is fitted on (the peak multiplier); the rule: the k whose peak is nearest the band
 # (13 to 52), the smallest such k on a tie
@@ -33,11 +36,12 @@ def _daily(res, metric: str, node: str) -> pd.Series:
     return rows.groupby("date", observed=True)["value"].mean()
 
 
-def rare_earth_measures(scenario) -> list[tuple[str, float, float, float]]:
+def rare_earth_measures(scenario, market: str = "jp_ree_users") -> list[tuple[str, float, float, float]]:
     """The three 2010-11 measures (name, value, band low, band high) of a rare-earth replay
-    (a path or a ``Scenario``)."""
+    (a path or a ``Scenario``): the peak and its month read on the price at ``market`` (base
+    $91,000/t, Dy oxide in January 2009), the exports on China's aggregate exporters."""
     ree = sim.run(scenario)
-    price = _daily(ree, "price", "jp_ree_users")
+    price = _daily(ree, "price", market)
     peak_day = price.idxmax()
     out = [("REE 2010-11: peak multiplier (Japan)", price.max() / 91000, 13, 52),
            ("REE 2010-11: month of the peak, months after Aug 2011",
@@ -51,10 +55,10 @@ def rare_earth_measures(scenario) -> list[tuple[str, float, float, float]]:
 
 def measures(variant: str = "") -> list[tuple[str, float, float, float]]:
     """(measure, simulated value, band low, band high) of every price replay; ``variant``
-    is the file-name suffix of the replays to run ("", "-signals" or "-traders"; the
-    traders exist for 2010-11 only, the other replays of that column are the signals copies)."""
+    is the file-name suffix of the replays to run ("", "-signals", "-traders" or "-dy"; the
+    last two exist for 2010-11 only, the other replays of those columns are the signals copies)."""
     out = []
-    other = "-signals" if variant == "-traders" else variant
+    other = "-signals" if variant in ("-traders", "-dy") else variant
     dy = sim.run(HERE / f"dy-oxide-2025{other}.yaml")
     eu, cn = _daily(dy, "price_multiplier", "eu_dy_buyers"), _daily(dy, "price_multiplier", "cn_dy_buyers")
     out.append(("Dy 2025: Europe multiplier, July mean", eu["2025-07"].mean(), 2.3, 3.6))
@@ -66,7 +70,8 @@ def measures(variant: str = "") -> list[tuple[str, float, float, float]]:
     demand = _daily(ga, "demand", "foreign_gallium_users")["2023-08":"2023-12"].sum()
     short = _daily(ga, "shortfall", "foreign_gallium_users")["2023-08":"2023-12"].sum()
     out.append(("Ga 2023: fill rate Aug-Dec", 1 - short / demand, 0.90, 1.0))
-    out += rare_earth_measures(HERE / f"rare-earths-2010{variant}.yaml")
+    market = "jp_dy_users" if variant == "-dy" else "jp_ree_users"
+    out += rare_earth_measures(HERE / f"rare-earths-2010{variant}.yaml", market)
     return out
 
 
@@ -98,8 +103,8 @@ if __name__ == "__main__":
             print(f"{k:4g} {rows[0][1]:8.3f} {rows[1][1]:6.0f} {rows[2][1]:8.3f}")
         print(f"fitted on the peak multiplier: k = {fitted(grid):g}")
     else:
-        print(f"{'measure':58s} {'before':>8s} {'signals':>8s} {'traders':>8s}   band")
-        for (name, old, low, high), (_, new, _, _), (_, last, _, _) in zip(
-                measures(), measures("-signals"), measures("-traders"), strict=True):
-            verdict = "inside" if low <= last <= high else "MISS"
-            print(f"{name:58s} {old:8.3f} {new:8.3f} {last:8.3f}   {low:g} to {high:g}   {verdict}")
+        print(f"{'measure':58s} {'before':>8s} {'signals':>8s} {'traders':>8s} {'Dy chain':>8s}   band")
+        for (name, old, low, high), (_, new, _, _), (_, tr, _, _), (_, dy, _, _) in zip(
+                measures(), measures("-signals"), measures("-traders"), measures("-dy"), strict=True):
+            verdict = "inside" if low <= dy <= high else "MISS"
+            print(f"{name:58s} {old:8.3f} {new:8.3f} {tr:8.3f} {dy:8.3f}   {low:g} to {high:g}   {verdict}")
