@@ -368,7 +368,7 @@ def report(
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editor completion and checks)."""
-    from .schema import scenario_json_schema
+    from .jsonschema import scenario_json_schema
 
     sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")
 

@@ -13,6 +13,8 @@ from .errors import Problem, did_you_mean
 from .yamlsource import PosNode, _short, read_yaml
 
 APPENDED_LISTS = ("lanes", "shocks", "policies", "headlines")
+# the inherited lists whose entries a child may drop by name with ``without:``
+NAMED_LISTS = ("shocks", "policies", "headlines")
 MAX_EXTENDS = 32  # files in one extends chain; far more than any real layering
 
 
@@ -76,6 +78,37 @@ def _merge(parent: dict, ppos: PosNode, child: dict, cpos: PosNode, top: bool) -
     return out, pos
 
 
+def _drop_named(parent: dict, ppos: PosNode, without: object, wpos: PosNode, problems: list[Problem]) -> None:
+    """Remove from ``parent`` (in place, with its positions) every shock, policy or headline
+    whose ``name`` is listed in the child's ``without:``.
+
+    Every listed name must be inherited: a name that matches nothing is a problem at its
+    position, so that a renamed shock in a parent cannot silently stay in force.
+    """
+    if not isinstance(without, list) or not all(isinstance(n, str) and n.strip() for n in without):
+        problems.append(Problem(wpos.at.file, wpos.at.line, wpos.at.col,
+                                "without must be a list of the names of inherited shocks, policies or headlines"))
+        return
+    inherited = {kind: [e.get("name") if isinstance(e, dict) else None for e in parent.get(kind) or []]
+                 for kind in NAMED_LISTS if isinstance(parent.get(kind), list)}
+    known = sorted({n for names in inherited.values() for n in names if isinstance(n, str)})
+    for i, name in enumerate(without):
+        if name not in known:
+            at = (wpos.child(i) or wpos).at
+            problems.append(Problem(at.file, at.line, at.col, f"without: no inherited shock, policy or headline is "
+                                                              f"named {_short(name)}{did_you_mean(name, known)}"))
+    drop = set(without)
+    items = ppos.entries()
+    for kind, names in inherited.items():
+        keep = [i for i, n in enumerate(names) if n not in drop]
+        if len(keep) == len(names):
+            continue
+        parent[kind] = [parent[kind][i] for i in keep]
+        if kind in items:
+            elements = items[kind].elements()
+            items[kind] = PosNode(items[kind].at, items=[elements[i] for i in keep if i < len(elements)])
+
+
 def display_path(path: Path) -> str:
     """The path as shown in messages: relative to the working folder when possible."""
     try:
@@ -103,8 +136,14 @@ def read_chain(path: Path, roots: Sequence[str], chain: list[str], sources: list
         return None
     parent_ref = data.pop("extends", None)
     ext_loc = pos.items.get("extends", pos).at if isinstance(pos.items, dict) else pos.at
+    without = data.pop("without", None)
+    wpos = pos.items.get("without", pos) if isinstance(pos.items, dict) else pos
     if isinstance(pos.items, dict):
         pos.items.pop("extends", None)
+        pos.items.pop("without", None)
+    if without is not None and parent_ref is None:
+        problems.append(Problem(wpos.at.file, wpos.at.line, wpos.at.col,
+                                "without drops inherited shocks, policies or headlines: it needs an extends"))
     if parent_ref is None:
         return data, pos
     if not isinstance(parent_ref, str) or not parent_ref.strip():
@@ -144,6 +183,8 @@ def read_chain(path: Path, roots: Sequence[str], chain: list[str], sources: list
     if merged is None:
         broken.append(display)
         return data, pos
+    if without is not None:
+        _drop_named(*merged, without, wpos, problems)
     return _merge(*merged, data, pos, top=True)
 
 

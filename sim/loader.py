@@ -44,7 +44,7 @@ def _model_keys(path: list, data: dict) -> list[str]:
         return [f.alias or n for n, f in model.model_fields.items()]
 
     if len(head) == 0:
-        return names(Scenario) + ["extends"]
+        return names(Scenario) + ["extends", "without"]
     if head[0] == "products" and len(head) == 2:
         return names(Product)
     if head[0] == "nodes" and len(head) == 2:

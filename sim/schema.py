@@ -41,7 +41,6 @@ from .fields import (
     Rate,
     Share,
     StrictModel,
-    distribution_json_schema,
 )
 from .policies import Policy
 from .shocks import Shock
@@ -468,32 +467,3 @@ class Scenario(StrictModel):
         """The scenario as plain data, every default filled in; loads back to an equal Scenario."""
         return json.loads(self.model_dump_json(by_alias=True, exclude_none=True))
 
-
-def _swap_placeholders(node) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if isinstance(value, dict) and value.get("x-chipsim-distribution"):
-                node[key] = {"$ref": "#/$defs/Distribution"}
-            else:
-                _swap_placeholders(value)
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            if isinstance(value, dict) and value.get("x-chipsim-distribution"):
-                node[i] = {"$ref": "#/$defs/Distribution"}
-            else:
-                _swap_placeholders(value)
-
-
-def scenario_json_schema() -> dict:
-    """JSON Schema of a scenario file (for editors and `chipsim schema`)."""
-    schema = Scenario.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
-    dist = distribution_json_schema()
-    defs = schema.setdefault("$defs", {})
-    defs.update(dist.pop("$defs", {}))
-    defs["Distribution"] = dist
-    _swap_placeholders(schema)
-    schema["properties"]["extends"] = {"type": "string", "description": "Parent scenario file, relative to this one; deep-merged "
-                                                                        "under this file."}
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "chipsim scenario"
-    return schema

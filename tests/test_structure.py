@@ -177,7 +177,7 @@ LAYERS = {
                     "sim.quantities", "sim.distributions", "sim.fab", "sim.effects",
                     "sim.metrics"],
     "scenario language": ["sim.yamlsource", "sim.fields", "sim.selectorfields", "sim.selectors", "sim.leverspec", "sim.tradeshocks",
-                          "sim.generallicence", "sim.shocks", "sim.policies", "sim.behaviour", "sim.schema", "sim.extends",
+                          "sim.generallicence", "sim.shocks", "sim.policies", "sim.behaviour", "sim.schema", "sim.jsonschema", "sim.extends",
                           "sim.triggers", "sim.problems", "sim.crossrefs",
                           "sim.loader"],
     "model": ["sim.network", "sim.replication"],
