@@ -7,9 +7,10 @@ in the unit of the field they replace (days for lead times, units/day for capaci
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 if TYPE_CHECKING:  # numpy is imported where used, so loading a scenario stays fast
     import numpy as np
@@ -18,17 +19,48 @@ if TYPE_CHECKING:  # numpy is imported where used, so loading a scenario stays f
 # beyond it float arithmetic loses whole units; larger parameters are refused at the edge
 # instead of overflowing in a draw (Poisson means >= 2^63 raise in numpy).
 MAX_PARAMETER = 1e15
+SHARED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
+# the families whose quantile function is closed-form: a shared draw is a common quantile
+SHARED_FAMILIES = ("uniform", "triangular")
 
 
 class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Every distribution naming the same ``shared`` draw takes one common quantile u per
+    # replication (1 - u with ``opposite``), so linked figures move together: a share and
+    # its complement, or a capacity derived from the share. None: an independent draw.
+    shared: str | None = None
+    opposite: bool | None = None
 
     @model_validator(mode="after")
     def _finite_and_bounded(self):
         for name, value in self:
             if isinstance(value, float) and not (math.isfinite(value) and abs(value) <= MAX_PARAMETER):
                 raise ValueError(f"{name} must be a finite number of size at most {MAX_PARAMETER:.0e} (got {value!r})")
+        if self.shared is not None:
+            if not SHARED_NAME.fullmatch(self.shared):
+                raise ValueError(f"shared must be a name of letters, digits, '_', '.' or '-' (at most 64, starting with a "
+                                 f"letter or '_'), got {self.shared[:80]!r}")
+            if getattr(self, "dist", None) not in SHARED_FAMILIES:
+                raise ValueError(f"a shared draw needs a uniform or triangular distribution, not {getattr(self, 'dist', '?')}")
+        elif self.opposite is not None:
+            raise ValueError("opposite applies to a shared draw: give shared: <name> as well")
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_unset_link(self, handler):
+        # an independent distribution dumps exactly as before the shared draws existed
+        out = handler(self)
+        if isinstance(out, dict):
+            for key in ("shared", "opposite"):
+                if out.get(key) is None:
+                    out.pop(key, None)
+        return out
+
+    def quantile(self, u: float) -> float:
+        """The value at quantile ``u`` in [0, 1] (uniform and triangular only)."""
+        raise NotImplementedError
 
     def lowest(self) -> float:
         """Smallest value the distribution can produce (-inf when unbounded)."""
@@ -76,6 +108,10 @@ class Uniform(_Dist):
         """Draw ``size`` values (or one float) from ``rng``."""
         return rng.uniform(self.low, self.high, size)
 
+    def quantile(self, u: float) -> float:
+        """The value at quantile ``u``."""
+        return self.low + u * (self.high - self.low)
+
 
 class Triangular(_Dist):
     """Triangular with minimum ``low``, most likely value ``mode`` and maximum ``high``."""
@@ -113,6 +149,16 @@ class Triangular(_Dist):
         if self.low == self.high:
             return np.full(size, self.low) if size is not None else float(self.low)
         return rng.triangular(self.low, self.mode, self.high, size)
+
+    def quantile(self, u: float) -> float:
+        """The value at quantile ``u`` (the inverse of the triangular CDF)."""
+        width = self.high - self.low
+        if width == 0:
+            return self.low
+        cut = (self.mode - self.low) / width
+        if u <= cut:
+            return self.low + math.sqrt(u * width * (self.mode - self.low))
+        return self.high - math.sqrt((1.0 - u) * width * (self.high - self.mode))
 
 
 class Normal(_Dist):
@@ -201,8 +247,16 @@ def is_distribution(value: object) -> bool:
     return isinstance(value, _Dist)
 
 
-def draw_value(value, rng: np.random.Generator, low: float = -math.inf, high: float = math.inf) -> float:
-    """A fixed number as it is, or one draw of a distribution clipped to ``[low, high]``."""
+def draw_value(value, rng: np.random.Generator, low: float = -math.inf, high: float = math.inf,
+               quantile: float | None = None) -> float:
+    """A fixed number as it is, or one draw of a distribution clipped to ``[low, high]``;
+    a shared draw takes its value at the replication's common ``quantile`` of its name."""
     if isinstance(value, _Dist):
-        return float(min(max(float(value.sample(rng)), low), high))
+        if value.shared is not None:
+            if quantile is None:
+                raise ValueError(f"the shared draw '{value.shared}' needs its replication's quantile")
+            x = value.quantile(1.0 - quantile if value.opposite else quantile)
+        else:
+            x = float(value.sample(rng))
+        return float(min(max(x, low), high))
     return float(value)

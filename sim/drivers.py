@@ -164,7 +164,14 @@ def plan(scenario: Scenario | str | os.PathLike, headlines: Sequence[str | dict]
                      tuple(h.name for h in chosen.headlines))
     for q in (0.5, QUANTILES[0], QUANTILES[1]):
         _scenario_at(job, [float(inp.ppf(np.array([q]))[0]) for inp in inputs], f"{100 * q:.0f}% point")
-    return job, chosen, {inp.path: input_label(inp.path, doc) for inp in inputs}
+    return job, chosen, {inp.path: _label(inp, doc) for inp in inputs}
+
+
+def _label(inp: Input, doc: dict) -> str:
+    """An input's label; a shared draw's names the draw and how many values move with it."""
+    if not inp.linked:
+        return input_label(inp.path, doc)
+    return f"shared draw '{inp.group}' ({len(inp.linked) + 1} values, led by {input_label(inp.path, doc)})"
 
 
 def _progress(chunks: Iterator[list[dict]], total: int, show: bool) -> Iterator[list[dict]]:
@@ -337,7 +344,8 @@ def drivers(scenario: Scenario | str | os.PathLike, headlines: Sequence[str | di
                      "scenario_file": chosen.name if isinstance(scenario, Scenario) else Path(scenario).stem,
                      "quantiles": list(QUANTILES), "samples": int(samples), "top": int(top),
                      "evaluations": int(len(evaluations)), "executor": executor,
-                     "inputs": [{"path": i.path, "label": labels[i.path], "distribution": i.dist.model_dump()}
+                     "inputs": [{"path": i.path, "label": labels[i.path], "distribution": i.dist.model_dump(),
+                                 "linked": [m.path for m in i.linked]}
                                 for i in job.inputs], "headlines": list(job.headlines)})
     intervals = _intervals(chosen, sample, oat.iloc[0], _units(job, oat_points[0]))
     return Drivers(chosen, list(job.inputs), labels, intervals, indices, _effects(job, picked, oat, oat_points),

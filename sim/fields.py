@@ -93,6 +93,10 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {msg}" if where else msg
 
 
+_NOT_NUMBERS = ("dist", "shared", "opposite")  # the keys of a distribution that are not its numbers
+_PER_EVENT = "a shared draw is one value per replication; this value is drawn for every {}, so it cannot be shared"
+
+
 def _parse_dist(value: dict, param_parser: Callable[[object, str], float] | None):
     if "dist" not in value:
         raise ValueError(
@@ -101,7 +105,7 @@ def _parse_dist(value: dict, param_parser: Callable[[object, str], float] | None
         )
     if param_parser is not None:
         value = {
-            k: (param_parser(v, f"distribution parameter '{k}'") if k != "dist" and isinstance(v, str) else v)
+            k: (param_parser(v, f"distribution parameter '{k}'") if k not in _NOT_NUMBERS and isinstance(v, str) else v)
             for k, v in value.items()
         }
     try:
@@ -131,6 +135,7 @@ def param_type(
     hi: float | None = None,
     allow_dist: bool = True,
     dist_lo: float | None = None,
+    per_event: str | None = None,
     description: str,
     example: object = None,
 ):
@@ -159,6 +164,8 @@ def param_type(
             if not allow_dist:
                 raise ValueError("a distribution is not allowed here; give a fixed value")
             dist = _parse_dist(value, safe_parse)
+            if per_event is not None and dist.shared is not None:
+                raise ValueError(_PER_EVENT.format(per_event))
             low, floor = dist.lowest(), lo if dist_lo is None else dist_lo
             if floor is not None and math.isfinite(low) and low < floor:
                 raise ValueError(f"distribution can fall below the allowed range (>= {floor:g})")
@@ -226,7 +233,7 @@ CoverDays = param_type(
     description="Days of the node's own daily use (>= 0), or a distribution drawn once per replication.",
 )
 LeadTime = param_type(
-    parse_duration_days, lo=1, dist_lo=0,
+    parse_duration_days, lo=1, dist_lo=0, per_event="shipment",
     description="Days (a number or '35d', '2w', '6m', '1y'), or a distribution drawn per shipment. Rounded to whole days, at "
                 "least 1.",
     example={"dist": "triangular", "low": 180, "mode": 270, "high": 400},
@@ -325,12 +332,15 @@ def _validate_review(value: Any) -> ReviewTime:
     if isinstance(value, ReviewTime):
         return value
     if isinstance(value, dict):
-        params = {k: v for k, v in value.items() if k != "dist"}
+        if value.get("shared") is not None:
+            raise ValueError(_PER_EVENT.format("shipment under review"))
+        params = {k: v for k, v in value.items() if k not in _NOT_NUMBERS}
         working = [isinstance(v, str) and _working_days(v) is not None for v in params.values()]
         if any(working) and not all(w or not isinstance(v, str) for w, v in zip(working, params.values(), strict=True)):
             raise ValueError("give every parameter of a review-time distribution in the same unit")
         as_wd = any(working)
-        converted = {k: (_working_days(v) if as_wd and k != "dist" and isinstance(v, str) else v) for k, v in value.items()}
+        converted = {k: (_working_days(v) if as_wd and k not in _NOT_NUMBERS and isinstance(v, str) else v)
+                     for k, v in value.items()}
         dist = _parse_dist(converted, None if as_wd else _duration)
         if math.isfinite(dist.lowest()) and dist.lowest() < 0:
             raise ValueError("a review time cannot be negative")
@@ -358,7 +368,7 @@ def _dump_review(review: ReviewTime):
     if is_distribution(review.value):
         doc = review.value.model_dump()
         if review.working_days:
-            doc = {k: (f"{v:g}wd" if k != "dist" else v) for k, v in doc.items()}
+            doc = {k: (f"{v:g}wd" if k not in _NOT_NUMBERS else v) for k, v in doc.items()}
         return doc
     return f"{review.value:g}wd" if review.working_days else review.value
 

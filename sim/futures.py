@@ -9,7 +9,10 @@ and its distribution over futures:
   ``lognormal(MEAN,SD)``, ``poisson(MEAN)``;
 - ``PATH`` alone: the distribution the scenario file already gives there.
 
-Without any ``--vary`` every distribution of the base file is an input. Futures are a
+Without any ``--vary`` every distribution of the base file is an input. The distributions
+that name one ``shared`` draw are one input: its lead (the first in document order) is
+varied and every other member is set at the same quantile (the opposite one where it says
+``opposite``), as a replication draws them. Futures are a
 Latin hypercube on the unit cube (scipy.stats.qmc, seeded from the run's SeedSequence)
 mapped through each input's inverse distribution function; in each future the input is
 fixed at its value for every replication and every option.
@@ -17,6 +20,7 @@ fixed at its value for every replication and every option.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as _dt
 import math
 import re
@@ -52,6 +56,9 @@ class Input:
     dist: Any
     date: bool = False
     suffix: str = ""
+    group: str = ""                       # the shared draw this value belongs to ("" for none)
+    opposite: bool = False                # it takes 1 - u of the group's quantile u
+    linked: tuple[Input, ...] = ()        # the group's other members (on the lead only)
 
     @property
     def name(self) -> str:
@@ -75,6 +82,15 @@ class Input:
         else:
             out = stats.poisson.ppf(u, d.mean)
         return np.round(out) if self.date else np.asarray(out, dtype=float)
+
+    def cdf(self, value: float) -> float:
+        """The quantile of ``value`` (uniform and triangular, the families a shared draw takes)."""
+        d = self.dist
+        if d.high == d.low:
+            return 0.5
+        if d.dist == "uniform":
+            return float(np.clip((value - d.low) / (d.high - d.low), 0.0, 1.0))
+        return float(stats.triang.cdf(value, (d.mode - d.low) / (d.high - d.low), d.low, d.high - d.low))
 
     def column(self, value: float) -> float:
         """The value as the table holds it (a date input: days after its earliest date)."""
@@ -127,7 +143,7 @@ def _own(path: str, doc: dict, source: str) -> Input:
     params: dict[str, float] = {}
     suffixes: set[str] = set()
     for key, raw in value.items():
-        if key == "dist":
+        if key in ("dist", "shared", "opposite"):
             continue
         match = _SUFFIXED.match(str(raw))
         if not match:
@@ -136,7 +152,24 @@ def _own(path: str, doc: dict, source: str) -> Input:
         suffixes.add(match.group(2))
     if len(suffixes) > 1:
         raise ChipsimUserError(f"--vary {source}: the scenario's distribution mixes units ({', '.join(sorted(suffixes))})")
-    return Input(path, _dist(path, str(value["dist"]), params, source), suffix=suffixes.pop() if suffixes else "")
+    group = value.get("shared")
+    return Input(path, _dist(path, str(value["dist"]), params, source), suffix=suffixes.pop() if suffixes else "",
+                 group=group if isinstance(group, str) else "", opposite=bool(value.get("opposite")))
+
+
+def _linked(inputs: list[Input]) -> list[Input]:
+    """One input per shared draw: the first member leads and carries the others."""
+    out: list[Input] = []
+    groups: dict[str, list[Input]] = {}
+    for inp in inputs:
+        if inp.group:
+            if inp.group not in groups:
+                groups[inp.group] = []
+                out.append(inp)
+            groups[inp.group].append(inp)
+        else:
+            out.append(inp)
+    return [dataclasses.replace(i, linked=tuple(groups[i.group][1:])) if i.group else i for i in out]
 
 
 def parse_input(text: str, doc: dict) -> Input:
@@ -147,7 +180,18 @@ def parse_input(text: str, doc: dict) -> Input:
     if not re.fullmatch(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*", path):
         raise ChipsimUserError(f"--vary {text!r}: '{path}' is not a dotted path such as shocks.0.approval_rate.0.rate")
     if not eq:
-        return _own(path, doc, text)
+        own = _own(path, doc, text)
+        if not own.group:
+            return own
+        members = [i for i in _every_distribution(doc) if i.group == own.group]
+        return dataclasses.replace(members[0], linked=tuple(members[1:]))
+    try:
+        shared = _lookup(doc, path, text)
+    except ChipsimUserError:
+        shared = None  # set_value names the missing path when the future is built
+    if isinstance(shared, dict) and shared.get("shared"):
+        raise ChipsimUserError(f"--vary {text!r}: the value at {path} is part of the shared draw '{shared['shared']}'; "
+                               f"write --vary {path} without '=' to vary the whole draw, or break the link in the file")
     dates = _DATES.match(spec)
     if dates:
         try:
@@ -178,15 +222,20 @@ def parse_input(text: str, doc: dict) -> Input:
     return Input(path, _dist(path, kind, {n: float(a) for n, a in zip(names, args, strict=True)}, text))
 
 
-def scenario_inputs(doc: Any, prefix: str = "") -> list[Input]:
-    """Every distribution the scenario document gives, as inputs (document order)."""
+def _every_distribution(doc: Any, prefix: str = "") -> list[Input]:
     found: list[Input] = []
     if isinstance(doc, dict) and "dist" in doc:
         return [_own(prefix, _root(prefix, doc), prefix)]
     items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(doc, list) else ()
     for key, value in items:
-        found += scenario_inputs(value, f"{prefix}.{key}" if prefix else str(key))
+        found += _every_distribution(value, f"{prefix}.{key}" if prefix else str(key))
     return found
+
+
+def scenario_inputs(doc: Any) -> list[Input]:
+    """Every distribution the scenario document gives, as inputs (document order); the
+    members of one shared draw are one input, led by the first."""
+    return _linked(_every_distribution(doc))
 
 
 def _root(path: str, value: dict) -> dict:
@@ -242,11 +291,18 @@ def applies(doc: dict, inp: Input) -> bool:
 
 
 def future_document(doc: dict, inputs: Sequence[Input], values: Sequence[float], use: Sequence[bool]) -> dict:
-    """``doc`` with each input that ``use`` marks set to its value in this future."""
+    """``doc`` with each input that ``use`` marks set to its value in this future; the
+    other members of a shared draw at the lead's quantile (1 - it where they say opposite)."""
     out = copy.deepcopy(doc)
     for inp, value, on in zip(inputs, values, use, strict=True):
         if on:
             set_value(out, inp.path, inp.document_value(float(value)))
+            if inp.linked:
+                u = inp.cdf(float(value))
+                u = 1.0 - u if inp.opposite else u
+                for member in inp.linked:
+                    at = np.array([1.0 - u if member.opposite else u])
+                    set_value(out, member.path, member.document_value(float(member.ppf(at)[0])))
     return out
 
 

@@ -33,6 +33,7 @@ class Streams:
     def __init__(self, seed_seq: np.random.SeedSequence):
         self._seq = seed_seq
         self._cache: dict[str, np.random.Generator] = {}
+        self._quantiles: dict[str, float] = {}
 
     def get(self, name: str) -> np.random.Generator:
         """The generator of the stream named ``name`` (created on first use)."""
@@ -41,6 +42,24 @@ class Streams:
             child = np.random.SeedSequence(self._seq.entropy, spawn_key=tuple(self._seq.spawn_key) + (_stream_key(name),))
             gen = self._cache[name] = np.random.Generator(np.random.PCG64(child))
         return gen
+
+    def quantile(self, shared: str) -> float:
+        """The common quantile of the shared draw ``shared`` in this replication (one
+        uniform number from the stream ``shared:<name>``, the same for every parameter
+        that names it)."""
+        u = self._quantiles.get(shared)
+        if u is None:
+            u = self._quantiles[shared] = float(self.get(f"shared:{shared}").random())
+        return u
+
+    def draw(self, value, name: str, low: float = -math.inf, high: float = math.inf) -> float:
+        """A parameter's value in this replication: a fixed value as it is, an independent
+        distribution from the stream ``param:<name>``, a shared one at its common quantile."""
+        if not is_distribution(value):
+            return float(value)
+        shared = getattr(value, "shared", None)
+        return draw_value(value, self.get(f"param:{name}"), low, high,
+                          None if shared is None else self.quantile(shared))
 
 
 class BuildContext:
@@ -66,7 +85,7 @@ class BuildContext:
             # one value per parameter and replication, however often it is asked for (a
             # node's cover serves each product it orders)
             if name not in self._drawn:
-                self._drawn[name] = draw_value(value, self.streams.get(f"param:{name}"), low, high)
+                self._drawn[name] = self.streams.draw(value, name, low, high)
             return self._drawn[name]
         return float(value)
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..distributions import draw_value, is_distribution
 from ..network import EquipmentDef, Network
 from .ledger import EPS, Ledger
 
@@ -25,13 +24,13 @@ class Tool:
                  "random", "required", "base_required", "blocked", "_binomial", "producer", "lookahead")
 
     def __init__(self, node: str, eq: EquipmentDef, producer: int, required_path: list[float],
-                 rng: np.random.Generator, attrition_rng: np.random.Generator | None = None):
+                 rng: np.random.Generator, attrition: float):
         self.node, self.product, self.producer = node, eq.product, producer
         self.slot, self.spares = eq.slot, eq.spares_slot
         self.installed = float(eq.installed)
         self.failed = 0.0
         # share of installed tools failing per day: a fixed value, or one draw per replication
-        self.attrition = draw_value(eq.attrition, attrition_rng if attrition_rng is not None else rng, 0.0, 1.0)
+        self.attrition = attrition
         self.install_days = eq.install_days
         self.random = eq.stochastic
         self.required = required_path          # tools needed by day (grows with expansions)
@@ -58,9 +57,8 @@ def build_tools(net: Network, producers: list[Producer], streams, inv: list[floa
         scale = prod.nominal / base if base > 0 else np.ones(horizon)
         for eq in p.equipment:
             rng = streams.get(f"attrition:{p.node}:{eq.product}")
-            drawn = (streams.get(f"param:nodes.{p.node}.equipment.{eq.product}.attrition")
-                     if is_distribution(eq.attrition) else None)
-            tool = Tool(p.node, eq, k, (eq.required * scale).tolist(), rng, drawn)
+            attrition = streams.draw(eq.attrition, f"nodes.{p.node}.equipment.{eq.product}.attrition", 0.0, 1.0)
+            tool = Tool(p.node, eq, k, (eq.required * scale).tolist(), rng, attrition)
             leads = [ln.lead_time.mean_value() if hasattr(ln.lead_time, "mean_value") else float(ln.lead_time)
                      for ln in net.lanes if ln.dst_slot == eq.slot]
             tool.lookahead = eq.install_days + int(round(max(leads, default=0.0)))
