@@ -71,8 +71,10 @@ def runs_text(data: Any, vid: str, f: Focus) -> tuple[int, int, int]:
     recover = values(data, vid, f.node, f.product, "time_to_recover_days")
     short = values(data, vid, f.node, f.product, "shortfall")
     n = len(short)
-    n_short = int(np.isfinite(survive).sum()) if len(survive) else int((short > 0).sum())
-    return n, n_short, int(np.isfinite(recover).sum())
+    was_short = np.isfinite(survive) if len(survive) else short > 0
+    # a run that was never short has a time to recover of 0: only short runs can recover
+    recovered = was_short & np.isfinite(recover.reindex(was_short.index))
+    return n, int(was_short.sum()), int(recovered.sum())
 
 
 def base_sentence(data: Any, f: Focus) -> str:
@@ -86,12 +88,14 @@ def base_sentence(data: Any, f: Focus) -> str:
     if not short > 0:
         return f"In the base case ({data.base.label}) {f.node_label} gets all the {f.product_label} it asks for {span}."
     runs = "the single run" if n == 1 else f"the mean of {n} runs"
-    text = (f"In the base case ({data.base.label}) {f.node_label} goes without {amount(short, f)} of "
-            f"{f.product_label}, {percent(1 - fill)} of its demand {span} ({runs}).")
+    text = (f"In the base case ({data.base.label}) {f.node_label} {'go' if _plural(f.node_label) else 'goes'} "
+            f"without {amount(short, f)} of {f.product_label}, {percent(1 - fill)} of "
+            f"{'their' if _plural(f.node_label) else 'its'} demand {span} ({runs}).")
     if n_short:
         rec = "none recovers before the end of the run" if n_rec == 0 else (
             f"{n_rec} of {n_short} recover before the end of the run" if n_short > 1 else "it recovers before the end")
-        text += f" It is short in {n_short} of {n} runs; {rec}." if n > 1 else f" It falls short in this run; {rec}."
+        who, be, fall = ("They", "are", "fall") if _plural(f.node_label) else ("It", "is", "falls")
+        text += f" {who} {be} short in {n_short} of {n} runs; {rec}." if n > 1 else f" {who} {fall} short in this run; {rec}."
     return text
 
 
@@ -124,9 +128,21 @@ def option_sentence(data: Any, vid: str, label: str, f: Focus) -> str:
     if c["n"] == 1:
         return text + " in the single run (one replication: no interval and no likelihood can be given)."
     interval = f"90% interval of the change {signed(c['low'])} to {signed(c['high'])}"
+    worse = c["n"] - c["better"] - c["same"]
+    if c["same"] and not worse:
+        # runs in which neither is short are ties, not losses: say so rather than call an
+        # option that never does worse "unlikely to do better"
+        return f"{text} ({interval}): better in {c['better']} of {c['n']} runs, the same in the other {c['same']}, worse in none."
     word = likelihood(c["share"])
+    tail = f", the same in {c['same']}" if c["same"] else ""
     return (f"{text} ({interval}); it is {word} to do better than the base "
-            f"(better in {c['better']} of {c['n']} runs).")
+            f"(better in {c['better']} of {c['n']} runs{tail}).")
+
+
+def _plural(label: str) -> bool:
+    """Whether a node's label names several buyers ("EU magnet users"): for the verb."""
+    last = label.strip().split(" ")[-1].lower() if label.strip() else ""
+    return last.endswith("s") and not last.endswith("ss")
 
 
 def headline(data: Any, f: Focus | None) -> list[str]:
