@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .fields import MAX_DAYS, StrictModel
+from .fields import MAX_DAYS, CoverDays, StrictModel
 from .selectorfields import Selector
 
 
@@ -20,12 +20,12 @@ class MakeToStock(StrictModel):
     """A producer that makes only what keeps its stock at a target: days of cover of the
     mean daily quantity its buyers asked of it over the last 30 days."""
 
-    days_of_cover: float = Field(
-        ge=0, le=MAX_DAYS,
+    days_of_cover: CoverDays = Field(
         description="Target free stock of the output, in days of the producer's mean daily requests over the last 30 "
                     "days (before day 30: the days so far; on day 0: its nominal capacity). Each day it makes "
                     "min(capacity, what inputs allow, target - free stock), and orders inputs for "
-                    "min(nominal capacity, mean requests) a day. A fab's target counts good dies.",
+                    "min(nominal capacity, mean requests) a day. A fab's target counts good dies. A distribution is "
+                    "drawn once per replication.",
     )
 
 

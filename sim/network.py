@@ -73,8 +73,9 @@ class ProducerDef:
     inputs: tuple[tuple[int, str, Any], ...]  # (slot, product, amount per unit)
     fab: FabDef | None = None
     equipment: tuple[EquipmentDef, ...] = ()
-    # make_to_stock: target stock in days of mean daily requests (None: full capacity every day)
-    make_to_stock: float | None = None
+    # make_to_stock: target stock in days of mean daily requests, or its distribution
+    # (None: full capacity every day)
+    make_to_stock: Any = None
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ class OrderLine:
     cover: Any                   # days, a distribution spec, or None
     adaptive: bool = False       # orders follow the lanes' effective shares (contract 10.2)
     level_key: str = "level"     # the level's parameter name: "level", or "level.<product>" from a mapping
-    precaution: tuple[float, int] | None = None  # (days of cover, relax days) while a control looms
+    precaution: tuple[Any, int] | None = None  # (days of cover or its distribution, relax days) while a control looms
     speculation: tuple[str, float, float, int | None] | None = None  # trader: (market node, S days, k, T days)
 
 
@@ -329,7 +330,7 @@ def _order_lines(scenario: Scenario, incoming: dict[tuple[str, str], list[int]],
             continue
         use = _use_of(node, pid)
         adaptive = rule.sourcing == "adaptive"
-        precaution = ((float(rule.precaution.days_of_cover), int(rule.precaution.relax_days))
+        precaution = ((rule.precaution.days_of_cover, int(rule.precaution.relax_days))
                       if rule.precaution is not None else None)
         sp = rule.speculation
         speculation = (sp.market, float(sp.days_of_cover), float(sp.exponent), sp.momentum_days) if sp else None

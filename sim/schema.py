@@ -26,7 +26,6 @@ from pydantic import (
 from .behaviour import AllocationRule, MakeToStock, Market, Speculation
 from .fab import dies_per_wafer
 from .fields import (
-    MAX_DAYS,
     AtLeastOne,
     CoverDays,
     DayRef,
@@ -97,11 +96,10 @@ class Product(StrictModel):
 class Precaution(StrictModel):
     """Hoarding while a trade control on one of the node's inbound lanes looms or lasts."""
 
-    days_of_cover: float = Field(
-        ge=0, le=MAX_DAYS,
+    days_of_cover: CoverDays = Field(
         description=("Days of own use ordered up to while a matching export_ban, export_license or entity_list is "
                      "announced or active, and for relax_days after it ends (the larger of this and the normal "
-                     "level applies)."),
+                     "level applies); a distribution is drawn once per replication."),
     )
     relax_days: Days = Field(default=0, description="Days after the control ends that the precaution lasts.")
 

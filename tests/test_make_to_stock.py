@@ -231,7 +231,7 @@ def test_make_to_stock_on_a_node_that_produces_nothing(in_tmp):
     assert "needs a node that produces" in only
 
 
-@pytest.mark.parametrize("value, message", [("-5", "greater than or equal to 0"), ("1e6", "100000")])
+@pytest.mark.parametrize("value, message", [("-5", "must be >= 0"), ("1e6", "100000")])
 def test_days_of_cover_out_of_range(in_tmp, value, message):
     text = BASE.replace("    capacity: 100\n", f"    capacity: 100\n    make_to_stock: {{days_of_cover: {value}}}\n")
     line, col = position_of(text, value)

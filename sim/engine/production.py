@@ -54,7 +54,8 @@ def build_producer(p: ProducerDef, ctx: BuildContext, horizon: int) -> Producer:
         days = np.arange(horizon, dtype=float)
         d0 = (d0_learning_curve(spec.start, spec.end, spec.halflife, days) if hasattr(spec, "halflife")
               else np.full(horizon, float(spec)))
-    return Producer(p.node, p.out_slot, inputs, cap, np.full(horizon, cap), np.ones(horizon), d0, None, p.make_to_stock)
+    cover = None if p.make_to_stock is None else ctx.draw(p.make_to_stock, f"nodes.{p.node}.make_to_stock.days_of_cover", 0.0)
+    return Producer(p.node, p.out_slot, inputs, cap, np.full(horizon, cap), np.ones(horizon), d0, None, cover)
 
 
 def fab_line(fab: FabDef, d0: np.ndarray | None, horizon: int, rng: np.random.Generator | None) -> FabLine:

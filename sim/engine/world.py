@@ -232,7 +232,8 @@ class World:
         if line.precaution is not None:
             if self._controls is None:
                 self._controls = control_windows(self.ctx)
-            state.precaution, relax = line.precaution
+            cover, relax = line.precaution
+            state.precaution = self.ctx.draw(cover, f"nodes.{line.node}.reorder.precaution.days_of_cover", 0.0)
             inbound = {lane.index for lane in self._lanes_into(line.slot)}
             state.precaution_on = precaution_days(inbound, relax, self._controls, self.horizon)
         state.speculation = speculator(line, self.net.slot_of, self.demand_rate_path, self.horizon)
