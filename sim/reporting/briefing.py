@@ -94,7 +94,7 @@ def context(data: Any, charts: list[Path]) -> dict:
             "description": sc.description.strip(), "headline": summary.headline(data, f),
             "focus": f.node_label if f else "", "focus_product": f.product_label if f else "",
             "focus_unit": unit_word(f.unit) if f else "", "kpis": summary.focus_rows(data, f) if f else [],
-            "drivers": summary.drivers(data), "recover_basis": recovery_reference(sc), "limits": limits(sc), "method": METHOD,
+            "drivers": summary.drivers(data, f), "recover_basis": recovery_reference(sc), "limits": limits(sc), "method": METHOD,
             "charts": _charts(charts), "changes": rows, "collapsed": collapsed,
             "headlines": summary.headline_rows(data), "assumption_groups": summary.assumption_groups(data),
             "assumptions": assumptions, "sources": sources, "other_notes": other_notes,

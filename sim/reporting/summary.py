@@ -18,6 +18,7 @@ from ..metrics import METRICS, briefed
 from ..metrics import label as metric_label
 from ..statistics import paired_interval
 from ..units import compact, date_text, percent, quantity, sig, signed, unit_word
+from .relevance import supply_chain, touches
 from .words import likelihood, node_label, product_label, spec_label, spec_sentence, timing_text
 
 
@@ -319,10 +320,18 @@ def assumption_groups(data: Any) -> list[dict]:
     return groups
 
 
-def drivers(data: Any) -> list[str]:
-    """What drives the result: the base's shocks with their timing, then each option's levers."""
+def drivers(data: Any, f: Focus | None = None) -> list[str]:
+    """What drives the result: the base's shocks with their timing, then each option's
+    levers. With a focus row, only the shocks that touch its supply chain (or a buyer
+    competing for it) are named; the others are counted."""
     base = data.base.scenario
-    out = [f"{spec_label(s, i)}, {timing_text(s, base)}." for i, s in enumerate(base.shocks)]
+    near = None if f is None else supply_chain(base, f.node)
+    named = [(i, s) for i, s in enumerate(base.shocks) if near is None or touches(s, base, near)]
+    out = [f"{spec_label(s, i)}, {timing_text(s, base)}." for i, s in named]
+    elsewhere = len(base.shocks) - len(named)
+    if elsewhere and f is not None:
+        out.append(f"{elsewhere} other shock{'s' if elsewhere > 1 else ''} of the base act elsewhere in the network, on "
+                   f"nodes that neither supply {f.node_label} nor compete for its supply (listed in the scenario file).")
     for v in data.variants[1:]:
         sc = v.scenario
         levers = [spec_label(p, i) for i, p in enumerate(sc.policies) if not any(_same(p, b) for b in base.policies)]
