@@ -42,6 +42,7 @@ def test_only_shocks_on_that_chain_are_named():
     lines = drivers(data, Focus("users", "bar", "t", "EU users", "bar"))
     assert lines[0].startswith("Ore ban") and lines[1].startswith("Rivals buy more")
     assert lines[2].startswith("2 other shocks of the base act elsewhere in the network")
+    assert "compete for their supply" in lines[2]                # "EU users": plural
     assert len(lines) == 3
     # without a focus row every shock is named, as before
     assert len(drivers(data)) == 4

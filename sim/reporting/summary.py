@@ -330,8 +330,10 @@ def drivers(data: Any, f: Focus | None = None) -> list[str]:
     out = [f"{spec_label(s, i)}, {timing_text(s, base)}." for i, s in named]
     elsewhere = len(base.shocks) - len(named)
     if elsewhere and f is not None:
-        out.append(f"{elsewhere} other shock{'s' if elsewhere > 1 else ''} of the base act elsewhere in the network, on "
-                   f"nodes that neither supply {f.node_label} nor compete for its supply (listed in the scenario file).")
+        whose = "their" if _plural(f.node_label) else "its"
+        verb = "act" if elsewhere > 1 else "acts"
+        out.append(f"{elsewhere} other shock{'s' if elsewhere > 1 else ''} of the base {verb} elsewhere in the network, on "
+                   f"nodes that neither supply {f.node_label} nor compete for {whose} supply (listed in the scenario file).")
     for v in data.variants[1:]:
         sc = v.scenario
         levers = [spec_label(p, i) for i, p in enumerate(sc.policies) if not any(_same(p, b) for b in base.policies)]
