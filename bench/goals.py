@@ -42,12 +42,12 @@ TEN_K_SECONDS = 300.0            # 10,000 reference replications end to end
 MEMORY_BYTES = 2 * 2**30         # peak, summed over the processes
 EXPONENT_TARGET = 1.05
 STARTUP_SECONDS = 0.5
-README_COMPARE = ["scenarios/01b-ree-october-2025.yaml", "scenarios/07a-policy-eu-stockpile.yaml",
+README_COMPARE = ["scenarios/00-as-it-happened-2025-26.yaml", "scenarios/07a-policy-eu-stockpile.yaml",
                   "scenarios/07b-policy-separation-ramp.yaml", "scenarios/07c-policy-magnet-recycling.yaml"]
 # the README's commands (README.md): the first run, the comparison, the H200 run
 README_COMMANDS = [
     ("run quickstart", ["run", "scenarios/quickstart.yaml"]),
-    ("compare 01b + 07a/b/c -n 20 -w 2", ["compare", *README_COMPARE, "--focus", "eu_magnet_users", "-n", "20",
+    ("compare 00 + 07a/b/c -n 20 -w 2", ["compare", *README_COMPARE, "--focus", "eu_magnet_users", "-n", "20",
                                            "--workers", "2"]),
     ("run 02b", ["run", "scenarios/02b-h200-conditional-exports.yaml"]),
 ]

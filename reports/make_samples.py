@@ -23,7 +23,7 @@ CHIPSIM = [sys.executable, "-m", "sim"]
 
 SAMPLES = {
     "quickstart": ["run", "scenarios/quickstart.yaml"],
-    "ree-licensing-options": ["compare", "scenarios/01b-ree-october-2025.yaml", "scenarios/07a-policy-eu-stockpile.yaml",
+    "ree-licensing-options": ["compare", "scenarios/00-as-it-happened-2025-26.yaml", "scenarios/07a-policy-eu-stockpile.yaml",
                               "scenarios/07b-policy-separation-ramp.yaml", "scenarios/07c-policy-magnet-recycling.yaml",
                               "--focus", "eu_magnet_users", "-n", "20", "--workers", "2"],
 }

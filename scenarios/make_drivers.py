@@ -15,9 +15,10 @@ form). Rows go to ``reports/scenarios/drivers.csv`` (each file's rows replace it
 soon as it is done); the sentences for the README are printed. Re-run it after the reference
 network changes: the numbers are computed on today's network.
 
-Cost with the defaults (10 trajectories, 32 samples, 2 workers): 7,378 evaluations over
-the 22 files, 21 minutes on two quiet cores, 40 minutes of CPU
-(0.32 s of CPU per evaluation on average; 36-84 s a file).
+Cost with the defaults (10 trajectories, 32 samples, 2 workers): about 10,400 evaluations
+over the 29 files, roughly an hour of CPU. The 11 rare-earth files (00, 01*, 07*) took 4,449
+evaluations and 28 minutes on two cores (125-208 s a file, the three-year world of 00);
+the chip files 10-84 s a file.
 """
 from __future__ import annotations
 
@@ -109,9 +110,20 @@ FILES: dict[str, list] = {
     "07b-policy-separation-ramp": magnets("2025-27"),
     "07c-policy-magnet-recycling": magnets("2025-27"),
     "07d-policy-licence-fast-track": magnets("2025-27"),
+    "07e-policy-triggered-separation": magnets("2025-27"),
     "07f-eu-magnet-plant": magnets("2025-27"),
     "07g-policy-eu-raw-stockpile": magnets("2025-27"),
     "08-tungsten-export-controls": ["wf6_made_2026", "blackwell_dies_2026"],
+    # added on 2 December 2026 so that every library file with uncertain inputs has its drivers
+    "reference": [CN_COMPUTE[2026], ASCEND_910C[2026]],
+    "controls-us-chips-2024": [CN_COMPUTE[2026], ASCEND_910C[2026]],
+    "02c-h200-without-customs-block": [H200_2026, CN_COMPUTE[2026]],
+    "04d-ascend-assembly-yield": [ASCEND_910C[2026], CN_COMPUTE[2026]],
+    "04e-ascend-quad-stacking": ["stack4_made_2026", ASCEND_910C[2026], CN_COMPUTE[2026]],
+    "06-gallium-germanium-us-ban": [
+        h("us_gallium_shortfall", "US gallium shortfall over 2025-26, t", "shortfall", "us_gallium_users", "gallium"),
+        h("us_germanium_shortfall_06", "US germanium shortfall over 2025-26, t", "shortfall", "us_germanium_users",
+          "germanium")],
 }
 
 

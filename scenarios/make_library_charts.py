@@ -30,8 +30,13 @@ FILES = [
     "05-china-state-dc-mandate", "06-gallium-germanium-us-ban", "06b-gallium-germanium-transshipment-closed",
     "07a-policy-eu-stockpile", "07b-policy-separation-ramp", "07c-policy-magnet-recycling",
     "07d-policy-licence-fast-track", "00-as-it-happened-2025-26", "04d-ascend-assembly-yield",
-    "04e-ascend-quad-stacking", "07f-eu-magnet-plant", "07g-policy-eu-raw-stockpile", "08-tungsten-export-controls",
+    "04e-ascend-quad-stacking", "07e-policy-triggered-separation", "07f-eu-magnet-plant", "07g-policy-eu-raw-stockpile",
+    "08-tungsten-export-controls",
 ]
+# the policy options and counterfactuals that are deltas of scenario 0 (compared with it)
+DELTAS_OF_00 = ["07a-policy-eu-stockpile", "07b-policy-separation-ramp", "07c-policy-magnet-recycling",
+                "07d-policy-licence-fast-track", "07e-policy-triggered-separation", "07f-eu-magnet-plant",
+                "07g-policy-eu-raw-stockpile", "01c-ree-october-2025-no-pause"]
 MAGNET_USERS = ["us_magnet_users", "eu_magnet_users", "row_magnet_users"]
 CN_DC = ["cn_datacenters", "cn_state_dc_before", "cn_state_dc_mandated"]
 CN_FABS = ["cn_smic_n7_ascend", "cn_smic_n7_cambricon", "cn_huawei_fabs"]
@@ -94,10 +99,7 @@ def headlines(runs: dict) -> list[dict]:
                 add("reference", f"{node} load added in {y} (chips x kW, no PUE)", v * 365 / 1e6, "TWh/yr")
         short = sum(r.kpi(n, p, "shortfall") for n, p in r.kpis.index)
         add("reference", "total shortfall at demand nodes", short)
-    for name in ("01-ree-licensing-2025", "01b-ree-october-2025", "01c-ree-october-2025-no-pause",
-                 "07a-policy-eu-stockpile", "07b-policy-separation-ramp", "07c-policy-magnet-recycling",
-                 "07d-policy-licence-fast-track", "07f-eu-magnet-plant", "07g-policy-eu-raw-stockpile",
-                 "00-as-it-happened-2025-26"):
+    for name in ["01-ree-licensing-2025", "01b-ree-october-2025", "00-as-it-happened-2025-26"] + DELTAS_OF_00:
         if name in runs:
             r = runs[name]
             for node in MAGNET_USERS:
@@ -261,10 +263,11 @@ def chart(runs: dict) -> None:
         fig.savefig(OUT / "reference.png", dpi=120)
         plt.close(fig)
 
-    names = [n for n in ("01-ree-licensing-2025", "01b-ree-october-2025", "01c-ree-october-2025-no-pause") if n in runs]
+    names = [n for n in ("01-ree-licensing-2025", "01b-ree-october-2025", "00-as-it-happened-2025-26",
+                         "01c-ree-october-2025-no-pause") if n in runs]
     if names:
         fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-        for name, style in zip(names, ("-", "--", ":")):
+        for name, style in zip(names, ("-", "--", "-.", ":"), strict=False):
             for node, color in (("eu_magnet_users", "tab:blue"), ("us_magnet_users", "tab:red")):
                 s = runs[name].series([node], "shortfall")
                 axes[0].plot(s.index, s.values, style, color=color, label=f"{node.split('_')[0].upper()}, {name.split('-')[0]}")
@@ -387,8 +390,7 @@ def chart(runs: dict) -> None:
         fig.savefig(OUT / "06_gallium_germanium.png", dpi=120)
         plt.close(fig)
 
-    groups = [("01b-ree-october-2025", ["07a-policy-eu-stockpile", "07b-policy-separation-ramp", "07c-policy-magnet-recycling"]),
-              ("01-ree-licensing-2025", ["07d-policy-licence-fast-track"])]
+    groups = [("00-as-it-happened-2025-26", [n for n in DELTAS_OF_00 if n.startswith("07")])]
     if any(base in runs for base, _ in groups):
         fig, ax = plt.subplots(figsize=(9, 4))
         labels, eu, us = [], [], []
@@ -399,12 +401,14 @@ def chart(runs: dict) -> None:
                     eu.append(runs[name].kpi("eu_magnet_users", "ndfeb_magnet", "shortfall"))
                     us.append(runs[name].kpi("us_magnet_users", "ndfeb_magnet", "shortfall"))
         x = np.arange(len(labels))
-        ax.bar(x - 0.2, eu, width=0.4, label="EU users")
-        ax.bar(x + 0.2, us, width=0.4, label="US users")
+        for offset, values, name in ((-0.2, eu, "EU users"), (0.2, us, "US users")):
+            bars = ax.bar(x + offset, values, width=0.4, label=name)
+            ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)  # a bar of 0 still shows its "0"
         ax.set_xticks(x, labels, fontsize=8)
         ax.set_ylabel("t of magnets short over the run")
-        ax.set_title("Policy options against the rare-earth licensing (07a-c vs 01b, 3 years; 07d vs 01, 2 years)")
-        ax.legend()
+        ax.set_title("Policy options in the world as it happened (07a-g against 00, 2025-27)")
+        ax.margins(y=0.12)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
         fig.tight_layout()
         fig.savefig(OUT / "07_policies.png", dpi=120)
         plt.close(fig)

@@ -1,6 +1,6 @@
 """How sensitive are the rare-earth headlines to single assumptions? One input at a time.
 
-    .venv/bin/python scenarios/probe_rare_earths.py               # 01, 01b, 01c, 07a-d
+    .venv/bin/python scenarios/probe_rare_earths.py               # 01, 01b, 00, 01c, 07a-d
     .venv/bin/python scenarios/probe_rare_earths.py 01 --rigid    # the same files, without
                                                                   # the adaptive behaviour
 
@@ -22,7 +22,8 @@ import sim
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "reports" / "scenarios"
-FILES = ["01-ree-licensing-2025", "01b-ree-october-2025", "01c-ree-october-2025-no-pause", "07a-policy-eu-stockpile",
+FILES = ["01-ree-licensing-2025", "01b-ree-october-2025", "00-as-it-happened-2025-26", "01c-ree-october-2025-no-pause",
+         "07a-policy-eu-stockpile",
          "07b-policy-separation-ramp", "07c-policy-magnet-recycling", "07d-policy-licence-fast-track"]
 BUYER, PRODUCT = "eu_magnet_users", "ndfeb_magnet"
 

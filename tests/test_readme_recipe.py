@@ -1,4 +1,4 @@
-"""The README's policy briefing (01b against 07a, 07b and 07c, focus EU magnet users) on a
+"""The README's policy briefing (00 against 07a, 07b and 07c, focus EU magnet users) on a
 one-year horizon: the tables hold only existing rows, the headline never contradicts
 itself, the page fits a browser window and the PDF is a short typeset document."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sim
 from helpers import CHROMIUM, ROOT, chipsim_command
 from sim.metrics import compared
 
-FILES = ["01b-ree-october-2025", "07a-policy-eu-stockpile", "07b-policy-separation-ramp", "07c-policy-magnet-recycling"]
+FILES = ["00-as-it-happened-2025-26", "07a-policy-eu-stockpile", "07b-policy-separation-ramp", "07c-policy-magnet-recycling"]
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def recipe(tmp_path_factory):
 
 
 def test_comparison_rows_are_existing_pairs_times_metrics_times_options(recipe):
-    base = sim.load_scenario(ROOT / "scenarios" / "01b-ree-october-2025.yaml")
+    base = sim.load_scenario(ROOT / "scenarios" / "00-as-it-happened-2025-26.yaml")
     demand = [n for n in base.nodes.values() if n.demand is not None]
     compute = [n for n in demand if n.demand.measure]
     facility = [n for n in compute if n.pue is not None or n.server_overhead is not None]

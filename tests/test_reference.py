@@ -119,10 +119,24 @@ def test_fitted_magnet_parameters_match_the_replay(reference):
     free_share = {lane.to: lane.share for lane in history.lanes if lane.from_ == "cn_magnets_free"}
     listed_share = {lane.to: lane.share for lane in history.lanes if lane.from_ == "cn_magnets_listed"}
     fitted = free_share["us_magnet_buyers"] / (free_share["us_magnet_buyers"] + listed_share["us_magnet_buyers"])
-    # the reference splits China's ~90% of each foreign buyer's magnets by the fitted share
-    for buyer in ("us_magnet_users", "eu_magnet_users", "row_magnet_users"):
+    # the reference splits China's ~90% of each foreign buyer's magnets by the licence-free
+    # share s, one shared draw whose most likely value is the fitted share; the listed lanes
+    # are the mirror image, so free + listed is China's 0.9 in every replication
+    for buyer in ("us_magnet_users", "eu_magnet_users", "row_magnet_users", "cn_magnet_users"):
         lanes = {lane.from_: lane.share for lane in reference.lanes if lane.to == buyer and lane.product == "ndfeb_magnet"}
-        assert lanes["cn_magnets_free"] / (lanes["cn_magnets_free"] + lanes["cn_magnets_listed"]) == pytest.approx(fitted)
+        free, listed = lanes["cn_magnets_free"], lanes["cn_magnets_listed"]
+        assert (free.shared, listed.shared, bool(free.opposite), listed.opposite) == ("licence_free", "licence_free", False, True)
+        china = free.mode + listed.mode
+        assert free.mode / china == pytest.approx(fitted)
+        assert (listed.low, listed.mode, listed.high) == pytest.approx((china - free.high, china - free.mode, china - free.low))
+        assert (free.low / china, free.high / china) == pytest.approx((0.2, 0.5))
+    # the two makers' capacities split the same 207 kt by the same draw
+    free, listed = reference.nodes["cn_magnets_free"].capacity, reference.nodes["cn_magnets_listed"].capacity
+    assert (free.shared, listed.shared, listed.opposite) == ("licence_free", "licence_free", True)
+    total = free.mode + listed.mode
+    assert total == pytest.approx(207000 / 365)
+    assert (listed.low, listed.high) == pytest.approx((total - free.high, total - free.low))
+    assert free.mode / total == pytest.approx(fitted, abs=0.001)
     # and scenario 1a uses the approval rate fitted there
     fitted_rate = history.shocks[0].approval_rate[-1].rate
     s1 = sim.load_scenario(ROOT / "scenarios" / "01-ree-licensing-2025.yaml")
