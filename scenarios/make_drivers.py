@@ -15,8 +15,8 @@ form). Rows go to ``reports/scenarios/drivers.csv`` (each file's rows replace it
 soon as it is done); the sentences for the README are printed. Re-run it after the reference
 network changes: the numbers are computed on today's network.
 
-Cost with the defaults (10 trajectories, 32 samples, 2 workers): about 10,400 evaluations
-over the 29 files, roughly an hour of CPU. The 11 rare-earth files (00, 01*, 07*) took 4,449
+Cost with the defaults (10 trajectories, 32 samples, 2 workers): about 10,500 evaluations
+over the 30 files, roughly an hour of CPU. The 11 rare-earth files (00, 01*, 07*) took 4,449
 evaluations and 28 minutes on two cores (125-208 s a file, the three-year world of 00);
 the chip files 10-84 s a file.
 """
@@ -120,6 +120,8 @@ FILES: dict[str, list] = {
     "02c-h200-without-customs-block": [H200_2026, CN_COMPUTE[2026]],
     "04d-ascend-assembly-yield": [ASCEND_910C[2026], CN_COMPUTE[2026]],
     "04e-ascend-quad-stacking": ["stack4_made_2026", ASCEND_910C[2026], CN_COMPUTE[2026]],
+    "quickstart": [h("us_motor_shortfall", "US motor makers' magnet shortfall over 2025-26, t", "shortfall",
+                     "us_motor_makers", "ndfeb_magnet")],
     "06-gallium-germanium-us-ban": [
         h("us_gallium_shortfall", "US gallium shortfall over 2025-26, t", "shortfall", "us_gallium_users", "gallium"),
         h("us_germanium_shortfall_06", "US germanium shortfall over 2025-26, t", "shortfall", "us_germanium_users",

@@ -77,6 +77,10 @@ def input_label(path: str, doc: dict) -> str:
         if rest[0] == "equipment" and len(rest) == 3:
             return f"{who}: {readable(rest[1])} {rest[2]}"
         return f"{who}: {' '.join(p.replace('_', ' ') for p in rest)}"
+    if parts[0] == "lanes" and len(parts) >= 3 and parts[1].isdigit() and int(parts[1]) < len(doc.get("lanes") or []):
+        lane = doc["lanes"][int(parts[1])]
+        ends = " -> ".join(readable(str(lane.get(k))) for k in ("from", "to")) if isinstance(lane, dict) else parts[1]
+        return f"lane {ends}: {' '.join(p.replace('_', ' ') for p in parts[2:])}"
     if parts[0] in ("shocks", "policies") and len(parts) >= 3 and parts[1].isdigit():
         items = doc.get(parts[0]) or []
         item = items[int(parts[1])] if int(parts[1]) < len(items) else {}

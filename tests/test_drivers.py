@@ -109,7 +109,9 @@ def test_input_labels():
     doc = {"nodes": {"cn_ascend_910c": {"label": None}}, "shocks": [{"name": "Licences"}]}
     assert input_label("nodes.cn_ascend_910c.inventory.hbm_stack", doc) == "CN ascend 910C: opening stock of HBM stack"
     assert input_label("shocks.0.review_days", doc) == "Licences: review days"
-    assert input_label("lanes.3.lead_time", doc) == "lanes.3.lead_time"
+    assert input_label("lanes.3.lead_time", doc) == "lanes.3.lead_time"   # no such lane: the path as it is
+    lanes = {"lanes": [{"from": "cn_magnets", "to": "us_motor_makers"}]}
+    assert input_label("lanes.0.lead_time", lanes) == "lane CN magnets -> US motor makers: lead time"
 
 
 def test_no_uncertain_inputs_and_no_headlines_are_clear_errors(tmp_path):
