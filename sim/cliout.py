@@ -86,7 +86,21 @@ def print_headlines(out: Console, headlines, differences=None) -> None:
     if headlines is None or not len(headlines):
         return
     out.print("Headlines (mean, and 5-95% over replications when there are several):")
+    same: dict[str, int] = {}   # per option: headlines equal to the base's in every replication
+    shown: dict[str, int] = {}  # per option: headlines printed
+
+    def flush(variant) -> None:
+        n = same.pop(variant, 0)
+        if n:
+            other = "other " if shown.get(variant) else ""
+            out.print(for_plain_terminal(f"  [{variant}] {n} {other}headline{'s' if n > 1 else ''}: as the base in "
+                                         "every replication"), markup=False)
+
+    previous = None
     for _, h in headlines.iterrows():
+        if "variant" in h.index and h["variant"] != previous:
+            flush(previous)
+            previous = h["variant"]
         who = f"[{h['variant']}] " if "variant" in h.index else ""
         name = h.get("label", h["headline"])
         unit = str(h.get("unit", ""))
@@ -97,10 +111,17 @@ def print_headlines(out: Console, headlines, differences=None) -> None:
             d = differences[(differences["variant"] == h["variant"]) & (differences["headline"] == h["headline"])]
             if len(d):
                 d = d.iloc[0]
+                if d.get("pairs", 1) > 1 and d["difference"] == d["difference_low"] == d["difference_high"] == 0:
+                    # a wall of "vs base 0 (0 to 0)" hides the lines that differ: count these instead
+                    same[h["variant"]] = same.get(h["variant"], 0) + 1
+                    continue
                 interval = f" ({sig(d['difference_low'])} to {sig(d['difference_high'])})" if d.get("pairs", 1) > 1 else ""
                 line += f"; vs base {signed(d['difference'])}{interval}"
         line = for_plain_terminal(line)
         out.print(line, markup=False)
+        if "variant" in h.index:
+            shown[h["variant"]] = shown.get(h["variant"], 0) + 1
+    flush(previous)
 
 
 def compare_summary(out: Console, comparison) -> None:

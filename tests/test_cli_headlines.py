@@ -1,0 +1,37 @@
+"""A comparison's headlines on the terminal: options whose headline equals the base's in
+every replication are counted in one line, not printed as "vs base 0 (0 to 0)"."""
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+from rich.console import Console
+
+from sim.cliout import print_headlines
+
+
+def _table(rows):
+    return pd.DataFrame(rows)
+
+
+def test_unchanged_headlines_are_counted_per_option():
+    heads = _table([
+        {"variant": "base", "headline": "a", "label": "A", "unit": "t", "mean": 5.0, "p05": 1.0, "p95": 9.0, "replications": 4},
+        {"variant": "base", "headline": "b", "label": "B", "unit": "t", "mean": 2.0, "p05": 2.0, "p95": 2.0, "replications": 4},
+        {"variant": "opt", "headline": "a", "label": "A", "unit": "t", "mean": 3.0, "p05": 0.0, "p95": 6.0, "replications": 4},
+        {"variant": "opt", "headline": "b", "label": "B", "unit": "t", "mean": 2.0, "p05": 2.0, "p95": 2.0, "replications": 4},
+        {"variant": "same", "headline": "a", "label": "A", "unit": "t", "mean": 5.0, "p05": 1.0, "p95": 9.0, "replications": 4},
+        {"variant": "same", "headline": "b", "label": "B", "unit": "t", "mean": 2.0, "p05": 2.0, "p95": 2.0, "replications": 4}])
+    diffs = _table([
+        {"variant": "opt", "headline": "a", "difference": -2.0, "difference_low": -3.0, "difference_high": -1.0, "pairs": 4},
+        {"variant": "opt", "headline": "b", "difference": 0.0, "difference_low": 0.0, "difference_high": 0.0, "pairs": 4},
+        {"variant": "same", "headline": "a", "difference": 0.0, "difference_low": 0.0, "difference_high": 0.0, "pairs": 4},
+        {"variant": "same", "headline": "b", "difference": 0.0, "difference_low": 0.0, "difference_high": 0.0, "pairs": 4}])
+    buf = io.StringIO()
+    print_headlines(Console(file=buf, width=200), heads, diffs)
+    lines = [ln.strip() for ln in buf.getvalue().splitlines()]
+    assert "[opt] A: 3 t (0 to 6); vs base -2 (-3 to -1)" in lines
+    assert "[opt] 1 other headline: as the base in every replication" in lines
+    assert "[same] 2 headlines: as the base in every replication" in lines
+    assert not any("vs base 0" in ln for ln in lines)
+    assert sum(ln.startswith("[base]") for ln in lines) == 2      # the base's own lines stay
