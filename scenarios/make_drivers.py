@@ -102,9 +102,9 @@ FILES: dict[str, list] = {
         h("mandated_shortfall_2026", "Mandated state DCs' compute shortfall in 2026, TFLOPS-days", "compute_shortfall",
           "cn_state_dc_mandated", year=2026),
         CN_COMPUTE[2026]],
-    "06b-gallium-germanium-transshipment-closed": [
-        h("us_gallium_shortfall", "US gallium shortfall over 2025-26, t", "shortfall", "us_gallium_users", "gallium"),
-        h("us_germanium_shortfall_06b", "US germanium shortfall over 2025-26, t", "shortfall", "us_germanium_users",
+    "06b-gallium-germanium-transshipment-closed": [  # a delta of 00 since 2 December 2026: three years
+        h("us_gallium_shortfall", "US gallium shortfall over 2025-27, t", "shortfall", "us_gallium_users", "gallium"),
+        h("us_germanium_shortfall_06b", "US germanium shortfall over 2025-27, t", "shortfall", "us_germanium_users",
           "germanium")],
     "07a-policy-eu-stockpile": magnets("2025-27"),
     "07b-policy-separation-ramp": magnets("2025-27"),

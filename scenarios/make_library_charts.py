@@ -36,7 +36,7 @@ FILES = [
 # the policy options and counterfactuals that are deltas of scenario 0 (compared with it)
 DELTAS_OF_00 = ["07a-policy-eu-stockpile", "07b-policy-separation-ramp", "07c-policy-magnet-recycling",
                 "07d-policy-licence-fast-track", "07e-policy-triggered-separation", "07f-eu-magnet-plant",
-                "07g-policy-eu-raw-stockpile", "01c-ree-october-2025-no-pause"]
+                "07g-policy-eu-raw-stockpile", "01c-ree-october-2025-no-pause"]  # and 06b (section 6)
 MAGNET_USERS = ["us_magnet_users", "eu_magnet_users", "row_magnet_users"]
 CN_DC = ["cn_datacenters", "cn_state_dc_before", "cn_state_dc_mandated"]
 CN_FABS = ["cn_smic_n7_ascend", "cn_smic_n7_cambricon", "cn_huawei_fabs"]
@@ -372,7 +372,8 @@ def chart(runs: dict) -> None:
         fig.savefig(OUT / "05_mandate.png", dpi=120)
         plt.close(fig)
 
-    names = [n for n in ("06-gallium-germanium-us-ban", "06b-gallium-germanium-transshipment-closed") if n in runs]
+    names = [n for n in ("00-as-it-happened-2025-26", "06-gallium-germanium-us-ban",
+                         "06b-gallium-germanium-transshipment-closed") if n in runs]  # the first has the longest run
     if names:
         fig, axes = plt.subplots(1, 2, figsize=(11, 4))
         for ax, (node, prod) in zip(axes, (("us_gallium_users", "gallium"), ("us_germanium_users", "germanium"))):
