@@ -36,7 +36,7 @@ FILES = [
 # the policy options and counterfactuals that are deltas of scenario 0 (compared with it)
 DELTAS_OF_00 = ["07a-policy-eu-stockpile", "07b-policy-separation-ramp", "07c-policy-magnet-recycling",
                 "07d-policy-licence-fast-track", "07e-policy-triggered-separation", "07f-eu-magnet-plant",
-                "07g-policy-eu-raw-stockpile", "01c-ree-october-2025-no-pause"]  # and 06b (section 6)
+                "07g-policy-eu-raw-stockpile", "01c-ree-october-2025-no-pause"]  # (06b too, drawn with 06)
 MAGNET_USERS = ["us_magnet_users", "eu_magnet_users", "row_magnet_users"]
 CN_DC = ["cn_datacenters", "cn_state_dc_before", "cn_state_dc_mandated"]
 CN_FABS = ["cn_smic_n7_ascend", "cn_smic_n7_cambricon", "cn_huawei_fabs"]

@@ -22,6 +22,8 @@ MAX_PARAMETER = 1e15
 SHARED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
 # the families whose quantile function is closed-form: a shared draw is a common quantile
 SHARED_FAMILIES = ("uniform", "triangular")
+# the keys of a distribution mapping that are not numbers (parsers skip them)
+NON_NUMERIC_KEYS = ("dist", "shared", "opposite")
 
 
 class _Dist(BaseModel):

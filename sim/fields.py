@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from .distributions import DIST_TYPES, MAX_PARAMETER, Distribution, is_distribution
+from .distributions import DIST_TYPES, MAX_PARAMETER, NON_NUMERIC_KEYS, Distribution, is_distribution
 from .quantities import parse_duration_days, parse_number, parse_rate_per_day, whole_days
 
 _DIST_ADAPTER = TypeAdapter(Distribution)
@@ -93,7 +93,6 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {msg}" if where else msg
 
 
-_NOT_NUMBERS = ("dist", "shared", "opposite")  # the keys of a distribution that are not its numbers
 _PER_EVENT = "a shared draw is one value per replication; this value is drawn for every {}, so it cannot be shared"
 
 
@@ -105,7 +104,7 @@ def _parse_dist(value: dict, param_parser: Callable[[object, str], float] | None
         )
     if param_parser is not None:
         value = {
-            k: (param_parser(v, f"distribution parameter '{k}'") if k not in _NOT_NUMBERS and isinstance(v, str) else v)
+            k: (param_parser(v, f"distribution parameter '{k}'") if k not in NON_NUMERIC_KEYS and isinstance(v, str) else v)
             for k, v in value.items()
         }
     try:
@@ -334,12 +333,12 @@ def _validate_review(value: Any) -> ReviewTime:
     if isinstance(value, dict):
         if value.get("shared") is not None:
             raise ValueError(_PER_EVENT.format("shipment under review"))
-        params = {k: v for k, v in value.items() if k not in _NOT_NUMBERS}
+        params = {k: v for k, v in value.items() if k not in NON_NUMERIC_KEYS}
         working = [isinstance(v, str) and _working_days(v) is not None for v in params.values()]
         if any(working) and not all(w or not isinstance(v, str) for w, v in zip(working, params.values(), strict=True)):
             raise ValueError("give every parameter of a review-time distribution in the same unit")
         as_wd = any(working)
-        converted = {k: (_working_days(v) if as_wd and k not in _NOT_NUMBERS and isinstance(v, str) else v)
+        converted = {k: (_working_days(v) if as_wd and k not in NON_NUMERIC_KEYS and isinstance(v, str) else v)
                      for k, v in value.items()}
         dist = _parse_dist(converted, None if as_wd else _duration)
         if math.isfinite(dist.lowest()) and dist.lowest() < 0:
@@ -368,7 +367,7 @@ def _dump_review(review: ReviewTime):
     if is_distribution(review.value):
         doc = review.value.model_dump()
         if review.working_days:
-            doc = {k: (f"{v:g}wd" if k not in _NOT_NUMBERS else v) for k, v in doc.items()}
+            doc = {k: (f"{v:g}wd" if k not in NON_NUMERIC_KEYS else v) for k, v in doc.items()}
         return doc
     return f"{review.value:g}wd" if review.working_days else review.value
 

@@ -33,7 +33,7 @@ from pydantic import ValidationError
 from scipy import stats
 from scipy.stats import qmc
 
-from .distributions import DIST_TYPES
+from .distributions import DIST_TYPES, NON_NUMERIC_KEYS
 from .errors import ChipsimUserError, did_you_mean
 
 EXPLORE_STREAM = 0x45585052  # "EXPR": the futures' own branch of the run's SeedSequence
@@ -143,7 +143,7 @@ def _own(path: str, doc: dict, source: str) -> Input:
     params: dict[str, float] = {}
     suffixes: set[str] = set()
     for key, raw in value.items():
-        if key in ("dist", "shared", "opposite"):
+        if key in NON_NUMERIC_KEYS:
             continue
         match = _SUFFIXED.match(str(raw))
         if not match:
@@ -181,10 +181,7 @@ def parse_input(text: str, doc: dict) -> Input:
         raise ChipsimUserError(f"--vary {text!r}: '{path}' is not a dotted path such as shocks.0.approval_rate.0.rate")
     if not eq:
         own = _own(path, doc, text)
-        if not own.group:
-            return own
-        members = [i for i in _every_distribution(doc) if i.group == own.group]
-        return dataclasses.replace(members[0], linked=tuple(members[1:]))
+        return own if not own.group else next(i for i in scenario_inputs(doc) if i.group == own.group)
     try:
         shared = _lookup(doc, path, text)
     except ChipsimUserError:
@@ -300,9 +297,8 @@ def future_document(doc: dict, inputs: Sequence[Input], values: Sequence[float],
             if inp.linked:
                 u = inp.cdf(float(value))
                 u = 1.0 - u if inp.opposite else u
-                for member in inp.linked:
-                    at = np.array([1.0 - u if member.opposite else u])
-                    set_value(out, member.path, member.document_value(float(member.ppf(at)[0])))
+                for member in inp.linked:  # as a replication draws them (sim.replication.Streams.draw)
+                    set_value(out, member.path, member.document_value(member.dist.quantile(1.0 - u if member.opposite else u)))
     return out
 
 

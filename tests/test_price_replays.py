@@ -83,13 +83,21 @@ def test_the_fitted_weight_moves_the_may_jump_into_its_band(after):
     assert before[1][1] < 2.26 <= after[1][1]
 
 
-@pytest.mark.parametrize("k", [
-    pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=TRADER_XFAIL[k])) if k in TRADER_XFAIL else k
-    for k in TRADER_ROWS])
-def test_traders_replay_measure_inside_its_band(traders, k):
-    name, value, _, _ = traders[k - TRADER_ROWS[0]]
+def _rows(xfails: dict[int, str]) -> list:
+    """The 2010-11 rows, those in ``xfails`` as strict xfails with their reason."""
+    return [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=xfails[k])) if k in xfails else k
+            for k in TRADER_ROWS]
+
+
+def _inside_its_band(measures, k: int) -> None:
+    name, value, _, _ = measures[k - TRADER_ROWS[0]]
     low, high = BANDS[k]
     assert low <= value <= high, f"{name}: {value:.3f} outside {low} to {high}"
+
+
+@pytest.mark.parametrize("k", _rows(TRADER_XFAIL))
+def test_traders_replay_measure_inside_its_band(traders, k):
+    _inside_its_band(traders, k)
 
 
 def test_the_traders_peak_stays_below_the_floor_the_non_chinese_supply_sets(traders):
@@ -141,13 +149,9 @@ def dysprosium():
     return P.rare_earth_measures(P.DYSPROSIUM, "jp_dy_users")
 
 
-@pytest.mark.parametrize("k", [
-    pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=DY_XFAIL[k])) if k in DY_XFAIL else k
-    for k in TRADER_ROWS])
+@pytest.mark.parametrize("k", _rows(DY_XFAIL))
 def test_dysprosium_replay_measure_inside_its_band(dysprosium, k):
-    name, value, _, _ = dysprosium[k - TRADER_ROWS[0]]
-    low, high = BANDS[k]
-    assert low <= value <= high, f"{name}: {value:.3f} outside {low} to {high}"
+    _inside_its_band(dysprosium, k)
 
 
 def test_the_dysprosium_peak_is_the_cap_not_the_mechanism(dysprosium):
