@@ -8,11 +8,12 @@ Kept apart from ``schema`` so that the node and product models stay readable;
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from .fields import MAX_DAYS, CoverDays, StrictModel
+from .fields import CoverDays, StrictModel
+from .paramfields import Elasticity, Exponent, HoldDays, OpenFraction, PriceCap, WholeDays
 from .selectorfields import Selector
 
 
@@ -44,13 +45,13 @@ class Thrift(StrictModel):
     """Demand that a price spike destroys for longer than the spike (thrifting, substitution
     outside the model, stock run down): contract section 11 extended, docs/markets.md section 8."""
 
-    share: float = Field(
-        gt=0, le=1,
+    DRAWN: ClassVar[tuple[str, ...]] = ('share', 'recovery_days')  # drawn per replication (sim.resolution)
+
+    share: OpenFraction = Field(
         description="Share (0 < share <= 1) of the demand destroyed by the scarcity multiplier that stays away: "
                     "the lasting cut is share x (1 - multiplier^elasticity) on the day it is set.",
     )
-    recovery_days: int = Field(
-        ge=1, le=MAX_DAYS,
+    recovery_days: WholeDays = Field(
         description="Whole days (1 to 100,000) over which a lasting cut returns to 0, linearly, once the "
                     "price no longer renews it.",
     )
@@ -60,15 +61,17 @@ class Market(StrictModel):
     """A product whose price at each demand node that draws it follows scarcity, and whose
     demand falls as the price rises (contract section 11; the rule is in docs/markets.md)."""
 
-    elasticity: float = Field(
-        lt=0, description="Price elasticity of demand (< 0): demand at price = notional x (price / base)^elasticity.",
+    DRAWN: ClassVar[tuple[str, ...]] = ('elasticity', 'max_multiplier', 'window_days', 'signal_weight')  # sim.resolution
+
+    elasticity: Elasticity = Field(
+        description="Price elasticity of demand (< 0): demand at price = notional x (price / base)^elasticity.",
     )
-    max_multiplier: float = Field(
-        default=10.0, ge=1,
+    max_multiplier: PriceCap = Field(
+        default=10.0,
         description="Cap on the scarcity price multiplier (>= 1); beyond it the unmet gap is shortfall.",
     )
-    window_days: int = Field(
-        default=30, ge=1, le=MAX_DAYS,
+    window_days: WholeDays = Field(
+        default=30,
         description="Days of past supply the multiplier averages over (whole days, 1 to 100,000).",
     )
     signal: Literal["shelves", "orders"] | None = Field(
@@ -78,8 +81,8 @@ class Market(StrictModel):
                     "that they obtained (shipped), so that orders held in licence review, refused or cut by a quota "
                     "raise the price before the shelves empty (docs/markets.md, section 7).",
     )
-    signal_weight: float | None = Field(
-        default=None, gt=0, le=1,
+    signal_weight: OpenFraction | None = Field(
+        default=None,
         description="With `signal: orders`: the weight w (0 < w <= 1, default 1) of the order ratio; the mean "
                     "supply ratio is (1 - w) x shelves + w x min(shelves, orders).",
     )
@@ -100,23 +103,23 @@ class Speculation(StrictModel):
     """A trader's speculative stock: extra stock it buys and holds back from sale while the
     price at a named market rises (docs/markets.md, section 9)."""
 
+    DRAWN: ClassVar[tuple[str, ...]] = ('days_of_cover', 'exponent', 'momentum_days')  # sim.resolution
+
     market: str = Field(
         min_length=1,
         description="The plain demand node whose price multiplier of the ordered product the trader watches "
                     "(that product needs a `market`).",
     )
-    days_of_cover: float = Field(
-        gt=0, le=MAX_DAYS,
+    days_of_cover: HoldDays = Field(
         description="S: the largest hold, in days of the market node's expected demand (units/day): the trader "
                     "holds S x demand x min(1, r^exponent - 1) units when the price signal r is above 1, nothing "
                     "otherwise.",
     )
-    exponent: float = Field(
-        gt=0, le=100,
+    exponent: Exponent = Field(
         description="k (0 < k <= 100): how strongly the hold follows the price signal r.",
     )
-    momentum_days: int | None = Field(
-        default=None, ge=1, le=MAX_DAYS,
+    momentum_days: WholeDays | None = Field(
+        default=None,
         description="T: without it the signal r is today's multiplier M_d; with it r = M_d / M_(d-T), the rise over "
                     "the last T days (M = 1 before day 0), so that the hold is sold once the price stops rising.",
     )

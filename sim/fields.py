@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     BaseModel,
@@ -117,12 +117,17 @@ def _parse_dist(value: dict, param_parser: Callable[[object, str], float] | None
     return dist
 
 
-def _bounds_text(lo: float | None, lo_strict: bool, hi: float | None) -> str:
+def parse_distribution(value: dict, parse: Callable[[object, str], float] = parse_number):
+    """A distribution mapping checked and parsed (its string parameters read by ``parse``)."""
+    return _parse_dist(value, _finite(parse))
+
+
+def _bounds_text(lo: float | None, lo_strict: bool, hi: float | None, hi_strict: bool = False) -> str:
     parts = []
     if lo is not None:
         parts.append(f"{'>' if lo_strict else '>='} {lo:g}")
     if hi is not None:
-        parts.append(f"<= {hi:g}")
+        parts.append(f"{'<' if hi_strict else '<='} {hi:g}")
     return " and ".join(parts)
 
 
@@ -132,6 +137,9 @@ def param_type(
     lo: float | None = None,
     lo_strict: bool = False,
     hi: float | None = None,
+    hi_strict: bool = False,
+    whole: bool = False,
+    integer: bool = False,
     allow_dist: bool = True,
     dist_lo: float | None = None,
     per_event: str | None = None,
@@ -142,6 +150,10 @@ def param_type(
 
     Distributions are accepted when ``allow_dist``; their lower end is checked against
     ``lo`` where it is bounded, and draws are clipped into range by the network builder.
+    ``whole``: a fixed value is rounded to whole days (an ``int``), as is every draw;
+    ``integer``: a fixed value must be whole already (draws are rounded).
+    The validator carries its range as ``bounds`` (low, high, whole) for the code that
+    draws the value (``sim.resolution``).
     """
 
     safe_parse = _finite(parse)
@@ -150,10 +162,17 @@ def param_type(
         # the field's own range first: its message names the bound the reader can act on
         if lo is not None and (x < lo or (lo_strict and x == lo)):
             raise ValueError(f"must be {_bounds_text(lo, lo_strict, hi)}, got {x:g}")
-        if hi is not None and x > hi:
-            raise ValueError(f"must be {_bounds_text(lo, lo_strict, hi)}, got {x:g}")
+        if hi is not None and (x > hi or (hi_strict and x == hi)):
+            raise ValueError(f"must be {_bounds_text(lo, lo_strict, hi, hi_strict)}, got {x:g}")
         if abs(x) > MAX_PARAMETER:  # beyond it draws and sums overflow (see distributions.py)
             raise ValueError(f"must be at most {MAX_PARAMETER:.0e} in size, got {x:g}")
+        if integer and x != int(x):
+            raise ValueError(f"must be a whole number of days (an integer), got {x:g}")
+        if whole or integer:
+            days = whole_days(x)
+            if lo is not None and (days < lo or (lo_strict and days == lo)):
+                raise ValueError(f"must be {_bounds_text(lo, lo_strict, hi, hi_strict)} whole days, got {x:g}")
+            return days
         return x
 
     def validate(value: Any):
@@ -168,11 +187,20 @@ def param_type(
             low, floor = dist.lowest(), lo if dist_lo is None else dist_lo
             if floor is not None and math.isfinite(low) and low < floor:
                 raise ValueError(f"distribution can fall below the allowed range (>= {floor:g})")
-            if hi is not None and math.isfinite(dist.highest()) and dist.highest() > hi:
-                raise ValueError(f"distribution can rise above the allowed range (<= {hi:g})")
+            high = dist.highest()
+            if hi is not None and math.isfinite(high) and (high > hi or (hi_strict and high == hi)):
+                raise ValueError(f"distribution can rise above the allowed range ({'<' if hi_strict else '<='} {hi:g})")
             return dist
         return check(safe_parse(value, "value"))
 
+    # the range a draw is clipped to: a strict bound is kept off by a hair (a die area of 0
+    # divides by zero); a whole number of days rounds up to the bound
+    eps = 1.0 if whole or integer else 1e-12
+    validate.bounds = (  # type: ignore[attr-defined]
+        -math.inf if lo is None else (lo + eps if lo_strict else lo),
+        math.inf if hi is None else (hi - eps if hi_strict else hi),
+        whole or integer,
+    )
     any_of: list[dict] = [{"type": "number"}]
     if parse is not parse_number:
         any_of.append({"type": "string"})
@@ -386,9 +414,11 @@ class RateStep(StrictModel):
     """One step of a schedule: ``rate`` applies from ``after`` (since the shock's start) or
     ``from`` (a day reference) until the next step."""
 
+    DRAWN: ClassVar[tuple[str, ...]] = ('rate',)  # drawn per replication (sim.resolution)
+
     after: Days | None = Field(default=None, description="Offset from the shock's start, e.g. '2m'.")
     from_: Any | None = Field(default=None, alias="from", description="A date or day number.")
-    rate: float = Field(ge=0, le=1)
+    rate: Fraction  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _one_anchor(self):
@@ -454,7 +484,8 @@ class Window(StrictModel):
 class Anticipation(StrictModel):
     """How buyers react to an announced shock before it starts."""
 
-    days_of_cover: float = Field(
-        ge=0,
+    DRAWN: ClassVar[tuple[str, ...]] = ('days_of_cover',)  # drawn per replication (sim.resolution)
+
+    days_of_cover: CoverDays = Field(  # type: ignore[valid-type]
         description="Buyers on the affected lanes order up to this many days of their own use until the shock starts.",
     )

@@ -15,6 +15,7 @@ from .distributions import is_distribution
 from .errors import ChipsimUserError
 from .fab import dies_per_wafer
 from .metrics import LANE_SERIES, MARKET_SERIES, NODE_SERIES
+from .resolution import central_value, drawer, drawn_paths, resolved
 from .schema import Scenario
 from .selectors import lanes_matching, nodes_matching
 
@@ -163,6 +164,9 @@ class Network:
     # lanes out of a supplier with ``allocation.priority``: lane index -> tier (0 is served
     # first; buyers matched by no selector form the last tier, len(priority))
     lane_rank: dict[int, int] = field(default_factory=dict)
+    # paths of the distributions each replication draws before its own network is built
+    # (sim.resolution); this network, shaped by their means, serves for structure only
+    drawn: tuple[str, ...] = ()
 
     @property
     def horizon(self) -> int:
@@ -192,8 +196,30 @@ def build_network(scenario: Scenario) -> Network:
     """Index a validated scenario into slots, lanes, producers, demands and order lines.
 
     Slots are numbered in order of first mention (node stocks, then lane ends, then
-    stockpiles); the reported series follow that order.
+    stockpiles); the reported series follow that order. When fields the engine reads as
+    numbers hold distributions (``sim.resolution``), the network is shaped by their
+    means, keeps the scenario as written, and each replication runs
+    ``network_for_replication`` instead.
     """
+    paths = drawn_paths(scenario)
+    if not paths:
+        return _indexed(scenario)
+    net = _indexed(resolved(scenario, paths, central_value))
+    net.scenario, net.drawn = scenario, paths
+    return net
+
+
+def network_for_replication(net: Network, streams) -> Network:
+    """The network one replication runs: ``net`` itself, or, when it holds distributions
+    drawn before the build (``Network.drawn``), the one built from this replication's draws."""
+    if not net.drawn:
+        return net
+    own = _indexed(resolved(net.scenario, net.drawn, drawer(streams)))
+    own.series = net.series  # the same reported series in every replication, whatever was drawn
+    return own
+
+
+def _indexed(scenario: Scenario) -> Network:
     slot = _SlotIndex()
     _node_slots(scenario, slot)
     incoming = _incoming(scenario)

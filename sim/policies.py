@@ -5,11 +5,13 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
+from .distributions import is_distribution
 from .effects import Effect, Interval, LeverWorld, active_intervals
 from .errors import did_you_mean
-from .fields import Days, LeadTime, Quantity, Rate
+from .fields import CoverDays, LeadTime, Quantity, Rate
 from .generallicence import GeneralLicencePolicySpec
 from .leverspec import registry_of
+from .paramfields import DrawnDays, InnerShare
 from .triggers import PolicyTiming
 
 
@@ -48,18 +50,20 @@ class StockpileSpec(_AtNode):
     holding cost) until a release frees them.
     """
 
+    DRAWN: ClassVar[tuple[str, ...]] = ('holding_cost', 'initial')  # drawn per replication (sim.resolution)
+
     type: Literal["stockpile"]
     target: Quantity = Field(description="Units to hold in the stockpile.")
     fill_rate: Rate | None = Field(
         default=None,
         description="Most units moved into the stockpile per day; unlimited when absent.",
     )
-    holding_cost: float = Field(
-        default=0.0, ge=0,
+    holding_cost: Quantity = Field(
+        default=0.0,
         description="Cost per stockpiled unit per day, booked in the node's cost metric.",
     )
-    initial: float = Field(
-        default=0.0, ge=0,
+    initial: Quantity = Field(
+        default=0.0,
         description="Units of the node's opening inventory already in the stockpile at day 0.",
     )
 
@@ -67,11 +71,13 @@ class StockpileSpec(_AtNode):
         """Problems of the node and product, and an initial stockpile above the opening stock."""
         problems = super().check(scenario)
         node = scenario.nodes.get(self.node)
-        if node is not None and self.initial > 0:
+        # a distribution's largest draw (it may take any value of its range)
+        initial = self.initial.highest() if is_distribution(self.initial) else self.initial
+        if node is not None and initial > 0:
             stock = node.inventory.get(self.product, 0.0)
-            if isinstance(stock, (int, float)) and stock < self.initial:
+            if isinstance(stock, (int, float)) and stock < initial:
                 problems.append((("initial",), f"'{self.node}' opens with {stock} of '{self.product}', less than the initial "
-                                               f"stockpile {self.initial:g}"))
+                                               f"stockpile {initial:g}"))
         return problems
 
     def build(self, ctx, index):
@@ -109,10 +115,12 @@ class Stockpile(Effect):
 class StockpileReleaseSpec(_AtNode):
     """Free stockpiled units at ``rate`` a day, from ``start`` or whenever cover is low."""
 
+    DRAWN: ClassVar[tuple[str, ...]] = ('when_cover_below',)  # drawn per replication (sim.resolution)
+
     type: Literal["stockpile_release"]
     rate: Rate = Field(description="Units released per day while the release is active.")
-    when_cover_below: float | None = Field(
-        default=None, ge=0,
+    when_cover_below: CoverDays | None = Field(
+        default=None,
         description="Release only while free stock covers fewer than this many days of the node's own use.",
     )
 
@@ -160,11 +168,13 @@ class StockpileRelease(Effect):
 class CapacityExpansionSpec(PolicySpec):
     """New capacity: decided at ``start``, built over ``build_days``, ramped over ``ramp_days``."""
 
+    DRAWN: ClassVar[tuple[str, ...]] = ('build_days', 'ramp_days')  # drawn per replication (sim.resolution)
+
     type: Literal["capacity_expansion"]
     node: str = Field(description="Producing node that gains capacity.")
     capacity: Rate = Field(description="Capacity added at full ramp, in the node's output units per day.")
-    build_days: Days = Field(default=0, description="Days from `start` until the first output.")
-    ramp_days: Days = Field(
+    build_days: DrawnDays = Field(default=0, description="Days from `start` until the first output.")
+    ramp_days: DrawnDays = Field(
         default=0,
         description="Days from first output to full added capacity (linear; day k of the ramp adds (k+1)/ramp_days).",
     )
@@ -210,19 +220,22 @@ class CapacityExpansion(Effect):
 class NewLaneSpec(PolicySpec):
     """Alternative sourcing: a lane that opens ``qualification_days`` after ``start``."""
 
+    DRAWN: ClassVar[tuple[str, ...]] = ('share', 'qualification_days')  # drawn per replication (sim.resolution)
+
     type: Literal["new_lane"]
     from_: str = Field(alias="from", description="Supplier node id.")
     to: str = Field(description="Buyer node id (needs a `reorder` rule).")
     product: str
     lead_time: LeadTime = Field(default=1, description="Days in transit, drawn per shipment.")
-    share: float | None = Field(
-        default=None, gt=0, lt=1,
+    share: InnerShare | None = Field(
+        default=None,
         description=(
             "Share of the buyer's orders for the product sent to this lane once open (the other lanes keep their "
             "proportions); equal split when absent."
         ),
     )
-    qualification_days: Days = Field(default=0, description="Days from `start` until the first order (supplier qualification).")
+    qualification_days: DrawnDays = Field(default=0,
+                                          description="Days from `start` until the first order (supplier qualification).")
 
     def check(self, scenario):
         """Problems: unknown ids, a buyer that would never order, a seller that never has the product, a duplicate lane."""

@@ -54,7 +54,7 @@ class Suggester:
 
 _TAGS = set(SHOCK_TYPES) | set(POLICY_TYPES) | set(DIST_TYPES)
 # pydantic names validator steps in error locations too
-_LOCATION_TAGS = _TAGS | {"function-plain", "function-after"}
+_LOCATION_TAGS = _TAGS | {"function-plain", "function-after", "learning-curve", "defect-density"}
 
 
 def locate(loc: tuple, data: Any, pos: PosNode) -> tuple[list, Any, PosNode, bool]:

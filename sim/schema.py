@@ -7,29 +7,29 @@ Every model forbids unknown keys. Quantities accept the friendly spellings of
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import json
 import math
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
-    ConfigDict,
+    Discriminator,
     Field,
     PlainSerializer,
     PlainValidator,
+    Tag,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from .behaviour import AllocationRule, MakeToStock, Market, Speculation
+from .behaviour import AllocationRule, MakeToStock, Speculation
+from .distributions import is_distribution
 from .fab import dies_per_wafer
 from .fields import (
     AtLeastOne,
     CoverDays,
     DayRef,
-    Days,
     EfficiencyGain,
     Fraction,
     Growth,
@@ -41,7 +41,9 @@ from .fields import (
     Share,
     StrictModel,
 )
+from .paramfields import Amount, DrawnDays, DrawnDaysAtLeastOne, PositiveSize
 from .policies import Policy
+from .product import Product
 from .shocks import Shock
 
 DEFAULT_START_DATE = _dt.date(2025, 1, 1)
@@ -51,57 +53,17 @@ MAX_LANES = 200_000
 Id = str
 
 
-def _is_finite(value: float) -> bool:
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an integer too large for a float
-        return False
-
-
-class Product(StrictModel):
-    """A good that moves through the chain. Extra numeric attributes are allowed."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    label: str | None = Field(default=None, description="Display text for charts and briefings (default: derived from the id).")
-    unit: str = Field(default="unit", description="Unit of quantities of this product (t, die, chip, tool, ...).")
-    kind: Literal["material", "equipment"] = Field(
-        default="material", description="material is consumed by recipes; equipment is a capital stock.")
-    price: float | None = Field(default=None, ge=0, description="Value per unit, used by the cost metric (what buyers pay).")
-    market: Market | None = Field(
-        default=None, description="Price formed by scarcity at each demand node, demand that responds (needs `price`).")
-
-    @model_validator(mode="after")
-    def _numeric_extras(self):
-        if self.market is not None and not self.price:
-            raise ValueError("a product with `market` needs a base `price` above 0 (currency per unit)")
-        known = [n for n in type(self).model_fields]
-        for key, value in (self.model_extra or {}).items():
-            close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.75)
-            if close:
-                raise ValueError(f"unknown product field '{key}' (did you mean '{close[0]}'?)")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not _is_finite(value):
-                raise ValueError(
-                    f"extra product attribute '{key}' must be a finite number (e.g. tflops_bf16: 989), got {value!r}"
-                )
-            if (key == "system_power_factor" and not value > 0) or (key == "memory_bandwidth_tbs" and value < 0):
-                raise ValueError(f"'{key}' must be {'above' if key == 'system_power_factor' else 'at least'} 0, got {value}")
-        return self
-
-    @property
-    def attributes(self) -> dict[str, float]:
-        """The free numeric attributes (performance, power, ...)."""
-        return {k: float(v) for k, v in (self.model_extra or {}).items()}
-
-
 class Precaution(StrictModel):
     """Hoarding while a trade control on one of the node's inbound lanes looms or lasts."""
+
+    DRAWN: ClassVar[tuple[str, ...]] = ('relax_days',)  # drawn per replication (sim.resolution)
 
     days_of_cover: CoverDays = Field(
         description=("Days of own use ordered up to while a matching export_ban, export_license or entity_list is "
                      "announced or active, and for relax_days after it ends (the larger of this and the normal "
                      "level applies); a distribution is drawn once per replication."),
     )
-    relax_days: Days = Field(default=0, description="Days after the control ends that the precaution lasts.")
+    relax_days: DrawnDays = Field(default=0, description="Days after the control ends that the precaution lasts.")
 
 
 class Reorder(StrictModel):
@@ -140,8 +102,10 @@ class Reorder(StrictModel):
 class Mandate(StrictModel):
     """A minimum share of delivered compute that must come from domestic products."""
 
+    DRAWN: ClassVar[tuple[str, ...]] = ('min_share',)  # drawn per replication (sim.resolution)
+
     region: str = Field(description="Region whose products count as domestic (every node making the product is there).")
-    min_share: float = Field(ge=0, le=1, description="Minimum share of delivered compute from domestic products.")
+    min_share: Fraction = Field(description="Minimum share of delivered compute from domestic products.")
 
 
 class Demand(StrictModel):
@@ -201,37 +165,55 @@ class Demand(StrictModel):
         return [self.also_measure] if isinstance(self.also_measure, str) else list(self.also_measure or [])
 
 
+def _extreme(value, low: bool = False) -> float:
+    """A fixed value, or the end of a distribution's range (infinite when unbounded)."""
+    if is_distribution(value):
+        return value.lowest() if low else value.highest()
+    return float(value)
+
+
 class D0Curve(StrictModel):
     """Defect-density learning: from ``start`` toward ``end``, halving the gap every ``halflife``."""
 
-    start: float = Field(ge=0, description="D0 on day 0, defects per cm^2.")
-    end: float = Field(ge=0, description="D0 the process tends to, defects per cm^2.")
-    halflife: Days = Field(description="Days for the gap to the end value to halve (e.g. '1y').")
+    DRAWN: ClassVar[tuple[str, ...]] = ('start', 'end', 'halflife')  # drawn per replication (sim.resolution)
 
-    @model_validator(mode="after")
-    def _positive_halflife(self):
-        if self.halflife <= 0:
-            raise ValueError("halflife must be at least 1 day")
-        return self
+    start: Amount = Field(description="D0 on day 0, defects per cm^2.")
+    end: Amount = Field(description="D0 the process tends to, defects per cm^2.")
+    halflife: DrawnDaysAtLeastOne = Field(description="Days for the gap to the end value to halve (e.g. '1y').")
+
+
+def _d0_kind(value) -> str:
+    # one branch per input, so that a bad value gets the one message of the form it tried
+    if isinstance(value, D0Curve) or (isinstance(value, dict) and "dist" not in value):
+        return "learning-curve"
+    return "defect-density"
+
+
+DefectDensity = Annotated[
+    Annotated[D0Curve, Tag("learning-curve")] | Annotated[Amount, Tag("defect-density")],
+    Discriminator(_d0_kind),
+]
 
 
 class Fab(StrictModel):
     """Wafer fab: capacity counts wafer starts per day; output is good dies."""
 
-    wafer_diameter_mm: float = Field(default=300.0, gt=0, description="Wafer diameter, mm.")
-    die_area_mm2: float = Field(gt=0, description="Die area, mm^2.")
-    edge_exclusion_mm: float = Field(default=0.0, ge=0, description="Unusable rim of the wafer, mm.")
+    DRAWN: ClassVar[tuple[str, ...]] = ('wafer_diameter_mm', 'die_area_mm2', 'edge_exclusion_mm', 'yield_', 'd0_per_cm2')
+
+    wafer_diameter_mm: PositiveSize = Field(default=300.0, description="Wafer diameter, mm.")
+    die_area_mm2: PositiveSize = Field(description="Die area, mm^2.")
+    edge_exclusion_mm: Amount = Field(default=0.0, description="Unusable rim of the wafer, mm.")
     yield_model: Literal["murphy", "poisson", "fixed"] = Field(
         default="murphy",
         description="murphy: ((1-exp(-A D0))/(A D0))^2; poisson: exp(-A D0); fixed: `yield`.",
     )
-    yield_: float | None = Field(
-        default=None, alias="yield", ge=0, le=1,
+    yield_: Fraction | None = Field(
+        default=None, alias="yield",
         description="Share of good dies with yield_model fixed.",
     )
-    d0_per_cm2: float | D0Curve | None = Field(
+    d0_per_cm2: DefectDensity | None = Field(
         default=None,
-        description="Defect density, defects per cm^2: a number or {start, end, halflife}.",
+        description="Defect density, defects per cm^2: a number, a distribution or {start, end, halflife}.",
     )
     stochastic: bool | None = Field(
         default=None,
@@ -244,10 +226,12 @@ class Fab(StrictModel):
             raise ValueError("yield_model fixed needs `yield:` (a share 0..1)")
         if self.yield_model != "fixed" and self.d0_per_cm2 is None:
             raise ValueError(f"yield_model {self.yield_model} needs `d0_per_cm2:` (a number or {{start, end, halflife}})")
-        if isinstance(self.d0_per_cm2, float) and self.d0_per_cm2 < 0:
-            raise ValueError("d0_per_cm2 must be >= 0")
-        try:
-            dies = dies_per_wafer(self.wafer_diameter_mm, self.die_area_mm2, self.edge_exclusion_mm)
+        if not all(math.isfinite(x) for x in (_extreme(self.die_area_mm2), _extreme(self.edge_exclusion_mm))):
+            raise ValueError("a die area or edge exclusion drawn from an unbounded distribution (normal, lognormal) can "
+                             "make a die larger than the wafer; use one with an upper end (uniform or triangular)")
+        try:  # the fewest dies the ranges allow: the smallest wafer, the largest die, the widest rim
+            dies = dies_per_wafer(_extreme(self.wafer_diameter_mm, low=True), _extreme(self.die_area_mm2),
+                                  _extreme(self.edge_exclusion_mm))
         except (OverflowError, ValueError):  # e.g. wafer_diameter_mm: 1e200
             raise ValueError("wafer_diameter_mm, die_area_mm2 and edge_exclusion_mm give no finite number of dies per "
                              "wafer") from None
@@ -259,12 +243,14 @@ class Fab(StrictModel):
 class EquipmentNeed(StrictModel):
     """A stock of tools a node needs: capacity x min(1, installed / required)."""
 
-    required: float = Field(gt=0, le=1e15, description="Tools needed for full nominal capacity (scales with capacity_expansion).")
-    installed: float = Field(ge=0, le=1e15, description="Tools in service on day 0.")
+    DRAWN: ClassVar[tuple[str, ...]] = ('required', 'installed', 'install_days')  # drawn per replication (sim.resolution)
+
+    required: PositiveSize = Field(description="Tools needed for full nominal capacity (scales with capacity_expansion).")
+    installed: Amount = Field(description="Tools in service on day 0.")
     attrition: Fraction = Field(default=0.0, description="Daily failure probability of an installed tool, or a distribution "
                                                      "drawn once per replication.")
     spares: str | None = Field(default=None, description="Product consumed to restore one failed tool.")
-    install_days: Days = Field(default=0, description="Days from a new tool's arrival to its installation.")
+    install_days: DrawnDays = Field(default=0, description="Days from a new tool's arrival to its installation.")
 
 
 class Node(StrictModel):
@@ -350,6 +336,8 @@ class Node(StrictModel):
 class Lane(StrictModel):
     """Who ships what to whom, with a lead time drawn per shipment."""
 
+    DRAWN: ClassVar[tuple[str, ...]] = ('qualification_days',)  # drawn per replication (sim.resolution)
+
     from_: Id = Field(alias="from", description="Supplier node id.")
     to: Id = Field(description="Buyer node id.")
     product: Id
@@ -359,7 +347,7 @@ class Lane(StrictModel):
         description=("Share of the buyer's orders for this product sent to this lane; normalised over the buyer's "
                      "lanes. 0 makes a standby supplier, used only by a buyer with `sourcing: adaptive`."),
     )
-    qualification_days: Days | None = Field(
+    qualification_days: DrawnDays | None = Field(
         default=None,
         description=("A standby lane (share 0) of an adaptive buyer takes orders this many days after a preferred "
                      "lane first falls below its share (default 0)."),

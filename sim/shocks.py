@@ -8,15 +8,16 @@ hooks and the ``LeverWorld`` contract of ``effects.py``. Trade shocks are in
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import Field
 
 from .effects import Effect, Interval, LeverWorld
 from .errors import did_you_mean
-from .fields import Days, Fraction, Multiplier, PositiveMultiplier
+from .fields import Fraction, Multiplier, PositiveMultiplier
 from .generallicence import GeneralLicenceSpec
 from .leverspec import ShockSpec, registry_of
+from .paramfields import DrawnDays
 from .selectorfields import Selector
 from .selectors import all_lanes, nodes_matching
 from .tradeshocks import EntityListSpec, ExportBanSpec, ExportLicenseSpec
@@ -50,9 +51,11 @@ class NodeShockSpec(ShockSpec):
 class CapacityLossSpec(NodeShockSpec):
     """Capacity falls by ``fraction`` from start to end, then recovers linearly."""
 
+    DRAWN: ClassVar[tuple[str, ...]] = ('recovery_days',)  # drawn per replication (sim.resolution)
+
     type: Literal["capacity_loss"]
     fraction: Fraction = Field(description="Share of capacity lost while the shock lasts.")
-    recovery_days: Days = Field(
+    recovery_days: DrawnDays = Field(
         default=0,
         description=(
             "Days after `end` over which capacity returns linearly: the loss on day end+k is fraction x (1 - "

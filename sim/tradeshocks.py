@@ -4,7 +4,7 @@ entity lists, export licences), and the buyers' reaction once one is announced.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -14,10 +14,12 @@ from .fields import (
     Anticipation,
     DayRef,
     Fraction,
+    Quantity,
     ReviewDays,
     ReviewTime,
     Schedule,
 )
+from .paramfields import Fee
 from .quantities import whole_days
 from .selectorfields import ProductSelector, Selector
 
@@ -164,6 +166,8 @@ class EntityListSpec(TradeShockSpec):
 class ExportLicenseSpec(TradeShockSpec):
     """Each matching shipment waits for review, then is approved or denied."""
 
+    DRAWN: ClassVar[tuple[str, ...]] = ('quota', 'fee')  # drawn per replication (sim.resolution)
+
     type: Literal["export_license"]
     approval_rate: Schedule = Field(
         default=1.0,
@@ -176,11 +180,11 @@ class ExportLicenseSpec(TradeShockSpec):
             "shipment."
         ),
     )
-    quota: float | None = Field(
-        default=None, ge=0,
+    quota: Quantity | None = Field(
+        default=None,
         description="Units approved per 30-day block counted from `start`; the excess stays with the seller.",
     )
-    fee: float = Field(default=0.0, ge=0, le=10, description="Fee as a share of shipment value, added to the buyer's cost.")
+    fee: Fee = Field(default=0.0, description="Fee as a share of shipment value, added to the buyer's cost.")
 
     def build(self, ctx, index):
         """The licence regime (approval steps by day) and its anticipation, if announced."""

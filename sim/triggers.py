@@ -11,13 +11,14 @@ replication. ``PolicyTiming`` is the timing every policy shares; the engine's wa
 from __future__ import annotations
 
 import datetime as _dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
 from .errors import did_you_mean
 from .fields import DayRef, Days, StrictModel
 from .leverspec import ShockSpec
+from .paramfields import DrawnDays
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -35,6 +36,9 @@ TRIGGER_COLUMNS = ["policy", "label", "replication", "fired_day", "fired_date", 
 class TriggerSpec(StrictModel):
     """A signpost: the condition on a recorded daily value that starts a policy."""
 
+    # the build or decision delay is uncertain; the threshold and run length are the rule itself
+    DRAWN: ClassVar[tuple[str, ...]] = ("delay",)  # drawn per replication (sim.resolution)
+
     metric: str = Field(description="Daily metric watched: a metric of section 9 (shortfall, inventory, ...), "
                                     "`cover_days` (free stock / daily use) or `price_multiplier` (market products).")
     node: str = Field(description="Node id whose value is watched.")
@@ -42,7 +46,8 @@ class TriggerSpec(StrictModel):
     above: float | None = Field(default=None, description="Fires when the value is strictly above this.")
     below: float | None = Field(default=None, description="Fires when the value is strictly below this.")
     for_days: Days = Field(default=1, description="Consecutive days the condition must hold (at least 1).")
-    delay: Days = Field(default=0, description="Days from the day after it fired to the policy's start (e.g. '90d').")
+    delay: DrawnDays = Field(default=0, description="Days from the day after it fired to the policy's start (e.g. '90d'); a "
+                                                 "distribution is drawn once per replication.")
 
     @field_validator("for_days")
     @classmethod

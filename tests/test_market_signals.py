@@ -229,12 +229,12 @@ lanes:
 
 @pytest.mark.parametrize("market, words", [
     ("{elasticity: -1, signal: prices}", "'shelves' or 'orders'"),
-    ("{elasticity: -1, signal: orders, signal_weight: 0}", "greater than 0"),
-    ("{elasticity: -1, signal: orders, signal_weight: 1.5}", "less than or equal to 1"),
+    ("{elasticity: -1, signal: orders, signal_weight: 0}", "must be > 0 and <= 1, got 0"),
+    ("{elasticity: -1, signal: orders, signal_weight: 1.5}", "must be > 0 and <= 1, got 1.5"),
     ("{elasticity: -1, signal_weight: 0.5}", "needs `signal: orders`"),
-    ("{elasticity: -1, thrift: {share: 0, recovery_days: 10}}", "greater than 0"),
-    ("{elasticity: -1, thrift: {share: 1.2, recovery_days: 10}}", "less than or equal to 1"),
-    ("{elasticity: -1, thrift: {share: 0.5, recovery_days: 0}}", "greater than or equal to 1"),
+    ("{elasticity: -1, thrift: {share: 0, recovery_days: 10}}", "must be > 0 and <= 1, got 0"),
+    ("{elasticity: -1, thrift: {share: 1.2, recovery_days: 10}}", "must be > 0 and <= 1, got 1.2"),
+    ("{elasticity: -1, thrift: {share: 0.5, recovery_days: 0}}", "must be >= 1 and <= 100000, got 0"),
     ("{elasticity: -1, thrift: {share: 0.5, recovery_days: 2.5}}", "integer"),
     ("{elasticity: -1, thrift: {share: 0.5}}", "recovery_days"),
     ("{elasticity: -1, thrift: {share: 0.5, recovery_days: 9, speed: 2}}", "speed"),

@@ -197,11 +197,11 @@ nodes:
 
 
 @pytest.mark.parametrize("market, words", [
-    ("{elasticity: 0}", "less than 0"), ("{elasticity: 0.3}", "less than 0"), ("{elasticity: .nan}", "finite"),
-    ("{elasticity: -1, max_multiplier: 0.5}", "greater than or equal to 1"),
-    ("{elasticity: -1, window_days: 0}", "greater than or equal to 1"),
+    ("{elasticity: 0}", "must be < 0, got 0"), ("{elasticity: 0.3}", "must be < 0, got 0.3"), ("{elasticity: .nan}", "finite"),
+    ("{elasticity: -1, max_multiplier: 0.5}", "must be >= 1"),
+    ("{elasticity: -1, window_days: 0}", "must be >= 1"),
     ("{elasticity: -1, window_days: 2.5}", "integer"),
-    ("{elasticity: -1, window_days: 100001}", "less than or equal to 100000"),
+    ("{elasticity: -1, window_days: 100001}", "<= 100000, got 100001"),
     ("{elasticity: -1, spread: 2}", "spread"),
 ])
 def test_market_fields_are_validated_with_a_position(tmp_path, market, words):

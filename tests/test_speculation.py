@@ -162,10 +162,10 @@ lanes:
 
 
 @pytest.mark.parametrize("spec, words", [
-    ("{market: buyer, days_of_cover: 0, exponent: 1}", "greater than 0"),
-    ("{market: buyer, days_of_cover: 5, exponent: 0}", "greater than 0"),
-    ("{market: buyer, days_of_cover: 5, exponent: -1}", "greater than 0"),
-    ("{market: buyer, days_of_cover: 5, exponent: 1, momentum_days: 0}", "greater than or equal to 1"),
+    ("{market: buyer, days_of_cover: 0, exponent: 1}", "must be > 0"),
+    ("{market: buyer, days_of_cover: 5, exponent: 0}", "must be > 0 and <= 100, got 0"),
+    ("{market: buyer, days_of_cover: 5, exponent: -1}", "must be > 0 and <= 100, got -1"),
+    ("{market: buyer, days_of_cover: 5, exponent: 1, momentum_days: 0}", "must be >= 1"),
     ("{market: buyer, days_of_cover: 5, exponent: 1, momentum_days: 2.5}", "integer"),
     ("{market: buyer, days_of_cover: 5}", "exponent"),
     ("{market: buyer, days_of_cover: 5, exponent: 1, trend: 3}", "trend"),

@@ -63,6 +63,23 @@ def test_fires_on_the_first_day_a_seven_day_condition_holds_plus_its_delay():
     assert (cap[:57] == 1).all() and (cap[57:] == 7).all()
 
 
+def test_a_drawn_delay_is_whole_days_of_its_replication():
+    # the delay ~ uniform(10, 30) shares its draw u with the added capacity ~ uniform(0, 1),
+    # which the plant shows as 1 + u; d0 = 36 as above, so start = 37 + round(10 + 20u)
+    u_draw = {"dist": "uniform", "low": 0, "high": 1, "shared": "u"}
+    delay = {"dist": "uniform", "low": 10, "high": 30, "shared": "u"}
+    sc = network([expansion({**SHORT_7, "delay": delay}, capacity=u_draw)])
+    res = run(sc.model_copy(update={"replications": 4}))
+    starts = res.triggers.set_index("replication")["start_day"]
+    for r in range(4):
+        u = capacity(res, r)[-1] - 1
+        assert 0 < u < 1
+        assert starts[r] == 37 + round(10 + 20 * u)
+    assert starts.nunique() > 1
+    from sim.reporting.words import trigger_text
+    assert "10 to 30 days later (drawn once per run)" in trigger_text(sc.policies[0], sc)
+
+
 def test_below_is_strict_and_reads_cover_days():
     # cover = free stock / 10: 5.0 on day 24 (not below 5), 4.0 on day 25, 3.0 on day 26;
     # for_days 2 holds first on d0 = 26; start 27

@@ -20,7 +20,7 @@ import simpy
 
 from ..distributions import is_distribution
 from ..effects import Effect
-from ..network import Network
+from ..network import Network, network_for_replication
 from ..replication import BuildContext, Streams
 from .allocation import Allocation
 from .capability import derived_series, fill, rate_paths
@@ -483,7 +483,8 @@ def run_replication(net: Network, seed: int, replication: int, engine: str | Non
     collecting = gc.isenabled()
     gc.disable()
     try:
-        world = World(net, Streams(seq))
+        streams = Streams(seq)
+        world = World(network_for_replication(net, streams), streams)
         world.run(engine)
         return world.output(replication)
     finally:

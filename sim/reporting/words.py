@@ -6,8 +6,10 @@ Pure functions of numbers and scenario specs; no tables, no drawing.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from typing import Any
 
+from ..distributions import is_distribution
 from ..labels import label_of
 from ..quantities import day_number
 from ..units import date_text, duration_text, sig
@@ -143,7 +145,12 @@ def trigger_text(spec: Any, scenario: Any) -> str:
     days = "a day" if t.for_days == 1 else f"{t.for_days} days"
     text = (f"once {t.metric.replace('_', ' ')} of {product_label(scenario, t.product)} at "
             f"{node_label(scenario, t.node)} is {side} {sig(t.threshold)} for {days}")
-    text += f", {duration_text(f'{t.delay}d')} later" if t.delay else ", from the next day"
+    if is_distribution(t.delay):
+        low, high = max(0.0, t.delay.lowest()), t.delay.highest()
+        span = f"{sig(low)} to {sig(high)}" if math.isfinite(high) else f"about {sig(t.delay.mean_value())}"
+        text += f", {span} days later (drawn once per run)"
+    else:
+        text += f", {duration_text(f'{t.delay}d')} later" if t.delay else ", from the next day"
     if spec.start is not None:
         first = scenario.start_date + _dt.timedelta(days=_day(spec.start, scenario))
         text += f" (not before {date_text(first)})"

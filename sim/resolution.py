@@ -1,0 +1,168 @@
+"""Distributions in the fields the engine reads as plain numbers, drawn once per replication.
+
+The engine draws capacities, demand, shares, stocks and cover itself, where it builds them
+(``BuildContext.draw``). Every other numeric field that may be a distribution (a fab's die
+area and defect density, tool counts, prices, market settings, fees, quotas, whole-day
+delays, ...) is declared in its model's ``DRAWN`` tuple and drawn here, before the
+replication's network is built: from the stream ``param:<path>``, the path as written in
+the file (``nodes.cn_smic_n7.fab.d0_per_cm2.start``), so that every variant of a scenario
+takes the same value in the same replication (common random numbers), and a shared draw
+(``shared: NAME``) takes its replication's common quantile.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import cache
+from typing import Annotated, Any, get_args, get_origin
+
+from pydantic import BaseModel
+
+from .distributions import is_distribution
+from .quantities import whole_days
+
+# chooses the number a distribution takes: (distribution, path, low, high, whole days) -> value
+Chooser = Callable[[Any, str, float, float, bool], float]
+
+
+def _bounds_in(annotation: Any) -> tuple[float, float, bool] | None:
+    if get_origin(annotation) is Annotated:
+        for meta in annotation.__metadata__:
+            bounds = getattr(getattr(meta, "func", None), "bounds", None)
+            if bounds is not None:
+                return bounds
+        return _bounds_in(get_args(annotation)[0])
+    for arg in get_args(annotation):
+        found = _bounds_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+@cache
+def _drawn_fields(cls: type) -> dict[str, tuple[str, tuple[float, float, bool]]]:
+    """Field name -> (key as written in the file, its range) of the fields ``cls`` declares drawn."""
+    names = {name for klass in cls.__mro__ for name in getattr(klass, "DRAWN", ())}
+    out = {}
+    for name in names:
+        info = cls.model_fields[name]  # type: ignore[attr-defined]
+        bounds = None
+        for meta in info.metadata:
+            bounds = bounds or getattr(getattr(meta, "func", None), "bounds", None)
+        bounds = bounds or _bounds_in(info.annotation) or (-math.inf, math.inf, False)
+        out[name] = (info.alias or name, bounds)
+    return out
+
+
+def _key(cls: type, name: str) -> str:
+    info = cls.model_fields[name]  # type: ignore[attr-defined]
+    return info.alias or name
+
+
+def _children(value: Any, where: str):
+    """(path, child) of the models held in a field's value (a model, a mapping or a list)."""
+    if isinstance(value, BaseModel) and not is_distribution(value):
+        yield where, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _children(v, f"{where}.{k}")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _children(v, f"{where}.{i}")
+
+
+def _extras(model: BaseModel, path: str):
+    """(path, key, range) of the free attributes a model lets be drawn (a product's)."""
+    ranges = getattr(type(model), "DRAWN_EXTRAS", None)
+    if ranges is None:
+        return
+    for key in model.model_extra or {}:
+        yield f"{path}.{key}" if path else key, key, ranges.get(key, (-math.inf, math.inf, False))
+
+
+def _visit(model: BaseModel, path: str, found: list[str]) -> None:
+    cls = type(model)
+    drawn = _drawn_fields(cls)
+    found.extend(where for where, key, _ in _extras(model, path) if is_distribution(getattr(model, key)))
+    for name in cls.model_fields:
+        value = getattr(model, name)
+        where = f"{path}.{_key(cls, name)}" if path else _key(cls, name)
+        if name in drawn and is_distribution(value):
+            found.append(where)
+        else:
+            for child_path, child in _children(value, where):
+                _visit(child, child_path, found)
+
+
+def drawn_paths(scenario: BaseModel) -> tuple[str, ...]:
+    """Paths of the distributions a replication draws here (empty: nothing to draw)."""
+    found: list[str] = []
+    _visit(scenario, "", found)
+    return tuple(found)
+
+
+def _prefixes(paths: tuple[str, ...]) -> frozenset[str]:
+    parts: set[str] = set()
+    for path in paths:
+        bits = path.split(".")
+        parts.update(".".join(bits[:k]) for k in range(1, len(bits) + 1))
+    return frozenset(parts)
+
+
+def _resolve_value(value: Any, where: str, choose: Chooser, wanted: frozenset[str]) -> Any:
+    if where not in wanted:
+        return value
+    if isinstance(value, BaseModel):
+        return _resolve(value, where, choose, wanted)
+    if isinstance(value, dict):
+        new = {k: _resolve_value(v, f"{where}.{k}", choose, wanted) for k, v in value.items()}
+        return new if any(new[k] is not value[k] for k in value) else value
+    if isinstance(value, (list, tuple)):
+        items = [_resolve_value(v, f"{where}.{i}", choose, wanted) for i, v in enumerate(value)]
+        return type(value)(items) if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    return value
+
+
+def _resolve(model: BaseModel, path: str, choose: Chooser, wanted: frozenset[str]) -> BaseModel:
+    cls = type(model)
+    drawn = _drawn_fields(cls)
+    changes = {key: choose(getattr(model, key), where, *bounds) for where, key, bounds in _extras(model, path)
+               if where in wanted and is_distribution(getattr(model, key))}
+    for name in cls.model_fields:
+        value = getattr(model, name)
+        where = f"{path}.{_key(cls, name)}" if path else _key(cls, name)
+        if where not in wanted:
+            continue
+        if name in drawn and is_distribution(value):
+            low, high, whole = drawn[name][1]
+            changes[name] = choose(value, where, low, high, whole)
+        else:
+            new = _resolve_value(value, where, choose, wanted)
+            if new is not value:
+                changes[name] = new
+    # the values were checked when the file was read; a copy skips validation by design
+    return model.model_copy(update=changes) if changes else model
+
+
+def resolved(scenario: BaseModel, paths: tuple[str, ...], choose: Chooser) -> Any:
+    """A copy of ``scenario`` in which the distributions at ``paths`` are numbers chosen by ``choose``."""
+    return _resolve(scenario, "", choose, _prefixes(paths)) if paths else scenario
+
+
+def _clip(x: float, low: float, high: float, whole: bool) -> float | int:
+    x = min(max(x, low), high)
+    if not whole:
+        return x
+    return max(whole_days(x), math.ceil(low)) if math.isfinite(low) else whole_days(x)
+
+
+def central_value(dist: Any, path: str, low: float, high: float, whole: bool) -> float | int:
+    """The distribution's mean, in range: the value that shapes a network no replication runs."""
+    return _clip(dist.mean_value(), low, high, whole)
+
+
+def drawer(streams: Any) -> Chooser:
+    """A chooser that draws each distribution from the replication's stream ``param:<path>``."""
+    def draw(dist: Any, path: str, low: float, high: float, whole: bool) -> float | int:
+        return _clip(streams.draw(dist, path, low, high), low, high, whole)
+    return draw
