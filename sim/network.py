@@ -8,16 +8,17 @@ once per replication from named random streams.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .distributions import is_distribution
 from .errors import ChipsimUserError
 from .fab import dies_per_wafer
-from .metrics import LANE_SERIES, MARKET_SERIES, NODE_SERIES
+from .reportedseries import COMPUTE_METRICS as COMPUTE_METRICS  # re-exported: the engine reads it here
+from .reportedseries import reported_series
 from .resolution import central_value, drawer, drawn_paths, resolved
 from .schema import Scenario
-from .selectors import lanes_matching, nodes_matching
+from .selectors import nodes_matching
 
 # --- structure ----------------------------------------------------------------------
 
@@ -174,8 +175,6 @@ class Network:
         return self.scenario.horizon
 
 
-METRICS = NODE_SERIES + LANE_SERIES
-
 
 class _SlotIndex:
     """Stock slots in order of first mention: the index is the slot number."""
@@ -209,17 +208,43 @@ def build_network(scenario: Scenario) -> Network:
     return net
 
 
+def _tool_and_fab_nodes(net: Network) -> set[str] | None:
+    """The producers whose ``fab:`` or ``equipment:`` blocks hold every drawn path, or None
+    when some drawn path lies elsewhere (then the whole network is rebuilt)."""
+    owners = {}
+    for p in net.producers:
+        for block in ("fab", "equipment"):
+            owners[f"nodes.{p.node}.{block}."] = p.node
+    touched = set()
+    for path in net.drawn:
+        node = next((nid for prefix, nid in owners.items() if path.startswith(prefix)), None)
+        if node is None:
+            return None
+        touched.add(node)
+    return touched
+
+
 def network_for_replication(net: Network, streams) -> Network:
     """The network one replication runs: ``net`` itself, or, when it holds distributions
-    drawn before the build (``Network.drawn``), the one built from this replication's draws."""
+    drawn before the build (``Network.drawn``), the one built from this replication's draws
+    (only the producers' definitions when the draws are all fab or tool figures, the
+    common case, which keeps the rebuild off the replication's clock)."""
     if not net.drawn:
         return net
-    own = _indexed(resolved(net.scenario, net.drawn, drawer(streams)))
-    own.series = net.series  # the same reported series in every replication, whatever was drawn
-    return own
+    scenario = resolved(net.scenario, net.drawn, drawer(streams))
+    touched = _tool_and_fab_nodes(net)
+    if touched is None:
+        return _indexed(scenario, like=net)
+    producers = [p if p.node not in touched else
+                 replace(p, fab=_fab_def(scenario.nodes[p.node]),
+                         equipment=_equipment_defs(p.node, scenario.nodes[p.node], net.slot_of))
+                 for p in net.producers]
+    return replace(net, scenario=scenario, producers=producers, drawn=())
 
 
-def _indexed(scenario: Scenario) -> Network:
+def _indexed(scenario: Scenario, like: Network | None = None) -> Network:
+    """The network of ``scenario``; ``like``: a network of the same file whose reported
+    series and lane tiers it shares (they depend on its shape, which no draw changes)."""
     slot = _SlotIndex()
     _node_slots(scenario, slot)
     incoming = _incoming(scenario)
@@ -238,8 +263,10 @@ def _indexed(scenario: Scenario) -> Network:
     demands = [_demand_def(scenario, nid, n, slot_of) for nid, n in scenario.nodes.items() if n.demand]
     net = Network(scenario, slot.slots, slot_of, lanes, producers, demands, _order_lines(scenario, incoming, slot_of))
     net.lane_slots = [slot(lane_name(lane.src, lane.dst), lane.product) for lane in lanes]
-    net.series = _reported_series(net)
-    net.lane_rank = _lane_ranks(scenario, lanes)
+    if like is None:
+        net.series, net.lane_rank = reported_series(net), _lane_ranks(scenario, lanes)
+    else:  # the same reported series in every replication, whatever was drawn
+        net.series, net.lane_rank = like.series, like.lane_rank
     return net
 
 
@@ -425,66 +452,3 @@ def _demand_def(scenario: Scenario, nid: str, node, slot_of) -> DemandDef:
                      dem.measure, subs, dem.mandate.min_share if dem.mandate else None,
                      efficiency_gain=dem.efficiency_gain, also_slots=tuple(slot_of[(nid, m)] for m in dem.also_measures),
                      facility=facility)
-
-
-COMPUTE_METRICS = {"compute_demand": "demand", "compute_delivered": "delivered",
-                   "compute_shortfall": "shortfall", "compute_backlog": "backlog", "energy_mwh": "energy_mwh"}
-
-
-def _reported_series(net: Network) -> list[tuple[int, str]]:
-    """The (slot, metric) pairs that can be non-zero, in a stable order."""
-    measure_slots = {d.slot for d in net.demands if d.measure} | {s for d in net.demands for s in d.also_slots}
-    lane_rows = set(net.lane_slots)
-    wanted: dict[int, set[str]] = {s: ({"inventory"} if s not in measure_slots | lane_rows else set())
-                                   for s in range(len(net.slots))}
-    fees = _feed_lanes(net)
-    for lane in net.lanes:
-        wanted[lane.src_slot].add("shipped")
-        wanted[lane.dst_slot].update(("received", "cost"))
-        if net.lane_slots:
-            wanted[net.lane_slots[lane.index]].update(("flow", "fee") if lane.index in fees else ("flow",))
-    adaptive = {(line.node, line.product) for line in net.order_lines if line.adaptive}
-    for lane in net.lanes:
-        if (lane.dst, lane.product) in adaptive:
-            wanted[net.lane_slots[lane.index]].add("lane_share")
-            if lane.share <= 0.0 and lane.policy is None:
-                wanted[net.lane_slots[lane.index]].add("qualified")
-    for p in net.producers:
-        wanted[p.out_slot].update(("produced", "capacity"))
-        if p.make_to_stock is not None:
-            wanted[p.out_slot].add("target_stock")
-        for s, _, _ in p.inputs:
-            wanted[s].add("consumed")
-    for p in net.producers:
-        if p.fab is not None:
-            wanted[p.out_slot].update(("wafers_started", "good_dies", "yield"))
-        for eq in p.equipment:
-            wanted[eq.slot].update(("installed", "consumed"))
-            if eq.spares_slot is not None:
-                wanted[eq.spares_slot].add("consumed")
-    for d in net.demands:
-        if d.measure:
-            wanted[d.slot].update(COMPUTE_METRICS)
-            if d.facility is not None:
-                wanted[d.slot].add("facility_energy_mwh")
-            for s in d.also_slots:
-                wanted[s].add("capability_delivered")
-            for sub in d.substitutes:
-                wanted[sub.slot].add("delivered")
-                if sub.market is not None:  # priced substitutes; the node's multiplier and destroyed demand
-                    wanted[sub.slot].update(("price", "price_multiplier", "spend"))
-                    wanted[d.slot].update(("price_multiplier", "demand_destroyed"))
-        else:
-            wanted[d.slot].update(("demand", "delivered", "shortfall", "backlog") + (MARKET_SERIES if d.market else ()))
-    for policy in net.scenario.policies:
-        if policy.type in ("stockpile", "stockpile_release"):
-            wanted[net.slot_of[(policy.node, policy.product)]].update(("stockpile", "cost"))
-    return [(s, m) for s in range(len(net.slots)) for m in METRICS if m in wanted[s]]
-
-
-def _feed_lanes(net: Network) -> set[int]:
-    """Indices of the lanes an export licence with a fee may govern (they report ``fee``)."""
-    shocks: list[Any] = list(net.scenario.shocks)
-    return {i for shock in shocks if shock.type == "export_license" and shock.fee
-            for i in lanes_matching(net.scenario, shock)}
-

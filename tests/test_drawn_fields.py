@@ -115,11 +115,21 @@ def test_each_replication_takes_the_values_of_its_draw(probe):
         assert cap.loc[built - 1] == pytest.approx(5) and cap.loc[built] == pytest.approx(6)
 
 
-def test_a_replication_runs_exactly_as_the_file_fixed_at_its_draws(probe, tmp_path):
-    path, res = probe
+# the probe with only fab and tool figures drawn: the network of a replication then
+# rebuilds only its producers (sim.network.network_for_replication)
+FAB_ONLY = (PROBE.replace("price: {dist: uniform, low: 100, high: 200, shared: u}", "price: 150")
+            .replace("elasticity: {dist: uniform, low: -1.0, high: -0.5, shared: u}", "elasticity: -0.7")
+            .replace("fee: {dist: uniform, low: 0.1, high: 0.3, shared: u}", "fee: 0.2")
+            .replace("quota: {dist: uniform, low: 30, high: 90, shared: u}", "quota: 60")
+            .replace("build_days: {dist: uniform, low: 10, high: 20, shared: u}", "build_days: 15"))
+
+
+@pytest.mark.parametrize("text", [PROBE, FAB_ONLY], ids=["every field", "fab and tools only"])
+def test_a_replication_runs_exactly_as_the_file_fixed_at_its_draws(tmp_path, text):
+    res = run(load_scenario(write_file(tmp_path, "drawn.yaml", text)))
     for r in (0, 2):
         u = _u(res, r)
-        fixed = _UNIFORM_U.sub(lambda m, u=float(u): repr(float(m[1]) + (float(m[2]) - float(m[1])) * u), PROBE)
+        fixed = _UNIFORM_U.sub(lambda m, u=float(u): repr(float(m[1]) + (float(m[2]) - float(m[1])) * u), text)
         once = run(load_scenario(write_file(tmp_path, f"fixed{r}.yaml", fixed.replace("replications: 3", "replications: 1"))))
         drawn = res.timeseries[res.timeseries["replication"] == r].drop(columns="replication").reset_index(drop=True)
         same = once.timeseries.drop(columns="replication").reset_index(drop=True)

@@ -180,7 +180,7 @@ LAYERS = {
                           "sim.generallicence", "sim.shocks", "sim.policies", "sim.behaviour", "sim.schema", "sim.jsonschema", "sim.extends",
                           "sim.triggers", "sim.problems", "sim.crossrefs",
                           "sim.loader"],
-    "model": ["sim.resolution", "sim.network", "sim.replication"],
+    "model": ["sim.resolution", "sim.reportedseries", "sim.network", "sim.replication"],
     "engine": ["sim.engine", "sim.engine.*"],
     "analysis": ["sim.statistics", "sim.scoring", "sim.provenance", "sim.leftovers", "sim.rundir", "sim.futures",
                  "sim.robustness", "sim.discovery", "sim.sensitivity"],
