@@ -28,11 +28,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .atomicfolder import MANIFEST_LIMIT  # bytes: manifest.json, notes.json
+from .atomicfolder import check_replaceable as check_replaceable  # re-exported: the commands import it here
+from .atomicfolder import is_chipsim_folder as is_chipsim_folder
+from .atomicfolder import write_atomically as write_atomically
 from .errors import ChipsimUserError, ScenarioError
 from .leftovers import sweep_killed
 from .loader import load_scenario
 from .provenance import owner_tag, scenario_yaml, source_notes
-from .safefs import UnsafePath, read_regular, real_folder, reason, rename_no_replace, write_text
+from .safefs import UnsafePath, read_regular, real_folder, rename_no_replace, write_text
 from .sanitize import for_csv
 from .statistics import differences, outcomes, ranking
 from .triggers import triggered_policies, typed_triggers
@@ -76,6 +80,7 @@ class RunData:
     # ASSUMPTION and source comments of the input files: {file, line, kind ("assumption"/"source"), text}; notes.json
     notes: list[dict] = field(default_factory=list)
     triggers: pd.DataFrame | None = None  # triggered policies' fired and start days (sim.triggers)
+    drivers: pd.DataFrame | None = None   # drivers/drivers.csv of `chipsim run --drivers` (sim.drivers)
 
     @property
     def base(self) -> VariantData:
@@ -83,7 +88,6 @@ class RunData:
         return self.variants[0]
 
 
-MANIFEST_LIMIT = 8 * 2**20        # bytes: manifest.json, notes.json
 SCENARIO_LIMIT = 16 * 2**20       # a saved scenario
 TABLE_LIMIT = 4 * 2**30           # timeseries.parquet and the CSV tables
 _VARIANT_ID = re.compile(r"[A-Za-z0-9_.-]+")
@@ -100,75 +104,6 @@ def read_bytes(folder: Path, name: str, limit: int) -> bytes:
         raise ChipsimUserError(f"{folder / name} {exc.strerror}; refusing to read it") from None
     except OSError as exc:
         raise ChipsimUserError(f"cannot read {folder / name}: {exc.strerror or exc}") from None
-
-
-def is_chipsim_folder(path: Path) -> bool:
-    """Whether ``path`` is a real folder holding a regular ``manifest.json`` that chipsim
-    wrote (a JSON object with ``chipsim_version``): the only thing ``--force`` replaces."""
-    if not real_folder(path):
-        return False
-    try:
-        manifest = json.loads(read_regular(path / "manifest.json", MANIFEST_LIMIT))
-    except (OSError, ValueError):
-        return False
-    return isinstance(manifest, dict) and "chipsim_version" in manifest
-
-
-def check_replaceable(out: Path, force: bool) -> None:
-    """Refuse an ``out`` that exists unless ``force`` is given and it is a chipsim folder."""
-    if not os.path.lexists(out):
-        return
-    if not force:
-        raise ChipsimUserError(f"{out} already exists; choose another --out or pass --force to replace it")
-    if not is_chipsim_folder(out):
-        raise ChipsimUserError(f"{out} is not a chipsim run, comparison or sweep folder (no manifest.json of "
-                               "chipsim's); --force replaces only those; nothing was deleted")
-
-
-def _put_in_place(tmp: Path, out: Path, force: bool, parent: Path) -> None:
-    """Rename the finished ``tmp`` to ``out``, never replacing an ``out`` that appeared
-    meanwhile unless ``force`` is given and it is a chipsim folder."""
-    try:
-        rename_no_replace(tmp, out)
-        return
-    except FileExistsError:
-        if not force:
-            raise ChipsimUserError(f"{out} appeared while this run was going (another run?); it was left as it is "
-                                   "and this run's results were discarded; choose another --out") from None
-    check_replaceable(out, force)
-    trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{owner_tag()}", dir=parent))
-    os.rename(out, trash / out.name)
-    try:
-        rename_no_replace(tmp, out)
-    except FileExistsError:
-        raise ChipsimUserError(f"{out} appeared again while this run replaced it; this run's results were discarded") from None
-    finally:
-        shutil.rmtree(trash, ignore_errors=True)
-
-
-def write_atomically(out: Path, force: bool, writer: Callable[[Path], None]) -> Path:
-    """Build the directory in a temporary folder beside ``out``, then rename it into place."""
-    check_replaceable(out, force)
-    parent = out.parent if str(out.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        for kind in ("partial", "old"):  # what killed runs into the same place left
-            sweep_killed(parent, f".{out.name}.{kind}-", "run" if kind == "partial" else "old")
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{owner_tag()}", dir=parent))
-    except OSError as exc:
-        raise ChipsimUserError(f"cannot create the run directory in {parent}: {reason(exc)}") from None
-    try:
-        os.umask(mask := os.umask(0))
-        os.chmod(tmp, 0o777 & ~mask)
-        writer(tmp)
-        _put_in_place(tmp, out, force, parent)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise ChipsimUserError(f"cannot write the run directory {out}: {reason(exc)}") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
 
 
 def _move_into(stage: Path, folder: Path) -> None:
@@ -441,6 +376,17 @@ def _optional_csv(folder: Path, name: str) -> pd.DataFrame | None:
     return read_table(folder, name) if os.path.lexists(folder / name) else None
 
 
+def read_drivers(folder: Path) -> pd.DataFrame | None:
+    """``drivers/drivers.csv`` of a run directory (None without one); a ``drivers`` that is
+    not a real folder (a planted symlink) is refused, not followed."""
+    sub = folder / "drivers"
+    if not os.path.lexists(sub):
+        return None
+    if not real_folder(sub):
+        raise _bad(folder, "drivers", "is not a folder (a symbolic link?); refusing to read it")
+    return _optional_csv(sub, "drivers.csv")
+
+
 def _saved_notes(folder: Path) -> list[dict]:
     try:
         saved = json.loads(read_bytes(folder, "notes.json", MANIFEST_LIMIT))
@@ -497,4 +443,4 @@ def _load_run(folder: Path, manifest: dict, ts: pd.DataFrame) -> RunData:
     return RunData(kind, variants, ts, table, diffs, ranked, notes, focus, rank_by, manifest,
                    headlines=_optional_csv(folder, "headlines.csv"),
                    headline_differences=_optional_csv(folder, "headline_differences.csv"), notes=_saved_notes(folder),
-                   triggers=read_triggers(folder))
+                   triggers=read_triggers(folder), drivers=read_drivers(folder))
