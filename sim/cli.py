@@ -188,6 +188,8 @@ def run(
     short_threshold: float | None = typer.Option(None, "--short-threshold", metavar="SHARE",
                                                  help="A day counts as short when its shortfall exceeds this share of "
                                                       "daily demand (overrides the scenario's short_day_threshold)."),
+    drivers: bool = typer.Option(False, "--drivers", help="Also screen which uncertain inputs move each headline (a quick "
+                                                          "Morris screening into drivers/; the briefing lists them)."),
 ) -> None:
     """Run a scenario and write a run directory (timeseries, KPIs, resolved scenario, manifest, charts, briefing)."""
     from .cliout import drawing, run_summary, save
@@ -201,6 +203,10 @@ def run(
         target = out_dir or _default_out(file)
         _refuse_existing(target, force)
         _check_size(scenario, replications, mode)
+        if drivers:
+            from .driverscmd import check_run_drivers
+
+            check_run_drivers(scenario)
         if not quiet:
             from .leverspec import shock_date_lines
 
@@ -211,6 +217,10 @@ def run(
         if not quiet:  # the answer first; the tables, charts and briefing are written after it
             run_summary(out, results)
         saved = save(results, target, force, not no_report, not no_pdf, not quiet, svg, process)
+    if drivers:
+        from .driverscmd import run_drivers_into
+
+        run_drivers_into(scenario, saved, seed, workers, quiet, not no_report, not no_pdf, svg, out)
     if not quiet:
         out.print(f"Results in [bold]{for_terminal(saved)}[/bold]")
 

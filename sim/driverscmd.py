@@ -61,3 +61,44 @@ def register(app: typer.Typer, guard: Callable[[str], Callable], err: Any, out: 
             out.print(for_plain_terminal("- " + text), markup=False)
         out.print(for_plain_terminal(f"drivers.csv, indices.csv, evaluations.csv and drivers.html in {saved}"),
                   markup=False)
+
+
+# ``chipsim run --drivers``: a quick screening, enough to name each headline's largest
+# inputs; `chipsim drivers` runs the library's 10 trajectories and 32 points
+RUN_TRAJECTORIES, RUN_SAMPLES = 4, 16
+
+
+def check_run_drivers(scenario: Any) -> None:
+    """Refuse ``--drivers`` before anything runs when SALib is missing, or the scenario has
+    no headline or no uncertain input (``ChipsimUserError``, the words of ``chipsim drivers``)."""
+    import importlib.util
+
+    from .drivers import plan
+    from .errors import ChipsimUserError
+
+    if importlib.util.find_spec("SALib") is None:
+        raise ChipsimUserError("--drivers needs SALib: pip install 'chipsim[explore]'")
+    plan(scenario)
+
+
+def run_drivers_into(scenario: Any, folder: Path, seed: int | None, workers: int, quiet: bool, report: bool,
+                     pdf: bool, svg: bool, out: Any) -> None:
+    """``chipsim run --drivers``: screen the run's scenario into ``folder/drivers`` and, with
+    a report, rewrite the briefing so that it lists what moves each headline."""
+    from .drivers import drivers as run_drivers
+    from .results import Steps, report_writer
+    from .rundir import load_run, rebuild_report
+
+    drv = run_drivers(scenario, trajectories=RUN_TRAJECTORIES, samples=RUN_SAMPLES, seed=seed, workers=workers,
+                      progress=not quiet)
+    drv.save(folder / "drivers", report=report)
+    if report:
+        with Steps(3, show=not quiet) as steps:
+            rebuild_report(folder, load_run(folder), report_writer(pdf, steps, svg))
+    if not quiet:
+        from .reporting.driversbriefing import driver_sentences
+
+        out.print("What moves the headlines (Morris screening, "
+                  f"{RUN_TRAJECTORIES} trajectories; drivers/drivers.html):", markup=False)
+        for text in driver_sentences(drv.table()):
+            out.print(for_plain_terminal("- " + text), markup=False)

@@ -23,6 +23,7 @@ from ..sanitize import for_xml
 from ..units import date_text, unit_word
 from . import summary
 from .charts import focus_of, save_charts, unit_of
+from .driversbriefing import driver_sentences
 from .pdf import write_pdf
 from .pricechart import save_price_chart
 from .words import METHOD, limits, recovery_reference
@@ -78,6 +79,18 @@ def _charts(charts: list[Path]) -> list[dict]:
              "caption": CAPTIONS[name]} for name in ORDER if name in pngs]
 
 
+MOVERS_NOTE = ("Morris screening over the file's uncertain inputs (its distributions), one replication per "
+               "evaluation; each headline's 5-95% range over those inputs, then the inputs that move it most, with "
+               "mu* (the mean size of its effect, ± its 95% interval) and the headline at the input's 5% and 95% "
+               "quantiles. Tables and chart: drivers/drivers.html.")
+
+
+def _movers(data: Any) -> list[str]:
+    """One sentence per headline from the run's ``drivers/drivers.csv`` (``--drivers``); none without it."""
+    table = getattr(data, "drivers", None)
+    return [] if table is None or not len(table) else driver_sentences(table)
+
+
 def context(data: Any, charts: list[Path]) -> dict:
     """Everything the HTML template and the PDF writer show, as plain strings and lists."""
     f = _focus(data)
@@ -94,10 +107,11 @@ def context(data: Any, charts: list[Path]) -> dict:
             "description": sc.description.strip(), "headline": summary.headline(data, f),
             "focus": f.node_label if f else "", "focus_product": f.product_label if f else "",
             "focus_unit": unit_word(f.unit) if f else "", "kpis": summary.focus_rows(data, f) if f else [],
-            "drivers": summary.drivers(data, f), "recover_basis": recovery_reference(sc), "limits": limits(sc), "method": METHOD,
+            "drivers": summary.drivers(data, f), "movers": _movers(data), "recover_basis": recovery_reference(sc),
+            "limits": limits(sc), "method": METHOD,
             "charts": _charts(charts), "changes": rows, "collapsed": collapsed,
             "headlines": summary.headline_rows(data), "assumption_groups": summary.assumption_groups(data),
-            "assumptions": assumptions, "sources": sources, "other_notes": other_notes,
+            "assumptions": assumptions, "sources": sources, "other_notes": other_notes, "movers_note": MOVERS_NOTE,
             "provenance": f"Run created {data.manifest.get('created', '')}; git {data.manifest.get('git_sha') or 'n/a'}; "
                           f"input files: {', '.join(files) or 'n/a'}."}
 
