@@ -226,12 +226,17 @@ class Fab(StrictModel):
             raise ValueError("yield_model fixed needs `yield:` (a share 0..1)")
         if self.yield_model != "fixed" and self.d0_per_cm2 is None:
             raise ValueError(f"yield_model {self.yield_model} needs `d0_per_cm2:` (a number or {{start, end, halflife}})")
-        if not all(math.isfinite(x) for x in (_extreme(self.die_area_mm2), _extreme(self.edge_exclusion_mm))):
-            raise ValueError("a die area or edge exclusion drawn from an unbounded distribution (normal, lognormal) can "
-                             "make a die larger than the wafer; use one with an upper end (uniform or triangular)")
-        try:  # the fewest dies the ranges allow: the smallest wafer, the largest die, the widest rim
-            dies = dies_per_wafer(_extreme(self.wafer_diameter_mm, low=True), _extreme(self.die_area_mm2),
-                                  _extreme(self.edge_exclusion_mm))
+        sizes = (self.wafer_diameter_mm, self.die_area_mm2, self.edge_exclusion_mm)
+        if not all(math.isfinite(_extreme(v)) and math.isfinite(_extreme(v, low=True)) for v in sizes):
+            raise ValueError("a wafer diameter, die area or edge exclusion drawn from an unbounded distribution (normal, "
+                             "lognormal) can make a die larger than the wafer; use one with both ends (uniform or "
+                             "triangular)")
+        diameter, area, edge = sizes
+        if _extreme(area, low=True) <= 0:
+            raise ValueError("die_area_mm2 can be drawn as 0; give a distribution whose low end is above 0")
+        try:  # the fewest dies the ranges allow (smallest wafer, largest die, widest rim), and the most
+            dies = dies_per_wafer(_extreme(diameter, low=True), _extreme(area), _extreme(edge))
+            dies_per_wafer(_extreme(diameter), _extreme(area, low=True), _extreme(edge, low=True))
         except (OverflowError, ValueError):  # e.g. wafer_diameter_mm: 1e200
             raise ValueError("wafer_diameter_mm, die_area_mm2 and edge_exclusion_mm give no finite number of dies per "
                              "wafer") from None

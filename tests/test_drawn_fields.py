@@ -170,7 +170,9 @@ def test_product_attributes_may_be_drawn():
 
 
 @pytest.mark.parametrize("field, value, words", [
-    ("die_area_mm2", {"dist": "normal", "mean": 600, "sd": 20}, "use one with an upper end"),
+    ("die_area_mm2", {"dist": "normal", "mean": 600, "sd": 20}, "use one with both ends"),
+    ("die_area_mm2", {"dist": "uniform", "low": 0, "high": 600}, "can be drawn as 0"),
+    ("wafer_diameter_mm", {"dist": "lognormal", "mean": 300, "sd": 5}, "use one with both ends"),
     ("die_area_mm2", {"dist": "uniform", "low": -5, "high": 600}, "can fall below the allowed range (>= 0)"),
     ("d0_per_cm2", {"start": 0.2, "end": 0.1, "halflife": {"dist": "uniform", "low": 0, "high": 30}},
      "can fall below the allowed range (>= 1)"),
