@@ -168,6 +168,8 @@ class Network:
     # paths of the distributions each replication draws before its own network is built
     # (sim.resolution); this network, shaped by their means, serves for structure only
     drawn: tuple[str, ...] = ()
+    # the producers whose fab or tool figures are all that is drawn (None: rebuild the whole network)
+    drawn_producers: frozenset[str] | None = None
 
     @property
     def horizon(self) -> int:
@@ -205,10 +207,11 @@ def build_network(scenario: Scenario) -> Network:
         return _indexed(scenario)
     net = _indexed(resolved(scenario, paths, central_value))
     net.scenario, net.drawn = scenario, paths
+    net.drawn_producers = _tool_and_fab_nodes(net)
     return net
 
 
-def _tool_and_fab_nodes(net: Network) -> set[str] | None:
+def _tool_and_fab_nodes(net: Network) -> frozenset[str] | None:
     """The producers whose ``fab:`` or ``equipment:`` blocks hold every drawn path, or None
     when some drawn path lies elsewhere (then the whole network is rebuilt)."""
     owners = {}
@@ -221,7 +224,7 @@ def _tool_and_fab_nodes(net: Network) -> set[str] | None:
         if node is None:
             return None
         touched.add(node)
-    return touched
+    return frozenset(touched)
 
 
 def network_for_replication(net: Network, streams) -> Network:
@@ -232,7 +235,7 @@ def network_for_replication(net: Network, streams) -> Network:
     if not net.drawn:
         return net
     scenario = resolved(net.scenario, net.drawn, drawer(streams))
-    touched = _tool_and_fab_nodes(net)
+    touched = net.drawn_producers
     if touched is None:
         return _indexed(scenario, like=net)
     producers = [p if p.node not in touched else

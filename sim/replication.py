@@ -58,8 +58,9 @@ class Streams:
         if not is_distribution(value):
             return float(value)
         shared = getattr(value, "shared", None)
-        return draw_value(value, self.get(f"param:{name}"), low, high,
-                          None if shared is None else self.quantile(shared))
+        if shared is not None:  # its value is set by the common quantile: no stream of its own is needed
+            return draw_value(value, None, low, high, self.quantile(shared))  # type: ignore[arg-type]
+        return draw_value(value, self.get(f"param:{name}"), low, high)
 
 
 class BuildContext:

@@ -54,9 +54,10 @@ def _drawn_fields(cls: type) -> dict[str, tuple[str, tuple[float, float, bool]]]
     return out
 
 
-def _key(cls: type, name: str) -> str:
-    info = cls.model_fields[name]  # type: ignore[attr-defined]
-    return info.alias or name
+@cache
+def _keys(cls: type) -> tuple[tuple[str, str], ...]:
+    """(field name, key as written in the file) of every field of ``cls``."""
+    return tuple((name, info.alias or name) for name, info in cls.model_fields.items())  # type: ignore[attr-defined]
 
 
 def _children(value: Any, where: str):
@@ -84,9 +85,9 @@ def _visit(model: BaseModel, path: str, found: list[str]) -> None:
     cls = type(model)
     drawn = _drawn_fields(cls)
     found.extend(where for where, key, _ in _extras(model, path) if is_distribution(getattr(model, key)))
-    for name in cls.model_fields:
+    for name, key in _keys(cls):
         value = getattr(model, name)
-        where = f"{path}.{_key(cls, name)}" if path else _key(cls, name)
+        where = f"{path}.{key}" if path else key
         if name in drawn and is_distribution(value):
             found.append(where)
         else:
@@ -128,11 +129,11 @@ def _resolve(model: BaseModel, path: str, choose: Chooser, wanted: frozenset[str
     drawn = _drawn_fields(cls)
     changes = {key: choose(getattr(model, key), where, *bounds) for where, key, bounds in _extras(model, path)
                if where in wanted and is_distribution(getattr(model, key))}
-    for name in cls.model_fields:
-        value = getattr(model, name)
-        where = f"{path}.{_key(cls, name)}" if path else _key(cls, name)
+    for name, key in _keys(cls):
+        where = f"{path}.{key}" if path else key
         if where not in wanted:
             continue
+        value = getattr(model, name)
         if name in drawn and is_distribution(value):
             low, high, whole = drawn[name][1]
             changes[name] = choose(value, where, low, high, whole)
