@@ -5,7 +5,7 @@ The engine draws capacities, demand, shares, stocks and cover itself, where it b
 area and defect density, tool counts, prices, market settings, fees, quotas, whole-day
 delays, ...) is declared in its model's ``DRAWN`` tuple and drawn here, before the
 replication's network is built: from the stream ``param:<path>``, the path as written in
-the file (``nodes.cn_smic_n7.fab.d0_per_cm2.start``), so that every variant of a scenario
+the file (``nodes.cn_smic_n7_ascend.fab.d0_per_cm2.start``), so that every variant of a scenario
 takes the same value in the same replication (common random numbers), and a shared draw
 (``shared: NAME``) takes its replication's common quantile.
 """
