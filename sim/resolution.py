@@ -40,17 +40,17 @@ def _bounds_in(annotation: Any) -> tuple[float, float, bool] | None:
 
 
 @cache
-def _drawn_fields(cls: type) -> dict[str, tuple[str, tuple[float, float, bool]]]:
-    """Field name -> (key as written in the file, its range) of the fields ``cls`` declares drawn."""
-    names = {name for klass in cls.__mro__ for name in getattr(klass, "DRAWN", ())}
+def _drawn_fields(cls: type) -> dict[str, tuple[float, float, bool]]:
+    """Field name -> its range (low, high, whole days) of the fields ``cls`` declares drawn;
+    a name that is not a field, or a field without a parameter type, is a KeyError."""
     out = {}
-    for name in names:
+    for name in {name for klass in cls.__mro__ for name in getattr(klass, "DRAWN", ())}:
         info = cls.model_fields[name]  # type: ignore[attr-defined]
-        bounds = None
-        for meta in info.metadata:
-            bounds = bounds or getattr(getattr(meta, "func", None), "bounds", None)
-        bounds = bounds or _bounds_in(info.annotation) or (-math.inf, math.inf, False)
-        out[name] = (info.alias or name, bounds)
+        bounds = next((b for meta in info.metadata if (b := getattr(getattr(meta, "func", None), "bounds", None))), None)
+        bounds = bounds or _bounds_in(info.annotation)
+        if bounds is None:
+            raise KeyError(f"{cls.__name__}.{name} is declared drawn but has no parameter type (sim.fields.param_type)")
+        out[name] = bounds
     return out
 
 
@@ -135,7 +135,7 @@ def _resolve(model: BaseModel, path: str, choose: Chooser, wanted: frozenset[str
             continue
         value = getattr(model, name)
         if name in drawn and is_distribution(value):
-            low, high, whole = drawn[name][1]
+            low, high, whole = drawn[name]
             changes[name] = choose(value, where, low, high, whole)
         else:
             new = _resolve_value(value, where, choose, wanted)

@@ -219,3 +219,24 @@ def test_the_new_inputs_reach_drivers_and_explore():
     future = Scenario.model_validate(future_document(doc, inputs, values, [True] * len(inputs)))
     assert future.nodes["fab"].fab.die_area_mm2 == pytest.approx(150.0)
     assert future.nodes["fab"].fab.d0_per_cm2.halflife == 60
+
+
+def test_every_declared_drawn_field_is_a_parameter_with_a_range():
+    # a typo in a model's DRAWN tuple, or a drawn field left as a plain float, would be
+    # found only when a file first gives it a distribution
+    import pydantic
+
+    import sim.loader  # noqa: F401 - every scenario model is imported
+    from sim.resolution import _drawn_fields
+
+    def models(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from models(sub)
+
+    declared = {cls for cls in models(pydantic.BaseModel) if getattr(cls, "DRAWN", ())}
+    assert len(declared) >= 15
+    for cls in declared:
+        for name, (low, high, _) in _drawn_fields(cls).items():
+            assert low < high, (cls.__name__, name)
+            assert math.isfinite(low) or math.isfinite(high), (cls.__name__, name)
