@@ -25,13 +25,14 @@ from .quantities import whole_days
 Chooser = Callable[[Any, str, float, float, bool], float]
 
 
+def _bounds_of(metadata: Any) -> tuple[float, float, bool] | None:
+    """The range a ``param_type`` validator among ``metadata`` carries (None: no such validator)."""
+    return next((b for meta in metadata if (b := getattr(getattr(meta, "func", None), "bounds", None))), None)
+
+
 def _bounds_in(annotation: Any) -> tuple[float, float, bool] | None:
     if get_origin(annotation) is Annotated:
-        for meta in annotation.__metadata__:
-            bounds = getattr(getattr(meta, "func", None), "bounds", None)
-            if bounds is not None:
-                return bounds
-        return _bounds_in(get_args(annotation)[0])
+        return _bounds_of(annotation.__metadata__) or _bounds_in(get_args(annotation)[0])
     for arg in get_args(annotation):
         found = _bounds_in(arg)
         if found is not None:
@@ -46,8 +47,7 @@ def _drawn_fields(cls: type) -> dict[str, tuple[float, float, bool]]:
     out = {}
     for name in {name for klass in cls.__mro__ for name in getattr(klass, "DRAWN", ())}:
         info = cls.model_fields[name]  # type: ignore[attr-defined]
-        bounds = next((b for meta in info.metadata if (b := getattr(getattr(meta, "func", None), "bounds", None))), None)
-        bounds = bounds or _bounds_in(info.annotation)
+        bounds = _bounds_of(info.metadata) or _bounds_in(info.annotation)
         if bounds is None:
             raise KeyError(f"{cls.__name__}.{name} is declared drawn but has no parameter type (sim.fields.param_type)")
         out[name] = bounds
@@ -60,18 +60,6 @@ def _keys(cls: type) -> tuple[tuple[str, str], ...]:
     return tuple((name, info.alias or name) for name, info in cls.model_fields.items())  # type: ignore[attr-defined]
 
 
-def _children(value: Any, where: str):
-    """(path, child) of the models held in a field's value (a model, a mapping or a list)."""
-    if isinstance(value, BaseModel) and not is_distribution(value):
-        yield where, value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from _children(v, f"{where}.{k}")
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            yield from _children(v, f"{where}.{i}")
-
-
 def _extras(model: BaseModel, path: str):
     """(path, key, range) of the free attributes a model lets be drawn (a product's)."""
     ranges = getattr(type(model), "DRAWN_EXTRAS", None)
@@ -79,27 +67,6 @@ def _extras(model: BaseModel, path: str):
         return
     for key in model.model_extra or {}:
         yield f"{path}.{key}" if path else key, key, ranges.get(key, (-math.inf, math.inf, False))
-
-
-def _visit(model: BaseModel, path: str, found: list[str]) -> None:
-    cls = type(model)
-    drawn = _drawn_fields(cls)
-    found.extend(where for where, key, _ in _extras(model, path) if is_distribution(getattr(model, key)))
-    for name, key in _keys(cls):
-        value = getattr(model, name)
-        where = f"{path}.{key}" if path else key
-        if name in drawn and is_distribution(value):
-            found.append(where)
-        else:
-            for child_path, child in _children(value, where):
-                _visit(child, child_path, found)
-
-
-def drawn_paths(scenario: BaseModel) -> tuple[str, ...]:
-    """Paths of the distributions a replication draws here (empty: nothing to draw)."""
-    found: list[str] = []
-    _visit(scenario, "", found)
-    return tuple(found)
 
 
 def _prefixes(paths: tuple[str, ...]) -> frozenset[str]:
@@ -110,8 +77,8 @@ def _prefixes(paths: tuple[str, ...]) -> frozenset[str]:
     return frozenset(parts)
 
 
-def _resolve_value(value: Any, where: str, choose: Chooser, wanted: frozenset[str]) -> Any:
-    if where not in wanted:
+def _resolve_value(value: Any, where: str, choose: Chooser, wanted: frozenset[str] | None) -> Any:
+    if (wanted is not None and where not in wanted) or is_distribution(value):
         return value
     if isinstance(value, BaseModel):
         return _resolve(value, where, choose, wanted)
@@ -124,25 +91,40 @@ def _resolve_value(value: Any, where: str, choose: Chooser, wanted: frozenset[st
     return value
 
 
-def _resolve(model: BaseModel, path: str, choose: Chooser, wanted: frozenset[str]) -> BaseModel:
+def _resolve(model: BaseModel, path: str, choose: Chooser, wanted: frozenset[str] | None) -> BaseModel:
+    """``model`` with the distributions of its drawn fields replaced by ``choose``'s
+    numbers, below the paths in ``wanted`` (None: everywhere)."""
     cls = type(model)
     drawn = _drawn_fields(cls)
-    changes = {key: choose(getattr(model, key), where, *bounds) for where, key, bounds in _extras(model, path)
-               if where in wanted and is_distribution(getattr(model, key))}
+    changes = {}
+    for where, key, bounds in _extras(model, path):
+        if (wanted is None or where in wanted) and is_distribution(value := getattr(model, key)):
+            if (new := choose(value, where, *bounds)) is not value:
+                changes[key] = new
     for name, key in _keys(cls):
         where = f"{path}.{key}" if path else key
-        if where not in wanted:
+        if wanted is not None and where not in wanted:
             continue
         value = getattr(model, name)
         if name in drawn and is_distribution(value):
-            low, high, whole = drawn[name]
-            changes[name] = choose(value, where, low, high, whole)
+            new = choose(value, where, *drawn[name])
         else:
             new = _resolve_value(value, where, choose, wanted)
-            if new is not value:
-                changes[name] = new
+        if new is not value:
+            changes[name] = new
     # the values were checked when the file was read; a copy skips validation by design
     return model.model_copy(update=changes) if changes else model
+
+
+def drawn_paths(scenario: BaseModel) -> tuple[str, ...]:
+    """Paths of the distributions a replication draws here (empty: nothing to draw)."""
+    found: list[str] = []
+
+    def note(dist: Any, path: str, *_: Any) -> Any:  # records the path, changes nothing
+        found.append(path)
+        return dist
+    _resolve(scenario, "", note, None)
+    return tuple(found)
 
 
 def resolved(scenario: BaseModel, paths: tuple[str, ...], choose: Chooser) -> Any:
