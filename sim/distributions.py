@@ -249,6 +249,14 @@ def is_distribution(value: object) -> bool:
     return isinstance(value, _Dist)
 
 
+def range_end(value, low: bool = False) -> float:
+    """A fixed value, or the upper (``low``: lower) end of a distribution's range, infinite
+    when it is unbounded: the value a check must allow for whatever is drawn."""
+    if isinstance(value, _Dist):
+        return value.lowest() if low else value.highest()
+    return float(value)
+
+
 def draw_value(value, rng: np.random.Generator, low: float = -math.inf, high: float = math.inf,
                quantile: float | None = None) -> float:
     """A fixed number as it is, or one draw of a distribution clipped to ``[low, high]``;

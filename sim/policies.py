@@ -5,7 +5,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from .distributions import is_distribution
+from .distributions import range_end
 from .effects import Effect, Interval, LeverWorld, active_intervals
 from .errors import did_you_mean
 from .fields import CoverDays, LeadTime, Quantity, Rate
@@ -71,8 +71,7 @@ class StockpileSpec(_AtNode):
         """Problems of the node and product, and an initial stockpile above the opening stock."""
         problems = super().check(scenario)
         node = scenario.nodes.get(self.node)
-        # a distribution's largest draw (it may take any value of its range)
-        initial = self.initial.highest() if is_distribution(self.initial) else self.initial
+        initial = range_end(self.initial)  # a distribution's largest draw (it may take any value of its range)
         if node is not None and initial > 0:
             stock = node.inventory.get(self.product, 0.0)
             if isinstance(stock, (int, float)) and stock < initial:

@@ -48,9 +48,9 @@ class Product(StrictModel):
     """A good that moves through the chain. Extra numeric attributes are allowed."""
 
     DRAWN: ClassVar[tuple[str, ...]] = ("price",)  # drawn per replication (sim.resolution)
-    # the free attributes are drawn too, each clipped to its floor
+    # the free attributes are drawn too, each clipped to its floor (a strict one kept off by a hair)
     DRAWN_EXTRAS: ClassVar[dict[str, tuple[float, float, bool]]] = {
-        "system_power_factor": (1e-12, math.inf, False), "memory_bandwidth_tbs": (0.0, math.inf, False)}
+        key: (floor + 1e-12 if strict else floor, math.inf, False) for key, (floor, strict) in _ATTRIBUTE_FLOORS.items()}
 
     model_config = ConfigDict(extra="allow", frozen=True)
     label: str | None = Field(default=None, description="Display text for charts and briefings (default: derived from the id).")

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from .behaviour import AllocationRule, MakeToStock, Speculation
-from .distributions import is_distribution
+from .distributions import range_end
 from .fab import dies_per_wafer
 from .fields import (
     AtLeastOne,
@@ -165,13 +165,6 @@ class Demand(StrictModel):
         return [self.also_measure] if isinstance(self.also_measure, str) else list(self.also_measure or [])
 
 
-def _extreme(value, low: bool = False) -> float:
-    """A fixed value, or the end of a distribution's range (infinite when unbounded)."""
-    if is_distribution(value):
-        return value.lowest() if low else value.highest()
-    return float(value)
-
-
 class D0Curve(StrictModel):
     """Defect-density learning: from ``start`` toward ``end``, halving the gap every ``halflife``."""
 
@@ -227,16 +220,16 @@ class Fab(StrictModel):
         if self.yield_model != "fixed" and self.d0_per_cm2 is None:
             raise ValueError(f"yield_model {self.yield_model} needs `d0_per_cm2:` (a number or {{start, end, halflife}})")
         sizes = (self.wafer_diameter_mm, self.die_area_mm2, self.edge_exclusion_mm)
-        if not all(math.isfinite(_extreme(v)) and math.isfinite(_extreme(v, low=True)) for v in sizes):
+        if not all(math.isfinite(range_end(v)) and math.isfinite(range_end(v, low=True)) for v in sizes):
             raise ValueError("a wafer diameter, die area or edge exclusion drawn from an unbounded distribution (normal, "
                              "lognormal) can make a die larger than the wafer; use one with both ends (uniform or "
                              "triangular)")
         diameter, area, edge = sizes
-        if _extreme(area, low=True) <= 0:
+        if range_end(area, low=True) <= 0:
             raise ValueError("die_area_mm2 can be drawn as 0; give a distribution whose low end is above 0")
         try:  # the fewest dies the ranges allow (smallest wafer, largest die, widest rim), and the most
-            dies = dies_per_wafer(_extreme(diameter, low=True), _extreme(area), _extreme(edge))
-            dies_per_wafer(_extreme(diameter), _extreme(area, low=True), _extreme(edge, low=True))
+            dies = dies_per_wafer(range_end(diameter, low=True), range_end(area), range_end(edge))
+            dies_per_wafer(range_end(diameter), range_end(area, low=True), range_end(edge, low=True))
         except (OverflowError, ValueError):  # e.g. wafer_diameter_mm: 1e200
             raise ValueError("wafer_diameter_mm, die_area_mm2 and edge_exclusion_mm give no finite number of dies per "
                              "wafer") from None
