@@ -220,7 +220,7 @@ def run(
     if drivers:
         from .driverscmd import run_drivers_into
 
-        run_drivers_into(scenario, saved, seed, workers, quiet, not no_report, not no_pdf, svg, out)
+        run_drivers_into(scenario, saved, seed, workers, quiet, not no_report, not no_pdf, out)
     if not quiet:
         out.print(f"Results in [bold]{for_terminal(saved)}[/bold]")
 

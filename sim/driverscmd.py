@@ -82,19 +82,20 @@ def check_run_drivers(scenario: Any) -> None:
 
 
 def run_drivers_into(scenario: Any, folder: Path, seed: int | None, workers: int, quiet: bool, report: bool,
-                     pdf: bool, svg: bool, out: Any) -> None:
+                     pdf: bool, out: Any) -> None:
     """``chipsim run --drivers``: screen the run's scenario into ``folder/drivers`` and, with
-    a report, rewrite the briefing so that it lists what moves each headline."""
+    a report, rewrite the briefing so that it lists what moves each headline (the charts
+    the run drew are placed again, not drawn again)."""
     from .drivers import drivers as run_drivers
-    from .results import Steps, report_writer
+    from .reporting.briefing import write_briefing
     from .rundir import load_run, rebuild_report
 
     drv = run_drivers(scenario, trajectories=RUN_TRAJECTORIES, samples=RUN_SAMPLES, seed=seed, workers=workers,
                       progress=not quiet)
     drv.save(folder / "drivers", report=report)
     if report:
-        with Steps(3, show=not quiet) as steps:
-            rebuild_report(folder, load_run(folder), report_writer(pdf, steps, svg))
+        charts = sorted((folder / "charts").glob("*.png"))
+        rebuild_report(folder, load_run(folder), lambda data, stage: write_briefing(data, stage, charts, pdf=pdf))
     if not quiet:
         from .reporting.driversbriefing import driver_sentences
 
