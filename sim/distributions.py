@@ -257,15 +257,18 @@ def range_end(value, low: bool = False) -> float:
     return float(value)
 
 
-def draw_value(value, rng: np.random.Generator, low: float = -math.inf, high: float = math.inf,
+def draw_value(value, rng: np.random.Generator | None, low: float = -math.inf, high: float = math.inf,
                quantile: float | None = None) -> float:
     """A fixed number as it is, or one draw of a distribution clipped to ``[low, high]``;
-    a shared draw takes its value at the replication's common ``quantile`` of its name."""
+    a shared draw takes its value at the replication's common ``quantile`` of its name
+    (it needs no ``rng``)."""
     if isinstance(value, _Dist):
         if value.shared is not None:
             if quantile is None:
                 raise ValueError(f"the shared draw '{value.shared}' needs its replication's quantile")
             x = value.quantile(1.0 - quantile if value.opposite else quantile)
+        elif rng is None:
+            raise ValueError("a distribution that is not a shared draw needs its random stream")
         else:
             x = float(value.sample(rng))
         return float(min(max(x, low), high))

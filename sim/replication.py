@@ -59,7 +59,7 @@ class Streams:
             return float(value)
         shared = getattr(value, "shared", None)
         if shared is not None:  # its value is set by the common quantile: no stream of its own is needed
-            return draw_value(value, None, low, high, self.quantile(shared))  # type: ignore[arg-type]
+            return draw_value(value, None, low, high, self.quantile(shared))
         return draw_value(value, self.get(f"param:{name}"), low, high)
 
 
