@@ -263,6 +263,9 @@ def compare(
     short_threshold: float | None = typer.Option(None, "--short-threshold", metavar="SHARE",
                                                  help="A day counts as short when its shortfall exceeds this share of "
                                                       "daily demand (overrides the scenario's short_day_threshold)."),
+    drivers: bool = typer.Option(False, "--drivers", help="Also screen which uncertain inputs move each option's "
+                                                          "difference from the base (a quick Morris screening into "
+                                                          "drivers/; the briefing lists them)."),
 ) -> None:
     """Run a base and its options on common random numbers; paired differences, ranking, charts and briefing."""
     from .cliout import compare_summary, drawing, save
@@ -290,12 +293,20 @@ def compare(
         target = out_dir or _default_out(Path(f"compare-{files[0].stem}.yaml"))
         _refuse_existing(target, force)
         ids = _variant_ids(files)
+        if drivers:
+            from .driverscmd import check_compare_drivers
+
+            check_compare_drivers(scenarios, ids)
         comparison = run_compare(scenarios, replications=replications, seed=seed, workers=workers, progress=not quiet,
                                  rank_by=rank_by, focus=focus, executor=executor, scheduler=scheduler, keep=mode,
                                  warn=lambda message: err.print(message, markup=False), ids=ids)
         if not quiet:  # the ranking first; the tables, charts and briefing are written after it
             compare_summary(out, comparison)
         saved = save(comparison, target, force, not no_report, not no_pdf, not quiet, svg, process)
+    if drivers:
+        from .driverscmd import compare_drivers_into
+
+        compare_drivers_into(scenarios, ids, saved, seed, workers, quiet, not no_report, not no_pdf, out)
     if not quiet:
         out.print(f"Results, charts and briefing in [bold]{for_terminal(saved)}[/bold] (open briefing.html)")
 

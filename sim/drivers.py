@@ -53,15 +53,50 @@ FLAT = 1e-9   # a headline whose design outputs differ by less than this share o
 
 
 @dataclass(frozen=True)
+class Option:
+    """An option screened against the base (``chipsim compare --drivers``): its variant
+    id, its label, its document (with the base's headlines) and which inputs it takes."""
+
+    id: str
+    label: str
+    doc: dict
+    use: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
 class DriversJob:
     """What a worker needs: the scenario document, its inputs, the replications, the seed
-    and the headline names to read."""
+    and the headline names to read. With ``options``, each point runs the base and every
+    option on the same replications and reads option minus base (``columns``); ``keys``
+    names each input in the tables (default: its path) and ``use`` says which inputs the
+    base takes (default: all)."""
 
     doc: dict
     inputs: tuple[Input, ...]
     replications: int
     seed: int
     headlines: tuple[str, ...]
+    keys: tuple[str, ...] = ()
+    use: tuple[bool, ...] = ()
+    options: tuple[Option, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            object.__setattr__(self, "keys", tuple(inp.path for inp in self.inputs))
+        if not self.use:
+            object.__setattr__(self, "use", (True,) * len(self.inputs))
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The quantities screened: the headlines, or each option's difference from the base."""
+        if not self.options:
+            return self.headlines
+        return tuple(difference_column(h, opt.id) for opt in self.options for h in self.headlines)
+
+
+def difference_column(headline: str, option: str) -> str:
+    """The name of an option's difference from the base in a headline (same unit)."""
+    return f"{headline} ({option} - base)"
 
 
 # field paths (below a node or a product) whose words alone would not read well
@@ -106,14 +141,21 @@ def input_label(path: str, doc: dict) -> str:
     return path
 
 
-def _scenario_at(job: DriversJob, values: Sequence[float], where: str) -> Scenario:
-    doc = future_document(job.doc, job.inputs, values, [True] * len(job.inputs))
+def scenario_at(doc: dict, inputs: Sequence[Input], values: Sequence[float] | np.ndarray, use: Sequence[bool],
+                where: str) -> Scenario:
+    """The checked scenario of ``doc`` with the inputs ``use`` marks set to ``values``;
+    a value that makes it invalid is a user error naming ``where``."""
+    built = future_document(doc, inputs, [float(v) for v in values], use)
     try:
-        return Scenario.model_validate(doc)
+        return Scenario.model_validate(built)
     except ValidationError as exc:
         err = exc.errors()[0]
         raise ChipsimUserError(f"the scenario at the inputs' {where}: {'.'.join(map(str, err['loc']))}: "
                                f"{err['msg'].removeprefix('Value error, ')}") from None
+
+
+def _scenario_at(job: DriversJob, values: Sequence[float] | np.ndarray, where: str) -> Scenario:
+    return scenario_at(job.doc, job.inputs, values, job.use, where)
 
 
 def headline_means(scenario: Scenario, seed: int, replications: int) -> dict[str, float]:
@@ -130,15 +172,24 @@ def headline_means(scenario: Scenario, seed: int, replications: int) -> dict[str
 
 def evaluate(job: DriversJob, chunk: Sequence[tuple[int, Sequence[float]]]) -> list[dict]:
     """One row per (point, input values) of the chunk: the point's number and the mean of
-    every headline (a worker's unit of work; module level, so it pickles)."""
+    every headline, or of every option's difference from the base in it, both run on the
+    same replications (a worker's unit of work; module level, so it pickles)."""
     rows = []
     for k, values in chunk:
         means = headline_means(_scenario_at(job, values, f"point {k}"), job.seed, job.replications)
-        rows.append({"point": int(k), **{h: means.get(h, np.nan) for h in job.headlines}})
+        row: dict = {"point": int(k)}
+        if not job.options:
+            row.update({h: means.get(h, np.nan) for h in job.headlines})
+        for opt in job.options:
+            sc = scenario_at(opt.doc, job.inputs, values, opt.use, f"point {k} of '{opt.label}'")
+            other = headline_means(sc, job.seed, job.replications)
+            row.update({difference_column(h, opt.id): other.get(h, np.nan) - means.get(h, np.nan)
+                        for h in job.headlines})
+        rows.append(row)
     return rows
 
 
-def _select_headlines(doc: dict, chosen: Sequence[str | dict], source: str) -> None:
+def select_headlines(doc: dict, chosen: Sequence[str | dict], source: str) -> None:
     """Keep the named headlines of ``doc`` (strings) and add the given ones (dicts)."""
     declared = list(doc.get("headlines") or [])
     if chosen:
@@ -170,7 +221,7 @@ def plan(scenario: Scenario | str | os.PathLike, headlines: Sequence[str | dict]
     if replications < 1:
         raise ChipsimUserError(f"--replications must be at least 1, got {replications}")
     doc = sc.to_document()
-    _select_headlines(doc, headlines, source)
+    select_headlines(doc, headlines, source)
     inputs = scenario_inputs(doc)
     if not inputs:
         raise ChipsimUserError(f"{source} has no uncertain inputs: no numeric value is given as a distribution "
@@ -223,7 +274,7 @@ def run_points(job: DriversJob, points: np.ndarray, workers: int = 1, executor: 
     with make_executor(executor, workers) as ex:
         for got in _progress(ex.map_chunks(functools.partial(evaluate, job), chunks), len(items), progress):
             rows += got
-    return pd.DataFrame(rows, columns=["point", *job.headlines]).sort_values("point", ignore_index=True)
+    return pd.DataFrame(rows, columns=["point", *job.columns]).sort_values("point", ignore_index=True)
 
 
 @dataclass
@@ -240,6 +291,7 @@ class Drivers:
     evaluations: pd.DataFrame              # design (morris, sample, oat), point, input values, headline values
     top: int
     manifest: dict = field(default_factory=dict)
+    differences: bool = False              # columns are options minus the base (chipsim compare --drivers)
 
     def table(self) -> pd.DataFrame:
         """``drivers.csv``: per headline its interval and its ``top`` inputs, with their
@@ -280,21 +332,21 @@ def _oat_points(inputs: Sequence[Input], chosen: Sequence[int]) -> np.ndarray:
     return np.array(rows)
 
 
-def _intervals(chosen: Scenario, sample: pd.DataFrame, at_median: pd.Series, units: dict[str, str]) -> pd.DataFrame:
-    rows = []
-    for h in chosen.headlines:
-        y = sample[h.name].to_numpy(float)
-        rows.append({"headline": h.name, "label": h.label or readable(h.name), "unit": units.get(h.name, ""),
-                     "p05": float(np.quantile(y, 0.05)), "p50": float(np.quantile(y, 0.5)),
-                     "p95": float(np.quantile(y, 0.95)), "mean": float(y.mean()), "samples": int(len(y)),
-                     "at_median": float(at_median[h.name])})
-    return pd.DataFrame(rows)
+def intervals(rows: Sequence[tuple[str, str, str]], sample: pd.DataFrame, at_median: pd.Series) -> pd.DataFrame:
+    """Per screened column (its name, label and unit): its 5-95% interval over the sample."""
+    out = []
+    for column, label, unit in rows:
+        y = sample[column].to_numpy(float)
+        out.append({"headline": column, "label": label, "unit": unit, "p05": float(np.quantile(y, 0.05)),
+                    "p50": float(np.quantile(y, 0.5)), "p95": float(np.quantile(y, 0.95)), "mean": float(y.mean()),
+                    "samples": int(len(y)), "at_median": float(at_median[column])})
+    return pd.DataFrame(out)
 
 
 def _morris_indices(job: DriversJob, unit: np.ndarray, morris: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
-    names = [inp.path for inp in job.inputs]
+    names = list(job.keys)
     frames = []
-    for h in job.headlines:
+    for h in job.columns:
         y = morris[h].to_numpy(float)
         if np.ptp(y) <= FLAT * max(1.0, float(np.abs(y).max())):  # constant but for rounding in the last bits
             t = pd.DataFrame({"input": names, "mu_star": 0.0, "mu_star_conf": 0.0, "mu": 0.0, "sigma": 0.0})
@@ -312,16 +364,16 @@ def _effects(job: DriversJob, chosen: list[int], oat: pd.DataFrame, points: np.n
     for j, i in enumerate(chosen):
         inp = job.inputs[i]
         low, high = oat.iloc[1 + 2 * j], oat.iloc[2 + 2 * j]
-        for h in job.headlines:
-            rows.append({"headline": h, "input": inp.path, "input_low": inp.document_value(points[1 + 2 * j, i]),
+        for h in job.columns:
+            rows.append({"headline": h, "input": job.keys[i], "input_low": inp.document_value(points[1 + 2 * j, i]),
                          "input_high": inp.document_value(points[2 + 2 * j, i]),
                          "headline_at_low": float(low[h]), "headline_at_high": float(high[h])})
     return pd.DataFrame(rows, columns=["headline", "input", "input_low", "input_high", "headline_at_low",
                                        "headline_at_high"])
 
 
-def _units(job: DriversJob, at: Sequence[float]) -> dict[str, str]:
-    """Each headline's unit (one replication of the scenario at the point ``at``)."""
+def units_at(job: DriversJob, at: Sequence[float] | np.ndarray) -> dict[str, str]:
+    """Each headline's unit (one replication of the base scenario at the point ``at``)."""
     sc = _scenario_at(job, at, "median")
     net = build_network(sc)
     values = finite_values(net, 0, run_replication(net, job.seed, 0).values)
@@ -329,23 +381,33 @@ def _units(job: DriversJob, at: Sequence[float]) -> dict[str, str]:
     return {str(k): str(v) for k, v in table.groupby("headline", sort=False)["unit"].first().items()}
 
 
-def drivers(scenario: Scenario | str | os.PathLike, headlines: Sequence[str | dict] = (), trajectories: int = 10,
-            samples: int = 32, top: int = 3, replications: int = 1, seed: int | None = None, workers: int = 1,
-            executor: str = "processes", progress: bool = False, search_paths: Sequence = ()) -> Drivers:
-    """What drives each headline of ``scenario`` (see the module text): ``trajectories``
-    Morris trajectories, ``samples`` Latin-hypercube points for the intervals, the
-    ``top`` inputs of each headline run one at a time at their 5% and 95% quantiles;
-    ``replications`` per evaluation (common random numbers)."""
-    job, chosen, labels = plan(scenario, headlines, replications, seed, search_paths)
+@dataclass(frozen=True)
+class Screening:
+    """The three designs of a drivers run, evaluated (one column per ``job.columns``)."""
+
+    indices: pd.DataFrame
+    effects: pd.DataFrame
+    evaluations: pd.DataFrame
+    sample: pd.DataFrame       # the Latin-hypercube evaluations
+    at_median: pd.Series       # every column with every input at its median
+    median: np.ndarray         # the inputs' medians
+    wall: float                # seconds
+
+
+def screen(job: DriversJob, labels: dict[str, str], trajectories: int = 10, samples: int = 32, top: int = 3,
+           workers: int = 1, executor: str = "processes", progress: bool = False) -> Screening:
+    """Run the Morris trajectories and the Latin hypercube, rank the inputs of each column,
+    then run its ``top`` inputs one at a time at their 5% and 95% quantiles."""
     if samples < 2:
         raise ChipsimUserError(f"--samples must be at least 2 (an interval needs several points), got {samples}")
     if top < 1:
         raise ChipsimUserError(f"--top must be at least 1, got {top}")
-    names = [inp.path for inp in job.inputs]
+    names = list(job.keys)
     unit = morris_design(names, trajectories, job.seed)
-    if len(unit) + samples + 2 * len(names) + 1 > MAX_EVALUATIONS:
-        raise ChipsimUserError(f"{len(unit) + samples:,} evaluations: more than {MAX_EVALUATIONS:,}; give fewer "
-                               "--trajectories or --samples")
+    runs = (len(unit) + samples + 2 * len(names) + 1) * (1 + len(job.options))
+    if runs > MAX_EVALUATIONS:
+        raise ChipsimUserError(f"{runs:,} evaluations: more than {MAX_EVALUATIONS:,}; give fewer --trajectories or "
+                               "--samples")
     started = time.perf_counter()
     morris_points = values_of(job.inputs, quantile_of(unit))
     sample_points = values_of(job.inputs, design(job.inputs, samples, job.seed))
@@ -360,14 +422,33 @@ def drivers(scenario: Scenario | str | os.PathLike, headlines: Sequence[str | di
     evaluations = pd.concat([_evaluations(d, names, p, t) for d, p, t in
                              (("morris", morris_points, morris), ("sample", sample_points, sample),
                               ("oat", oat_points, oat))], ignore_index=True)
-    manifest = build_manifest(chosen, job.seed, job.replications, workers, wall)
-    manifest.update({"kind": "drivers", "method": "morris", "trajectories": int(trajectories), "levels": 4,
-                     "scenario_file": chosen.name if isinstance(scenario, Scenario) else Path(scenario).stem,
-                     "quantiles": list(QUANTILES), "samples": int(samples), "top": int(top),
-                     "evaluations": int(len(evaluations)), "executor": executor,
+    return Screening(indices, _effects(job, picked, oat, oat_points), evaluations, sample, oat.iloc[0], oat_points[0],
+                     wall)
+
+
+def design_manifest(trajectories: int, samples: int, top: int, executor: str, screening: Screening) -> dict:
+    """The manifest entries that describe the design."""
+    return {"kind": "drivers", "method": "morris", "trajectories": int(trajectories), "levels": 4,
+            "quantiles": list(QUANTILES), "samples": int(samples), "top": int(top),
+            "evaluations": int(len(screening.evaluations)), "executor": executor}
+
+
+def drivers(scenario: Scenario | str | os.PathLike, headlines: Sequence[str | dict] = (), trajectories: int = 10,
+            samples: int = 32, top: int = 3, replications: int = 1, seed: int | None = None, workers: int = 1,
+            executor: str = "processes", progress: bool = False, search_paths: Sequence = ()) -> Drivers:
+    """What drives each headline of ``scenario`` (see the module text): ``trajectories``
+    Morris trajectories, ``samples`` Latin-hypercube points for the intervals, the
+    ``top`` inputs of each headline run one at a time at their 5% and 95% quantiles;
+    ``replications`` per evaluation (common random numbers)."""
+    job, chosen, labels = plan(scenario, headlines, replications, seed, search_paths)
+    done = screen(job, labels, trajectories, samples, top, workers, executor, progress)
+    manifest = build_manifest(chosen, job.seed, job.replications, workers, done.wall)
+    manifest.update(design_manifest(trajectories, samples, top, executor, done))
+    manifest.update({"scenario_file": chosen.name if isinstance(scenario, Scenario) else Path(scenario).stem,
                      "inputs": [{"path": i.path, "label": labels[i.path], "distribution": i.dist.model_dump(),
                                  "linked": [m.path for m in i.linked]}
                                 for i in job.inputs], "headlines": list(job.headlines)})
-    intervals = _intervals(chosen, sample, oat.iloc[0], _units(job, oat_points[0]))
-    return Drivers(chosen, list(job.inputs), labels, intervals, indices, _effects(job, picked, oat, oat_points),
-                   evaluations, int(top), manifest)
+    units = units_at(job, done.median)
+    rows = [(h.name, h.label or readable(h.name), units.get(h.name, "")) for h in chosen.headlines]
+    return Drivers(chosen, list(job.inputs), labels, intervals(rows, done.sample, done.at_median), done.indices,
+                   done.effects, done.evaluations, int(top), manifest)

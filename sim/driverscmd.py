@@ -68,30 +68,41 @@ def register(app: typer.Typer, guard: Callable[[str], Callable], err: Any, out: 
 RUN_TRAJECTORIES, RUN_SAMPLES = 4, 16
 
 
-def check_run_drivers(scenario: Any) -> None:
-    """Refuse ``--drivers`` before anything runs when SALib is missing, or the scenario has
-    no headline or no uncertain input (``ChipsimUserError``, the words of ``chipsim drivers``)."""
+def _needs_salib() -> None:
     import importlib.util
 
-    from .drivers import plan
     from .errors import ChipsimUserError
 
     if importlib.util.find_spec("SALib") is None:
         raise ChipsimUserError("--drivers needs SALib: pip install 'chipsim[explore]'")
+
+
+def check_run_drivers(scenario: Any) -> None:
+    """Refuse ``--drivers`` before anything runs when SALib is missing, or the scenario has
+    no headline or no uncertain input (``ChipsimUserError``, the words of ``chipsim drivers``)."""
+    from .drivers import plan
+
+    _needs_salib()
     plan(scenario)
 
 
-def run_drivers_into(scenario: Any, folder: Path, seed: int | None, workers: int, quiet: bool, report: bool,
-                     pdf: bool, out: Any) -> None:
-    """``chipsim run --drivers``: screen the run's scenario into ``folder/drivers`` and, with
-    a report, rewrite the briefing so that it lists what moves each headline (the charts
-    the run drew are placed again, not drawn again)."""
-    from .drivers import drivers as run_drivers
+def check_compare_drivers(scenarios: list, ids: list[str]) -> None:
+    """Refuse ``compare --drivers`` before anything runs: SALib missing, a base without
+    headlines, no uncertain input in any file, or an option the base's headlines cannot
+    measure (``ChipsimUserError``)."""
+    from .comparedrivers import plan_compare
+
+    _needs_salib()
+    plan_compare(scenarios, ids)
+
+
+def _save_and_brief(drv: Any, folder: Path, quiet: bool, report: bool, pdf: bool, out: Any, what: str) -> None:
+    """Save ``drv`` into ``folder/drivers`` and, with a report, rewrite the briefing so that
+    it lists what moves each headline (the charts already drawn are placed again, not
+    drawn again); then print one sentence per screened quantity."""
     from .reporting.briefing import write_briefing
     from .rundir import load_run, rebuild_report
 
-    drv = run_drivers(scenario, trajectories=RUN_TRAJECTORIES, samples=RUN_SAMPLES, seed=seed, workers=workers,
-                      progress=not quiet)
     drv.save(folder / "drivers", report=report)
     if report:
         charts = sorted((folder / "charts").glob("*.png"))
@@ -99,7 +110,28 @@ def run_drivers_into(scenario: Any, folder: Path, seed: int | None, workers: int
     if not quiet:
         from .reporting.driversbriefing import driver_sentences
 
-        out.print("What moves the headlines (Morris screening, "
-                  f"{RUN_TRAJECTORIES} trajectories; drivers/drivers.html):", markup=False)
-        for text in driver_sentences(drv.table()):
+        out.print(f"{what} (Morris screening, {RUN_TRAJECTORIES} trajectories; drivers/drivers.html):", markup=False)
+        for text in driver_sentences(drv.table(), drv.differences):
             out.print(for_plain_terminal("- " + text), markup=False)
+
+
+def run_drivers_into(scenario: Any, folder: Path, seed: int | None, workers: int, quiet: bool, report: bool,
+                     pdf: bool, out: Any) -> None:
+    """``chipsim run --drivers``: screen the run's scenario into ``folder/drivers`` and, with
+    a report, rewrite the briefing so that it lists what moves each headline."""
+    from .drivers import drivers as run_drivers
+
+    drv = run_drivers(scenario, trajectories=RUN_TRAJECTORIES, samples=RUN_SAMPLES, seed=seed, workers=workers,
+                      progress=not quiet)
+    _save_and_brief(drv, folder, quiet, report, pdf, out, "What moves the headlines")
+
+
+def compare_drivers_into(scenarios: list, ids: list[str], folder: Path, seed: int | None, workers: int, quiet: bool,
+                         report: bool, pdf: bool, out: Any) -> None:
+    """``chipsim compare --drivers``: screen each option's difference from the base into
+    ``folder/drivers`` (``sim.comparedrivers``) and, with a report, rewrite the briefing."""
+    from .comparedrivers import compare_drivers
+
+    drv = compare_drivers(scenarios, ids, trajectories=RUN_TRAJECTORIES, samples=RUN_SAMPLES, seed=seed,
+                          workers=workers, progress=not quiet)
+    _save_and_brief(drv, folder, quiet, report, pdf, out, "What moves each option's difference from the base")

@@ -3,7 +3,8 @@
 ``drivers.csv`` holds, per headline, its 5-95% interval over the uncertain inputs and
 its top inputs with their Morris index (mu*, in the headline's unit, with its 95%
 half-width), whether the index is separated from the next input's, and the headline at
-the input's 5% and 95% quantiles with every other input at its median.
+the input's 5% and 95% quantiles with every other input at its median. A ``compare
+--drivers`` table adds ``option``: the option whose difference from the base a row is.
 ``indices.csv`` has every input's indices, ``evaluations.csv`` every evaluation and
 ``manifest.json`` the inputs, design and timing; ``drivers.html`` (with
 ``charts/drivers.png``) is the briefing section. The folder is written atomically, every
@@ -46,6 +47,8 @@ def drivers_table(drv: Any) -> pd.DataFrame:
     for _, h in drv.headlines.iterrows():
         base = {"scenario": source, "headline": h["headline"], "label": h["label"], "unit": h["unit"],
                 "p05": h["p05"], "p50": h["p50"], "p95": h["p95"], "at_median": h["at_median"], "samples": h["samples"]}
+        if "option" in h.index:  # compare --drivers: the option whose difference from the base this is
+            base["option"] = h["option"]
         idx = drv.indices[drv.indices["headline"] == h["headline"]].reset_index(drop=True)
         scale = max(1.0, abs(float(h["p05"])), abs(float(h["p95"])))
         idx.loc[idx["mu_star"] <= NEGLIGIBLE * scale, "mu_star"] = 0.0  # rounding in the last bits, not an effect
@@ -66,7 +69,7 @@ def drivers_table(drv: Any) -> pd.DataFrame:
             shown += 1
         if not shown:
             rows.append({**base, "rank": 0, "input": "", "input_label": "no input moves it", "ranked": "flat"})
-    return pd.DataFrame(rows, columns=DRIVERS_COLUMNS)
+    return pd.DataFrame(rows, columns=DRIVERS_COLUMNS + (["option"] if "option" in drv.headlines.columns else []))
 
 
 def save_drivers(drv: Any, out: Path, force: bool = False, report: bool = True) -> Path:
@@ -83,6 +86,6 @@ def save_drivers(drv: Any, out: Path, force: bool = False, report: bool = True) 
             source = (f"Source: chipsim {__version__}; Morris screening, {drv.manifest.get('trajectories')} trajectories, "
                       f"{drv.manifest.get('evaluations')} evaluations of {drv.manifest.get('replications')} "
                       f"replication(s), seed {drv.manifest.get('seed')}.")
-            write_drivers_briefing(drv.table(), folder, source, str(drv.scenario.name))
+            write_drivers_briefing(drv.table(), folder, source, str(drv.scenario.name), drv.differences)
 
     return write_atomically(out, force, write)

@@ -186,7 +186,8 @@ LAYERS = {
                  "sim.robustness", "sim.discovery", "sim.sensitivity"],
     "reporting": ["sim.reporting", "sim.reporting.*"],
     "experiments": ["sim.executors", "sim.results", "sim.experiment", "sim.comparison", "sim.sweep", "sim.memory",
-                    "sim.exploration", "sim.exploresave", "sim.drivers", "sim.driverssave"],
+                    "sim.exploration", "sim.exploresave", "sim.drivers", "sim.driverssave",
+                    "sim.comparedrivers"],
     "interface": ["sim.cli", "sim.cliout", "sim.explorecmd", "sim.driverscmd", "sim", "sim.__main__"],
 }
 

@@ -83,12 +83,18 @@ MOVERS_NOTE = ("Morris screening over the file's uncertain inputs (its distribut
                "evaluation; each headline's 5-95% range over those inputs, then the inputs that move it most, with "
                "mu* (the mean size of its effect, ± its 95% interval) and the headline at the input's 5% and 95% "
                "quantiles. Tables and chart: drivers/drivers.html.")
+MOVERS_NOTE_COMPARE = ("Morris screening over the files' uncertain inputs (their distributions), one replication per "
+                       "evaluation, the base and every option run on the same random numbers at each point; each "
+                       "option's difference from the base (option minus base) in each headline, its 5-95% range over "
+                       "those inputs, then the inputs that move the difference most, with mu* (± its 95% interval) and "
+                       "the difference at the input's 5% and 95% quantiles. An input marked 'base only' is one the "
+                       "option fixes or lacks. Tables and chart: drivers/drivers.html.")
 
 
 def _movers(data: Any) -> list[str]:
     """One sentence per headline from the run's ``drivers/drivers.csv`` (``--drivers``); none without it."""
     table = getattr(data, "drivers", None)
-    return [] if table is None or not len(table) else driver_sentences(table)
+    return [] if table is None or not len(table) else driver_sentences(table, data.kind == "compare")
 
 
 def context(data: Any, charts: list[Path]) -> dict:
@@ -111,7 +117,9 @@ def context(data: Any, charts: list[Path]) -> dict:
             "limits": limits(sc), "method": METHOD,
             "charts": _charts(charts), "changes": rows, "collapsed": collapsed,
             "headlines": summary.headline_rows(data), "assumption_groups": summary.assumption_groups(data),
-            "assumptions": assumptions, "sources": sources, "other_notes": other_notes, "movers_note": MOVERS_NOTE,
+            "assumptions": assumptions, "sources": sources, "other_notes": other_notes,
+            "movers_note": MOVERS_NOTE_COMPARE if data.kind == "compare" else MOVERS_NOTE,
+            "movers_title": "What moves each option's difference" if data.kind == "compare" else "What moves the headlines",
             "provenance": f"Run created {data.manifest.get('created', '')}; git {data.manifest.get('git_sha') or 'n/a'}; "
                           f"input files: {', '.join(files) or 'n/a'}."}
 

@@ -34,7 +34,9 @@ _PAGE = """<!DOCTYPE html>
 line-height: 1.45; } h1 { color: #2e4057; } li { margin: 0.4em 0; } .small { font-size: 0.85em; color: #52606d; }
 img { max-width: 100%; height: auto; }</style></head><body>
 <section id="drivers"><h1>{{ title }}</h1>
-<p>Each headline's 5-95% interval over the uncertain inputs, and the two or three inputs that move it most
+<p>{% if differences %}Each option's difference from the base in each headline (option minus base, both run on
+the same random numbers at every point): its{% else %}Each headline's{% endif %} 5-95% interval over the uncertain
+inputs, and the two or three inputs that move it most
 (Morris screening; mu* is the mean absolute change of the headline when one input moves from its 5% to its 95%
 quantile, with its 95% bootstrap half-width).</p>
 <ul>{% for s in sentences %}<li>{{ s }}</li>{% endfor %}</ul>
@@ -67,15 +69,38 @@ def _unit(unit: Any) -> str:
     return f" {text}" if text and text not in ("fraction", "ratio", "flag") else ""
 
 
-def driver_sentences(table: pd.DataFrame) -> list[str]:
+def _title(h: Any) -> str:
+    """A row's headline as a reader names it; a difference names its option."""
+    option = h.get("option") if hasattr(h, "get") else None
+    if isinstance(option, str) and option:
+        return f"{h['label']}, {option} minus base"
+    return str(h["label"])
+
+
+def _unchanged(rows: pd.DataFrame) -> bool:
+    """Whether a difference is 0 at every point: no input moves it and its interval is [0, 0]."""
+    h = rows.iloc[0]
+    return (not (rows["input"].fillna("").astype(str) != "").any() and float(h["p05"]) == 0 == float(h["p95"])
+            and float(h["at_median"]) == 0)
+
+
+def driver_sentences(table: pd.DataFrame, differences: bool = False) -> list[str]:
     """One sentence per headline of a ``drivers.csv`` table: its median and 5-95% interval
     over the uncertain inputs, then its top inputs with mu* and the headline at the
-    input's 5% and 95% quantiles; a warning where the first two cannot be ranked."""
-    out = []
+    input's 5% and 95% quantiles; a warning where the first two cannot be ranked. With
+    ``differences`` (a ``compare --drivers`` table), the differences that are 0 at every
+    point share one last sentence."""
+    out: list[str] = []
+    unchanged: dict[str, list[str]] = {}
     for _, rows in table.groupby("headline", sort=False):
         h = rows.iloc[0]
+        if differences and _unchanged(rows):
+            option = h.get("option")
+            unchanged.setdefault(option if isinstance(option, str) and option else "The option", []).append(
+                str(h["label"]))
+            continue
         unit = _unit(h["unit"])
-        text = (f"{h['label']}: {number(h['p50'])}{unit} ({number(h['p05'])} to {number(h['p95'])} over the uncertain "
+        text = (f"{_title(h)}: {number(h['p50'])}{unit} ({number(h['p05'])} to {number(h['p95'])} over the uncertain "
                 f"inputs)")
         movers = rows[rows["input"].fillna("").astype(str) != ""]
         if not len(movers):
@@ -92,6 +117,9 @@ def driver_sentences(table: pd.DataFrame) -> list[str]:
         if str(movers.iloc[0]["ranked"]) == "no":
             text += " (the first two overlap within their 95% intervals: too close to rank)"
         out.append(text + ".")
+    for option, labels in unchanged.items():
+        out.append(f"{option} leaves these exactly at the base's value at every point (difference 0): "
+                   + "; ".join(labels) + ".")
     return out
 
 
@@ -117,7 +145,7 @@ def drivers_chart(table: pd.DataFrame, source: str) -> Any | None:
                       fontsize=7)
         ax.invert_yaxis()
         unit = _unit(rows["unit"].iloc[0]).strip()
-        ax.set_title(textwrap.shorten(f"{rows['label'].iloc[0]}" + (f" ({unit})" if unit else ""), 90, placeholder="..."),
+        ax.set_title(textwrap.shorten(_title(rows.iloc[0]) + (f" ({unit})" if unit else ""), 90, placeholder="..."),
                      fontsize=8, loc="left")
         ax.tick_params(axis="x", labelsize=7)
         ax.grid(axis="x", alpha=0.3)
@@ -128,8 +156,10 @@ def drivers_chart(table: pd.DataFrame, source: str) -> Any | None:
     return fig
 
 
-def write_drivers_briefing(table: pd.DataFrame, folder: Path, source: str, name: str) -> list[Path]:
-    """``charts/drivers.png`` and ``drivers.html`` (the chart embedded) in ``folder``."""
+def write_drivers_briefing(table: pd.DataFrame, folder: Path, source: str, name: str,
+                           differences: bool = False) -> list[Path]:
+    """``charts/drivers.png`` and ``drivers.html`` (the chart embedded) in ``folder``;
+    with ``differences`` the table screens options minus the base ``name``."""
     made: list[Path] = []
     chart = ""
     with chart_style():
@@ -140,7 +170,8 @@ def write_drivers_briefing(table: pd.DataFrame, folder: Path, source: str, name:
             save_figure(fig, made[-1])
             chart = base64.b64encode(made[-1].read_bytes()).decode("ascii")
     html = folder / "drivers.html"
-    write_text(html, for_xml(_ENV.from_string(_PAGE).render(title=f"What drives the headlines of '{name}'",
-                                                            sentences=driver_sentences(table), chart=chart,
+    title = f"What moves each option's difference from '{name}'" if differences else f"What drives the headlines of '{name}'"
+    write_text(html, for_xml(_ENV.from_string(_PAGE).render(title=title, differences=differences,
+                                                            sentences=driver_sentences(table, differences), chart=chart,
                                                             source=source)))
     return [html, *made]

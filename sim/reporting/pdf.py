@@ -92,7 +92,7 @@ def _summary(ctx: dict) -> list:
                             for r in ctx["kpis"]], [0.3, 0.1, 0.1, 0.09, 0.19, 0.22]))
     story += [_p("What drives the result", H2)] + _bullets(ctx["drivers"], limit=8)
     if ctx.get("movers"):
-        story += [_p("What moves the headlines", H2)] + _bullets(ctx["movers"], limit=8)
+        story += [_p(ctx["movers_title"], H2)] + _bullets(ctx["movers"], limit=8)
         story.append(_p(ctx["movers_note"], SMALL))
     story += [_p("What this model cannot say", H2)] + _bullets(ctx["limits"], SMALL)
     story += [Spacer(1, 4), _p("Method. " + ctx["method"], SMALL)]
