@@ -70,8 +70,8 @@ H20 = {y: h(f"h20_shipped_{y}", f"H20s shipped to China in {y}", "shipped", "tw_
        for y in (2025, 2026)}
 ASCEND_910C = {y: h(f"ascend_910c_made_{y}", f"Ascend 910C chips made in {y}", "produced", "cn_ascend_910c",
                     "accel_ascend910c", y) for y in (2026, 2027)}
-H200_2026 = h("h200_delivered_2026", "H200s delivered to China in 2026", "delivered", "cn_datacenters", "accel_h200_cn",
-              2026)
+H200_2026 = h("h200_delivered_2026", "H200s delivered to China's commercial DCs in 2026", "delivered", "cn_datacenters",
+              "accel_h200_cn", 2026)
 ASCEND_DIES = {y: h(f"smic_ascend_dies_{y}", f"Ascend dies made at SMIC N+2 in {y}", "produced", "cn_smic_n7_ascend",
                     "die_ascend", y) for y in (2026, 2027)}
 YIELD_FILE = [ASCEND_DIES[2026], ASCEND_910C[2026], ASCEND_910C[2027]]

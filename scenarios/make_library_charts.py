@@ -40,6 +40,7 @@ DELTAS_OF_00 = ["07a-policy-eu-stockpile", "07b-policy-separation-ramp", "07c-po
 MAGNET_USERS = ["us_magnet_users", "eu_magnet_users", "row_magnet_users"]
 CN_DC = ["cn_datacenters", "cn_state_dc_before", "cn_state_dc_mandated"]
 CN_FABS = ["cn_smic_n7_ascend", "cn_smic_n7_cambricon", "cn_huawei_fabs"]
+H200_BUYERS = ["cn_datacenters", "cn_state_dc_before"]  # who may buy H200s in 2c (a delta of 00)
 
 
 def _plt():
@@ -180,7 +181,11 @@ def headlines(runs: dict) -> list[dict]:
 
 
 def _h200_fee(runs: dict) -> list[dict]:
-    """Scenario 2c: H200 volumes to China with the 25% fee and without (no customs block)."""
+    """Scenario 2c: H200 volumes to China with the 25% fee and without (no customs block).
+
+    2c is a delta of scenario 0, so China's H200 buyers are its commercial and its
+    state-funded (not yet mandated) data centres: volumes, compute and fees add the two.
+    """
     rows, volume = [], {}
     for name in ("02c-h200-no-fee-without-customs-block", "02c-h200-fee-without-customs-block"):
         if name not in runs:
@@ -190,20 +195,20 @@ def _h200_fee(runs: dict) -> list[dict]:
         def add(what, value, unit="", name=name):
             rows.append({"scenario": name, "headline": what, "value": value, "unit": unit})
 
-        for y, v in r.yearly(["cn_datacenters"], "delivered", "accel_h200_cn").items():
+        for y, v in r.yearly(H200_BUYERS, "delivered", "accel_h200_cn").items():
             add(f"H200s delivered to China {y}", v, "chips")
             volume[(name, y)] = v
-        for y, v in r.yearly(["cn_datacenters"], "compute_delivered").items():
+        for y, v in r.yearly(H200_BUYERS, "compute_delivered").items():
             add(f"China compute delivered {y}", v / 1e9, "1e9 TFLOPS (BF16)")
-        for y, v in r.yearly(["cn_datacenters"], "demand_destroyed").items():
+        for y, v in r.yearly(H200_BUYERS, "demand_destroyed").items():
             add(f"China compute demand destroyed by price {y}", v / 1e9, "1e9 TFLOPS (BF16)")
-        for y, v in r.yearly(["cn_datacenters"], "compute_shortfall").items():
+        for y, v in r.yearly(H200_BUYERS, "compute_shortfall").items():
             add(f"China compute shortfall {y}", v / 1e9, "1e9 TFLOPS (BF16)")
-        for y, v in r.yearly(["us_h200_inspection->cn_datacenters"], "fee").items():
+        for y, v in r.yearly([f"us_h200_inspection->{n}" for n in H200_BUYERS], "fee").items():
             add(f"US fee revenue on H200s for China {y}", v / 1e9, "$bn")
         mult = r.series(["cn_datacenters"], "price_multiplier", "accel_h200_cn", freq="YS", how="mean")
         for when, v in mult.items():
-            add(f"China compute price multiplier, mean of {when.year}", v, "ratio")
+            add(f"China compute price multiplier (commercial DCs), mean of {when.year}", v, "ratio")
     for (name, y), v in volume.items():
         base = volume.get(("02c-h200-no-fee-without-customs-block", y))
         if name.startswith("02c-h200-fee") and base:
@@ -222,10 +227,10 @@ def chart_h200_fee(runs: dict) -> None:
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
     for name, label, color, style in pair:
         r = runs[name]
-        h = r.series(["cn_datacenters"], "delivered", "accel_h200_cn", freq="MS")
+        h = r.series(H200_BUYERS, "delivered", "accel_h200_cn", freq="MS")
         a.plot(h.index, h.values / 1e3, color=color, ls=style, label=label)
         for metric, what, width in (("demand_destroyed", "destroyed by price", 2.0), ("compute_shortfall", "short", 1.0)):
-            s = r.series(["cn_datacenters"], metric, freq="MS", how="mean")
+            s = r.series(H200_BUYERS, metric, freq="MS", how="mean")
             b.plot(s.index, s.values / 1e6, color=color, ls=style, lw=width, label=f"{what}, {label}")
     a.set_title("2c: H200s put into service in China (same with and without the fee)")
     a.set_ylabel("thousand chips a month")
@@ -317,7 +322,8 @@ def chart(runs: dict) -> None:
         fig.savefig(OUT / "02_chip_controls.png", dpi=120)
         plt.close(fig)
 
-    names = [n for n in ("02b-h200-conditional-exports", "03-tool-controls-servicing", "03b-entity-list-affiliates") if n in runs]
+    names = [n for n in ("02b-h200-conditional-exports", "03b-entity-list-affiliates", "00-as-it-happened-2025-26",
+                          "03-tool-controls-servicing") if n in runs]  # 3b against 2b, 3a against 0
     if len(names) > 1:
         fig, (a, b, c) = plt.subplots(1, 3, figsize=(13, 4))
         for name in names:
