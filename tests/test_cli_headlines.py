@@ -35,3 +35,26 @@ def test_unchanged_headlines_are_counted_per_option():
     assert "[same] 2 headlines: as the base in every replication" in lines
     assert not any("vs base 0" in ln for ln in lines)
     assert sum(ln.startswith("[base]") for ln in lines) == 2      # the base's own lines stay
+
+
+def test_floating_point_noise_counts_as_unchanged():
+    """417,000 chips summed in another order differ by ~2e-11 (5e-17 of the value, far below
+    1e-9): the option is as the base. A real difference of one chip still prints."""
+    heads = _table([
+        {"variant": "base", "headline": "h", "label": "H", "unit": "chip", "mean": 417_000.0, "p05": 417_000.0,
+         "p95": 417_000.0, "replications": 10},
+        {"variant": "opt", "headline": "h", "label": "H", "unit": "chip", "mean": 417_000.0, "p05": 417_000.0,
+         "p95": 417_000.0, "replications": 10},
+        {"variant": "one", "headline": "h", "label": "H", "unit": "chip", "mean": 417_001.0, "p05": 417_001.0,
+         "p95": 417_001.0, "replications": 10}])
+    diffs = _table([
+        {"variant": "opt", "headline": "h", "base_mean": 417_000.0, "option_mean": 417_000.0,
+         "difference": 0.0, "difference_low": -2.25e-11, "difference_high": 2.25e-11, "pairs": 10},
+        {"variant": "one", "headline": "h", "base_mean": 417_000.0, "option_mean": 417_001.0,
+         "difference": 1.0, "difference_low": 1.0, "difference_high": 1.0, "pairs": 10}])
+    buf = io.StringIO()
+    print_headlines(Console(file=buf, width=200), heads, diffs)
+    lines = [ln.strip() for ln in buf.getvalue().splitlines()]
+    assert "[opt] 1 headline: as the base in every replication" in lines
+    assert not any("0.0000" in ln for ln in lines)
+    assert any(ln.startswith("[one] H:") and "vs base +1" in ln for ln in lines)
