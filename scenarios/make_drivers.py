@@ -64,7 +64,7 @@ def magnets(years: str) -> list[dict]:
               "ndfeb_magnet")]
 
 
-CN_COMPUTE = {y: h(f"cn_compute_{y}", f"China (private DCs) compute delivered in {y}, TFLOPS-days", "compute_delivered",
+CN_COMPUTE = {y: h(f"cn_compute_{y}", f"China (private DCs) compute delivered in {y}, TFLOPS", "compute_delivered",
                    "cn_datacenters", year=y) for y in (2025, 2026)}
 H20 = {y: h(f"h20_shipped_{y}", f"H20s shipped to China in {y}", "shipped", "tw_cowos_h20", "accel_h20", y)
        for y in (2025, 2026)}
@@ -97,9 +97,9 @@ FILES: dict[str, list] = {
     "04b-smic-eda-cutoff": YIELD_FILE,
     "04c-smic-yield-stall": YIELD_FILE,
     "05-china-state-dc-mandate": [
-        h("mandated_compute_2026", "Mandated state DCs' compute delivered in 2026, TFLOPS-days", "compute_delivered",
+        h("mandated_compute_2026", "Mandated state DCs' compute delivered in 2026, TFLOPS", "compute_delivered",
           "cn_state_dc_mandated", year=2026),
-        h("mandated_shortfall_2026", "Mandated state DCs' compute shortfall in 2026, TFLOPS-days", "compute_shortfall",
+        h("mandated_shortfall_2026", "Mandated state DCs' compute shortfall in 2026, TFLOPS", "compute_shortfall",
           "cn_state_dc_mandated", year=2026),
         CN_COMPUTE[2026]],
     "06b-gallium-germanium-transshipment-closed": [  # a delta of 00 since 2 December 2026: three years
