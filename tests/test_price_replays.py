@@ -182,3 +182,46 @@ def test_the_dysprosium_chain_reuses_the_traders_numbers():
     for key in ("nodes", "products"):
         assert {k: v for k, v in doc[key].items() if k in traders[key]} == traders[key]
     assert doc["shocks"][:len(traders["shocks"])] == traders["shocks"]
+
+
+# the fifth step (rare-earths-2010-cnprice.yaml): the shelves-only copy with China's 2011
+# export price (9.54 x 2009's export unit value) carried as a fee of 8.54 on the 2011 licences
+_FEE = 9.54 - 1
+
+
+@pytest.fixture(scope="module")
+def china_price():
+    return P.sim.run(P.CHINA_PRICE)
+
+
+def test_china_price_copy_differs_from_the_shelves_only_copy_only_in_the_2011_fees():
+    doc = P.sim.load_scenario(P.CHINA_PRICE).to_document()
+    base = P.sim.load_scenario(P.HERE / "rare-earths-2010.yaml").to_document()
+    for key in ("products", "nodes", "lanes", "start_date", "horizon", "seed", "replications"):
+        assert doc[key] == base[key], key
+    for a, b in zip(doc["shocks"], base["shocks"], strict=True):
+        if a["name"].startswith("2011 quota"):
+            assert a.pop("fee") == pytest.approx(_FEE)
+        assert {k: v for k, v in a.items() if k != "fee" or v} == {k: v for k, v in b.items() if k != "fee" or v}
+
+
+def test_china_price_steady_state_is_demand_at_the_fee_inclusive_price(china_price):
+    # with full shelves M = 1, so demand at price is N x (1 + fee)^e (docs/markets.md, section 1):
+    # the others pay the whole premium; Japan's fee is weighted by its lane shares, 0.9 x 8.54,
+    # and takes 90% of its demand from China. From July 2011 shelves are full: the second half's
+    # exports, scaled to a year, are that demand.
+    e = -0.7
+    others = 22100 * (1 + _FEE) ** e
+    japan = 0.9 * 31000 * (1 + 0.9 * _FEE) ** e
+    ts = china_price.timeseries
+    shipped = ts[(ts["metric"] == "shipped") & (ts["node"] == "cn_ree_exporters")]
+    h2 = shipped[(shipped["date"] >= "2011-07-01") & (shipped["date"] < "2012-01-01")]["value"].sum()
+    assert h2 * 365 / 184 == pytest.approx(others + japan, rel=0.01)
+    short = ts[(ts["metric"] == "shortfall") & ts["node"].isin(["jp_ree_users", "row_ree_users"])]
+    assert short[short["date"].dt.year == 2011]["value"].sum() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_china_price_2011_exports_inside_the_band_stated_before_the_run():
+    _, value, low, high = P.rare_earth_measures(P.CHINA_PRICE)[2]
+    assert (low, high) == BANDS[7]
+    assert low <= value <= high, f"2011 exports / quota {value:.3f} outside {low} to {high}"

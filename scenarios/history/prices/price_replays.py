@@ -5,7 +5,9 @@ against the band stated (before the runs) on that page, for the shelves-only rep
 the 2010-11 copy with speculative traders (``rare-earths-2010-traders.yaml``, section 9;
 the 2025 and 2023 rows of that column are the signals copies, which have no trader), and
 for that copy with Japan's dysprosium as a product of its own (``rare-earths-2010-dy.yaml``:
-its price and peak month are read on the dysprosium chain, its exports on the aggregate).
+its price and peak month are read on the dysprosium chain, its exports on the aggregate),
+and for the shelves-only 2010-11 copy with China's 2011 export price as an input
+(``rare-earths-2010-cnprice.yaml``, the fifth step: only its 2011 exports are scored).
 
     .venv/bin/python scenarios/history/prices/price_replays.py          # the table
     .venv/bin/python scenarios/history/prices/price_replays.py --grid   # the exponent's fit grid
@@ -23,6 +25,7 @@ from sim.schema import Scenario
 HERE = Path(__file__).resolve().parent
 TRADERS = HERE / "rare-earths-2010-traders.yaml"
 DYSPROSIUM = HERE / "rare-earths-2010-dy.yaml"
+CHINA_PRICE = HERE / "rare-earths-2010-cnprice.yaml"
 # the fit of the traders' exponent k: the grid, stated before the runs, and the one measure
 # it is fitted on (the peak multiplier); the rule: the k whose peak is nearest the band
 # (13 to 52), the smallest such k on a tie
@@ -55,10 +58,11 @@ def rare_earth_measures(scenario, market: str = "jp_ree_users") -> list[tuple[st
 
 def measures(variant: str = "") -> list[tuple[str, float, float, float]]:
     """(measure, simulated value, band low, band high) of every price replay; ``variant``
-    is the file-name suffix of the replays to run ("", "-signals", "-traders" or "-dy"; the
-    last two exist for 2010-11 only, the other replays of those columns are the signals copies)."""
+    is the file-name suffix of the replays to run ("", "-signals", "-traders", "-dy" or
+    "-cnprice"; the last three exist for 2010-11 only: the other replays of the traders and
+    Dy columns are the signals copies, those of the China-price column the shelves-only ones)."""
     out = []
-    other = "-signals" if variant in ("-traders", "-dy") else variant
+    other = {"-traders": "-signals", "-dy": "-signals", "-cnprice": ""}.get(variant, variant)
     dy = sim.run(HERE / f"dy-oxide-2025{other}.yaml")
     eu, cn = _daily(dy, "price_multiplier", "eu_dy_buyers"), _daily(dy, "price_multiplier", "cn_dy_buyers")
     out.append(("Dy 2025: Europe multiplier, July mean", eu["2025-07"].mean(), 2.3, 3.6))
@@ -103,8 +107,10 @@ if __name__ == "__main__":
             print(f"{k:4g} {rows[0][1]:8.3f} {rows[1][1]:6.0f} {rows[2][1]:8.3f}")
         print(f"fitted on the peak multiplier: k = {fitted(grid):g}")
     else:
-        print(f"{'measure':58s} {'before':>8s} {'signals':>8s} {'traders':>8s} {'Dy chain':>8s}   band")
-        for (name, old, low, high), (_, new, _, _), (_, tr, _, _), (_, dy, _, _) in zip(
-                measures(), measures("-signals"), measures("-traders"), measures("-dy"), strict=True):
+        print(f"{'measure':58s} {'before':>8s} {'signals':>8s} {'traders':>8s} {'Dy chain':>8s} {'CN price':>8s}   band")
+        for (name, old, low, high), (_, new, _, _), (_, tr, _, _), (_, dy, _, _), (_, cn, _, _) in zip(
+                measures(), measures("-signals"), measures("-traders"), measures("-dy"), measures("-cnprice"),
+                strict=True):
             verdict = "inside" if low <= dy <= high else "MISS"
-            print(f"{name:58s} {old:8.3f} {new:8.3f} {tr:8.3f} {dy:8.3f}   {low:g} to {high:g}   {verdict}")
+            print(f"{name:58s} {old:8.3f} {new:8.3f} {tr:8.3f} {dy:8.3f} {cn:8.3f}   {low:g} to {high:g}   "
+                  f"{verdict} (Dy chain)")
