@@ -91,6 +91,13 @@ class Market(StrictModel):
         description="Lasting demand destruction: a share of the demand the price destroys stays away after the "
                     "spike and returns linearly over `recovery_days` (docs/markets.md, section 8).",
     )
+    cover: Literal["notional", "at_price"] | None = Field(
+        default=None,
+        description="What a buyer's base-stock cover counts: `notional` (the default) its notional daily use; "
+                    "`at_price` the use it keeps at today's price, notional x demand at price / notional demand, so "
+                    "that a buyer whose demand the price cuts does not restock a full cover (docs/markets.md, "
+                    "section 10).",
+    )
 
     @model_validator(mode="after")
     def _weight_needs_orders(self) -> Market:

@@ -20,8 +20,8 @@ from .yamlsource import Loc, PosNode
 
 # the keys of a `market` block that set a compute node's one multiplier, with their defaults
 MARKET_DEFAULTS = (("elasticity", None), ("max_multiplier", 10), ("window_days", 30))
-# the keys of a `market` block that only plain demand nodes use (docs/markets.md, sections 7-8)
-COMPUTE_UNSUPPORTED = ("signal", "signal_weight", "thrift")
+# the keys of a `market` block that only plain demand nodes use (docs/markets.md, sections 7, 8 and 10)
+COMPUTE_UNSUPPORTED = ("signal", "signal_weight", "thrift", "cover")
 
 
 class CrossRefs:
@@ -185,10 +185,10 @@ class CrossRefs:
             attrs = self.catalogue.get(pid)
             attrs = attrs if isinstance(attrs, dict) else {}
             market = attrs.get("market")
-            if isinstance(market, dict) and any(market.get(k) not in (None, "shelves") for k in COMPUTE_UNSUPPORTED):
+            if isinstance(market, dict) and any(market.get(k) not in (None, "shelves", "notional") for k in COMPUTE_UNSUPPORTED):
                 self.add(self.at(*path), f"nodes.{nid}.demand: product '{pid}' is a substitute of a compute demand, "
-                                         f"where `signal` and `thrift` of its `market` are not supported (they "
-                                         f"apply at plain demand nodes: docs/markets.md, sections 7-8)")
+                                         f"where `signal`, `thrift` and `cover` of its `market` are not supported (they "
+                                         f"apply at plain demand nodes: docs/markets.md, sections 7, 8 and 10)")
             if isinstance(market, dict):  # one multiplier per compute node: its priced substitutes must agree
                 block = tuple(market.get(k, d) for k, d in MARKET_DEFAULTS)
                 if blocks and block not in blocks:

@@ -90,6 +90,7 @@ class MarketDef:
     window_days: int       # days of past supply averaged
     orders: float | None = None          # signal: orders -> the order ratio's weight w (0-1]; None: shelves only
     thrift: tuple[float, int] | None = None  # (share of destroyed demand that stays away, recovery days)
+    cover_at_price: bool = False  # cover: at_price -> the buyer's cover counts the use it keeps at today's price
 
 
 @dataclass(frozen=True)
@@ -432,7 +433,8 @@ def _market_def(scenario: Scenario, pid: str) -> MarketDef | None:
         return None
     orders = (1.0 if m.signal_weight is None else float(m.signal_weight)) if m.signal == "orders" else None
     thrift = (float(m.thrift.share), int(m.thrift.recovery_days)) if m.thrift is not None else None
-    return MarketDef(float(price or 0.0), m.elasticity, m.max_multiplier, m.window_days, orders, thrift)
+    return MarketDef(float(price or 0.0), m.elasticity, m.max_multiplier, m.window_days, orders, thrift,
+                     m.cover == "at_price")
 
 
 def _demand_def(scenario: Scenario, nid: str, node, slot_of) -> DemandDef:

@@ -108,15 +108,17 @@ class OrderSignal:
 class MarketLine(Scarcity):
     """One (demand node, market product): its window of supply ratios and its lanes."""
 
-    __slots__ = ("slot", "carry", "draws", "base", "lanes", "orders", "thrift", "lasting", "use")
+    __slots__ = ("slot", "carry", "draws", "base", "lanes", "orders", "thrift", "lasting", "use", "at_price_cover")
 
     def __init__(self, slot: int, carry: bool, draws: list[float], base: float, elasticity: float,
                  max_multiplier: float, window_days: int, lanes: list[tuple[Lane, float]],
-                 orders: float | None = None, thrift: tuple[float, int] | None = None):
+                 orders: float | None = None, thrift: tuple[float, int] | None = None,
+                 at_price_cover: bool = False):
         """``draws``: notional demand by day (units/day); ``base``: base price (currency/unit);
         ``lanes``: the inbound lanes of the product with their weights (summing to 1, or none);
         ``orders``: the weight of the order ratio (``signal: orders``), None for shelves only;
-        ``thrift``: (share 0-1, recovery days) of lasting demand destruction, or None."""
+        ``thrift``: (share 0-1, recovery days) of lasting demand destruction, or None;
+        ``at_price_cover``: the buyer's cover counts the use it keeps at today's price (section 10)."""
         super().__init__(elasticity, max_multiplier, window_days)
         self.slot, self.carry, self.draws = slot, carry, draws
         self.base = base
@@ -124,7 +126,8 @@ class MarketLine(Scarcity):
         self.orders = OrderSignal(orders, window_days) if orders is not None and lanes else None
         self.thrift = thrift
         self.lasting = 0.0  # today's lasting cut (share of notional demand, 0-1)
-        self.use: list[float] | None = None  # with thrift: the buyer's daily use by day, which the cut lowers
+        self.at_price_cover = at_price_cover
+        self.use: list[float] | None = None  # with thrift or cover: at_price: the buyer's daily use by day, lowered
 
     def fee(self) -> float:
         """Today's licence fee on the inbound lanes (share of value), weighted by the lanes' shares."""
@@ -192,14 +195,19 @@ class Market:
             mult = line.multiplier()
             line.remember(day, 1.0 if want <= 0.0 or avail >= want else avail / want)
             fee = line.fee() if line.lanes else 0.0
-            at_price = want * (mult * (1.0 + fee)) ** line.elasticity
+            factor = (mult * (1.0 + fee)) ** line.elasticity  # demand at price per unit of notional demand
+            at_price = want * factor
             if line.thrift is not None:  # the lasting cut binds when it leaves less than the price
                 keep = line.keep(mult)
                 if keep < 1.0:
                     if want * keep < at_price:
                         at_price = want * keep
-                    if line.use is not None:  # the buyer now orders for the use it kept
+                    if line.use is not None and not line.at_price_cover:  # the buyer now orders for the use it kept
                         line.use[day] *= keep
+                    if keep < factor:
+                        factor = keep
+            if line.at_price_cover and line.use is not None and factor < 1.0:
+                line.use[day] *= factor  # it orders for what it buys at today's price (section 10)
             owed = backlog[s]
             old = owed if owed < avail else avail
             new = at_price if at_price < avail - old else avail - old
@@ -227,10 +235,11 @@ class Market:
 
 
     def attach_use(self, line_of_slot: dict) -> None:
-        """Give each line with ``thrift`` its buyer's daily-use path (units/day by day), the
-        one its base-stock cover counts, so that the lasting cut lowers what it orders."""
+        """Give each line with ``thrift`` or ``cover: at_price`` its buyer's daily-use path
+        (units/day by day), the one its base-stock cover counts, so that the lasting cut (or
+        the price) lowers what it orders."""
         for line in self.lines:
-            order = line_of_slot.get(line.slot) if line.thrift is not None else None
+            order = line_of_slot.get(line.slot) if line.thrift is not None or line.at_price_cover else None
             if order is not None and order.path is not None:
                 line.use = order.path
 

@@ -133,7 +133,7 @@ class World:
         self.market = self._market(served)
         lines, groups = self._order_book()
         self.ordering = Ordering(led, H, lines, groups)
-        if self.market is not None:  # thrift lowers the use its buyers order for
+        if self.market is not None:  # thrift and cover: at_price lower the use its buyers order for
             self.market.attach_use(self.ordering.line_of_slot)
         for maker in self.production.stock_makers:  # inputs ordered for today's mean requests
             for s, a in self.producers[maker.k].inputs:
@@ -162,7 +162,8 @@ class World:
             m = line.spec.market
             if m is not None:
                 lines.append(MarketLine(line.slot, line.carry, line.draws, m.price, m.elasticity, m.max_multiplier,
-                                        m.window_days, self._inbound(line.slot), m.orders, m.thrift))
+                                        m.window_days, self._inbound(line.slot), m.orders, m.thrift,
+                                        m.cover_at_price))
             elif line.spec.measure and any(sub.market for sub in line.spec.substitutes):
                 compute.append(self._compute_market(line))
         return Market(self.ledger, lines, compute) if lines or compute else None
