@@ -7,7 +7,9 @@ the 2025 and 2023 rows of that column are the signals copies, which have no trad
 for that copy with Japan's dysprosium as a product of its own (``rare-earths-2010-dy.yaml``:
 its price and peak month are read on the dysprosium chain, its exports on the aggregate),
 and for the shelves-only 2010-11 copy with China's 2011 export price as an input
-(``rare-earths-2010-cnprice.yaml``, the fifth step: only its 2011 exports are scored).
+(``rare-earths-2010-cnprice.yaml``, the fifth step: only its 2011 exports are scored), and
+that copy with the buyers' covers counted at price (``rare-earths-2010-cnprice-cover.yaml``,
+the sixth step).
 
     .venv/bin/python scenarios/history/prices/price_replays.py          # the table
     .venv/bin/python scenarios/history/prices/price_replays.py --grid   # the exponent's fit grid
@@ -26,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 TRADERS = HERE / "rare-earths-2010-traders.yaml"
 DYSPROSIUM = HERE / "rare-earths-2010-dy.yaml"
 CHINA_PRICE = HERE / "rare-earths-2010-cnprice.yaml"
+CHINA_PRICE_COVER = HERE / "rare-earths-2010-cnprice-cover.yaml"
 # the fit of the traders' exponent k: the grid, stated before the runs, and the one measure
 # it is fitted on (the peak multiplier); the rule: the k whose peak is nearest the band
 # (13 to 52), the smallest such k on a tie
@@ -59,10 +62,10 @@ def rare_earth_measures(scenario, market: str = "jp_ree_users") -> list[tuple[st
 def measures(variant: str = "") -> list[tuple[str, float, float, float]]:
     """(measure, simulated value, band low, band high) of every price replay; ``variant``
     is the file-name suffix of the replays to run ("", "-signals", "-traders", "-dy" or
-    "-cnprice"; the last three exist for 2010-11 only: the other replays of the traders and
+    "-cnprice", "-cnprice-cover"; the last four exist for 2010-11 only: the other replays of the traders and
     Dy columns are the signals copies, those of the China-price column the shelves-only ones)."""
     out = []
-    other = {"-traders": "-signals", "-dy": "-signals", "-cnprice": ""}.get(variant, variant)
+    other = {"-traders": "-signals", "-dy": "-signals", "-cnprice": "", "-cnprice-cover": ""}.get(variant, variant)
     dy = sim.run(HERE / f"dy-oxide-2025{other}.yaml")
     eu, cn = _daily(dy, "price_multiplier", "eu_dy_buyers"), _daily(dy, "price_multiplier", "cn_dy_buyers")
     out.append(("Dy 2025: Europe multiplier, July mean", eu["2025-07"].mean(), 2.3, 3.6))
@@ -107,10 +110,11 @@ if __name__ == "__main__":
             print(f"{k:4g} {rows[0][1]:8.3f} {rows[1][1]:6.0f} {rows[2][1]:8.3f}")
         print(f"fitted on the peak multiplier: k = {fitted(grid):g}")
     else:
-        print(f"{'measure':58s} {'before':>8s} {'signals':>8s} {'traders':>8s} {'Dy chain':>8s} {'CN price':>8s}   band")
-        for (name, old, low, high), (_, new, _, _), (_, tr, _, _), (_, dy, _, _), (_, cn, _, _) in zip(
+        columns = ("before", "signals", "traders", "Dy chain", "CN price", "+ cover")
+        print(f"{'measure':58s} " + " ".join(f"{c:>8s}" for c in columns) + "   band")
+        for (name, old, low, high), (_, new, _, _), (_, tr, _, _), (_, dy, _, _), (_, cn, _, _), (_, cc, _, _) in zip(
                 measures(), measures("-signals"), measures("-traders"), measures("-dy"), measures("-cnprice"),
-                strict=True):
+                measures("-cnprice-cover"), strict=True):
             verdict = "inside" if low <= dy <= high else "MISS"
-            print(f"{name:58s} {old:8.3f} {new:8.3f} {tr:8.3f} {dy:8.3f} {cn:8.3f}   {low:g} to {high:g}   "
+            print(f"{name:58s} {old:8.3f} {new:8.3f} {tr:8.3f} {dy:8.3f} {cn:8.3f} {cc:8.3f}   {low:g} to {high:g}   "
                   f"{verdict} (Dy chain)")
