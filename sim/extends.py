@@ -13,6 +13,8 @@ from .errors import Problem, did_you_mean
 from .yamlsource import PosNode, _short, read_yaml
 
 APPENDED_LISTS = ("lanes", "shocks", "policies", "headlines")
+# the lists whose items draw from numbered random streams (leverspec.stream_numbers)
+STREAM_LISTS = ("shocks", "policies")
 # the inherited lists whose entries a child may drop by name with ``without:``
 NAMED_LISTS = ("shocks", "policies", "headlines")
 MAX_EXTENDS = 32  # files in one extends chain; far more than any real layering
@@ -78,6 +80,21 @@ def _merge(parent: dict, ppos: PosNode, child: dict, cpos: PosNode, top: bool) -
     return out, pos
 
 
+def _keep_stream_numbers(entries: list, keep: list[int]) -> None:
+    """Before entries are dropped from a ``shocks`` or ``policies`` list, write on each kept
+    entry after the first dropped one the stream number it had (its ``stream``, else one more
+    than the previous entry's): random streams are numbered, so without this every later
+    item would draw the dropped one's numbers and lose common random numbers with the parent."""
+    kept = set(keep)
+    first = next(i for i in range(len(entries)) if i not in kept)
+    number = -1
+    for i, entry in enumerate(entries):
+        given = entry.get("stream") if isinstance(entry, dict) else None
+        number = given if isinstance(given, int) and not isinstance(given, bool) else number + 1
+        if i > first and i in kept and isinstance(entry, dict) and "stream" not in entry:
+            entries[i] = {**entry, "stream": number}
+
+
 def _drop_named(parent: dict, ppos: PosNode, without: object, wpos: PosNode, problems: list[Problem]) -> None:
     """Remove from ``parent`` (in place, with its positions) every shock, policy or headline
     whose ``name`` is listed in the child's ``without:``.
@@ -103,6 +120,8 @@ def _drop_named(parent: dict, ppos: PosNode, without: object, wpos: PosNode, pro
         keep = [i for i, n in enumerate(names) if n not in drop]
         if len(keep) == len(names):
             continue
+        if kind in STREAM_LISTS:
+            _keep_stream_numbers(parent[kind], keep)
         parent[kind] = [parent[kind][i] for i in keep]
         if kind in items:
             elements = items[kind].elements()

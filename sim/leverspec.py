@@ -7,6 +7,7 @@ A spec is a pydantic model (its YAML schema); ``build`` turns it into the engine
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -44,6 +45,13 @@ class ShockSpec(StrictModel):
         default_factory=list,
         description="Windows during which the rule is paused (e.g. announced, suspended for a year, resumed).",
     )
+    stream: int | None = Field(
+        default=None, ge=0, le=1_000_000,
+        description="Number of the random streams the item draws from (licence decisions, drawn fields). By "
+                    "default one more than the previous item's (the first: 0), which is its position. `without:` "
+                    "sets it on the items after a dropped one, so that they keep the draws they had in the parent "
+                    "file (common random numbers); rarely written by hand.",
+    )
 
     @field_validator("duration")
     @classmethod
@@ -71,6 +79,12 @@ class ShockSpec(StrictModel):
         if end is not None and type(start) is type(end) and not end > start:
             raise ValueError(f"end ({end}) must come after start ({start})")
         return self
+
+    def stream_key(self, ctx: BuildContext, index: int) -> str:
+        """The prefix of this item's random stream names: ``shocks.<n>`` or ``policies.<n>``,
+        ``n`` its stream number (``stream_numbers``) for its position ``index``."""
+        kind = "shocks" if self.kind == "shock" else "policies"
+        return f"{kind}.{ctx.stream_number(kind, index)}"
 
     def display_label(self, index: int) -> str:
         """Text shown in charts: ``label``, else ``name``, else the type and 1-based position."""
@@ -156,3 +170,14 @@ def shock_date_lines(scenario: Any) -> list[str]:
         lines.append(for_plain_terminal(f"  shock '{w['label']}' ({w['type']}): from {w['start']} {until}{before}{paused}"
                                         f"{reference}"))
     return lines
+
+
+def stream_numbers(items: Sequence[object]) -> list[int]:
+    """The stream number of each item of a ``shocks`` or ``policies`` list: its ``stream``
+    when set, else one more than the previous item's (the first: 0). Without any
+    ``stream`` this is the position, as before the key existed."""
+    out: list[int] = []
+    for item in items:
+        given = getattr(item, "stream", None)
+        out.append(given if given is not None else (out[-1] + 1 if out else 0))
+    return out

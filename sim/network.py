@@ -16,7 +16,7 @@ from .errors import ChipsimUserError
 from .fab import dies_per_wafer
 from .reportedseries import COMPUTE_METRICS as COMPUTE_METRICS  # re-exported: the engine reads it here
 from .reportedseries import reported_series
-from .resolution import central_value, drawer, drawn_paths, resolved
+from .resolution import central_value, drawer, drawn_paths, resolved, stream_paths
 from .schema import Scenario
 from .selectors import nodes_matching
 
@@ -235,7 +235,7 @@ def network_for_replication(net: Network, streams) -> Network:
     common case, which keeps the rebuild off the replication's clock)."""
     if not net.drawn:
         return net
-    scenario = resolved(net.scenario, net.drawn, drawer(streams))
+    scenario = resolved(net.scenario, net.drawn, drawer(streams, stream_paths(net.scenario)))
     touched = net.drawn_producers
     if touched is None:
         return _indexed(scenario, like=net)

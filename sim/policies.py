@@ -81,8 +81,8 @@ class StockpileSpec(_AtNode):
 
     def build(self, ctx, index):
         """One stockpile effect; target and fill rate (units, units/day) drawn for this replication."""
-        target = ctx.draw(self.target, f"policies.{index}.target", 0.0)
-        rate = None if self.fill_rate is None else ctx.draw(self.fill_rate, f"policies.{index}.fill_rate", 0.0)
+        target = ctx.draw(self.target, f"{self.stream_key(ctx, index)}.target", 0.0)
+        rate = None if self.fill_rate is None else ctx.draw(self.fill_rate, f"{self.stream_key(ctx, index)}.fill_rate", 0.0)
         return [Stockpile(self.display_label(index), self.intervals(ctx), ctx.slot(self.node, self.product), target, rate,
                           self.holding_cost, self.initial)]
 
@@ -136,7 +136,7 @@ class StockpileReleaseSpec(_AtNode):
 
     def build(self, ctx, index):
         """One release effect; the rate (units/day) drawn for this replication."""
-        rate = ctx.draw(self.rate, f"policies.{index}.rate", 0.0)
+        rate = ctx.draw(self.rate, f"{self.stream_key(ctx, index)}.rate", 0.0)
         return [StockpileRelease(self.display_label(index), self.intervals(ctx), ctx.slot(self.node, self.product), rate,
                                  self.when_cover_below)]
 
@@ -189,7 +189,7 @@ class CapacityExpansionSpec(PolicySpec):
 
     def build(self, ctx, index):
         """One expansion effect; the added capacity (units/day) drawn for this replication."""
-        added = ctx.draw(self.capacity, f"policies.{index}.capacity", 0.0)
+        added = ctx.draw(self.capacity, f"{self.stream_key(ctx, index)}.capacity", 0.0)
         # a build, not a rule: its own start and end, whatever `suspended` says
         span = [(ctx.day(self.start), ctx.end_day(self.end))]
         return [CapacityExpansion(self.display_label(index), span, self.node, added, self.build_days, self.ramp_days)]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .distributions import draw_value, is_distribution
+from .leverspec import stream_numbers
 from .quantities import day_number
 from .selectors import lanes_matching, nodes_matching
 
@@ -71,6 +72,7 @@ class BuildContext:
         self.streams = streams
         self.start_date: _dt.date = net.scenario.start_date
         self._drawn: dict[str, float] = {}  # parameter name -> its draw in this replication
+        self._numbers: dict[str, list[int]] = {}  # "shocks" / "policies" -> stream number by position
 
     def day(self, ref) -> int:
         """Day number (0 = start_date) of a date, day number or offset."""
@@ -93,6 +95,14 @@ class BuildContext:
     def stream(self, name: str) -> np.random.Generator:
         """The named random stream ``name`` of this replication."""
         return self.streams.get(name)
+
+    def stream_number(self, kind: str, index: int) -> int:
+        """The stream number of item ``index`` of the scenario's ``kind`` list ("shocks" or
+        "policies"): its ``stream``, else one more than the previous item's (``stream_numbers``)."""
+        numbers = self._numbers.get(kind)
+        if numbers is None:
+            numbers = self._numbers[kind] = stream_numbers(getattr(self.net.scenario, kind))
+        return numbers[index]
 
     def matching_lanes(self, spec, index: int) -> list[int]:
         """Indices (into ``all_lanes``) of the lanes a trade shock selects."""

@@ -19,6 +19,7 @@ from typing import Annotated, Any, get_args, get_origin
 from pydantic import BaseModel
 
 from .distributions import is_distribution
+from .leverspec import stream_numbers
 from .quantities import whole_days
 
 # chooses the number a distribution takes: (distribution, path, low, high, whole days) -> value
@@ -144,8 +145,30 @@ def central_value(dist: Any, path: str, low: float, high: float, whole: bool) ->
     return _clip(dist.mean_value(), low, high, whole)
 
 
-def drawer(streams: Any) -> Chooser:
-    """A chooser that draws each distribution from the replication's stream ``param:<path>``."""
+def stream_paths(scenario: Any) -> Callable[[str], str]:
+    """The stream name of a drawn field's path: the path itself, except that a shock's or
+    policy's position becomes its stream number (``leverspec.stream_numbers``), so that an
+    item keeps its parent file's draws when ``without:`` drops an item before it."""
+    moved = {}
+    for kind in ("shocks", "policies"):
+        for i, n in enumerate(stream_numbers(getattr(scenario, kind, ()) or ())):
+            if n != i:
+                moved[f"{kind}.{i}"] = f"{kind}.{n}"
+    if not moved:
+        return lambda path: path
+
+    def rename(path: str) -> str:
+        head, _, rest = path.partition(".")
+        index, dot, tail = rest.partition(".")
+        new = moved.get(f"{head}.{index}")
+        return f"{new}{dot}{tail}" if new is not None else path
+    return rename
+
+
+def drawer(streams: Any, rename: Callable[[str], str] | None = None) -> Chooser:
+    """A chooser that draws each distribution from the replication's stream ``param:<path>``
+    (``rename``: the path's stream name, ``stream_paths``; None: the path itself)."""
     def draw(dist: Any, path: str, low: float, high: float, whole: bool) -> float | int:
-        return _clip(streams.draw(dist, path, low, high), low, high, whole)
+        name = path if rename is None else rename(path)
+        return _clip(streams.draw(dist, name, low, high), low, high, whole)
     return draw

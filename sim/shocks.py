@@ -70,7 +70,7 @@ class CapacityLossSpec(NodeShockSpec):
 
     def build(self, ctx, index):
         """One capacity-loss effect with the lost share drawn for this replication."""
-        fraction = ctx.draw(self.fraction, f"shocks.{index}.fraction", 0.0, 1.0)
+        fraction = ctx.draw(self.fraction, f"{self.stream_key(ctx, index)}.fraction", 0.0, 1.0)
         return [CapacityLoss(self.display_label(index), self.intervals(ctx), ctx.nodes(self.node), fraction, self.recovery_days)]
 
 
@@ -113,7 +113,7 @@ class DemandChangeSpec(NodeShockSpec):
 
     def build(self, ctx, index):
         """One demand-scaling effect on the selected nodes."""
-        multiplier = ctx.draw(self.multiplier, f"shocks.{index}.multiplier", 0.0)
+        multiplier = ctx.draw(self.multiplier, f"{self.stream_key(ctx, index)}.multiplier", 0.0)
         return [DemandChange(self.display_label(index), self.intervals(ctx), ctx.nodes(self.node), multiplier)]
 
 
@@ -166,7 +166,7 @@ class YieldShockSpec(NodeShockSpec):
 
     def build(self, ctx, index):
         """One D0-scaling effect on the selected fabs."""
-        multiplier = ctx.draw(self.d0_multiplier, f"shocks.{index}.d0_multiplier", 1e-12)
+        multiplier = ctx.draw(self.d0_multiplier, f"{self.stream_key(ctx, index)}.d0_multiplier", 1e-12)
         return [YieldShock(self.display_label(index), self.intervals(ctx), ctx.nodes(self.node), multiplier)]
 
 

@@ -91,7 +91,7 @@ class ExportBanSpec(TradeShockSpec):
     def build(self, ctx, index):
         """The ban (leakage drawn for this replication) and its anticipation, if announced."""
         lanes = ctx.matching_lanes(self, index)
-        leakage = ctx.draw(self.leakage, f"shocks.{index}.leakage", 0.0, 1.0)
+        leakage = ctx.draw(self.leakage, f"{self.stream_key(ctx, index)}.leakage", 0.0, 1.0)
         return [ExportBan(self.display_label(index), self.intervals(ctx), lanes, leakage),
                 self.anticipation_effect(ctx, index, lanes)]
 
@@ -158,7 +158,7 @@ class EntityListSpec(TradeShockSpec):
     def build(self, ctx, index):
         """The ban on lanes into the listed entities, and its anticipation, if announced."""
         lanes = ctx.matching_lanes(self, index)
-        leakage = ctx.draw(self.leakage, f"shocks.{index}.leakage", 0.0, 1.0)
+        leakage = ctx.draw(self.leakage, f"{self.stream_key(ctx, index)}.leakage", 0.0, 1.0)
         return [ExportBan(self.display_label(index), self.intervals(ctx), lanes, leakage),
                 self.anticipation_effect(ctx, index, lanes)]
 
@@ -198,9 +198,9 @@ class ExportLicenseSpec(TradeShockSpec):
                 steps.append((day, step.rate))
             steps.sort(key=lambda s: s[0])
         else:
-            steps = [(start, ctx.draw(self.approval_rate, f"shocks.{index}.approval_rate", 0.0, 1.0))]
+            steps = [(start, ctx.draw(self.approval_rate, f"{self.stream_key(ctx, index)}.approval_rate", 0.0, 1.0))]
         licence = ExportLicense(self.display_label(index), self.intervals(ctx), lanes, start, steps, self.review_days,
-                                self.quota, self.fee, ctx, index)
+                                self.quota, self.fee, ctx, ctx.stream_number("shocks", index))
         return [licence, self.anticipation_effect(ctx, index, lanes)]
 
 
@@ -226,7 +226,7 @@ class ExportLicense(Effect):
         self.shares_quota = quota is not None and len(lanes) > 1
         self.fee = fee
         self._ctx = ctx
-        self._index = index
+        self._index = index  # the shock's stream number (``stream_numbers``), which names its decision streams
         self._streams: dict[int, tuple] = {}
         self.approved_in_block: dict[int, float] = {}
 
