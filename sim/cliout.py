@@ -13,7 +13,7 @@ from rich.console import Console
 
 from .labels import label_of
 from .sanitize import for_plain_terminal, for_terminal
-from .units import compact, is_compute, percent, quantity, sig, signed, unit_word
+from .units import compact, flops, is_compute, percent, quantity, si, sig, signed, unit_word
 
 if TYPE_CHECKING:
     from .reporting.background import ReportProcess
@@ -104,7 +104,7 @@ def print_headlines(out: Console, headlines, differences=None) -> None:
         who = f"[{h['variant']}] " if "variant" in h.index else ""
         name = h.get("label", h["headline"])
         unit = str(h.get("unit", ""))
-        spread = f" ({sig(h['p05'])} to {sig(h['p95'])})" if h.get("replications", 1) > 1 else ""
+        spread = f" ({_amount(h['p05'], unit)} to {_amount(h['p95'], unit)})" if h.get("replications", 1) > 1 else ""
         value = quantity(h["mean"], unit) if is_compute(unit) else f"{compact(h['mean'])} {unit_word(unit)}"
         line = f"  {who}{name}: {value}{spread}"
         if differences is not None and len(differences) and "variant" in h.index:
@@ -115,13 +115,22 @@ def print_headlines(out: Console, headlines, differences=None) -> None:
                     # a wall of "vs base 0 (0 to 0)" hides the lines that differ: count these instead
                     same[h["variant"]] = same.get(h["variant"], 0) + 1
                     continue
-                interval = f" ({sig(d['difference_low'])} to {sig(d['difference_high'])})" if d.get("pairs", 1) > 1 else ""
-                line += f"; vs base {signed(d['difference'])}{interval}"
+                interval = (f" ({_amount(d['difference_low'], unit)} to {_amount(d['difference_high'], unit)})"
+                            if d.get("pairs", 1) > 1 else "")
+                line += f"; vs base {_amount(d['difference'], unit, sign=True)}{interval}"
         line = for_plain_terminal(line)
         out.print(line, markup=False)
         if "variant" in h.index:
             shown[h["variant"]] = shown.get(h["variant"], 0) + 1
     flush(previous)
+
+
+def _amount(x: float, unit: str, sign: bool = False) -> str:
+    """A spread or a difference in the headline's own scale: compute measures in SI FLOPS
+    ("114 EFLOPS", as the mean beside it), other units with millions in words; a
+    difference with its sign."""
+    text = si(flops(x, unit), "FLOPS") if is_compute(unit) else compact(x)
+    return "+" + text if sign and x > 0 else text
 
 
 def _negligible(d) -> bool:

@@ -58,3 +58,27 @@ def test_floating_point_noise_counts_as_unchanged():
     assert "[opt] 1 headline: as the base in every replication" in lines
     assert not any("0.0000" in ln for ln in lines)
     assert any(ln.startswith("[one] H:") and "vs base +1" in ln for ln in lines)
+
+
+def test_spread_and_difference_are_in_the_headlines_own_scale():
+    """A compute headline's mean prints in SI FLOPS, so its 5-95% range and its difference
+    do too: 1.14e8 TFLOPS is 1.14e20 FLOPS, 114 EFLOPS (not "114,000,000"); a chip count
+    of 1.25e6 reads "1.25 million"."""
+    heads = _table([
+        {"variant": "base", "headline": "c", "label": "C", "unit": "tflops_bf16", "mean": 2.48e8, "p05": 1.14e8,
+         "p95": 2.88e8, "replications": 10},
+        {"variant": "opt", "headline": "c", "label": "C", "unit": "tflops_bf16", "mean": 2.38e8, "p05": 1.04e8,
+         "p95": 2.78e8, "replications": 10},
+        {"variant": "opt", "headline": "n", "label": "N", "unit": "chip", "mean": 2.5e6, "p05": 1.25e6,
+         "p95": 3.5e6, "replications": 10}])
+    diffs = _table([
+        {"variant": "opt", "headline": "c", "difference": -1.0e7, "difference_low": -2.0e7, "difference_high": 5.0e6,
+         "pairs": 10},
+        {"variant": "opt", "headline": "n", "difference": 2.0e6, "difference_low": 1.5e6, "difference_high": 2.5e6,
+         "pairs": 10}])
+    buf = io.StringIO()
+    print_headlines(Console(file=buf, width=300), heads, diffs)
+    text = buf.getvalue()
+    assert "(114 EFLOPS to 288 EFLOPS)" in text
+    assert "vs base -10 EFLOPS (-20 EFLOPS to 5 EFLOPS)" in text
+    assert "N: 2.5 million chip (1.25 million to 3.5 million); vs base +2 million (1.5 million to 2.5 million)" in text
