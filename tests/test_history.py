@@ -41,6 +41,11 @@ def ree2010():
 
 
 @pytest.fixture(scope="module")
+def ree2010_base():
+    return V.rare_earths_2010("rare-earths-2010-base2009.yaml")
+
+
+@pytest.fixture(scope="module")
 def gage():
     return V.gallium_germanium_2023()
 
@@ -181,6 +186,40 @@ def test_2011_exports_change_within_band(ree2010):
 
 def test_2010_japan_use_within_band(ree2010):
     row = _row(ree2010["table"], "Japan REE use")
+    assert row["band_low"] <= row["simulated"] <= row["band_high"], row.to_dict()
+
+
+# second step: the 2009 base year from China's actual exports (docs/validation.md, section 2)
+
+def test_2010_base2009_exports_follow_the_hand_count(ree2010_base):
+    """By hand: 2009 is the demand, 27,900 + 16,000 t; in 1H-2010 the quotas do not bind, so
+    exports are 181 days of that demand; in 2H they are seven 30-day blocks of 725 + 416 t
+    less the Japanese block lost to the embargo; 2011 is 13 blocks of 1,567 + 899 t."""
+    exports = ree2010_base["exports"]
+    assert exports[2009] == pytest.approx(43_900, rel=1e-3)
+    assert exports[2010] == pytest.approx(43_900 * 181 / 365 + 7 * (725 + 416) - 725, rel=2e-3)
+    assert exports[2011] == pytest.approx(13 * (1567 + 899), rel=1e-6)
+
+
+@pytest.mark.xfail(strict=True, reason="with demand below the first-half quota, quota goes unused, and a cap on "
+                                       "goods shipped cannot put 2010 exports above the quota, where the record "
+                                       "has them: -33.9% against a band from -33.1%")
+def test_2010_base2009_exports_change_within_band(ree2010_base):
+    row = _row(ree2010_base["table"], "China REE exports, 2010")
+    assert row["band_low"] <= row["simulated"] <= row["band_high"], row.to_dict()
+
+
+@pytest.mark.xfail(strict=True, reason="as in the first replay: no demand destruction, buyers take their quota")
+def test_2011_base2009_exports_change_within_band(ree2010_base):
+    row = _row(ree2010_base["table"], "China REE exports, 2011")
+    assert row["band_low"] <= row["simulated"] <= row["band_high"], row.to_dict()
+
+
+@pytest.mark.xfail(strict=True, reason="Japan's larger quota share (63.6%) and the stock it built from its other "
+                                       "suppliers in 2H-2010 leave its 2011 use at -12%: the first replay's pass "
+                                       "rests on its base year")
+def test_2010_base2009_japan_use_within_band(ree2010_base):
+    row = _row(ree2010_base["table"], "Japan REE use")
     assert row["band_low"] <= row["simulated"] <= row["band_high"], row.to_dict()
 
 
