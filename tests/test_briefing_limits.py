@@ -19,7 +19,7 @@ def two_node(**node_extra):
 
 def test_rigid_scenario_keeps_the_rigid_limits():
     text = " ".join(limits(two_node()))
-    assert "There are no prices or markets" in text
+    assert "No product in this scenario has a market, so there are no prices" in text
     assert "Buyers do not re-source" in text
     assert "Producers run at their stated capacity" in text
 
@@ -30,7 +30,7 @@ def test_adaptive_scenario_says_what_it_does_model():
                   product={"market": {"elasticity": -0.5}})
     text = " ".join(limits(sc))
     assert "Buyers do not re-source" not in text and "Buyers marked adaptive" in text
-    assert "There are no prices" not in text and "Prices form only for the products with a market" in text
+    assert "there are no prices" not in text and "Prices form only for the products with a market" in text
     assert "Producers with make-to-stock" in text
     assert "precautionary cover" in text
     assert "falls with price only for market products" in text

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from sim.reporting.words import distribution_text, likelihood, timing_text
+from sim.reporting.words import distribution_text, likelihood, timing_text, value_text
 from sim.units import (
     compact,
     date_text,
@@ -103,6 +103,24 @@ def test_timing_is_honest_about_shocks_before_and_beyond_the_run():
     assert inside == "from 1 Feb 2025, until 1 Mar 2025"
     beyond = timing_text(_Spec(10, 400), _Scenario())
     assert beyond.endswith("still in force at the end of the run")
+
+
+def test_pauses_are_dated():
+    import types
+
+    spec = _Spec(0, None)
+    # day 90 = 1 Apr 2025, day 120 = 1 May 2025; the second window given as dates
+    spec.suspended = [types.SimpleNamespace(start=90, end=120),
+                      types.SimpleNamespace(start=dt.date(2025, 9, 1), end=dt.date(2025, 10, 1))]
+    assert timing_text(spec, _Scenario()) == ("in force since 1 Jan 2025, still in force at the end of the run, paused "
+                                              "from 1 Apr 2025 to 1 May 2025 and from 1 Sep 2025 to 1 Oct 2025")
+    spec.suspended = [types.SimpleNamespace(start=d, end=d + 5) for d in (10, 40, 70, 100)]
+    assert timing_text(spec, _Scenario()).endswith(", paused 4 times in between")
+
+
+def test_a_stepped_rate_reads_as_a_sequence():
+    steps = [{"rate": 0.25}, {"from": "2025-06-02", "rate": 0.85}]
+    assert value_text("approval_rate", steps, _Scenario()) == "0.25, then 0.85 from 2 Jun 2025"
 
 
 def test_headlines_and_notes_read_from_rundata_when_present():

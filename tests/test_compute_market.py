@@ -309,8 +309,8 @@ def test_the_briefing_limits_describe_compute_markets():
     from sim.reporting.words import limits
 
     priced = " ".join(limits(fed_node(capacity=2.5)))
-    assert "At compute-demand nodes with priced chips" in priced and "There are no prices" not in priced
+    assert "At compute-demand nodes with priced chips" in priced and "there are no prices" not in priced
     plain = fed_node(capacity=2.5)
     plain = plain.model_copy(update={"products": {"a": plain.products["a"].model_copy(update={"market": None})}})
     text = " ".join(limits(plain))
-    assert "At compute-demand nodes with priced chips" not in text and "There are no prices" in text
+    assert "At compute-demand nodes with priced chips" not in text and "there are no prices" in text

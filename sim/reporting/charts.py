@@ -7,7 +7,6 @@ run. ``save_charts`` writes each as PNG (and SVG on request) with a CSV of the p
 """
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import math
 import textwrap
@@ -25,9 +24,7 @@ import pandas as pd
 from matplotlib.text import Text
 
 from .._version import __version__
-from ..effects import active_intervals
 from ..labels import printable
-from ..quantities import day_number
 from ..rundir import csv_text, write_csv
 from ..safefs import write_bytes
 from ..sanitize import for_chart, for_xml, shorten
@@ -36,8 +33,9 @@ from ..statistics import paired_interval
 from ..units import flops, is_compute, plain_tick, sig, unit_word
 from .bands import daily_bands, daily_means, focus_of, has_running_totals, unit_of
 from .layout import map_positions, stages
-from .style import PALETTE, SHOCK_SHADE, chart_formats, chart_style, new_figure, variant_colours
-from .words import node_label, product_label, recovery_reference, spec_label
+from .shading import legend_shade, shade_shocks
+from .style import PALETTE, chart_formats, chart_style, new_figure, variant_colours
+from .words import node_label, product_label, recovery_reference
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -56,35 +54,6 @@ def source_line(data: RunData) -> str:
     reps = data.manifest.get("replications", "")
     return (f"Source: chipsim {__version__}; scenario files: {', '.join(files)}; run of {created}, "
             f"seed {data.manifest.get('seed', '')}, {reps} replications.")
-
-
-def shock_spans(scenario) -> list[tuple[_dt.date, _dt.date, str]]:
-    """Active windows of every shock (suspensions removed), clipped to the horizon, as dates."""
-    start = scenario.start_date
-    end_of_run = start + _dt.timedelta(days=scenario.horizon)
-    spans = []
-    for i, shock in enumerate(scenario.shocks):
-        windows = [(day_number(w.start, start), day_number(w.end, start)) for w in shock.suspended]
-        first = day_number(shock.start, start)
-        last = None if shock.end is None else day_number(shock.end, start)
-        for a, b in active_intervals(first, last, windows):
-            a_date = start + _dt.timedelta(days=max(a, 0))
-            b_date = end_of_run if b is None else min(end_of_run, start + _dt.timedelta(days=b))
-            if a_date < b_date:
-                spans.append((a_date, b_date, _short(spec_label(shock, i), 40)))
-    return spans
-
-
-def _shade(ax, data) -> None:
-    seen = set()
-    for v in data.variants:
-        for a, b, label in shock_spans(v.scenario):
-            if (a, b, label) in seen:
-                continue
-            seen.add((a, b, label))
-            ax.axvspan(a, b, color=SHOCK_SHADE, alpha=0.12, lw=0, zorder=0)
-            ax.annotate(label, xy=(a, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -11 - 10 * (len(seen) - 1) % 40),
-                        textcoords="offset points", fontsize=7.5, color="#2e4057")
 
 
 def _finish(fig, data, legend_rows: int = 0) -> None:
@@ -152,11 +121,15 @@ def fan_chart(data, metric: str, node: str | None, product: str | None, what: st
         totals, unit = totals * factor, "EFLOPS"
     fig = new_figure()
     ax = fig.subplots()
+    drawn: set[bytes] = set()
     for v in data.variants:
         grp = band[band["variant"] == v.id]
         ax.plot(grp["date"], grp["median"], color=colours[v.id], lw=1.8, label=_label(data, v.id))
-        ax.fill_between(grp["date"], grp["p05"], grp["p95"], color=colours[v.id], alpha=0.15, lw=0)
-    _shade(ax, data)
+        key = grp[["p05", "p95"]].to_numpy(float).round(9).tobytes()
+        if key not in drawn:  # options equal to an earlier one would stack their bands into a dark block
+            drawn.add(key)
+            ax.fill_between(grp["date"], grp["p05"], grp["p95"], color=colours[v.id], alpha=0.15, lw=0)
+    shade_shocks(ax, data, node)
     where = f"{_where(data, node)}: " if node else ""
     if not cumulative:  # a daily rate: its level at the end, not a sum of rates
         totals = band[band["date"] == band["date"].max()].set_index("variant")["median"]
@@ -170,10 +143,11 @@ def fan_chart(data, metric: str, node: str | None, product: str | None, what: st
     _title(ax, title)
     ax.set_ylabel(f"{what} since {data.base.scenario.start_date:%b %Y} ({unit})" if cumulative else f"{what} per day ({unit})")
     _dates(ax)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2 if len(data.variants) > 1 else 1)
+    ncol = 2 if len(data.variants) > 1 else 1
+    legend_shade(ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=ncol))
     ax.set_ylim(bottom=0)
     _plain(ax.yaxis)
-    _finish(fig, data, legend_rows=math.ceil(len(data.variants) / 2))
+    _finish(fig, data, legend_rows=math.ceil(len(ax.get_legend_handles_labels()[1]) / 2))
     return fig, band
 
 
@@ -191,10 +165,12 @@ def kpi_bars(data, node: str, product: str):
     table = pd.DataFrame(rows)
     fig = new_figure(figsize=(10, 4.6))
     axes = fig.subplots(1, 2)
-    panels = ((axes[0], "shortfall", f"total shortfall ({unit_word(unit)})"), (axes[1], "fill_rate", "fill rate (%)"))
+    # compute in EFLOPS, as the fan chart and the briefing's text give it
+    factor, shown = (flops(1.0, unit) / 1e18, "EFLOPS") if is_compute(unit) else (1.0, unit_word(unit))
+    panels = ((axes[0], "shortfall", f"total shortfall ({shown})"), (axes[1], "fill_rate", "fill rate (%)"))
     for ax, metric, title in panels:
         sub = table[table["metric"] == metric].reset_index(drop=True)
-        scale = 100.0 if metric == "fill_rate" else 1.0
+        scale = 100.0 if metric == "fill_rate" else factor
         y = np.arange(len(sub))
         means = sub["mean"].to_numpy() * scale
         err_low = np.nan_to_num((sub["mean"] - sub["low"]).to_numpy() * scale)
@@ -208,14 +184,17 @@ def kpi_bars(data, node: str, product: str):
         ax.grid(axis="x", alpha=0.3)
         ax.grid(axis="y", visible=False)
     axes[1].set_yticks([])
-    short = table[table["metric"] == "shortfall"].set_index("variant")["mean"]
+    short = table[table["metric"] == "shortfall"].set_index("variant")["mean"] * factor
     best = short.idxmin() if short.notna().any() else short.index[0]
     if len(data.variants) > 1:
-        title = (f"{_where(data, node)}: '{_short(_label(data, best))}' leaves the least shortfall, {sig(short[best])} "
-                 f"{unit_word(unit)}" + (" (bars: 90% intervals)" if table["n"].max() > 1 else " (one run: no intervals)"))
+        tied = bool(np.allclose(short.to_numpy(float), float(short.iloc[0]), rtol=1e-9, atol=0.0))
+        lead = (f"no option changes the shortfall, {sig(short[best])} {shown}" if tied else
+                f"'{_short(_label(data, best))}' leaves the least shortfall, {sig(short[best])} {shown}")
+        title = (f"{_where(data, node)}: {lead}"
+                 + (" (bars: 90% intervals)" if table["n"].max() > 1 else " (one run: no intervals)"))
     else:
-        what = "" if is_compute(product) else f" of {_short(product_label(data.base.scenario, product), 30)}"
-        title = f"{_where(data, node)}: {sig(short.iloc[0])} {unit_word(unit)}{what} short over the run"
+        what = "" if is_compute(unit) else f" of {_short(product_label(data.base.scenario, product), 30)}"
+        title = f"{_where(data, node)}: {sig(short.iloc[0])} {shown}{what} short over the run"
     _title(fig, title)
     fig.text(0.01, 0.01, textwrap.fill(source_line(data), 190), fontsize=7, color="#555555", va="bottom")
     fig.subplots_adjust(bottom=0.18, top=0.84, left=0.22, right=0.98, wspace=0.08)

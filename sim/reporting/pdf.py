@@ -21,6 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import (
     Image,
+    KeepInFrame,
     KeepTogether,
     PageBreak,
     Paragraph,
@@ -90,7 +91,7 @@ def _summary(ctx: dict) -> list:
                             f"recovers ({ctx['recover_basis']})"],
                            [[r["label"], r["demand"], r["shortfall"], r["fill"], r["survive"], r["recover"]]
                             for r in ctx["kpis"]], [0.3, 0.1, 0.1, 0.09, 0.19, 0.22]))
-    story += [_p("What drives the result", H2)] + _bullets(ctx["drivers"], limit=8)
+    story += [_p("What drives the result", H2)] + _bullets(ctx["drivers"], limit=12)  # the options' levers come last
     if ctx.get("movers"):
         story += [_p(ctx["movers_title"], H2)] + _bullets(ctx["movers"], limit=8)
         story.append(_p(ctx["movers_note"], SMALL))
@@ -152,7 +153,9 @@ def write_pdf(ctx: dict, path: Path) -> None:
     buffer = io.BytesIO()  # built in memory, then renamed into place whole
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=15 * mm,
                             bottomMargin=18 * mm, title=title, author="chipsim", creator=f"chipsim {__version__}")
-    story = _summary(ctx) + [PageBreak()]
+    # the summary is one page, as promised: a long one is scaled down a little, never split
+    frame_w, frame_h = A4[0] - 36 * mm - 12, A4[1] - 33 * mm - 12   # the template's frame, less its 6 pt padding
+    story = [KeepInFrame(frame_w, frame_h, _summary(ctx), mode="shrink"), PageBreak()]
     if ctx["charts"]:
         story.append(_p("Charts", H1))
         for item in ctx["charts"]:

@@ -10,7 +10,8 @@ import pandas as pd
 
 from ..rundir import write_csv
 from ..units import sig
-from .charts import _dates, _finish, _label, _plain, _shade, _short, _title, _where, daily_bands, save_figure
+from .charts import _dates, _finish, _label, _plain, _short, _title, _where, daily_bands, save_figure
+from .shading import legend_shade, shade_shocks
 from .style import chart_formats, chart_style, new_figure, variant_colours
 from .words import product_label
 
@@ -41,7 +42,7 @@ def price_fan(data, rows: list[tuple[str, str]]):
         base = band[band["variant"] == data.base.id]
         if len(base):
             peak = max(peak, float(base["median"].max()) / max(float(base["median"].iloc[0]), 1e-300))
-        _shade(ax, data)
+        shade_shocks(ax, data, node)
         unit = data.base.scenario.products[product].unit if product in data.base.scenario.products else "unit"
         ax.set_ylabel(f"USD per {_short(unit, 16)}")
         ax.set_title(f"{_where(data, node)}: {_short(product_label(data.base.scenario, product), 32)}", loc="left",
@@ -56,8 +57,8 @@ def price_fan(data, rows: list[tuple[str, str]]):
     ncol = 2 if len(data.variants) > 1 else 1
     handles, labels = axes[0].get_legend_handles_labels()
     legend_rows = -(-len(labels) // ncol)
-    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.3 / fig.get_figheight()), ncol=ncol,
-               frameon=False)
+    legend_shade(fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.3 / fig.get_figheight()),
+                            ncol=ncol, frameon=False))
     _finish(fig, data)
     # margins in inches, whatever the number of panels: the title's lines above, then each
     # panel's own title; below, the date labels, the legend rows and the source line

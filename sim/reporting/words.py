@@ -94,6 +94,8 @@ def value_text(key: str, value: Any, scenario: Any) -> str:
         return distribution_text(value, unit)
     if isinstance(value, dict):
         return ", ".join(f"{_id_text(k, scenario)} {value_text(key, v, scenario)}" for k, v in value.items())
+    if isinstance(value, list) and value and all(isinstance(v, dict) and "rate" in v for v in value):
+        return _steps_text(key, value, scenario)
     if isinstance(value, list):
         return ", ".join(value_text(key, v, scenario) for v in value)
     if isinstance(value, bool):
@@ -102,6 +104,17 @@ def value_text(key: str, value: Any, scenario: Any) -> str:
         return f"{sig(value)}{' ' + unit if unit else ''}"
     text = str(value)
     return duration_text(_id_text(text, scenario))
+
+
+def _steps_text(key: str, steps: list[dict], scenario: Any) -> str:
+    """A stepped schedule (``[{rate: 0.25}, {from: 2025-06-02, rate: 0.85}]``) as words:
+    "0.25, then 0.85 from 2 Jun 2025"."""
+    parts = []
+    for k, step in enumerate(steps):
+        rate = value_text(key, step["rate"], scenario)
+        when = f" from {value_text('from', step['from'], scenario)}" if step.get("from") is not None else ""
+        parts.append(f"{rate}{when}" if k == 0 else f"then {rate}{when}")
+    return ", ".join(parts)
 
 
 def _id_text(text: str, scenario: Any) -> str:
@@ -133,8 +146,24 @@ def timing_text(spec: Any, scenario: Any) -> str:
         finish = "still in force at the end of the run"
     else:
         finish = f"until {date_text(scenario.start_date + _dt.timedelta(days=end))}"
-    paused = len(getattr(spec, "suspended", []) or [])
-    return f"{begin}, {finish}" + (f", paused {paused} time(s) in between" if paused else "")
+    windows = list(getattr(spec, "suspended", []) or [])
+    return f"{begin}, {finish}" + _pauses(windows, scenario)
+
+
+def _pauses(windows: list, scenario: Any) -> str:
+    """", paused from 10 Nov 2025 to 10 Nov 2026" for up to three suspended windows, else
+    their count ("paused 4 times in between")."""
+    if not windows:
+        return ""
+    if len(windows) > 3:
+        return f", paused {len(windows)} times in between"
+
+    def when(ref: Any) -> str:
+        return date_text(scenario.start_date + _dt.timedelta(days=_day(ref, scenario)))
+
+    spans = [f"from {when(w.start)}" + (f" to {when(w.end)}" if getattr(w, "end", None) is not None else "")
+             for w in windows]
+    return ", paused " + " and ".join(spans)
 
 
 def trigger_text(spec: Any, scenario: Any) -> str:
@@ -202,7 +231,8 @@ def limits(scenario: Any) -> list[str]:
     share_out = "in the priority order a supplier states, else pro rata" if priority else "pro rata"
     out = [f"Prices form only for the products with a market; for the others buyers do not bid for scarce supply, and "
            f"suppliers share it out {share_out}." if markets else
-           f"There are no prices or markets: buyers do not bid for scarce supply, and suppliers share it out {share_out}."]
+           f"No product in this scenario has a market, so there are no prices: buyers do not bid for scarce supply, "
+           f"and suppliers share it out {share_out}."]
     if _compute_markets(scenario):
         out.append("At compute-demand nodes with priced chips, one scarcity multiplier per node sets the price of "
                    "every chip with a market and cuts the node's whole demand; buyers take the cheapest chip per unit "
