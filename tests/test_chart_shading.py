@@ -1,7 +1,8 @@
 """Shock windows on the time charts: labels that fit go on rows where they cannot overlap,
 the rest are shaded and counted; with a focus node only the shocks on its supply chain
 are drawn (as the briefing's "What drives the result" names them), the others counted in
-the legend. A comparison whose options all equal the base says so in the bar chart's title.
+the legend. A comparison whose options all equal the base says so in the bar chart's title;
+the network map's title leads with unmet demand.
 """
 from __future__ import annotations
 
@@ -46,3 +47,19 @@ def test_equal_options_are_not_called_the_best():
     title = fig.get_suptitle()
     assert "no option changes the shortfall" in title.replace("\n", " ")
     assert "leaves the least" not in title
+
+
+def test_the_network_map_leads_with_unmet_demand():
+    # the ore ban idles the mill from day 5 while its buyers live on 150 t of stock for weeks:
+    # the mill's idle share is the larger number, but the title is about a buyer
+    from sim.reporting.charts import network_map
+
+    nodes = {**DOC["nodes"], "users": {**DOC["nodes"]["users"], "inventory": {"bar": 150}},
+             "rivals": {**DOC["nodes"]["rivals"], "inventory": {"bar": 150}}}
+    res = sim.run(scenario(**{**DOC, "nodes": nodes}, replications=2, seed=1))
+    fig, table = network_map(run_data_from_results(res))
+    title = fig.get_suptitle().replace("\n", " ")
+    mill = float(table.loc[table["node"] == "mill", "unmet_share"].iloc[0])
+    worst_buyer = float(table.loc[table["kind"] == "demand", "unmet_share"].max())
+    assert mill > worst_buyer > 0
+    assert "of their demand unmet" in title and "idle" not in title  # "users", "rivals": plural

@@ -35,7 +35,7 @@ from .bands import daily_bands, daily_means, focus_of, has_running_totals, unit_
 from .layout import map_positions, stages
 from .shading import legend_shade, shade_shocks
 from .style import PALETTE, chart_formats, chart_style, new_figure, variant_colours
-from .words import node_label, product_label, recovery_reference
+from .words import is_plural, node_label, product_label, recovery_reference
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -304,10 +304,14 @@ def network_map(data, variant_id: str | None = None):
     ax.set_xlim(-0.3, last + 0.7)
     ax.set_ylim(max(1.0, sum(h for _, h in bands.values())), 0)
     ax.grid(False)
-    worst = max((n for n in pain if not math.isnan(pain[n])), key=lambda n: pain[n], default=None)
+    # unmet demand is what the reader asks about: an idle producer leads only when no buyer is short
+    short = [n for n in pain if kind[n] == "demand" and pain[n] > 0]
+    worst = max(short or [n for n in pain if not math.isnan(pain[n])], key=lambda n: pain[n], default=None)
     if worst is not None and pain[worst] > 0:
-        what = "of its demand unmet" if kind[worst] == "demand" else "of its capacity idle for want of inputs"
-        title = f"Where the pain lands: {_short(node_label(sc, worst))} has {pain[worst]:.0%} {what}"
+        name = _short(node_label(sc, worst))
+        has, its = ("have", "their") if is_plural(name) else ("has", "its")
+        what = f"of {its} demand unmet" if kind[worst] == "demand" else f"of {its} capacity idle for want of inputs"
+        title = f"Where the pain lands: {name} {has} {pain[worst]:.0%} {what}"
     else:
         title = "No node falls short or stands idle in this run"
     _title(fig, f"{title} ({_short(_label(data, vid), 50)})")

@@ -19,6 +19,7 @@ from ..metrics import label as metric_label
 from ..statistics import paired_interval
 from ..units import compact, date_text, percent, quantity, sig, signed, unit_word
 from .relevance import supply_chain, touches
+from .words import is_plural as _plural
 from .words import likelihood, node_label, product_label, spec_label, spec_sentence, timing_text
 
 
@@ -138,12 +139,6 @@ def option_sentence(data: Any, vid: str, label: str, f: Focus) -> str:
     tail = f", the same in {c['same']}" if c["same"] else ""
     return (f"{text} ({interval}); it is {word} to do better than the base "
             f"(better in {c['better']} of {c['n']} runs{tail}).")
-
-
-def _plural(label: str) -> bool:
-    """Whether a node's label names several buyers ("EU magnet users"): for the verb."""
-    last = label.strip().split(" ")[-1].lower() if label.strip() else ""
-    return last.endswith("s") and not last.endswith("ss")
 
 
 def headline(data: Any, f: Focus | None) -> list[str]:

@@ -57,6 +57,12 @@ def node_label(scenario: Any, nid: str) -> str:
     return label_of(nid, getattr(node, "label", None))
 
 
+def is_plural(label: str) -> bool:
+    """Whether a node's label names several buyers ("EU magnet users"): for the verb."""
+    last = label.strip().split(" ")[-1].lower() if label.strip() else ""
+    return last.endswith("s") and not last.endswith("ss")
+
+
 def product_label(scenario: Any, pid: str) -> str:
     """The reader's name of a product (its ``label:`` when given)."""
     product = scenario.products.get(pid) if hasattr(scenario, "products") else None
