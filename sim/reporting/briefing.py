@@ -26,7 +26,7 @@ from .charts import focus_of, save_charts, unit_of
 from .driversbriefing import driver_sentences
 from .pdf import write_pdf
 from .pricechart import save_price_chart
-from .words import METHOD, limits, recovery_reference
+from .words import METHOD, is_plural, limits, recovery_reference
 
 if TYPE_CHECKING:
     from ..rundir import RunData
@@ -67,10 +67,11 @@ def headline(data: Any) -> list[str]:
 
 def _question(data: Any, f: summary.Focus | None) -> str:
     what = f"{f.node_label} ({f.product_label})" if f else "the network"
+    does = "do" if f and is_plural(f.node_label) else "does"
     if data.kind == "compare":
         names = "; ".join(v.label for v in data.variants[1:])
-        return f"How does {what} fare under {data.base.label}, and what do these options change: {names}?"
-    return f"How does {what} fare under {data.base.label}?"
+        return f"How {does} {what} fare under {data.base.label}, and what do these options change: {names}?"
+    return f"How {does} {what} fare under {data.base.label}?"
 
 
 def _charts(charts: list[Path]) -> list[dict]:

@@ -1,9 +1,9 @@
-"""Shock windows on the time charts: labels that fit go on rows where they cannot overlap,
-the rest are shaded and counted; with a focus node only the shocks on its supply chain
-are drawn (as the briefing's "What drives the result" names them), the others counted in
-the legend. A comparison whose options all equal the base says so in the bar chart's title;
-the network map's title leads with unmet demand.
-"""
+"""What a reader sees in a briefing. Shock windows on the time charts: labels that fit go
+on rows where they cannot overlap, the rest are shaded and counted; with a focus node only
+the shocks on its supply chain are drawn (as "What drives the result" names them), the
+others counted in the legend. A comparison whose options all equal the base says so in the
+bar chart's title; the network map's title leads with unmet demand; the question's verb
+agrees with its subject."""
 from __future__ import annotations
 
 from test_relevance import DOC
@@ -63,3 +63,15 @@ def test_the_network_map_leads_with_unmet_demand():
     worst_buyer = float(table.loc[table["kind"] == "demand", "unmet_share"].max())
     assert mill > worst_buyer > 0
     assert "of their demand unmet" in title and "idle" not in title  # "users", "rivals": plural
+
+
+def test_the_question_agrees_with_its_subject():
+    from types import SimpleNamespace
+
+    from sim.reporting.briefing import _question
+    from sim.reporting.summary import Focus
+
+    data = SimpleNamespace(kind="run", base=SimpleNamespace(label="the ban"))
+    assert _question(data, Focus("u", "m", "t", "EU magnet users", "magnet")).startswith("How do EU magnet users")
+    assert _question(data, Focus("f", "m", "t", "Fab Dresden", "magnet")).startswith("How does Fab Dresden")
+    assert _question(data, None) == "How does the network fare under the ban?"
