@@ -222,7 +222,13 @@ def run(
 
         run_drivers_into(scenario, saved, seed, workers, quiet, not no_report, not no_pdf, out)
     if not quiet:
-        out.print(f"Results in [bold]{for_terminal(saved)}[/bold]")
+        out.print(saved_line(saved, not no_report))
+
+
+def saved_line(saved, report: bool) -> str:
+    """The last line of a run or comparison: where its files are, and the briefing when one was drawn."""
+    where = f"[bold]{for_terminal(saved)}[/bold]"
+    return f"Results, charts and briefing in {where} (open briefing.html)" if report else f"Results in {where}"
 
 
 def _check_size(scenario, replications: int | None, keep: str, variants: int = 1) -> None:
@@ -308,7 +314,7 @@ def compare(
 
         compare_drivers_into(scenarios, ids, saved, seed, workers, quiet, not no_report, not no_pdf, out)
     if not quiet:
-        out.print(f"Results, charts and briefing in [bold]{for_terminal(saved)}[/bold] (open briefing.html)")
+        out.print(saved_line(saved, not no_report))
 
 
 def _variant_ids(files: list[Path]) -> list[str]:

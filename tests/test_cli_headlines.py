@@ -82,3 +82,10 @@ def test_spread_and_difference_are_in_the_headlines_own_scale():
     assert "(114 EFLOPS to 288 EFLOPS)" in text
     assert "vs base -10 EFLOPS (-20 EFLOPS to 5 EFLOPS)" in text
     assert "N: 2.5 million chip (1.25 million to 3.5 million); vs base +2 million (1.5 million to 2.5 million)" in text
+
+
+def test_the_last_line_mentions_the_briefing_only_when_one_was_drawn():
+    from sim.cli import saved_line
+
+    assert saved_line("runs/x", True) == "Results, charts and briefing in [bold]runs/x[/bold] (open briefing.html)"
+    assert saved_line("runs/x", False) == "Results in [bold]runs/x[/bold]"
