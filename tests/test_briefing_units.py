@@ -118,6 +118,21 @@ def test_pauses_are_dated():
     assert timing_text(spec, _Scenario()).endswith(", paused 4 times in between")
 
 
+def test_an_unnamed_shock_reads_as_words_in_the_briefing():
+    from helpers import scenario
+
+    from sim.reporting.words import spec_label
+
+    sc = scenario(products={"x": {}}, nodes={"s": {"region": "CN", "produces": "x", "capacity": 1},
+                                             "b": {"region": "US", "demand": {"product": "x", "rate": 1}}},
+                  lanes=[{"from": "s", "to": "b", "product": "x"}],
+                  shocks=[{"type": "export_ban", "start": 5, "to": "b"},
+                          {"type": "capacity_loss", "name": "fire", "start": 5, "node": "s", "fraction": 0.5}])
+    assert spec_label(sc.shocks[0], 0) == "Export ban #1"        # the tables keep "export_ban #1"
+    assert sc.shocks[0].display_label(0) == "export_ban #1"
+    assert spec_label(sc.shocks[1], 1) == "fire"                  # a name is kept as written
+
+
 def test_a_stepped_rate_reads_as_a_sequence():
     steps = [{"rate": 0.25}, {"from": "2025-06-02", "rate": 0.85}]
     assert value_text("approval_rate", steps, _Scenario()) == "0.25, then 0.85 from 2 Jun 2025"
