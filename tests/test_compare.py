@@ -85,6 +85,7 @@ def test_comparison_directory_and_report_rebuild(tmp_path):
     bars = pd.read_csv(out / "charts" / "kpi_bars.csv")
     short_means = bars[bars.metric == "shortfall"].set_index("variant")["mean"]
     assert short_means["long_ban"] == pytest.approx(820) and short_means["short_ban"] == pytest.approx(420)
+    assert set(bars.loc[bars.metric == "shortfall", "unit"]) == {"t"} and set(bars.loc[bars.metric == "fill_rate", "unit"]) == {"share"}
     # rebuild from files alone
     for name in ("briefing.html", "briefing.pdf"):
         (out / name).unlink()

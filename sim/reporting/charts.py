@@ -161,7 +161,8 @@ def kpi_bars(data, node: str, product: str):
         sub = data.table[(data.table["variant"] == v.id) & (data.table["node"] == node) & (data.table["product"] == product)]
         for metric in ("shortfall", "fill_rate"):
             mean, low, high, n = paired_interval(sub.loc[sub["metric"] == metric, "value"].to_numpy(float))
-            rows.append({"variant": v.id, "label": v.label, "metric": metric, "mean": mean, "low": low, "high": high, "n": n})
+            rows.append({"variant": v.id, "label": v.label, "metric": metric, "mean": mean, "low": low, "high": high, "n": n,
+                         "unit": unit if metric == "shortfall" else "share"})  # the table's units; the chart shows EFLOPS
     table = pd.DataFrame(rows)
     fig = new_figure(figsize=(10, 4.6))
     axes = fig.subplots(1, 2)
