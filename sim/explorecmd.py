@@ -24,12 +24,26 @@ def _print_result(exp: Any, saved: Path, out: Any) -> None:
     from .reporting.explorebriefing import context
 
     ctx = context(exp, [])
-    tbl = Table(title=for_plain_terminal(f"{exp.table['future'].nunique()} futures at {exp.focus[0]}"), box=box.SIMPLE)
-    for h in ctx["header"]:
-        tbl.add_column(for_plain_terminal(h), overflow="fold")
+    title = f"{exp.table['future'].nunique()} futures at {exp.focus[0]}"
+    if exp.threshold is not None:  # the threshold once in the title, not folded into a narrow column
+        title += f"; threshold {exp.threshold.text}"
+    # the briefing's eight columns folded into five, so that the table reads in 80 columns:
+    # the mean with its 5-95% range, the mean regret with its 90th percentile
+    header = ["rank", "option", f"{ctx['header'][2]} (5-95%)", "mean regret (90th pct)", "best in"]
+    if exp.threshold is not None:
+        header.append("meets threshold")
+    tbl = Table(title=for_plain_terminal(title), box=box.SIMPLE)
+    for k, h in enumerate(header):  # the option ids whole; in a file no cell folds
+        tbl.add_column(for_plain_terminal(h), overflow="fold", no_wrap=k == 1 or not out.is_terminal)
     for option, row in zip(exp.robustness["option"], ctx["rows"], strict=True):  # ids: shorter than the names
-        tbl.add_row(*[for_plain_terminal(c) for c in [row[0], str(option), *row[2:]]])
-    out.print(tbl)
+        cells = [row[0], str(option), f"{row[2]} ({row[3]})", f"{row[4]} ({row[5]})", *row[6:]]
+        tbl.add_row(*[for_plain_terminal(c) for c in cells])
+    if out.is_terminal:
+        out.print(tbl)
+    else:  # piped to a file or a log: as wide as the table needs (up to 160 columns), not rich's 80
+        from rich.console import Console
+
+        Console(file=out.file, width=160, highlight=False, emoji=False).print(tbl)
     out.print(for_plain_terminal(exp.box_words), markup=False)
     posts = signpost_table(exp)
     for text in (posts["text"] if len(posts) else ctx["signposts"]):

@@ -229,3 +229,16 @@ def test_prim_peels_a_small_sample_too():
     x = pd.DataFrame({"a": a, "b": np.random.default_rng(1).permutation(a)})
     box = prim_box(x, a < 0.3).set_index("input")
     assert "a" in box.index and box.loc["a", "restricted_high"] and 0.25 <= box.loc["a", "high"] <= 0.4
+
+
+def test_cli_table_reads_in_a_log(tmp_path):
+    """Piped to a file, the robustness table keeps each option on one line, with the
+    threshold once in its title instead of folded into a narrow column."""
+    result = CliRunner().invoke(app, ["explore", str(BASE), str(OPTION), "--vary", INPUTS[0], "--vary", INPUTS[1],
+                                      "--futures", "6", "-n", "1", "--threshold", "fill_rate@us_motor_makers>=0.99",
+                                      "--search-path", str(SEARCH[0]), "--out", str(tmp_path / "exp"), "--no-report"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any("threshold fill_rate@us_motor_makers>=0.99" in ln for ln in lines)
+    rows = [ln for ln in lines if ln.strip()[:1] in ("1", "2") and "%" in ln]
+    assert len(rows) == 2 and all("(" in ln and "to" in ln and ")" in ln for ln in rows)  # mean (5% to 95%) whole
