@@ -242,3 +242,15 @@ def test_cli_table_reads_in_a_log(tmp_path):
     assert any("threshold fill_rate@us_motor_makers>=0.99" in ln for ln in lines)
     rows = [ln for ln in lines if ln.strip()[:1] in ("1", "2") and "%" in ln]
     assert len(rows) == 2 and all("(" in ln and "to" in ln and ")" in ln for ln in rows)  # mean (5% to 95%) whole
+
+
+def test_failing_chart_says_so_when_nothing_fails():
+    from sim.reporting.explorecharts import failing_chart
+
+    exp = explore([BASE, OPTION], INPUTS, futures=3, threshold="fill_rate@us_motor_makers>=0", replications=1,
+                  seed=3, search_paths=SEARCH)
+    ax = failing_chart(exp, "source").axes[0]
+    title = ax.get_title().replace("\n", " ")
+    assert "in every future explored" in title and not title.startswith("Where")
+    assert "fill rate at" in title                                      # the threshold in words, not fill_rate@...
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["meets the threshold"]

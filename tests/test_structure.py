@@ -182,7 +182,7 @@ LAYERS = {
                           "sim.loader"],
     "model": ["sim.resolution", "sim.reportedseries", "sim.network", "sim.replication"],
     "engine": ["sim.engine", "sim.engine.*"],
-    "analysis": ["sim.statistics", "sim.scoring", "sim.provenance", "sim.leftovers", "sim.atomicfolder", "sim.rundir", "sim.futures",
+    "analysis": ["sim.statistics", "sim.scoring", "sim.inputlabels", "sim.provenance", "sim.leftovers", "sim.atomicfolder", "sim.rundir", "sim.futures",
                  "sim.robustness", "sim.discovery", "sim.sensitivity"],
     "reporting": ["sim.reporting", "sim.reporting.*"],
     "experiments": ["sim.executors", "sim.results", "sim.experiment", "sim.comparison", "sim.sweep", "sim.memory",

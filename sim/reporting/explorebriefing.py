@@ -23,6 +23,7 @@ from ..labels import printable
 from ..metrics import METRICS
 from ..safefs import write_bytes, write_text
 from ..sanitize import for_xml
+from .explorecharts import focus_words, input_words, threshold_words
 from .pdf import BODY, H1, H2, SMALL, _chart, clean, table
 
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True,
@@ -82,7 +83,7 @@ def context(exp: Any, charts: list[Path]) -> dict:
     m = METRICS[exp.metric]
     header = ["rank", "option", f"mean {m.label}", "5-95% over futures", "mean regret", "90th pct regret", "best in"]
     if exp.threshold is not None:
-        header.append(f"meets {exp.threshold.text}")
+        header.append("meets the threshold")
     dates = {c: d for c, d in zip([c for c in exp.table.columns if c.startswith("fill_rate_day_")],
                                   exp.manifest.get("checkpoints", []), strict=False)}
     posts = signpost_words(exp.signposts, exp.labels, dates, lambda c, v: value_text(exp, c, v)) if len(exp.signposts) \
@@ -91,15 +92,16 @@ def context(exp: Any, charts: list[Path]) -> dict:
     sens = [[str(r["input"]), f"{r['S1']:.2f} ± {r['S1_conf']:.2f}", f"{r['ST']:.2f} ± {r['ST_conf']:.2f}"]
             for _, r in exp.sensitivity.iterrows()] if exp.sensitivity is not None else []
     pngs = {p.stem: p for p in charts if p.suffix == ".png"}
-    inputs = [f"{i.path}: {i.dist.dist} ("
+    inputs = [(f"{words} ({i.path})" if (words := input_words(exp, i.path)) != i.path else i.path) + f": {i.dist.dist} ("
               + ", ".join(f"{k} {_bound(v, i.date)}" for k, v in i.dist.model_dump().items() if k != "dist") + ")"
               for i in exp.inputs]
     futures = int(exp.table["future"].nunique())
     return {
         "title": f"{exp.labels[exp.options[0]]}: {len(exp.options)} options over {futures} futures",
         "subtitle": f"chipsim {__version__} | {futures} futures (Latin hypercube), {exp.replications} replication(s) each, "
-                    f"seed {exp.seed} | focus {exp.focus[0]} ({exp.focus[1]})",
-        "question": f"Which option holds up at {exp.focus[0]} when these inputs are uncertain, where does it fail, and "
+                    f"seed {exp.seed} | focus {exp.focus[0]} ({exp.focus[1]})"
+                    + (f" | threshold {exp.threshold.text}" if exp.threshold is not None else ""),
+        "question": f"Which option holds up at {focus_words(exp)} when these inputs are uncertain, where does it fail, and "
                     "what should be watched?",
         "answer": [f"'{exp.labels[exp.best]}' ranks first: " + _answer(exp), exp.box_words, *posts[:1]],
         "header": header, "rows": _rob_rows(exp), "box": exp.box_words, "signposts": posts,
@@ -131,7 +133,7 @@ def _answer(exp: Any) -> str:
     text = (f"mean {METRICS[exp.metric].label} {_num(r['mean'], exp.metric)}, "
             f"mean regret {_num(r['regret_mean'], exp.metric, True)}")
     if exp.threshold is not None:
-        text += f", meets {exp.threshold.text} in {100 * r['satisficing']:.0f}% of futures"
+        text += f", meets the threshold ({threshold_words(exp)}) in {100 * r['satisficing']:.0f}% of futures"
     return text + "."
 
 

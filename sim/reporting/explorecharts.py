@@ -12,10 +12,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..inputlabels import input_label
 from ..metrics import METRICS
 from ..rundir import write_csv
 from .charts import save_figure
 from .style import PALETTE, chart_style, new_figure, variant_colours
+from .words import node_label
+
+
+def focus_words(exp: Any) -> str:
+    """The focus demand node's label ("EU magnet users"), else its id."""
+    return node_label(exp.scenarios[0], exp.focus[0]) if exp.scenarios else exp.focus[0]
+
+
+def input_words(exp: Any, path: str) -> str:
+    """A reader's name for an input path, from the base scenario ("CN licences on
+    listed-REE magnets: review days"); the path itself without one."""
+    return input_label(path, exp.scenarios[0].to_document()) if exp.scenarios else path
+
+
+def threshold_words(exp: Any) -> str:
+    """The threshold as words: "fill rate at EU magnet users >= 0.998"."""
+    t = exp.threshold
+    return f"{METRICS[t.metric].label} at {focus_words(exp)} {t.op} {t.value:g}"
 
 
 def _short(text: str, n: int = 44) -> str:
@@ -42,7 +61,7 @@ def regret_chart(exp: Any, source: str) -> Any:
     ax.set_yticks(range(len(order)), [_short(exp.labels.get(o, o)) for o in order])
     ax.invert_yaxis()
     unit = "percentage points" if fraction else METRICS[exp.metric].unit
-    ax.set_xlabel(f"regret in {METRICS[exp.metric].label} at {exp.focus[0]} ({unit}): how far each option falls behind "
+    ax.set_xlabel(f"regret in {METRICS[exp.metric].label} at {focus_words(exp)} ({unit}): how far each option falls behind "
                   "the best option of the same future")
     best = exp.labels.get(order[0], order[0])
     ax.set_title(textwrap.fill(f"Regret over {exp.table['future'].nunique()} futures: '{_short(best, 60)}' ranks first "
@@ -86,15 +105,19 @@ def failing_chart(exp: Any, source: str) -> Any | None:
     fig = new_figure(figsize=(8, 6))
     ax = fig.subplots()
     ax.scatter(mine[picked[0]][~fails], mine[picked[1]][~fails], s=10, color=PALETTE[6], alpha=0.6, label="meets the threshold")
-    ax.scatter(mine[picked[0]][fails], mine[picked[1]][fails], s=12, color=PALETTE[1], alpha=0.8, label="misses it")
+    if fails.any():  # no legend entry for a class with no point
+        ax.scatter(mine[picked[0]][fails], mine[picked[1]][fails], s=12, color=PALETTE[1], alpha=0.8, label="misses it")
     if len(exp.box):
         lim = {r["input"]: (r["low"], r["high"]) for _, r in exp.box.iterrows()}
         x0, x1 = lim.get(picked[0], (mine[picked[0]].min(), mine[picked[0]].max()))
         y0, y1 = lim.get(picked[1], (mine[picked[1]].min(), mine[picked[1]].max()))
         ax.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], color="#333333", lw=1.4, label="PRIM box")
-    ax.set_xlabel(_short(picked[0], 70))
-    ax.set_ylabel(_short(picked[1], 70))
-    ax.set_title(textwrap.fill(f"Where '{_short(exp.labels.get(exp.best, exp.best), 60)}' misses {exp.threshold.text}", 80))
+    ax.set_xlabel(_short(input_words(exp, picked[0]), 70))
+    ax.set_ylabel(_short(input_words(exp, picked[1]), 70))
+    who = _short(exp.labels.get(exp.best, exp.best), 60)
+    title = (f"Where '{who}' misses {threshold_words(exp)}" if fails.any() else
+             f"'{who}' meets {threshold_words(exp)} in every future explored")
+    ax.set_title(textwrap.fill(title, 80))
     ax.legend(loc="best", fontsize=8)
     fig.text(0.01, 0.005, source, fontsize=7, color="#555555")
     fig.subplots_adjust(left=0.12, right=0.97, bottom=0.14, top=0.88)
@@ -109,7 +132,7 @@ def save_explore_charts(exp: Any, folder: Path, source: str) -> list[Path]:
     with chart_style():
         figures = {"regret": regret_chart(exp, source), "failing": failing_chart(exp, source)}
         if exp.sensitivity is not None and len(exp.sensitivity):
-            what = f"{METRICS[exp.metric].label} of '{exp.labels.get(exp.best, exp.best)}' at {exp.focus[0]} (Sobol indices)"
+            what = f"{METRICS[exp.metric].label} of '{exp.labels.get(exp.best, exp.best)}' at {focus_words(exp)} (Sobol indices)"
             figures["sensitivity"] = sensitivity_chart(exp.sensitivity, what, source)
         for name, fig in figures.items():
             if fig is None:
