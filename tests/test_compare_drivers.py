@@ -91,7 +91,7 @@ def test_compare_drivers_writes_the_table_and_the_briefing_section(tmp_path):
     assert table[table["headline"] == "served_d (option - base)"]["input_label"].tolist() == ["no input moves it"]
     html = (tmp_path / "cmp" / "briefing.html").read_text(encoding="utf-8")
     assert "What moves each option&#39;s difference" in html or "What moves each option's difference" in html
-    assert "B: opening stock of X (base only)" in html and "45 at 105, -45 at 195" in html
+    assert "B: opening stock of X (base only)" in html and "45 at its 5% point (105), -45 at its 95% point (195)" in html
     # a difference that is 0 at every point is named once, not given its own sentence
     assert "fixed b, wider c leaves these exactly at the base" in html
     assert "value at every point (difference 0): Served at d." in html

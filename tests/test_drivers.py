@@ -102,7 +102,7 @@ def test_sentences_and_numbers():
                            "headline_at_high": 2.5e5}])
     (text,) = driver_sentences(table)
     assert text.startswith("Chips: 200k chip (100k to 300k over the uncertain inputs); driven by HBM stock")
-    assert "150k at 1M, 250k at 8M" in text and "too close to rank" in text
+    assert "150k at its 5% point (1M), 250k at its 95% point (8M)" in text and "too close to rank" in text
 
 
 def test_input_labels():

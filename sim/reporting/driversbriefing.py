@@ -110,8 +110,9 @@ def driver_sentences(table: pd.DataFrame, differences: bool = False) -> list[str
         for _, r in movers.iterrows():
             part = f"{r['input_label']} (mu* {number(r['mu_star'])} ± {number(r['mu_star_conf'])}"
             if pd.notna(r.get("headline_at_low")) and pd.notna(r.get("headline_at_high")):
-                part += (f"; {number(r['headline_at_low'])} at {number(r['input_low'])}, {number(r['headline_at_high'])} "
-                         f"at {number(r['input_high'])}")
+                # the quantile named: a shared draw's values are its leading field's, in that field's unit
+                part += (f"; {number(r['headline_at_low'])} at its 5% point ({number(r['input_low'])}), "
+                         f"{number(r['headline_at_high'])} at its 95% point ({number(r['input_high'])})")
             parts.append(part + ")")
         text += "; driven by " + ", then ".join(parts)
         if str(movers.iloc[0]["ranked"]) == "no":
