@@ -42,7 +42,7 @@ def test_the_briefing_names_the_input_that_moves_the_headline(tmp_path):
     assert abs(row["headline_at_low"] - 55) < 1e-9 and abs(row["headline_at_high"] - 145) < 1e-9
     html = (tmp_path / "run" / "briefing.html").read_text(encoding="utf-8")
     assert "What moves the headlines" in html
-    assert "B: demand rate" in html and "55 at 5.5, 145 at 14.5" in html
+    assert "B: demand rate" in html and "55 at its 5% point (5.5), 145 at its 95% point (14.5)" in html
     assert "What moves the headlines" in res.stdout
 
 
