@@ -10,7 +10,7 @@ import datetime as _dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, StrictInt, ValidationInfo, field_validator, model_validator
 
 from .effects import Effect, active_intervals
 from .fields import (
@@ -45,7 +45,7 @@ class ShockSpec(StrictModel):
         default_factory=list,
         description="Windows during which the rule is paused (e.g. announced, suspended for a year, resumed).",
     )
-    stream: int | None = Field(
+    stream: StrictInt | None = Field(
         default=None, ge=0, le=1_000_000,
         description="Number of the random streams the item draws from (licence decisions, drawn fields). By "
                     "default one more than the previous item's (the first: 0), which is its position. `without:` "

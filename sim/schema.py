@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    StrictInt,
     Tag,
     ValidationInfo,
     WithJsonSchema,
@@ -409,8 +410,8 @@ class Scenario(StrictModel):
     description: str = ""
     start_date: _dt.date = Field(default=DEFAULT_START_DATE, description="Calendar date of day 0.")
     horizon: Horizon = Field(description="Days simulated (0..horizon-1): a number or '90d', '18m', '3y'.")
-    replications: int = Field(default=1, ge=1, le=100_000, description="Monte Carlo runs.")
-    seed: int = Field(default=0, ge=0, description="Root seed; every replication and stream is spawned from it.")
+    replications: StrictInt = Field(default=1, ge=1, le=100_000, description="Monte Carlo runs.")
+    seed: StrictInt = Field(default=0, ge=0, description="Root seed; every replication and stream is spawned from it.")
     products: dict[Id, Product] = Field(default_factory=dict)
     nodes: dict[Id, Node] = Field(default_factory=dict,
                                   description="Facilities or sectors, by id; a scenario needs at least one.")

@@ -83,3 +83,14 @@ def test_a_file_without_stream_keys_numbers_by_position():
     sc = sim.load_scenario("scenarios/00-as-it-happened-2025-26.yaml")
     assert sim.leverspec.stream_numbers(sc.shocks) == list(range(len(sc.shocks)))
     assert all(s.stream is None for s in sc.shocks)
+
+
+@pytest.mark.parametrize(("key", "value"), [("replications", "true"), ("seed", "true"), ("stream", "true"), ("stream", '"3"')])
+def test_whole_numbers_refuse_booleans_and_strings(tmp_path, key, value):
+    # YAML's true would otherwise be read as 1, and "3" as 3: a typo, not a number
+    text = PARENT.replace("replications: 3", f"replications: {value}") if key == "replications" else \
+        PARENT.replace("seed: 7", f"seed: {value}") if key == "seed" else \
+        PARENT.replace("name: A, start: 0,", f"name: A, start: 0, stream: {value},")
+    path = write_file(tmp_path, "bad.yaml", text)
+    with pytest.raises(sim.ScenarioError, match="valid integer"):
+        sim.load_scenario(path)
