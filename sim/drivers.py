@@ -100,7 +100,6 @@ def difference_column(headline: str, option: str) -> str:
     return f"{headline} ({option} - base)"
 
 
-# field paths (below a node or a product) whose words alone would not read well
 def scenario_at(doc: dict, inputs: Sequence[Input], values: Sequence[float] | np.ndarray, use: Sequence[bool],
                 where: str) -> Scenario:
     """The checked scenario of ``doc`` with the inputs ``use`` marks set to ``values``;

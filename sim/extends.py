@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Problem, did_you_mean
+from .leverspec import number_streams
 from .yamlsource import PosNode, _short, read_yaml
 
 APPENDED_LISTS = ("lanes", "shocks", "policies", "headlines")
@@ -82,17 +83,18 @@ def _merge(parent: dict, ppos: PosNode, child: dict, cpos: PosNode, top: bool) -
 
 def _keep_stream_numbers(entries: list, keep: list[int]) -> None:
     """Before entries are dropped from a ``shocks`` or ``policies`` list, write on each kept
-    entry after the first dropped one the stream number it had (its ``stream``, else one more
-    than the previous entry's): random streams are numbered, so without this every later
-    item would draw the dropped one's numbers and lose common random numbers with the parent."""
-    kept = set(keep)
-    first = next(i for i in range(len(entries)) if i not in kept)
-    number = -1
-    for i, entry in enumerate(entries):
+    entry after the first dropped one the stream number it had (``leverspec.number_streams``):
+    random streams are numbered, so without this every later item would draw the dropped
+    one's numbers and lose common random numbers with the parent."""
+    def written(entry: object) -> int | None:
         given = entry.get("stream") if isinstance(entry, dict) else None
-        number = given if isinstance(given, int) and not isinstance(given, bool) else number + 1
-        if i > first and i in kept and isinstance(entry, dict) and "stream" not in entry:
-            entries[i] = {**entry, "stream": number}
+        return given if isinstance(given, int) and not isinstance(given, bool) else None
+
+    numbers = number_streams([written(e) for e in entries])
+    first = next(i for i in range(len(entries)) if i not in set(keep))
+    for i in keep:
+        if i > first and isinstance(entries[i], dict) and "stream" not in entries[i]:
+            entries[i] = {**entries[i], "stream": numbers[i]}
 
 
 def _drop_named(parent: dict, ppos: PosNode, without: object, wpos: PosNode, problems: list[Problem]) -> None:

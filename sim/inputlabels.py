@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .labels import readable
 
+# field paths (below a node or a product) whose words alone would not read well
 _FIELD_WORDS = {
     "fab.die_area_mm2": "die area (mm2)", "fab.wafer_diameter_mm": "wafer diameter (mm)",
     "fab.edge_exclusion_mm": "edge exclusion (mm)", "fab.yield": "fixed yield",

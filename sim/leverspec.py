@@ -176,8 +176,13 @@ def stream_numbers(items: Sequence[object]) -> list[int]:
     """The stream number of each item of a ``shocks`` or ``policies`` list: its ``stream``
     when set, else one more than the previous item's (the first: 0). Without any
     ``stream`` this is the position, as before the key existed."""
+    return number_streams([getattr(item, "stream", None) for item in items])
+
+
+def number_streams(given: Sequence[int | None]) -> list[int]:
+    """The rule of ``stream_numbers`` on the numbers as written (None: not written), for
+    checked items and for the raw entries ``without:`` drops from."""
     out: list[int] = []
-    for item in items:
-        given = getattr(item, "stream", None)
-        out.append(given if given is not None else (out[-1] + 1 if out else 0))
+    for number in given:
+        out.append(number if number is not None else (out[-1] + 1 if out else 0))
     return out

@@ -15,24 +15,25 @@ from .relevance import supply_chain, touches
 from .style import SHOCK_SHADE
 from .words import spec_label
 
+LEGEND = "shock window"  # the legend entry of the shading ("shock windows" for several), found again by legend_shade
 
-def shock_spans(scenario, only: int | None = None) -> list[tuple[_dt.date, _dt.date, str]]:
-    """Active windows of every shock (suspensions removed), clipped to the horizon, as dates;
-    with ``only``, of that shock alone."""
+
+def shock_spans(scenario, index: int) -> list[tuple[_dt.date, _dt.date, str]]:
+    """Active windows of shock ``index`` (suspensions removed), clipped to the horizon, as
+    dates, each with the shock's label."""
+    shock = scenario.shocks[index]
     start = scenario.start_date
     end_of_run = start + _dt.timedelta(days=scenario.horizon)
+    windows = [(day_number(w.start, start), day_number(w.end, start)) for w in shock.suspended]
+    first = day_number(shock.start, start)
+    last = None if shock.end is None else day_number(shock.end, start)
+    label = shorten(printable(spec_label(shock, index)), 40)
     spans = []
-    for i, shock in enumerate(scenario.shocks):
-        if only is not None and i != only:
-            continue
-        windows = [(day_number(w.start, start), day_number(w.end, start)) for w in shock.suspended]
-        first = day_number(shock.start, start)
-        last = None if shock.end is None else day_number(shock.end, start)
-        for a, b in active_intervals(first, last, windows):
-            a_date = start + _dt.timedelta(days=max(a, 0))
-            b_date = end_of_run if b is None else min(end_of_run, start + _dt.timedelta(days=b))
-            if a_date < b_date:
-                spans.append((a_date, b_date, shorten(printable(spec_label(shock, i)), 40)))
+    for a, b in active_intervals(first, last, windows):
+        a_date = start + _dt.timedelta(days=max(a, 0))
+        b_date = end_of_run if b is None else min(end_of_run, start + _dt.timedelta(days=b))
+        if a_date < b_date:
+            spans.append((a_date, b_date, label))
     return spans
 
 
@@ -64,7 +65,7 @@ def shade_shocks(ax, data, node: str | None = None) -> None:
             if near is not None and not touches(shock, v.scenario, near):
                 others += v is data.base
                 continue
-            for span in shock_spans(v.scenario, only=i):
+            for span in shock_spans(v.scenario, i):
                 seen.setdefault(span, None)
     spans = sorted(seen, key=lambda s: s[0])
     alpha = 0.12 if len(spans) <= 6 else max(0.03, 0.72 / len(spans))  # many windows: keep the lines visible
@@ -79,7 +80,7 @@ def shade_shocks(ax, data, node: str | None = None) -> None:
     if others:
         notes.append(f"{others} elsewhere in the network not shown")
     # the legend names the shading, with what it leaves out (kept off the plot and the title)
-    legend = ("shock windows" if len(spans) > 1 else "shock window") + (f" ({'; '.join(notes)})" if notes else "")
+    legend = LEGEND + ("s" if len(spans) > 1 else "") + (f" ({'; '.join(notes)})" if notes else "")
     for k, ((a, b, label), row) in enumerate(zip(spans, rows, strict=True)):
         ax.axvspan(a, b, color=SHOCK_SHADE, alpha=alpha, lw=0, zorder=0, label=legend if k == 0 else None)
         if row is not None:
@@ -91,5 +92,5 @@ def legend_shade(legend) -> None:
     """Show the shock-window swatch of ``legend`` at a readable strength: the windows
     themselves may be faint when there are many of them."""
     for handle, text in zip(legend.legend_handles, legend.get_texts(), strict=False):
-        if text.get_text().startswith("shock window") and handle is not None:
+        if text.get_text().startswith(LEGEND) and handle is not None:
             handle.set_alpha(0.35)

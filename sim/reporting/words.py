@@ -49,13 +49,12 @@ def spec_label(spec: Any, index: int) -> str:
     """A shock's or policy's label for a reader: ``display_label`` when the spec has it, else
     ``label``; an unnamed one as its type in words ("Export ban #1", where the tables keep
     ``export_ban #1``)."""
-    getter = getattr(spec, "display_label", None) or spec.label
-    text = str(getter(index))
-    kind = getattr(spec, "type", None)
-    if isinstance(kind, str) and not getattr(spec, "label", None) and not getattr(spec, "name", None) \
-            and text == f"{kind} #{index + 1}":
-        return f"{kind.replace('_', ' ').capitalize()} #{index + 1}"
-    return text
+    getter = getattr(spec, "display_label", None)
+    if getter is None:
+        return str(spec.label(index))
+    if spec.label or spec.name:
+        return str(getter(index))
+    return f"{spec.type.replace('_', ' ').capitalize()} #{index + 1}"
 
 
 def node_label(scenario: Any, nid: str) -> str:
