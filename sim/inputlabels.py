@@ -2,7 +2,10 @@
 "X: demand growth"), shared by the drivers and the exploration briefings."""
 from __future__ import annotations
 
+import datetime as _dt
+
 from .labels import readable
+from .units import date_text
 
 # field paths (below a node or a product) whose words alone would not read well
 _FIELD_WORDS = {
@@ -42,5 +45,38 @@ def input_label(path: str, doc: dict) -> str:
         items = doc.get(parts[0]) or []
         item = items[int(parts[1])] if int(parts[1]) < len(items) else {}
         who = item.get("name") if isinstance(item, dict) else None
-        return f"{who or parts[0][:-1] + ' ' + parts[1]}: {' '.join(p.replace('_', ' ') for p in parts[2:])}"
+        field = _step_words(item, parts[2:]) or " ".join(p.replace("_", " ") for p in parts[2:])
+        return f"{who or parts[0][:-1] + ' ' + parts[1]}: {field}"
     return path
+
+
+def _when(value: object) -> str:
+    """A step's ``from`` as a reader says it: "2 Jun 2025" for a date, "day 30" for a day
+    number, other day references (``6m``) as written."""
+    if isinstance(value, _dt.date):
+        return date_text(value)
+    text = str(value)
+    if text.isdigit():
+        return f"day {text}"
+    try:
+        return date_text(_dt.date.fromisoformat(text))
+    except ValueError:
+        return text
+
+
+def _step_words(item: object, rest: list[str]) -> str | None:
+    """Words for one step of a stepped field (``approval_rate.1.rate`` -> "approval rate from
+    2 Jun 2025"), or None when ``rest`` is not a step of a list-valued field."""
+    if not (isinstance(item, dict) and len(rest) == 3 and rest[1].isdigit()):
+        return None
+    steps = item.get(rest[0])
+    k = int(rest[1])
+    if not (isinstance(steps, list) and k < len(steps) and isinstance(steps[k], dict)):
+        return None
+    field = rest[0].replace("_", " ")
+    if rest[2] == "from":
+        return f"{field}: start of step {k + 1}"
+    if "from" in steps[k]:
+        return f"{field} from {_when(steps[k]['from'])}"
+    later = [s for s in steps[k + 1:] if isinstance(s, dict) and "from" in s]
+    return f"{field} until {_when(later[0]['from'])}" if later else field

@@ -114,6 +114,16 @@ def test_input_labels():
     assert input_label("lanes.0.lead_time", lanes) == "lane CN magnets -> US motor makers: lead time"
 
 
+def test_a_stepped_field_is_named_by_the_dates_of_its_steps():
+    doc = {"shocks": [{"name": "Licences", "approval_rate": [{"rate": 0.25}, {"from": "2025-06-02", "rate": 0.85},
+                                                             {"from": 400, "rate": 1.0}]}]}
+    assert input_label("shocks.0.approval_rate.0.rate", doc) == "Licences: approval rate until 2 Jun 2025"
+    assert input_label("shocks.0.approval_rate.1.rate", doc) == "Licences: approval rate from 2 Jun 2025"
+    assert input_label("shocks.0.approval_rate.2.rate", doc) == "Licences: approval rate from day 400"
+    assert input_label("shocks.0.approval_rate.1.from", doc) == "Licences: approval rate: start of step 2"
+    assert input_label("shocks.0.approval_rate.5.rate", doc) == "Licences: approval rate 5 rate"   # no such step
+
+
 def test_no_uncertain_inputs_and_no_headlines_are_clear_errors(tmp_path):
     fixed = write_file(tmp_path, "fixed.yaml", NETWORK.replace("{dist: uniform, low: 100, high: 200}", "150")
                        .replace("{dist: uniform, low: 0, high: 50}", "20"))
