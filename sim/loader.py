@@ -16,16 +16,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from .behaviour import AllocationRule, MakeToStock
 from .crossrefs import CrossRefs, lever_problems, lever_warnings
 from .errors import Problem, ScenarioError
 from .extends import SourceFile, display_path, read_chain
 from .policies import POLICY_TYPES
 from .problems import Suggester, dotted, locate, one_line
-from .schema import LOAD_WARNINGS_KEY, Demand, Headline, Lane, Node, Product, Reorder, Scenario
+from .schema import LOAD_WARNINGS_KEY, Scenario
 from .shocks import SHOCK_TYPES
 from .yamlsource import PosNode
 
@@ -36,38 +36,60 @@ CONTRACT_TYPES = {"export_ban", "export_license", "entity_list", "capacity_loss"
 PLANNED_TYPES = CONTRACT_TYPES - set(SHOCK_TYPES) - set(POLICY_TYPES)
 
 
+def _models_in(annotation: object) -> list[type[BaseModel]]:
+    """The pydantic models a field's annotation can hold, through ``Optional``, unions,
+    ``Annotated``, lists and mappings."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in get_args(annotation):
+        found += [m for m in _models_in(arg) if m not in found]
+    return found
+
+
+def _holds_items(annotation: object) -> bool:
+    """Whether the annotation is (or may be) a list or mapping of models, so that the
+    next path segment is an index or a key (a node id), not a field name."""
+    if get_origin(annotation) in (list, dict):
+        return bool(_models_in(annotation))
+    return any(_holds_items(arg) for arg in get_args(annotation))
+
+
+def _type_tag(model: type[BaseModel]) -> object:
+    """The ``type`` a shock or policy model is chosen by, or None."""
+    field = model.model_fields.get("type")
+    tags = get_args(field.annotation) if field is not None else ()
+    return tags[0] if len(tags) == 1 else None
+
+
 def _model_keys(path: list, data: dict) -> list[str]:
-    """Field names allowed at the mapping that holds ``path[-1]``, for suggestions."""
-    head = path[:-1]
-
-    def names(model) -> list[str]:
-        return [f.alias or n for n, f in model.model_fields.items()]
-
-    if len(head) == 0:
-        return names(Scenario) + ["extends", "without"]
-    if head[0] == "products" and len(head) == 2:
-        return names(Product)
-    if head[0] == "nodes" and len(head) == 2:
-        return names(Node)
-    if head[0] == "nodes" and len(head) == 3 and head[2] == "reorder":
-        return names(Reorder)
-    if head[0] == "nodes" and len(head) == 3 and head[2] == "demand":
-        return names(Demand)
-    if head[0] == "nodes" and len(head) == 3 and head[2] in ("make_to_stock", "allocation"):
-        return names(MakeToStock if head[2] == "make_to_stock" else AllocationRule)
-    if head[0] == "lanes" and len(head) == 2:
-        return names(Lane)
-    if head[0] == "headlines" and len(head) == 2:
-        return names(Headline)
-    if head[0] in ("shocks", "policies") and len(head) == 2:
-        registry = SHOCK_TYPES if head[0] == "shocks" else POLICY_TYPES
-        try:
-            kind = data[head[0]][head[1]].get("type")
-        except (KeyError, IndexError, AttributeError, TypeError):
-            kind = None
-        if isinstance(kind, str) and kind in registry:
-            return names(registry[kind])
-    return []
+    """Field names allowed at the mapping that holds ``path[-1]``, for suggestions: the
+    schema's models are followed down the path (a shock or policy by its ``type``)."""
+    models: list[type[BaseModel]] = [Scenario]
+    here: object = data
+    item_key = False  # the next segment is a list index or a mapping key
+    for seg in path[:-1]:
+        if not item_key:
+            field = next((f for m in models for n, f in m.model_fields.items() if (f.alias or n) == seg), None)
+            if field is None:
+                return []
+            models, item_key = _models_in(field.annotation), _holds_items(field.annotation)
+        else:
+            item_key = False
+        if isinstance(here, dict):
+            here = here.get(seg)
+        elif isinstance(here, list) and isinstance(seg, int) and 0 <= seg < len(here):
+            here = here[seg]
+        else:
+            here = None
+        if not item_key and len(models) > 1 and isinstance(here, dict) and isinstance(here.get("type"), str):
+            models = [m for m in models if _type_tag(m) == here["type"]] or models
+        if not models:
+            return []
+    names = [f.alias or n for m in models for n, f in m.model_fields.items()]
+    if len(path) == 1:
+        names += ["extends", "without"]
+    return list(dict.fromkeys(names))
 
 
 def _pydantic_problems(exc: ValidationError, data: dict, pos: PosNode, suggest: Suggester) -> list[Problem]:

@@ -639,3 +639,30 @@ def test_semantic_lever_checks_need_a_clean_file(in_tmp):
     assert "produce nothing" in lines[14]
     assert "no reorder rule" in " ".join(p.message for p in problems if p.line == 18)
     assert "already exists" in " ".join(p.message for p in problems)
+
+
+def test_misspelled_keys_get_a_suggestion_at_any_depth(tmp_path):
+    # One misspelling in each nested block; the hint is the nearest key of that block's own
+    # fields, also below a node whose id ("demand") is itself a field name.
+    text = """name: typos
+horizon: 30
+products:
+  g: {unit: t, price: 1, market: {elasticity: -1, window_day: 5}}
+nodes:
+  src: {region: CN, produces: g, capacity: 5}
+  demand:
+    region: US
+    demand: {product: g, rate: 1}
+    reorder: {policy: base_stock, days_of_cover: 5, precaution: {days_of_cover: 9, relax_day: 3}}
+lanes:
+  - {from: src, to: demand, product: g, lead_time: 1}
+policies:
+  - {type: capacity_expansion, node: src, capacity: 1,
+     trigger: {metric: shortfall, node: demand, product: g, abov: 0}}
+"""
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write_file(tmp_path, "typos.yaml", text))
+    lines = str(err.value)
+    assert "products.g.market.window_day: unknown key 'window_day' (did you mean 'window_days'?)" in lines
+    assert "nodes.demand.reorder.precaution.relax_day: unknown key 'relax_day' (did you mean 'relax_days'?)" in lines
+    assert "policies[0].trigger.abov: unknown key 'abov' (did you mean 'above'?)" in lines
