@@ -2,7 +2,8 @@
 to work out by hand.
 
 Every expected number is derived in the comments from the rule of section 6: the
-node's supply ratio s_d = min(1, free stock in the measure / notional), one multiplier
+node's supply ratio s_d = min(1, free stock in the measure / notional), each substitute's
+stock counted as the notional demand it serves at its fee (stock / (1 + F)**e), one multiplier
 M_d = clip(f_d ** (1/e), 1, max) over the window, demand at the scarcity price
 R = notional x M**e offered to the substitutes cheapest per measure unit first, a
 substitute with fee F keeping (1 + F)**e of what is offered to it.
@@ -67,6 +68,21 @@ def test_steady_state_in_the_measure():
     assert dc(res, "compute_shortfall").loc[5] == pytest.approx(2.5)
     assert dc(res, "demand_destroyed").loc[5] == pytest.approx(2.5)
     assert dc(res, "price", "a").loc[0] == 100.0  # property 1 from day 0
+
+
+def test_a_fee_under_binding_supply_settles_in_the_measure():
+    # 2.5 chips of 2 TFLOPS (5 TFLOPS) a day, 10 wanted, a 25% fee, e = -1. The stock counts
+    # as the notional demand it serves at the fee: 5 / 1.25**-1 = 6.25 TFLOPS, so s = 0.625
+    # while the centre sells out, and from day 10 M = 0.625**-1 = 1.6. Demand at the
+    # scarcity price 10 x 1.6**-1 = 6.25 is offered to the chip, which keeps 1.25**-1 of
+    # it: 5 TFLOPS, all it has (shortfall 0, destroyed 5). A chip costs 100 x 1.6 x 1.25 =
+    # 200 = 100 x 0.5**-1, the price the scarcity alone would set.
+    res = run(fed_node(capacity=2.5, elasticity=-1.0, shocks=[fee("src", 0.25)], horizon=200))
+    assert dc(res, "price_multiplier").loc[10:].to_numpy() == pytest.approx(1.6, rel=1e-12)
+    assert dc(res, "price", "a").loc[10:].to_numpy() == pytest.approx(200.0, rel=1e-12)
+    assert dc(res, "compute_delivered").loc[10:].to_numpy() == pytest.approx(5.0, rel=1e-12)
+    assert dc(res, "compute_shortfall").loc[10:].to_numpy() == pytest.approx(0.0, abs=1e-9)
+    assert dc(res, "demand_destroyed").loc[10:].to_numpy() == pytest.approx(5.0, rel=1e-12)
 
 
 def test_recovery_in_the_measure():

@@ -1,7 +1,7 @@
 """Markets (contract section 11, docs/markets.md) on networks small enough to work out by hand.
 
 Every expected number is derived in the comments from the rule of docs/markets.md:
-  s_d = min(1, free stock before serving / notional), f_d = mean of s over the window
+  s_d = min(1, free stock before serving / (notional x (1 + fee)**e)), f_d = mean of s over the window
   before d (days before 0 count as 1), M_d = clip(f_d ** (1/e), 1, max),
   D_d = notional x (M_d (1 + fee))**e, price = base x M_d x (1 + fee).
 """
@@ -121,6 +121,41 @@ def test_a_25_percent_fee_with_elasticity_minus_one_cuts_demand_to_four_fifths()
     assert cost.to_numpy() == pytest.approx(125.0 * shipped.to_numpy())
     fee_paid = series(res, "src->buyer", "fee", "g")
     assert fee_paid.to_numpy() == pytest.approx(25.0 * shipped.to_numpy())
+
+
+@pytest.mark.parametrize("f, fee, e", [(0.5, 0.25, -1.0), (0.4, 0.1, -0.5)])
+def test_a_fee_under_binding_supply_settles_where_the_supply_clears(f, fee, e):
+    # Supply is f x 10 a day and a licence fee applies. Scarcity is read against the demand
+    # the fee leaves, 10 x (1 + fee)**e (f = 0.5, fee 0.25, e = -1: 8; f = 0.4, fee 0.1,
+    # e = -0.5: 9.535), so the supply ratio is f' = f / (1 + fee)**e (0.625; 0.4195) while
+    # the buyer sells out. As in the capacity-limit case the window is full of f' from day
+    # 10: M = f'**(1/e) = f**(1/e) / (1 + fee) (1.6; 5.682), demand at price
+    # 10 x (M (1 + fee))**e = 10 f, served in full (shortfall 0), 10 (1 - f) destroyed, and
+    # the buyer's price base x M x (1 + fee) = base x f**(1/e) (200; 625): while supply
+    # binds the fee does not raise the price, the scarcity rent shrinks by it instead.
+    licence = {"type": "export_license", "start": 0, "from": "src", "review_days": 0, "approval_rate": 1, "fee": fee}
+    res = run(market_buyer(capacity=10 * f, elasticity=e, shocks=[licence], horizon=200))
+    m = buyer(res, "price_multiplier")
+    expected = f ** (1 / e) / (1 + fee)
+    assert m.loc[10:].to_numpy() == pytest.approx(expected, rel=1e-12)  # settles, and stays
+    assert m.loc[9] < expected
+    assert buyer(res, "price").loc[10:].to_numpy() == pytest.approx(100 * f ** (1 / e), rel=1e-12)
+    assert buyer(res, "delivered").loc[10:].to_numpy() == pytest.approx(10 * f, rel=1e-12)
+    assert buyer(res, "shortfall").loc[10:].to_numpy() == pytest.approx(0.0, abs=1e-9)
+    assert buyer(res, "demand_destroyed").loc[10:].to_numpy() == pytest.approx(10 * (1 - f), rel=1e-12)
+
+
+def test_a_fee_alone_is_not_scarcity():
+    # Supply 9 a day against notional demand 10, a 25% fee, e = -1: demand at price is 8 a
+    # day, which the 9 cover, so the buyer is never short of what it wants at its price:
+    # s = 1 every day, M = 1, the price is 125 and 8 a day is delivered. (Against notional
+    # demand, 9 < 10 would have read as scarcity and raised the multiplier.)
+    licence = {"type": "export_license", "start": 0, "from": "src", "review_days": 0, "approval_rate": 1, "fee": 0.25}
+    res = run(market_buyer(capacity=9, elasticity=-1.0, shocks=[licence]))
+    assert (buyer(res, "price_multiplier") == 1.0).all()
+    assert buyer(res, "price").to_numpy() == pytest.approx(125.0)
+    assert buyer(res, "delivered").to_numpy() == pytest.approx(8.0)
+    assert buyer(res, "shortfall").to_numpy() == pytest.approx(0.0, abs=1e-12)
 
 
 # --- the cap ---------------------------------------------------------------------------

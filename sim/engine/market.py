@@ -2,8 +2,8 @@
 demand node that draws it, and demand that responds to it. The rule, with worked
 examples, is in docs/markets.md; in short, for one (demand node, market product) on day d:
 
-- supply ratio s_d = min(1, free stock before serving / notional demand) (1 when the
-  notional demand is 0);
+- supply ratio s_d = min(1, free stock before serving / (notional demand x (1 + fee_d) **
+  elasticity)), the demand the fee leaves (1 when it is 0);
 - f_d = mean of s over the ``window_days`` days before d (days before day 0 count as 1);
 - multiplier M_d = clip(f_d ** (1 / elasticity), 1, max_multiplier);
 - fee_d = licence fee on the node's inbound lanes of the product, weighted by their shares;
@@ -15,7 +15,8 @@ The inbound lanes then carry the price base x M_d, so that goods dispatched on o
 step 4 of day d cost the buyer price_d a unit (the fee is booked on top, as before).
 
 At a compute-demand node with priced substitutes (docs/markets.md, section 6) the same
-window gives one multiplier from the node's supply in the measure; demand at the
+window gives one multiplier from the node's supply in the measure (each substitute's stock
+counted as the notional demand it serves at its fee, stock / (1 + F) ** elasticity); demand at the
 scarcity price, notional x M_d ** elasticity, is offered to the substitutes cheapest per
 measure unit first, and a substitute with fee F keeps (1 + F) ** elasticity of what it
 is offered (the rest is destroyed); a mandate first offers its share to domestic ones.
@@ -193,8 +194,12 @@ class Market:
             if avail < 0.0:
                 avail = 0.0
             mult = line.multiplier()
-            line.remember(day, 1.0 if want <= 0.0 or avail >= want else avail / want)
             fee = line.fee() if line.lanes else 0.0
+            # scarcity is measured against the demand the fee leaves, not the notional demand:
+            # against the notional demand a fee-cut buyer with enough stock would read as short,
+            # and under a binding supply the price would cycle instead of settling
+            wanted = want * (1.0 + fee) ** line.elasticity if fee else want
+            line.remember(day, 1.0 if wanted <= 0.0 or avail >= wanted else avail / wanted)
             factor = (mult * (1.0 + fee)) ** line.elasticity  # demand at price per unit of notional demand
             at_price = want * factor
             if line.thrift is not None:  # the lasting cut binds when it leaves less than the price
@@ -358,18 +363,34 @@ class _Walk:
         return want if want > 0.0 else 0.0
 
 
+def _served_measure(led: Ledger, options: list[Option], cut: list[float]) -> tuple[float, float]:
+    """The (domestic, foreign) notional demand, in the measure, that the substitutes' free
+    stock can serve at today's fees: each one's free units x value / its fee cut."""
+    inv, locked = led.inv, led.locked
+    domestic = foreign = 0.0
+    for o in options:
+        avail = max(0.0, inv[o.slot] - locked[o.slot]) * o.value / cut[o.index]
+        if o.domestic:
+            domestic += avail
+        else:
+            foreign += avail
+    return domestic, foreign
+
+
 def serve_compute(led: Ledger, line: ComputeMarketLine, day: int) -> None:
     """Step 4 at one compute market node: the multiplier from the measure's supply ratio,
     then backlog and demand at price, bought cheapest first (docs/markets.md, section 6)."""
     m = line.slot
     want, owed = line.draws[day], led.backlog[m]
-    domestic, foreign = led.free_measure(line.options)
+    fees = [lanes_fee(o.lanes) if o.base is not None and o.lanes else 0.0 for o in line.options]
+    cut = [(1.0 + f) ** line.elasticity if f else 1.0 for f in fees]
+    # each substitute's free stock counts as the notional demand it can serve at its fee
+    # (stock / cut), so that a fee alone never reads as scarcity (as at plain lines)
+    domestic, foreign = led.free_measure(line.options) if not any(fees) else _served_measure(led, line.options, cut)
     share = line.min_share
     avail = domestic + foreign if share is None else min(domestic + foreign, domestic / share)
     mult = line.multiplier()
     line.remember(day, 1.0 if want <= 0.0 or avail >= want else avail / want)
-    fees = [lanes_fee(o.lanes) if o.base is not None and o.lanes else 0.0 for o in line.options]
-    cut = [(1.0 + f) ** line.elasticity if f else 1.0 for f in fees]
     order = line.order(fees) if line.priced else line.options
     at_price = want * mult ** line.elasticity
     walk = _Walk(led, m, mult, fees, cut)
