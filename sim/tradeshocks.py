@@ -224,6 +224,9 @@ class ExportLicense(Effect):
         self.quota = quota
         # several lanes may ask for one quota on the same day: their decisions are taken together
         self.shares_quota = quota is not None and len(lanes) > 1
+        # whether an application can be decided on the day it is made (a review of 0 days)
+        low = review.value.lowest() if is_distribution(review.value) else review.value
+        self.can_skip_review = whole_days(max(0.0, float(low))) == 0
         self.fee = fee
         self._ctx = ctx
         self._index = index  # the shock's stream number (``stream_numbers``), which names its decision streams

@@ -99,3 +99,28 @@ def test_fee_is_charged_on_the_approved_share():
     res = run(shared_quota({"a": 60, "b": 40}, {"quota": 50, "fee": 0.1}, price=100))
     assert series(res, "a", "cost").loc[0] == pytest.approx(3300)
     assert series(res, "b", "cost").loc[0] == pytest.approx(2200)
+
+
+def test_a_decision_after_review_and_a_general_licence_decision_of_one_day_share_the_quota():
+    # One licence (quota 65 per 30 days, review 5) on both lanes; a general licence on the
+    # lane to kr. Day 0: jp (order-up-to 60) applies for 60, decided after review on day 5.
+    # kr holds 100 against a level of 100 and has no demand before day 5 (x0), so it first
+    # orders on day 5: its 10 t of demand that day, approved that day by the general
+    # licence. Both are decided on day 5 under one quota: 60 + 10 = 70 asked, 65 left, so
+    # pro rata jp 65 x 60/70 = 55.714 and kr 65 x 10/70 = 9.286 (not jp 60 first, kr 5).
+    sc = scenario(
+        horizon=20, products={"w": {"unit": "kg"}},
+        nodes={"cn": {"region": "CN", "inventory": {"w": 1e6}},
+               "jp": {"region": "JP", "reorder": {"level": 60}},
+               "kr": {"region": "KR", "demand": {"product": "w", "rate": 10}, "inventory": {"w": 100},
+                      "reorder": {"level": 100}}},
+        lanes=[{"from": "cn", "to": "jp", "product": "w", "lead_time": LEAD},
+               {"from": "cn", "to": "kr", "product": "w", "lead_time": LEAD}],
+        shocks=[{"type": "export_license", "start": 0, "from": "cn", "review_days": 5, "quota": 65},
+                {"type": "demand_change", "node": "kr", "multiplier": 0, "start": 0, "end": 5}],
+        policies=[{"type": "general_licence", "start": 0, "from": "cn", "to": "kr"}])
+    res = run(sc)
+    jp, kr = series(res, "jp", "received"), series(res, "kr", "received")
+    assert jp.loc[5 + LEAD] == pytest.approx(65 * 60 / 70)
+    assert kr.loc[5 + LEAD] == pytest.approx(65 * 10 / 70)
+    assert series(res, "cn", "shipped").loc[:19].sum() == pytest.approx(65)   # block 0 holds 65 only

@@ -7,6 +7,9 @@ Decisions are taken in batches, one per decision point of the day: those due at 
 then those with no review (review 0 days, or a general licence) at the end of step 5c's
 allocation. Within a batch each licence decides all of its applications together, so
 the applications sharing one quota share what is left of it pro rata (contract section 8).
+Applications due after review under a quota that today's no-review applications may also
+draw on (the licence's review can be 0 days, or a general licence acts on one of its
+lanes) are decided in the second batch with them, so that no lane is served first.
 """
 from __future__ import annotations
 
@@ -82,7 +85,20 @@ class Licensing:
         """Step 5a: decisions due today; approved goods leave, denied ones stay."""
         due = self.decisions.pop(day, None)
         if due:
-            self._decide(due, day)
+            shared = [app for app in due if self._may_share_today(app[2])]
+            if shared:  # decided with today's no-review applications, so that they share the quota
+                self.today = shared + self.today
+                due = [app for app in due if not app[2].shares_quota]
+            if due:
+                self._decide(due, day)
+
+    def _may_share_today(self, licence: Any) -> bool:
+        """Whether applications due today under ``licence`` may have to share its quota
+        with applications that need no review (a review of 0 days, or a general licence
+        on one of its lanes): then they wait for the end of today's allocation."""
+        if not licence.shares_quota:
+            return False
+        return licence.can_skip_review or any(lane in self.general for lane in licence.lanes)
 
     def decide_today(self, day: int) -> None:
         """End of step 5c: decisions on today's applications that need no review, under a shared quota."""
