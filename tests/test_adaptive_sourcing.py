@@ -131,15 +131,17 @@ def test_zero_share_lane_is_allowed_without_adaptive_and_all_zero_is_an_error():
 
 # --- 10.4 leakage as a share of the lane's normal volume -----------------------------
 
-def leaky_buyer(leakage, shares=(1.0,), cover=90):
+def leaky_buyer(leakage, shares=(1.0,), cover=90, licence=None, price=None):
     """Buyer b uses 100 a day, holds ``cover`` days and is fed by one lane per share; every
-    lane is banned from day 5 on with ``leakage``."""
+    lane is banned from day 5 on with ``leakage`` (and, given ``licence``, licensed too)."""
     nodes = {f"s{k}": {"inventory": {"x": 1e7}} for k in range(len(shares))}
     nodes["b"] = {"inventory": {"x": 100 * cover}, "demand": {"product": "x", "rate": 100},
                   "reorder": {"days_of_cover": cover}}
     lanes = [{"from": f"s{k}", "to": "b", "product": "x", "lead_time": 3, "share": s} for k, s in enumerate(shares)]
     ban = {"type": "export_ban", "start": 5, "to": "b", "leakage": leakage}
-    return scenario(horizon=60, products={"x": {}}, nodes=nodes, lanes=lanes, shocks=[ban])
+    shocks = [ban] + ([{"type": "export_license", "start": 5, "to": "b", **licence}] if licence else [])
+    return scenario(horizon=60, products={"x": {} if price is None else {"price": price}}, nodes=nodes, lanes=lanes,
+                    shocks=shocks)
 
 
 @pytest.mark.parametrize("cover", [30, 90, 120])
@@ -154,6 +156,20 @@ def test_leakage_cap_splits_by_the_lanes_fixed_shares():
     res = run(leaky_buyer(0.1, shares=(3, 1)))
     assert series(res, "s0", "shipped").loc[5:].tolist() == pytest.approx([7.5] * 55)
     assert series(res, "s1", "shipped").loc[5:].tolist() == pytest.approx([2.5] * 55)
+
+
+def test_the_leaked_part_ships_outside_a_licence_on_the_same_lane():
+    # Contract 10.4: "the leaked part ships as a normal shipment (lead time, shipped, cost
+    # without fee)". The lane also carries a licence (fee 50%, review 10 days), price 10.
+    # From day 5 the ban lets 0.05 x 100 = 5 a day through: they leave that day (no review:
+    # shipped 5 on day 5, arriving day 8 after the 3-day lead time), cost 5 x 10 = 50 each
+    # day with no fee, and nothing waits at the seller.
+    sc = leaky_buyer(0.05, licence={"review_days": 10, "fee": 0.5}, price=10.0)
+    res = run(sc)
+    assert series(res, "s0", "shipped").loc[5:].tolist() == pytest.approx([5.0] * 55)
+    assert series(res, "b", "received").loc[8:].tolist() == pytest.approx([5.0] * 52)
+    assert series(res, "b", "cost").loc[5:].tolist() == pytest.approx([50.0] * 55)
+    assert series(res, "s0->b", "fee", "x").sum() == 0.0
 
 
 def test_warehouse_leakage_uses_its_mean_shipments_before_the_ban():

@@ -101,7 +101,9 @@ class Allocation:
                 if r:
                     lane.req = 0.0
                     q = r * fill
-                    if lane.licence is not None:
+                    # on a gated lane what is left is the leaked part (contract 10.4): it ships
+                    # as a normal shipment, outside the licence (no review, quota or fee)
+                    if lane.licence is not None and not lane.gates:
                         apply(lane, q, day)
                         continue
                     # inline rather than Shipping.depart: this is the hottest loop of the day
