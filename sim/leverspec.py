@@ -116,8 +116,11 @@ def registry_of(union: Any) -> dict[str, type[ShockSpec]]:
 def reference_index(scenario: Any) -> int | None:
     """Position in ``scenario.shocks`` of the shock named by ``reference_shock`` (None
     when it names none: then the rule of ``metrics.reference_window`` picks one)."""
+    wanted = scenario.reference_shock
+    if wanted is None:  # not ``None in names``: that would pick the first unnamed shock
+        return None
     names = [s.name for s in scenario.shocks]
-    return names.index(scenario.reference_shock) if scenario.reference_shock in names else None
+    return names.index(wanted) if wanted in names else None
 
 
 def resolved_windows(scenario: Any) -> list[dict[str, Any]]:

@@ -91,6 +91,15 @@ def test_reference_shock_by_name_and_default(tmp_path):
     assert scenario_window(load(tmp_path, shocks + "reference_shock: old\n")) == ShockWindow(-366, None)
 
 
+def test_without_reference_shock_an_unnamed_shock_is_not_taken_for_the_named_one(tmp_path):
+    # A named shock from day 10 and an unnamed one from day 40, no reference_shock: the
+    # default rule picks the earliest in-run shock, day 10 (not the first unnamed one).
+    shocks = ("shocks:\n"
+              "  - {type: export_ban, name: early, start: 10, end: 20, to: b}\n"
+              "  - {type: export_ban, start: 40, to: b}\n")
+    assert scenario_window(load(tmp_path, shocks)) == ShockWindow(10, 20)
+
+
 def test_unknown_reference_shock_is_a_positioned_error(tmp_path):
     extra = "shocks:\n  - {type: export_ban, name: ban, start: 10, to: b}\nreference_shock: bann\n"
     found = problems(tmp_path, extra)
