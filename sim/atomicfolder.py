@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .errors import ChipsimUserError
@@ -39,6 +39,23 @@ def check_replaceable(out: Path, force: bool) -> None:
     if not is_chipsim_folder(out):
         raise ChipsimUserError(f"{out} is not a chipsim run, comparison or sweep folder (no manifest.json of "
                                "chipsim's); --force replaces only those; nothing was deleted")
+
+
+def check_keeps_inputs(out: Path, inputs: Iterable[str | os.PathLike]) -> None:
+    """Refuse an ``out`` that holds a file or folder this command reads (its scenario, an
+    ``extends`` parent, a search path): replacing ``out`` would delete it."""
+    if not os.path.lexists(out):
+        return
+    root = os.path.realpath(out)
+    for path in inputs:
+        real = os.path.realpath(path)
+        try:
+            inside = os.path.commonpath([real, root]) == root
+        except ValueError:  # different drives
+            inside = False
+        if inside:
+            raise ChipsimUserError(f"{out} holds {path}, which this command reads; replacing the folder would delete "
+                                   "it; choose another --out (nothing was deleted)")
 
 
 def _put_in_place(tmp: Path, out: Path, force: bool, parent: Path) -> None:

@@ -13,9 +13,9 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -106,13 +106,16 @@ def _keep_mode(keep: str | None, full_timeseries: bool) -> str:
     return keep or "summary"
 
 
-def _refuse_existing(target: Path, force: bool) -> None:
+def _refuse_existing(target: Path, force: bool, scenarios: Sequence[Any] = (), search_paths: Sequence[Path] = ()) -> None:
     """Exit 2 before any work if the output folder exists and --force was not given, or
-    --force was given for something other than a chipsim folder."""
-    from .rundir import check_replaceable
+    --force was given for something other than a chipsim folder, or the folder holds a
+    file the command reads (the scenarios, their ``extends`` parents, a search path)."""
+    from .loader import scenario_sources
+    from .rundir import check_keeps_inputs, check_replaceable
 
     try:
         check_replaceable(target, force)
+        check_keeps_inputs(target, [src.path for sc in scenarios for src in scenario_sources(sc)] + list(search_paths))
     except ChipsimUserError as exc:
         err.print(for_plain_terminal(exc), markup=False)
         raise typer.Exit(USER_ERROR) from None
@@ -201,7 +204,7 @@ def run(
         scenario = _with_threshold(scenario, short_threshold)
         mode = _keep_mode(keep, full_timeseries)
         target = out_dir or _default_out(file)
-        _refuse_existing(target, force)
+        _refuse_existing(target, force, [scenario], search_path)
         _check_size(scenario, replications, mode)
         if drivers:
             from .driverscmd import check_run_drivers
@@ -297,7 +300,7 @@ def compare(
         mode = _keep_mode(keep, full_timeseries)
         _check_size(scenarios[0], replications, mode, variants=len(scenarios))
         target = out_dir or _default_out(Path(f"compare-{files[0].stem}.yaml"))
-        _refuse_existing(target, force)
+        _refuse_existing(target, force, scenarios, search_path)
         ids = _variant_ids(files)
         if drivers:
             from .driverscmd import check_compare_drivers
@@ -350,7 +353,7 @@ def sweep(
 
     scenario = _load_or_exit(file, search_path)
     target = out_dir or _default_out(Path(f"sweep-{file.stem}.yaml"))
-    _refuse_existing(target, force)
+    _refuse_existing(target, force, [scenario], search_path)
     levers = [parse_vary(v) for v in vary]
     total = samples if design == "lhs" else samples ** len(levers)
     if total > 5000:

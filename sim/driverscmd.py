@@ -45,10 +45,11 @@ def register(app: typer.Typer, guard: Callable[[str], Callable], err: Any, out: 
 
         from .drivers import drivers as run_drivers
         from .reporting.driversbriefing import driver_sentences
-        from .rundir import check_replaceable
+        from .rundir import check_keeps_inputs, check_replaceable, files_read
 
         target = output or Path("runs") / f"drivers-{file.stem}-{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
         check_replaceable(target, force)
+        check_keeps_inputs(target, files_read([file]))
         try:
             drv = run_drivers(file, headline, trajectories=trajectories, samples=samples, top=top,
                               replications=replications, seed=seed, workers=workers, progress=not quiet)

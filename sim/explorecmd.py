@@ -88,11 +88,12 @@ def register(app: typer.Typer, guard: Callable[[str], Callable], err: Any, out: 
         import datetime as _dt
 
         from .exploration import explore as run_explore
-        from .rundir import check_replaceable
+        from .rundir import check_keeps_inputs, check_replaceable, files_read
 
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         target = out_dir or Path("runs") / f"explore-{files[0].stem}-{stamp}"
         check_replaceable(target, force)
+        check_keeps_inputs(target, files_read(files))
         try:
             exp = run_explore(files, vary, futures=futures, threshold=threshold, focus=focus, metric=metric,
                               replications=replications, seed=seed, workers=workers, executor=executor,

@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +29,13 @@ import numpy as np
 import pandas as pd
 
 from .atomicfolder import MANIFEST_LIMIT  # bytes: manifest.json, notes.json
-from .atomicfolder import check_replaceable as check_replaceable  # re-exported: the commands import it here
+from .atomicfolder import check_keeps_inputs as check_keeps_inputs  # re-exported: the commands import these here
+from .atomicfolder import check_replaceable as check_replaceable
 from .atomicfolder import is_chipsim_folder as is_chipsim_folder
 from .atomicfolder import write_atomically as write_atomically
 from .errors import ChipsimUserError, ScenarioError
 from .leftovers import sweep_killed
-from .loader import load_scenario
+from .loader import load_scenario, scenario_sources
 from .provenance import owner_tag, scenario_yaml, source_notes
 from .safefs import UnsafePath, read_regular, real_folder, rename_no_replace, write_text
 from .sanitize import for_csv
@@ -444,3 +445,15 @@ def _load_run(folder: Path, manifest: dict, ts: pd.DataFrame) -> RunData:
                    headlines=_optional_csv(folder, "headlines.csv"),
                    headline_differences=_optional_csv(folder, "headline_differences.csv"), notes=_saved_notes(folder),
                    triggers=read_triggers(folder), drivers=read_drivers(folder))
+
+
+def files_read(paths: Iterable[Path]) -> list[str]:
+    """The files a command reads for these scenario files: each one and its ``extends``
+    chain (just the file when it does not load; the command reports why later)."""
+    out: list[str] = []
+    for path in paths:
+        try:
+            out += [src.path for src in scenario_sources(load_scenario(path))]
+        except (ScenarioError, OSError):
+            out.append(str(path))
+    return out

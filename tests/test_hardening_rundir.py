@@ -174,6 +174,25 @@ def test_force_refuses_a_folder_with_a_foreign_manifest(project):
     assert (other / "manifest.json").exists()
 
 
+@pytest.mark.parametrize("where", ["scenario", "parent"])
+def test_force_refuses_a_chipsim_run_that_holds_a_file_the_command_reads(project, where):
+    # A chipsim folder is replaceable, but not when it holds the scenario being run (or an
+    # `extends` parent of it): replacing it would delete the input.
+    out = project / "run"
+    assert cli("run", project / "s.yaml", "-n", 1, "--no-report", "--quiet", "--out", out).exit_code == 0
+    (out / "inputs").mkdir()
+    if where == "scenario":
+        run_file = out / "inputs" / "s.yaml"
+        run_file.write_text(TINY)
+    else:
+        (out / "inputs" / "base.yaml").write_text(TINY)
+        run_file = project / "child.yaml"
+        run_file.write_text("extends: run/inputs/base.yaml\nname: child\n")
+    line = _one_line_error(cli("run", run_file, "-n", 1, "--no-report", "--quiet", "--out", out, "--force"))
+    assert "which this command reads" in line
+    assert sorted(p.name for p in (out / "inputs").iterdir()) == ["base.yaml" if where == "parent" else "s.yaml"]
+
+
 def test_force_replaces_a_chipsim_run(project):
     out = project / "run"
     assert cli("run", project / "s.yaml", "-n", 1, "--no-report", "--quiet", "--out", out).exit_code == 0
