@@ -25,7 +25,7 @@ def is_chipsim_folder(path: Path) -> bool:
         return False
     try:
         manifest = json.loads(read_regular(path / "manifest.json", MANIFEST_LIMIT))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: a tampered file nested deeper than json can parse
         return False
     return isinstance(manifest, dict) and "chipsim_version" in manifest
 

@@ -39,7 +39,7 @@ _INNER_FILE = re.compile(r"[^/]+\.(png|svg|csv|yaml)")
 def _chipsim_manifest(path: Path) -> bool:
     try:
         manifest = json.loads(read_regular(path, 8 * 2**20))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
     return isinstance(manifest, dict) and "chipsim_version" in manifest
 

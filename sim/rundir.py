@@ -295,6 +295,8 @@ def _read_manifest(folder: Path) -> dict:
         raise ChipsimUserError(f"{folder} is not a chipsim run directory (missing manifest.json)") from None
     except ValueError as exc:
         raise _bad(folder, "manifest.json", f"is not valid JSON ({exc})") from None
+    except RecursionError:  # nested deeper than json parses: not anything chipsim wrote
+        raise _bad(folder, "manifest.json", "is not a chipsim manifest (nested too deep)") from None
     if not isinstance(manifest, dict):
         raise _bad(folder, "manifest.json", "is not a chipsim manifest (not a JSON object)")
     if manifest.get("kind") == "sweep":
@@ -323,6 +325,10 @@ def scenario_file(manifest: dict, entry: dict) -> str:
 
 
 TIMESERIES_NEEDS = ("day", "date", "node", "product", "metric", "value")
+
+
+# the columns of per_replication.csv that ``report`` reads (a "variant" column is added when absent)
+PER_REPLICATION_NEEDS = ("replication", "node", "product", "unit", "metric", "value")
 
 
 def read_table(folder: Path, name: str, needs: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -393,7 +399,7 @@ def _saved_notes(folder: Path) -> list[dict]:
         saved = json.loads(read_bytes(folder, "notes.json", MANIFEST_LIMIT))
     except FileNotFoundError:
         return []
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _bad(folder, "notes.json", "is not valid JSON") from None
     notes = saved.get("notes", []) if isinstance(saved, dict) else None
     if not isinstance(notes, list) or not all(isinstance(n, dict) for n in notes):
@@ -425,7 +431,7 @@ def _load_run(folder: Path, manifest: dict, ts: pd.DataFrame) -> RunData:
     for col in ("node", "product", "metric"):
         ts[col] = ts[col].astype("category")
     if manifest.get("keep") == "summary" or "replication" not in ts.columns:
-        table = read_table(folder, "per_replication.csv", ("replication",))
+        table = read_table(folder, "per_replication.csv", PER_REPLICATION_NEEDS)
         if "variant" not in table.columns:
             table = table.assign(variant=ids[0])
     else:

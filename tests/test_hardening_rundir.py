@@ -250,6 +250,10 @@ TAMPERED = {
     "kpis garbage": ("kpis.csv", lambda f: (f / "kpis.csv").write_bytes(b"\xff\xfe\x00,,\n\"unclosed")),
     "per_replication garbage": ("per_replication.csv", lambda f: (f / "per_replication.csv").write_text("a\n1\n")),
     "notes a string": ("notes.json", lambda f: (f / "notes.json").write_text('"notes"')),
+    "per_replication without node": ("per_replication.csv",
+                                     lambda f: (f / "per_replication.csv").write_text("replication,node\n1,2\n")),
+    "manifest nested 1000 deep": ("manifest.json", lambda f: (f / "manifest.json").write_text('{"a":' * 1000 + "1" + "}" * 1000)),
+    "notes nested 3000 deep": ("notes.json", lambda f: (f / "notes.json").write_text("[" * 3000 + "]" * 3000)),
 }
 
 
