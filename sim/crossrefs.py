@@ -75,8 +75,26 @@ class CrossRefs:
             return False
         return True
 
+    def _one_line_names(self) -> None:
+        """Ids and names are printed inside terminal lines: a line break in one would let a
+        file forge whole lines of chipsim's output, so they must be one line (labels and
+        descriptions may wrap)."""
+        for kind in ("nodes", "products"):
+            block = self.data.get(kind)
+            for key in block if isinstance(block, dict) else ():
+                if _breaks_line(key):
+                    self.add(self.key_at(kind, key), f"{kind}: the id {key!r} holds a line break; ids must be one line")
+        if _breaks_line(self.data.get("name")):
+            self.add(self.at("name"), "name: holds a line break; the scenario's name must be one line")
+        for kind in ("shocks", "policies", "headlines"):
+            items = self.data.get(kind)
+            for i, item in enumerate(items if isinstance(items, list) else []):
+                if isinstance(item, dict) and _breaks_line(item.get("name")):
+                    self.add(self.at(kind, i, "name"), f"{kind}[{i}].name: holds a line break; names must be one line")
+
     def check(self) -> list[Problem]:
         """Every cross-reference problem of the document, in document order."""
+        self._one_line_names()
         for nid, node in self.nodes.items():
             if not isinstance(node, dict):
                 continue
@@ -327,6 +345,13 @@ class CrossRefs:
         if key not in self._affiliates:
             self._affiliates[key] = bool(nodes_matching_raw(sel, self.views))
         return self._affiliates[key]
+
+
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")  # what str.splitlines() splits on
+
+
+def _breaks_line(value: object) -> bool:
+    return isinstance(value, str) and any(c in _LINE_BREAKS for c in value)
 
 
 def _is_share(value) -> bool:

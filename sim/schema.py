@@ -430,6 +430,16 @@ class Scenario(StrictModel):
     )
     headlines: list[Headline] = Field(default_factory=list, description="Named question-specific quantities of the run.")
 
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _a_date_not_a_number(cls, value: object) -> object:
+        # pydantic would read 0 as 1970-01-01 (a Unix timestamp): a number here is a mistake
+        if isinstance(value, bool):
+            raise ValueError(f"expected a date such as 2025-01-01, got {str(value).lower()}")
+        if isinstance(value, int | float):
+            raise ValueError(f"expected a date such as 2025-01-01, got the number {value!r}")
+        return value
+
     @property
     def load_warnings(self) -> tuple[str, ...]:
         """Warnings of loading, each ``FILE:LINE:COL: warning: message`` (empty when built in Python).
