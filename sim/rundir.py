@@ -363,6 +363,9 @@ def read_variants(folder: Path, manifest: dict) -> list[VariantData]:
     variants = []
     for entry in _entries(manifest):
         name = scenario_file(manifest, entry)
+        sub = (folder / name).parent
+        if sub != folder and not real_folder(sub):  # a planted symlink would lead the loader out of DIR
+            raise _bad(folder, sub.name, "is not a folder (a symbolic link?); refusing to read it")
         read_bytes(folder, name, SCENARIO_LIMIT)  # refuses a symlink, FIFO or huge file before the loader opens it
         try:
             sc = load_scenario(folder / name)

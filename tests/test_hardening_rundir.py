@@ -401,3 +401,18 @@ def test_a_run_folder_named_through_a_link_still_reports(run_dir, tmp_path):
     assert cli("report", link).exit_code == 0
     from sim.results import Results
     assert Results.load(link).replications == 2
+
+
+def test_report_refuses_a_compare_folder_whose_scenarios_folder_is_a_symlink(tmp_path):
+    import shutil
+
+    (tmp_path / "a.yaml").write_text(TINY)
+    (tmp_path / "b.yaml").write_text(TINY)
+    out = tmp_path / "cmp"
+    result = cli("compare", tmp_path / "a.yaml", tmp_path / "b.yaml", "-n", 1, "--no-report", "--quiet", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(out / "scenarios", elsewhere)
+    (out / "scenarios").symlink_to(elsewhere, target_is_directory=True)
+    line = _one_line_error(cli("report", out))
+    assert "scenarios is not a folder (a symbolic link?)" in line
