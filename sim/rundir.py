@@ -305,6 +305,10 @@ def _read_manifest(folder: Path) -> dict:
     if manifest.get("kind", "run") not in ("run", "compare"):
         raise _bad(folder, "manifest.json", f"has an unknown kind {str(manifest.get('kind'))[:40]!r}")
     _check_variants(folder, manifest)
+    for key, low, high in (("replications", 1, 100_000), ("seed", 0, None)):
+        value = manifest.get(key)
+        if value is not None and (type(value) is not int or value < low or (high is not None and value > high)):
+            raise _bad(folder, "manifest.json", f"has a malformed {key} ({str(value)[:40]!r})")
     missing = [name for name in ["timeseries.parquet"] + [scenario_file(manifest, e) for e in _entries(manifest)]
                if not os.path.lexists(folder / name)]
     if missing:

@@ -254,6 +254,9 @@ TAMPERED = {
                                      lambda f: (f / "per_replication.csv").write_text("replication,node\n1,2\n")),
     "manifest nested 1000 deep": ("manifest.json", lambda f: (f / "manifest.json").write_text('{"a":' * 1000 + "1" + "}" * 1000)),
     "notes nested 3000 deep": ("notes.json", lambda f: (f / "notes.json").write_text("[" * 3000 + "]" * 3000)),
+    "replications a string": ("manifest.json", lambda f: _edit_manifest(f, lambda m: dict(m, replications="abc"))),
+    "replications negative": ("manifest.json", lambda f: _edit_manifest(f, lambda m: dict(m, replications=-5))),
+    "seed negative": ("manifest.json", lambda f: _edit_manifest(f, lambda m: dict(m, seed=-1))),
 }
 
 
