@@ -438,7 +438,11 @@ def _load_run(folder: Path, manifest: dict, ts: pd.DataFrame) -> RunData:
     for col in ("node", "product", "metric"):
         ts[col] = ts[col].astype("category")
     if manifest.get("keep") == "summary" or "replication" not in ts.columns:
-        table = read_table(folder, "per_replication.csv", PER_REPLICATION_NEEDS)
+        try:
+            table = read_table(folder, "per_replication.csv", PER_REPLICATION_NEEDS)
+        except FileNotFoundError:  # not a write failure, which is what a bare FileNotFoundError would read as
+            raise ChipsimUserError(f"{folder} lacks per_replication.csv, which `chipsim report` rebuilds a summary "
+                                   "run from; rerun the command that made it") from None
         if "variant" not in table.columns:
             table = table.assign(variant=ids[0])
     else:

@@ -257,6 +257,7 @@ TAMPERED = {
     "replications a string": ("manifest.json", lambda f: _edit_manifest(f, lambda m: dict(m, replications="abc"))),
     "replications negative": ("manifest.json", lambda f: _edit_manifest(f, lambda m: dict(m, replications=-5))),
     "seed negative": ("manifest.json", lambda f: _edit_manifest(f, lambda m: dict(m, seed=-1))),
+    "per_replication missing": ("per_replication.csv", lambda f: (f / "per_replication.csv").unlink()),
 }
 
 
