@@ -124,3 +124,32 @@ def test_a_decision_after_review_and_a_general_licence_decision_of_one_day_share
     assert jp.loc[5 + LEAD] == pytest.approx(65 * 60 / 70)
     assert kr.loc[5 + LEAD] == pytest.approx(65 * 10 / 70)
     assert series(res, "cn", "shipped").loc[:19].sum() == pytest.approx(65)   # block 0 holds 65 only
+
+
+def test_a_licence_deciding_after_review_is_not_held_back_by_another_licence_that_waits():
+    # Two licences with a shared quota decide on day 5. The first (lanes to jp and kr, a
+    # general licence on kr) waits for the end of the day, as above; the second (seller s2
+    # to w1 and w2, review 5, quota 100, no general licence) decides at once: w1 and w2
+    # each applied for their level of 20 on day 0, 40 fits in 100, so both leave on day 5
+    # and arrive on day 5 + LEAD.
+    sc = scenario(
+        horizon=20, products={"w": {"unit": "kg"}},
+        nodes={"cn": {"region": "CN", "inventory": {"w": 1e6}},
+               "jp": {"region": "JP", "reorder": {"level": 60}},
+               "kr": {"region": "KR", "demand": {"product": "w", "rate": 10}, "inventory": {"w": 100},
+                      "reorder": {"level": 100}},
+               "s2": {"region": "VN", "inventory": {"w": 1e6}},
+               "w1": {"region": "US", "reorder": {"level": 20}},
+               "w2": {"region": "EU", "reorder": {"level": 20}}},
+        lanes=[{"from": "cn", "to": "jp", "product": "w", "lead_time": LEAD},
+               {"from": "cn", "to": "kr", "product": "w", "lead_time": LEAD},
+               {"from": "s2", "to": "w1", "product": "w", "lead_time": LEAD},
+               {"from": "s2", "to": "w2", "product": "w", "lead_time": LEAD}],
+        shocks=[{"type": "export_license", "start": 0, "from": "cn", "review_days": 5, "quota": 65},
+                {"type": "export_license", "start": 0, "from": "s2", "review_days": 5, "quota": 100},
+                {"type": "demand_change", "node": "kr", "multiplier": 0, "start": 0, "end": 5}],
+        policies=[{"type": "general_licence", "start": 0, "from": "cn", "to": "kr"}])
+    res = run(sc)
+    for w in ("w1", "w2"):
+        assert series(res, w, "received").loc[5 + LEAD] == pytest.approx(20)
+    assert series(res, "jp", "received").loc[5 + LEAD] == pytest.approx(65 * 60 / 70)

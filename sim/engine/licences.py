@@ -84,13 +84,16 @@ class Licensing:
     def decide_due(self, day: int) -> None:
         """Step 5a: decisions due today; approved goods leave, denied ones stay."""
         due = self.decisions.pop(day, None)
-        if due:
-            shared = [app for app in due if self._may_share_today(app[2])]
-            if shared:  # decided with today's no-review applications, so that they share the quota
-                self.today = shared + self.today
-                due = [app for app in due if not app[2].shares_quota]
-            if due:
-                self._decide(due, day)
+        if not due:
+            return
+        now: list[Application] = []
+        later: list[Application] = []  # decided with today's no-review applications, so that they share the quota
+        for app in due:
+            (later if self._may_share_today(app[2]) else now).append(app)
+        if later:
+            self.today = later + self.today
+        if now:
+            self._decide(now, day)
 
     def _may_share_today(self, licence: Any) -> bool:
         """Whether applications due today under ``licence`` may have to share its quota
