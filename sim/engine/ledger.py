@@ -11,7 +11,7 @@ loop, where list indexing is several times faster than numpy scalar access.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 EPS = 1e-9  # quantities below this are treated as zero (pro-rata splits leave dust)
@@ -54,14 +54,17 @@ class Ledger:
         """Units of the slot that may be used now."""
         return self.inv[slot] - self.locked[slot]
 
-    def free_measure(self, substitutes: Iterable[Any]) -> tuple[float, float]:
+    def free_measure(self, substitutes: Iterable[Any], per: Sequence[float] | None = None) -> tuple[float, float]:
         """Free stock of a compute node's substitutes in its measure (e.g. TFLOPS): the
         (domestic, foreign) totals, each substitute's free units (never below 0) times
-        its ``value`` per unit, summed in the listed order."""
+        its ``value`` per unit, summed in the listed order; with ``per``, each divided by
+        its entry (a market's fee cut, so that stock counts as the demand it serves)."""
         inv, locked = self.inv, self.locked
         domestic = foreign = 0.0
-        for sub in substitutes:
+        for k, sub in enumerate(substitutes):
             avail = max(0.0, inv[sub.slot] - locked[sub.slot]) * sub.value
+            if per is not None:
+                avail /= per[k]
             if sub.domestic:
                 domestic += avail
             else:

@@ -363,20 +363,6 @@ class _Walk:
         return want if want > 0.0 else 0.0
 
 
-def _served_measure(led: Ledger, options: list[Option], cut: list[float]) -> tuple[float, float]:
-    """The (domestic, foreign) notional demand, in the measure, that the substitutes' free
-    stock can serve at today's fees: each one's free units x value / its fee cut."""
-    inv, locked = led.inv, led.locked
-    domestic = foreign = 0.0
-    for o in options:
-        avail = max(0.0, inv[o.slot] - locked[o.slot]) * o.value / cut[o.index]
-        if o.domestic:
-            domestic += avail
-        else:
-            foreign += avail
-    return domestic, foreign
-
-
 def serve_compute(led: Ledger, line: ComputeMarketLine, day: int) -> None:
     """Step 4 at one compute market node: the multiplier from the measure's supply ratio,
     then backlog and demand at price, bought cheapest first (docs/markets.md, section 6)."""
@@ -386,7 +372,7 @@ def serve_compute(led: Ledger, line: ComputeMarketLine, day: int) -> None:
     cut = [(1.0 + f) ** line.elasticity if f else 1.0 for f in fees]
     # each substitute's free stock counts as the notional demand it can serve at its fee
     # (stock / cut), so that a fee alone never reads as scarcity (as at plain lines)
-    domestic, foreign = led.free_measure(line.options) if not any(fees) else _served_measure(led, line.options, cut)
+    domestic, foreign = led.free_measure(line.options, cut if any(fees) else None)
     share = line.min_share
     avail = domestic + foreign if share is None else min(domestic + foreign, domestic / share)
     mult = line.multiplier()
