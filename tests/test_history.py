@@ -168,28 +168,36 @@ def test_us_bound_may_shipments(magnets):
 
 # --- 2010 rare earths, scored against China's actual exports ---------------------------
 
-@pytest.mark.xfail(strict=True, reason="the replay caps every 30-day block at the quota, but 2010 exports "
-                                       "ran a third above the quota (shipments under earlier licences and "
-                                       "goods outside it): the quota was not the binding limit on flows")
-def test_2010_exports_change_within_band(ree2010):
-    row = _row(ree2010["table"], "China REE exports, 2010")
+def _band(fixture: str, measure: str, reason: str | None = None):
+    """One 2010-11 measure of one replay (its fixture), a strict xfail with ``reason``."""
+    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    return pytest.param(fixture, measure, marks=marks, id=f"{fixture}-{measure}")
+
+
+@pytest.mark.parametrize("replay, measure", [
+    _band("ree2010", "China REE exports, 2010",
+          "the replay caps every 30-day block at the quota, but 2010 exports ran a third above the quota (shipments "
+          "under earlier licences and goods outside it): the quota was not the binding limit on flows"),
+    _band("ree2010", "China REE exports, 2011",
+          "2011 exports fell to 56% of the quota on weak foreign demand (thrifting, substitution, stocks hoarded in "
+          "2010); the replay has no demand destruction, so buyers take their full quota share"),
+    _band("ree2010", "Japan REE use"),
+    # second step: the 2009 base year from China's actual exports (docs/validation.md, section 2)
+    _band("ree2010_base", "China REE exports, 2010",
+          "with demand below the first-half quota, quota goes unused, and a cap on goods shipped cannot put 2010 "
+          "exports above the quota, where the record has them: -33.9% against a band from -33.1%"),
+    _band("ree2010_base", "China REE exports, 2011",
+          "as in the first replay: no demand destruction, buyers take their quota"),
+    _band("ree2010_base", "Japan REE use",
+          "Japan's larger quota share (63.6%) and the stock it built from its other suppliers in 2H-2010 leave its "
+          "2011 use at -12%: the first replay's pass rests on its base year"),
+])
+def test_2010_replay_measure_within_band(request, replay, measure):
+    row = _row(request.getfixturevalue(replay)["table"], measure)
     assert row["band_low"] <= row["simulated"] <= row["band_high"], row.to_dict()
 
 
-@pytest.mark.xfail(strict=True, reason="2011 exports fell to 56% of the quota on weak foreign demand "
-                                       "(thrifting, substitution, stocks hoarded in 2010); the replay has no "
-                                       "demand destruction, so buyers take their full quota share")
-def test_2011_exports_change_within_band(ree2010):
-    row = _row(ree2010["table"], "China REE exports, 2011")
-    assert row["band_low"] <= row["simulated"] <= row["band_high"], row.to_dict()
-
-
-def test_2010_japan_use_within_band(ree2010):
-    row = _row(ree2010["table"], "Japan REE use")
-    assert row["band_low"] <= row["simulated"] <= row["band_high"], row.to_dict()
-
-
-# second step: the 2009 base year from China's actual exports (docs/validation.md, section 2)
+# second step, by hand (docs/validation.md, section 2)
 
 def test_2010_base2009_exports_follow_the_hand_count(ree2010_base):
     """By hand: 2009 is the demand, 27,900 + 16,000 t; in 1H-2010 the quotas do not bind, so
@@ -199,28 +207,6 @@ def test_2010_base2009_exports_follow_the_hand_count(ree2010_base):
     assert exports[2009] == pytest.approx(43_900, rel=1e-3)
     assert exports[2010] == pytest.approx(43_900 * 181 / 365 + 7 * (725 + 416) - 725, rel=2e-3)
     assert exports[2011] == pytest.approx(13 * (1567 + 899), rel=1e-6)
-
-
-@pytest.mark.xfail(strict=True, reason="with demand below the first-half quota, quota goes unused, and a cap on "
-                                       "goods shipped cannot put 2010 exports above the quota, where the record "
-                                       "has them: -33.9% against a band from -33.1%")
-def test_2010_base2009_exports_change_within_band(ree2010_base):
-    row = _row(ree2010_base["table"], "China REE exports, 2010")
-    assert row["band_low"] <= row["simulated"] <= row["band_high"], row.to_dict()
-
-
-@pytest.mark.xfail(strict=True, reason="as in the first replay: no demand destruction, buyers take their quota")
-def test_2011_base2009_exports_change_within_band(ree2010_base):
-    row = _row(ree2010_base["table"], "China REE exports, 2011")
-    assert row["band_low"] <= row["simulated"] <= row["band_high"], row.to_dict()
-
-
-@pytest.mark.xfail(strict=True, reason="Japan's larger quota share (63.6%) and the stock it built from its other "
-                                       "suppliers in 2H-2010 leave its 2011 use at -12%: the first replay's pass "
-                                       "rests on its base year")
-def test_2010_base2009_japan_use_within_band(ree2010_base):
-    row = _row(ree2010_base["table"], "Japan REE use")
-    assert row["band_low"] <= row["simulated"] <= row["band_high"], row.to_dict()
 
 
 # --- 2023 gallium and germanium, against the observed monthly exports -----------------

@@ -660,9 +660,7 @@ policies:
   - {type: capacity_expansion, node: src, capacity: 1,
      trigger: {metric: shortfall, node: demand, product: g, abov: 0}}
 """
-    with pytest.raises(ScenarioError) as err:
-        load_scenario(write_file(tmp_path, "typos.yaml", text))
-    lines = str(err.value)
+    lines = "\n".join(str(p) for p in problems_of(write_file(tmp_path, "typos.yaml", text)))
     assert "products.g.market.window_day: unknown key 'window_day' (did you mean 'window_days'?)" in lines
     assert "nodes.demand.reorder.precaution.relax_day: unknown key 'relax_day' (did you mean 'relax_days'?)" in lines
     assert "policies[0].trigger.abov: unknown key 'abov' (did you mean 'above'?)" in lines
@@ -673,9 +671,9 @@ policies:
 def test_a_number_is_not_a_start_date(tmp_path, value, words):
     # pydantic alone would read 0 as 1970-01-01 (a Unix timestamp)
     text = f"name: d\nstart_date: {value}\nhorizon: 5\nproducts: {{g: {{unit: t}}}}\nnodes:\n  s: {{produces: g, capacity: 1}}\n"
-    with pytest.raises(ScenarioError) as err:
-        load_scenario(write_file(tmp_path, "d.yaml", text))
-    assert f"d.yaml:2:13: start_date: expected a date such as 2025-01-01, {words}" in str(err.value)
+    (problem,) = problems_of(write_file(tmp_path, "d.yaml", text))
+    assert (problem.line, problem.col) == (2, 13)
+    assert problem.message == f"start_date: expected a date such as 2025-01-01, {words}"
 
 
 def test_ids_and_names_must_be_one_line(tmp_path):
@@ -692,9 +690,7 @@ lanes:
 shocks:
   - {type: export_ban, name: "ban\\nFAKE", start: 2, to: b}
 """
-    with pytest.raises(ScenarioError) as err:
-        load_scenario(write_file(tmp_path, "nl.yaml", text))
-    lines = str(err.value)
+    lines = "\n".join(str(p) for p in problems_of(write_file(tmp_path, "nl.yaml", text)))
     assert "nl.yaml:1:7: name: holds a line break" in lines
     assert "nl.yaml:6:3: nodes: the id 's\\nx' holds a line break" in lines
     assert "nl.yaml:11:30: shocks[0].name: holds a line break" in lines
